@@ -1,0 +1,102 @@
+// The only way the agent runs programs: execFile with an argv array, never a shell string.
+import { execFile, spawn } from 'node:child_process';
+
+export class CommandError extends Error {
+  readonly argv: readonly string[];
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly timedOut: boolean;
+  constructor(p: {
+    argv: readonly string[];
+    exitCode: number | null;
+    signal: string | null;
+    stdout: string;
+    stderr: string;
+    timedOut: boolean;
+  }) {
+    const why = p.timedOut ? 'timed out' : p.signal ? `killed by ${p.signal}` : `exited ${p.exitCode}`;
+    super(`${p.argv.join(' ')} ${why}: ${p.stderr.trim().slice(0, 500)}`);
+    this.name = 'CommandError';
+    this.argv = p.argv;
+    this.exitCode = p.exitCode;
+    this.signal = p.signal;
+    this.stdout = p.stdout;
+    this.stderr = p.stderr;
+    this.timedOut = p.timedOut;
+  }
+}
+
+export interface RunOptions {
+  timeoutMs?: number;
+  /** Written to the program's standard input. */
+  input?: string | Buffer;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Exit codes that are not failures (default: [0]). */
+  okCodes?: number[];
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** Runs argv[0] with argv[1..]; rejects with a CommandError unless the exit code is allowed. */
+export function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const [file, ...args] = argv;
+  if (!file) throw new Error('run: empty argv');
+  const okCodes = opts.okCodes ?? [0];
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      file,
+      args,
+      {
+        timeout: opts.timeoutMs ?? 30_000,
+        maxBuffer: 64 * 1024 * 1024,
+        env: opts.env ?? process.env,
+        cwd: opts.cwd,
+        encoding: 'utf8',
+      },
+      (err, stdout, stderr) => {
+        const e = err as (NodeJS.ErrnoException & { code?: unknown; killed?: boolean; signal?: string }) | null;
+        const exitCode = e ? (typeof e.code === 'number' ? e.code : null) : 0;
+        if (e && typeof e.code === 'string') {
+          // spawn failure (ENOENT...): no exit code at all
+          reject(
+            new CommandError({ argv, exitCode: null, signal: null, stdout, stderr: `${e.code}: ${e.message}`, timedOut: false }),
+          );
+          return;
+        }
+        if (exitCode !== null && okCodes.includes(exitCode)) {
+          resolve({ stdout, stderr, exitCode });
+          return;
+        }
+        reject(
+          new CommandError({
+            argv,
+            exitCode,
+            signal: e?.signal ?? null,
+            stdout,
+            stderr,
+            timedOut: Boolean(e?.killed && e?.signal === 'SIGTERM' && opts.timeoutMs !== undefined),
+          }),
+        );
+      },
+    );
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    else child.stdin?.end();
+  });
+}
+
+/** Starts a long-running program detached from our process group (QEMU, iperf3 servers...). */
+export function startDetached(argv: readonly string[], opts: { cwd?: string; logFile?: number } = {}) {
+  const [file, ...args] = argv;
+  if (!file) throw new Error('startDetached: empty argv');
+  const out = opts.logFile ?? 'ignore';
+  const child = spawn(file, args, { detached: true, stdio: ['ignore', out, out], cwd: opts.cwd });
+  child.unref();
+  return child;
+}

@@ -1,0 +1,147 @@
+// Configuration: INFOGERE_* environment variables (and an optional JSON file named by
+// INFOGERE_CONFIG_FILE, which the environment overrides), parsed once at start into a frozen,
+// typed object. A wrong value stops the start with a message naming the setting.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+type Kind =
+  | { type: 'string'; default: string | undefined }
+  | { type: 'int'; default: number; min: number; max: number }
+  | { type: 'number'; default: number; min: number; max: number }
+  | { type: 'bool'; default: boolean }
+  | { type: 'url'; default: string | undefined; protocols: string[] }
+  | { type: 'enum'; default: string; values: readonly string[] };
+
+interface Setting {
+  env: string;
+  kind: Kind;
+  help: string;
+}
+
+const settings = {
+  dataDir: { env: 'INFOGERE_DATA_DIR', kind: { type: 'string', default: 'var' }, help: 'Where the platform keeps its files (database, disks, uploads, secrets).' },
+  httpHost: { env: 'INFOGERE_HTTP_HOST', kind: { type: 'string', default: '127.0.0.1' }, help: 'Address the HTTP server listens on.' },
+  httpPort: { env: 'INFOGERE_HTTP_PORT', kind: { type: 'int', default: 8080, min: 0, max: 65535 }, help: 'Port of the HTTP server (panel and API).' },
+  publicUrl: { env: 'INFOGERE_PUBLIC_URL', kind: { type: 'url', default: undefined, protocols: ['http:', 'https:'] }, help: 'URL clients use to reach the panel (links in emails). Default: http://HOST:PORT.' },
+  databaseUrl: { env: 'DATABASE_URL', kind: { type: 'url', default: undefined, protocols: ['postgres:', 'postgresql:'] }, help: 'External PostgreSQL. Unset: the platform starts its own (embedded).' },
+  embeddedPgPort: { env: 'INFOGERE_EMBEDDED_PG_PORT', kind: { type: 'int', default: 54329, min: 1, max: 65535 }, help: 'Port of the embedded PostgreSQL (127.0.0.1 only).' },
+  logLevel: { env: 'INFOGERE_LOG_LEVEL', kind: { type: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, help: 'Log level.' },
+  sessionIdleMinutes: { env: 'INFOGERE_SESSION_IDLE_MINUTES', kind: { type: 'int', default: 30, min: 1, max: 1440 }, help: 'A session unused this long ends.' },
+  sessionAbsoluteHours: { env: 'INFOGERE_SESSION_ABSOLUTE_HOURS', kind: { type: 'int', default: 12, min: 1, max: 168 }, help: 'A session ends this long after login, used or not.' },
+  cookieSecure: { env: 'INFOGERE_COOKIE_SECURE', kind: { type: 'enum', default: 'auto', values: ['auto', 'true', 'false'] }, help: 'Secure flag on the session cookie; auto = when the public URL is https.' },
+  loginMaxFailuresPerAccount: { env: 'INFOGERE_LOGIN_MAX_FAILURES_PER_ACCOUNT', kind: { type: 'int', default: 5, min: 1, max: 1000 }, help: 'Failed logins on one account within the window before it is throttled.' },
+  loginMaxFailuresPerAddress: { env: 'INFOGERE_LOGIN_MAX_FAILURES_PER_ADDRESS', kind: { type: 'int', default: 20, min: 1, max: 10000 }, help: 'Failed logins from one address within the window before it is throttled.' },
+  loginWindowMinutes: { env: 'INFOGERE_LOGIN_WINDOW_MINUTES', kind: { type: 'int', default: 15, min: 1, max: 1440 }, help: 'Window for counting failed logins.' },
+  masterKey: { env: 'INFOGERE_MASTER_KEY', kind: { type: 'string', default: undefined }, help: 'Base64 32-byte key encrypting stored secrets. Unset: generated once in DATA_DIR/secrets/master.key.' },
+  smtpUrl: { env: 'INFOGERE_SMTP_URL', kind: { type: 'url', default: undefined, protocols: ['smtp:', 'smtps:'] }, help: 'SMTP relay. Unset: mail stays in the outbox, readable in the provider console.' },
+  mailFrom: { env: 'INFOGERE_MAIL_FROM', kind: { type: 'string', default: 'infogere <noreply@infogere.invalid>' }, help: 'Sender of the platform’s emails.' },
+  schedulerTickSeconds: { env: 'INFOGERE_SCHEDULER_TICK_SECONDS', kind: { type: 'int', default: 30, min: 1, max: 3600 }, help: 'How often due deadlines are looked for.' },
+  cpuOvercommit: { env: 'INFOGERE_CPU_OVERCOMMIT', kind: { type: 'number', default: 4, min: 1, max: 64 }, help: 'Default host vCPU overcommit ratio (R2.2).' },
+  ramOvercommit: { env: 'INFOGERE_RAM_OVERCOMMIT', kind: { type: 'number', default: 1.5, min: 1, max: 8 }, help: 'Default host RAM overcommit ratio (R2.2).' },
+} satisfies Record<string, Setting>;
+
+type Settings = typeof settings;
+type ValueOf<K extends Kind> = K extends { type: 'int' | 'number' }
+  ? number
+  : K extends { type: 'bool' }
+    ? boolean
+    : K extends { default: string }
+      ? string
+      : string | undefined;
+
+export type Config = {
+  readonly [P in keyof Settings]: ValueOf<Settings[P]['kind']>;
+} & { readonly root: string };
+
+export class ConfigError extends Error {
+  readonly setting: string;
+  constructor(setting: string, message: string) {
+    super(`${setting}: ${message}`);
+    this.name = 'ConfigError';
+    this.setting = setting;
+  }
+}
+
+function parseValue(s: Setting, raw: string): unknown {
+  const k = s.kind;
+  switch (k.type) {
+    case 'string':
+      return raw;
+    case 'int':
+    case 'number': {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n) || (k.type === 'int' && !Number.isInteger(n)))
+        throw new ConfigError(s.env, `expected ${k.type === 'int' ? 'a whole number' : 'a number'}, got "${raw}"`);
+      if (n < k.min || n > k.max) throw new ConfigError(s.env, `must be between ${k.min} and ${k.max}, got ${n}`);
+      return n;
+    }
+    case 'bool':
+      if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+      if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+      throw new ConfigError(s.env, `expected true or false, got "${raw}"`);
+    case 'url': {
+      let u: URL;
+      try {
+        u = new URL(raw);
+      } catch {
+        throw new ConfigError(s.env, `not a valid URL`);
+      }
+      if (!k.protocols.includes(u.protocol))
+        throw new ConfigError(s.env, `expected a ${k.protocols.join(' or ')} URL, got ${u.protocol}`);
+      return raw;
+    }
+    case 'enum':
+      if (!k.values.includes(raw)) throw new ConfigError(s.env, `expected one of ${k.values.join(', ')}, got "${raw}"`);
+      return raw;
+  }
+}
+
+/**
+ * Builds the configuration from an environment (process.env by default) and the optional file.
+ * `root` is the directory relative paths are resolved against.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, root = process.cwd()): Config {
+  let file: Record<string, unknown> = {};
+  const fileName = env.INFOGERE_CONFIG_FILE;
+  if (fileName) {
+    try {
+      file = JSON.parse(readFileSync(path.resolve(root, fileName), 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw new ConfigError('INFOGERE_CONFIG_FILE', `cannot read ${fileName}: ${(e as Error).message}`);
+    }
+    if (typeof file !== 'object' || file === null || Array.isArray(file))
+      throw new ConfigError('INFOGERE_CONFIG_FILE', 'must hold a JSON object of SETTING: value');
+  }
+  const known = new Set<string>(Object.values(settings).map((s) => s.env));
+  known.add('INFOGERE_CONFIG_FILE');
+  for (const name of [...Object.keys(env), ...Object.keys(file)]) {
+    // A typo must not silently fall back to a default. INFOGERE_TEST_* belong to the tests.
+    if (name.startsWith('INFOGERE_') && !name.startsWith('INFOGERE_TEST_') && !known.has(name))
+      throw new ConfigError(name, 'unknown setting (see docs/configuration.md)');
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(settings) as [keyof Settings, Setting][]) {
+    const fromEnv = env[s.env];
+    const fromFile = file[s.env];
+    const raw = fromEnv !== undefined && fromEnv !== '' ? fromEnv : fromFile !== undefined ? String(fromFile) : undefined;
+    out[key] = raw === undefined ? s.kind.default : parseValue(s, raw);
+  }
+  out.dataDir = path.resolve(root, out.dataDir as string);
+  out.root = root;
+  if (!out.publicUrl) {
+    const host = out.httpHost === '0.0.0.0' || out.httpHost === '::' ? '127.0.0.1' : (out.httpHost as string);
+    out.publicUrl = `http://${host.includes(':') ? `[${host}]` : host}:${out.httpPort as number}`;
+  }
+  if (out.masterKey !== undefined && Buffer.from(out.masterKey as string, 'base64').length !== 32)
+    throw new ConfigError('INFOGERE_MASTER_KEY', 'must be 32 bytes, base64-encoded');
+  return Object.freeze(out) as Config;
+}
+
+export function cookieIsSecure(c: Config): boolean {
+  return c.cookieSecure === 'auto' ? (c.publicUrl ?? '').startsWith('https:') : c.cookieSecure === 'true';
+}
+
+/** The settings table, for docs and `infogere config`. */
+export function describeSettings(): { env: string; default: unknown; help: string }[] {
+  return Object.values(settings as Record<string, Setting>).map((s) => ({ env: s.env, default: s.kind.default, help: s.help }));
+}
