@@ -1,0 +1,133 @@
+// Typed tables for Kysely. One interface per table; migrations in ./migrations create them.
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json<T = unknown> = ColumnType<T, string | T, string | T>;
+
+export type Language = 'fr' | 'en';
+export type UserKind = 'staff' | 'client';
+export type Role = 'admin' | 'support' | 'client';
+
+export interface AccountsTable {
+  id: Generated<string>;
+  name: string;
+  language: Language;
+  created_at: Timestamp;
+}
+
+export interface UsersTable {
+  id: Generated<string>;
+  kind: UserKind;
+  role: Role;
+  /** Set for client users only (check constraint). */
+  account_id: string | null;
+  email: string;
+  name: string;
+  language: Language;
+  password_hash: string;
+  /** TOTP secret, encrypted with the master key (secretbox). */
+  totp_secret_enc: string | null;
+  totp_enabled: boolean;
+  /** Last TOTP time step used, so a code cannot be replayed. */
+  totp_last_step: ColumnType<string | null, number | string | null, number | string | null>;
+  created_at: Timestamp;
+  disabled_at: Timestamp | null;
+}
+
+export interface SessionsTable {
+  /** sha256 of the cookie token: a stolen database does not give live sessions. */
+  id: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface ApiTokensTable {
+  id: Generated<string>;
+  user_id: string;
+  name: string;
+  /** sha256 of the token. */
+  token_hash: string;
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface LoginAttemptsTable {
+  id: Generated<string>;
+  at: Timestamp;
+  email: string;
+  ip: string;
+  success: boolean;
+}
+
+export interface AuditLogTable {
+  id: Generated<string>;
+  at: Timestamp;
+  actor_user_id: string | null;
+  /** Who, in words, kept even if the user is later deleted ("system", "admin@x"). */
+  actor: string;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  ip: string | null;
+  details: Json<Record<string, unknown>>;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface DeadlinesTable {
+  id: Generated<string>;
+  /** Which handler acts when it falls due ("identity.proof_due", ...). */
+  kind: string;
+  subject_type: string;
+  subject_id: string;
+  due_at: Timestamp;
+  status: 'pending' | 'done' | 'cancelled' | 'failed';
+  payload: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  done_at: Timestamp | null;
+  attempts: Generated<number>;
+  last_error: string | null;
+}
+
+export interface MailOutboxTable {
+  id: Generated<string>;
+  created_at: Timestamp;
+  to_address: string;
+  subject: string;
+  body_text: string;
+  body_html: string | null;
+  template: string;
+  language: Language;
+  account_id: string | null;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  sent_at: Timestamp | null;
+  message_id: string | null;
+  last_error: string | null;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  login_attempts: LoginAttemptsTable;
+  audit_log: AuditLogTable;
+  deadlines: DeadlinesTable;
+  mail_outbox: MailOutboxTable;
+}
+
+export type Account = Selectable<AccountsTable>;
+export type User = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;
+export type Session = Selectable<SessionsTable>;
+export type AuditEntry = Selectable<AuditLogTable>;
+export type Deadline = Selectable<DeadlinesTable>;
+export type MailOutbox = Selectable<MailOutboxTable>;

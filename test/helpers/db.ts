@@ -1,0 +1,46 @@
+// A fresh database per test file, cloned from the migrated template that scripts/run-tests.ts
+// prepares (CREATE DATABASE … TEMPLATE is a file copy: milliseconds).
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createDb, withDatabaseName, type Db } from '../../src/control/db/database.ts';
+
+export interface TestDatabase {
+  url: string;
+  db: Db;
+  drop(): Promise<void>;
+}
+
+function adminUrl(): string {
+  const url = process.env.INFOGERE_TEST_ADMIN_URL;
+  if (!url) throw new Error('INFOGERE_TEST_ADMIN_URL is unset: run the tests with `make test` or `node scripts/run-tests.ts FILE`');
+  return url;
+}
+
+export async function freshDatabase(): Promise<TestDatabase> {
+  const admin = adminUrl();
+  const template = process.env.INFOGERE_TEST_TEMPLATE_DB ?? 'infogere_template';
+  const name = `t_${randomBytes(6).toString('hex')}`;
+  const c = new pg.Client({ connectionString: admin });
+  await c.connect();
+  try {
+    await c.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+  } finally {
+    await c.end();
+  }
+  const url = withDatabaseName(admin, name);
+  const { db } = createDb(url, { max: 5 });
+  return {
+    url,
+    db,
+    async drop() {
+      await db.destroy();
+      const c2 = new pg.Client({ connectionString: admin });
+      await c2.connect();
+      try {
+        await c2.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await c2.end();
+      }
+    },
+  };
+}
