@@ -1,0 +1,180 @@
+// QMP and guest-agent clients against fake sockets: id mismatch, timeouts, late answers,
+// garbage before the sync delimiter, a channel that closes on guest-shutdown.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { QmpError } from '../../src/agent/qemu/qmp.ts';
+import { QmpClient } from '../../src/agent/qemu/qmp.ts';
+import type { GuestAgentError } from '../../src/agent/qemu/guest-agent.ts';
+import { GuestAgentClient } from '../../src/agent/qemu/guest-agent.ts';
+
+type Handler = (msg: Record<string, unknown>, sock: net.Socket) => void;
+
+async function fakeServer(onConnect: (sock: net.Socket) => void, handler: Handler) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'igqmp-'));
+  const sockPath = path.join(dir, 's');
+  const conns = new Set<net.Socket>();
+  const server = net.createServer((sock) => {
+    conns.add(sock);
+    onConnect(sock);
+    let buf = '';
+    sock.on('data', (d) => {
+      buf += d.toString('latin1');
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl).replace(/^\xff/, '');
+        buf = buf.slice(nl + 1);
+        if (line.trim()) handler(JSON.parse(line) as Record<string, unknown>, sock);
+      }
+    });
+    sock.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(sockPath, r));
+  return {
+    path: sockPath,
+    async close() {
+      for (const c of conns) c.destroy();
+      await new Promise((r) => server.close(r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const greeting = (sock: net.Socket) => sock.write(JSON.stringify({ QMP: { version: {}, capabilities: [] } }) + '\n');
+
+test('qmp: handshake, answers matched by id, events emitted', async () => {
+  const srv = await fakeServer(greeting, (msg, sock) => {
+    if (msg.execute === 'query-status') {
+      sock.write(JSON.stringify({ event: 'RESUME', data: {}, timestamp: { seconds: 1, microseconds: 2 } }) + '\n');
+      sock.write(JSON.stringify({ return: { status: 'running', running: true }, id: msg.id }) + '\n');
+    } else if (msg.execute === 'bad') {
+      sock.write(JSON.stringify({ error: { class: 'CommandNotFound', desc: 'The command bad has not been found' }, id: msg.id }) + '\n');
+    } else sock.write(JSON.stringify({ return: {}, id: msg.id }) + '\n');
+  });
+  const c = await QmpClient.connect(srv.path);
+  try {
+    const events: string[] = [];
+    c.on('event', (e: { event: string }) => events.push(e.event));
+    const st = await c.execute<{ status: string }>('query-status');
+    assert.equal(st.status, 'running');
+    assert.deepEqual(events, ['RESUME']);
+    await assert.rejects(c.execute('bad'), (e: QmpError) => e.errorClass === 'CommandNotFound' && !e.timedOut);
+  } finally {
+    c.close();
+    await srv.close();
+  }
+});
+
+test('qmp: an answer with the wrong id is a protocol error, not a silent success', async () => {
+  const srv = await fakeServer(greeting, (msg, sock) => {
+    if (msg.execute === 'qmp_capabilities') sock.write(JSON.stringify({ return: {}, id: msg.id }) + '\n');
+    else sock.write(JSON.stringify({ return: { status: 'running' }, id: 'someone-else-42' }) + '\n');
+  });
+  const c = await QmpClient.connect(srv.path);
+  try {
+    c.on('protocol_error', () => undefined);
+    await assert.rejects(c.execute('query-status'), (e: QmpError) => e.errorClass === 'ProtocolError' && /someone-else-42/.test(e.message));
+    assert.equal(c.closed, true);
+  } finally {
+    c.close();
+    await srv.close();
+  }
+});
+
+test('qmp: per-command timeout with a short default; a late answer is dropped', async () => {
+  let slowId: unknown;
+  const srv = await fakeServer(greeting, (msg, sock) => {
+    if (msg.execute === 'slow') {
+      slowId = msg.id;
+      return; // answered late, below
+    }
+    if (msg.execute === 'query-status' && slowId !== undefined) {
+      sock.write(JSON.stringify({ return: 'late', id: slowId }) + '\n');
+      slowId = undefined;
+    }
+    sock.write(JSON.stringify({ return: 'ok', id: msg.id }) + '\n');
+  });
+  const c = await QmpClient.connect(srv.path, { timeouts: { default: 150 } });
+  try {
+    assert.equal(c.timeoutFor('block_resize'), 30_000);
+    assert.equal(c.timeoutFor('whatever'), 150);
+    const t0 = Date.now();
+    await assert.rejects(c.execute('slow'), (e: QmpError) => e.timedOut && e.command === 'slow');
+    assert.ok(Date.now() - t0 < 1_000);
+    assert.equal(await c.execute('query-status'), 'ok');
+    assert.equal(c.closed, false);
+  } finally {
+    c.close();
+    await srv.close();
+  }
+});
+
+test('qmp: no greeting → timeout; close rejects pending commands', async () => {
+  const silent = await fakeServer(() => undefined, () => undefined);
+  try {
+    await assert.rejects(QmpClient.connect(silent.path, { timeoutMs: 200 }), (e: QmpError) => e.timedOut);
+  } finally {
+    await silent.close();
+  }
+  const srv = await fakeServer(greeting, (msg, sock) => {
+    if (msg.execute === 'qmp_capabilities') sock.write(JSON.stringify({ return: {}, id: msg.id }) + '\n');
+  });
+  const c = await QmpClient.connect(srv.path);
+  const p = c.execute('never');
+  const closed = new Promise((r) => c.once('close', r));
+  c.close();
+  await assert.rejects(p, (e: QmpError) => e.errorClass === 'Closed');
+  await closed;
+  await srv.close();
+});
+
+test('guest agent: garbage and stale answers before the 0xFF delimiter are skipped', async () => {
+  const srv = await fakeServer(
+    () => undefined,
+    (msg, sock) => {
+      if (msg.execute === 'guest-sync-delimited') {
+        const id = (msg.arguments as { id: number }).id;
+        sock.write('{"return": 12345}\n garbage \x00\x01');
+        sock.write(Buffer.concat([Buffer.from([0xff]), Buffer.from(JSON.stringify({ return: id - 1 }) + '\n')]));
+        sock.write(Buffer.concat([Buffer.from([0xff]), Buffer.from(JSON.stringify({ return: id }) + '\n')]));
+      } else if (msg.execute === 'guest-ping') sock.write(JSON.stringify({ return: {}, id: msg.id }) + '\n');
+      else if (msg.execute === 'guest-exec') sock.write(JSON.stringify({ return: { pid: 7 }, id: msg.id }) + '\n');
+      else if (msg.execute === 'guest-exec-status')
+        sock.write(
+          JSON.stringify({
+            return: { exited: true, exitcode: 3, 'out-data': Buffer.from('hello\n').toString('base64'), 'err-data': Buffer.from('oops').toString('base64') },
+            id: msg.id,
+          }) + '\n',
+        );
+      else if (msg.execute === 'guest-shutdown') sock.destroy();
+    },
+  );
+  const ga = new GuestAgentClient(srv.path);
+  try {
+    assert.equal(await ga.ping(), true);
+    const r = await ga.exec(['sh', '-c', 'echo hello; exit 3']);
+    assert.deepEqual([r.exitCode, r.stdout, r.stderr, r.timedOut], [3, 'hello\n', 'oops', false]);
+    // guest-shutdown closes the channel: that is success.
+    await ga.execute('guest-shutdown', { mode: 'powerdown' });
+  } finally {
+    ga.close();
+    await srv.close();
+  }
+});
+
+test('guest agent: absent agent → sync timeout, never a hang', async () => {
+  const srv = await fakeServer(() => undefined, () => undefined);
+  const ga = new GuestAgentClient(srv.path, { timeouts: { 'guest-sync-delimited': 200 } });
+  try {
+    const t0 = Date.now();
+    await assert.rejects(ga.execute('guest-info'), (e: GuestAgentError) => e.timedOut);
+    assert.ok(Date.now() - t0 < 1_500);
+    assert.equal(await ga.ping(200), false);
+  } finally {
+    ga.close();
+    await srv.close();
+  }
+});
