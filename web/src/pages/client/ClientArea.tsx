@@ -1,0 +1,47 @@
+// The client area (/client/...): the client's own VPS, invoices, tickets and account.
+import { Link } from '../../router.tsx';
+import { EmptyPage, Page } from '../../components/ui.tsx';
+import { clientNav } from '../../components/Shell.tsx';
+import { useI18n } from '../../i18n/index.tsx';
+import { useMe } from '../../session.tsx';
+import { AccountPage } from '../Account.tsx';
+import { NotFound } from '../Status.tsx';
+
+function Dashboard() {
+  const { t } = useI18n();
+  const me = useMe();
+  return (
+    <Page title={t('dashboard.hello', { name: me.name })}>
+      <p className="lead">{t('dashboard.clientIntro')}</p>
+      {me.totpEnabled ? null : (
+        <p className="note">
+          {t('dashboard.totpAdvice')} <Link to="/client/account">{t('dashboard.totpAdviceLink')}</Link>
+        </p>
+      )}
+      <ul className="tiles">
+        {clientNav.slice(1).map((item) => (
+          <li key={item.path}>
+            <Link to={item.path}>{t(item.label)}</Link>
+          </li>
+        ))}
+      </ul>
+    </Page>
+  );
+}
+
+export function ClientArea({ path }: { path: string }) {
+  switch (path) {
+    case '/client':
+      return <Dashboard />;
+    case '/client/vps':
+      return <EmptyPage titleKey="nav.client.vps" />;
+    case '/client/invoices':
+      return <EmptyPage titleKey="nav.client.invoices" />;
+    case '/client/tickets':
+      return <EmptyPage titleKey="nav.client.tickets" />;
+    case '/client/account':
+      return <AccountPage />;
+    default:
+      return <NotFound />;
+  }
+}

@@ -1,0 +1,161 @@
+// The provider console (/console/...): staff only.
+import { api, call } from '../../api/client.ts';
+import { Link } from '../../router.tsx';
+import { EmptyPage, EmptyState, ErrorNote, Loading, Page, useResource } from '../../components/ui.tsx';
+import { consoleNav } from '../../components/Shell.tsx';
+import { useI18n } from '../../i18n/index.tsx';
+import { useMe } from '../../session.tsx';
+import { AccountPage } from '../Account.tsx';
+import { NotFound } from '../Status.tsx';
+
+function Dashboard() {
+  const { t } = useI18n();
+  const me = useMe();
+  return (
+    <Page title={t('dashboard.hello', { name: me.name })}>
+      <p className="lead">{t('dashboard.consoleIntro')}</p>
+      <p className="muted">{t('dashboard.signedInAs', { email: me.email, role: t(`role.${me.role}`) })}</p>
+      <ul className="tiles">
+        {consoleNav.slice(1).map((item) => (
+          <li key={item.path}>
+            <Link to={item.path}>{t(item.label)}</Link>
+          </li>
+        ))}
+      </ul>
+    </Page>
+  );
+}
+
+/** `users` may come as a count or as the list of users. */
+function countOf(value: unknown): number | string {
+  if (Array.isArray(value)) return value.length;
+  return typeof value === 'number' ? value : '—';
+}
+
+function Clients() {
+  const { t, formatDateTime } = useI18n();
+  const accounts = useResource(() => call(api.GET('/v1/admin/accounts')));
+  return (
+    <Page title={t('nav.console.clients')}>
+      {accounts.status === 'loading' ? <Loading /> : null}
+      {accounts.status === 'error' ? <ErrorNote error={accounts.error} /> : null}
+      {accounts.status === 'ready' && accounts.data.length === 0 ? <EmptyState /> : null}
+      {accounts.status === 'ready' && accounts.data.length > 0 ? (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t('clients.name')}</th>
+                <th scope="col">{t('clients.createdAt')}</th>
+                <th scope="col" className="num">
+                  {t('clients.users')}
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {accounts.data.map((account) => (
+                <tr key={account.id}>
+                  <td>{account.name}</td>
+                  <td>{formatDateTime(account.createdAt)}</td>
+                  <td className="num">{countOf(account.users)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </Page>
+  );
+}
+
+function Audit() {
+  const { t, formatDateTime } = useI18n();
+  const verify = useResource(() => call(api.GET('/v1/admin/audit/verify')));
+  const entries = useResource(() => call(api.GET('/v1/admin/audit', { params: { query: { limit: 100 } } })));
+  return (
+    <Page title={t('nav.console.audit')}>
+      <section className="card" aria-labelledby="verify-title">
+        <h2 id="verify-title">{t('audit.verifyTitle')}</h2>
+        {verify.status === 'loading' ? <Loading /> : null}
+        {verify.status === 'error' ? <ErrorNote error={verify.error} /> : null}
+        {verify.status === 'ready' ? (
+          <p
+            className={verify.data.ok ? 'note note-ok' : 'note note-error'}
+            role="status"
+            data-testid="audit-verify"
+            data-ok={String(verify.data.ok)}
+          >
+            {verify.data.ok
+              ? t('audit.verifyOk', { checked: verify.data.checked })
+              : t('audit.verifyBad', { id: String(verify.data.firstBadId ?? '?'), checked: verify.data.checked })}
+          </p>
+        ) : null}
+        <button
+          type="button"
+          className="button-quiet"
+          onClick={() => {
+            verify.reload();
+            entries.reload();
+          }}
+        >
+          {t('audit.verifyAgain')}
+        </button>
+      </section>
+      <section className="card" aria-labelledby="latest-title">
+        <h2 id="latest-title">{t('audit.latest')}</h2>
+        {entries.status === 'loading' ? <Loading /> : null}
+        {entries.status === 'error' ? <ErrorNote error={entries.error} /> : null}
+        {entries.status === 'ready' && entries.data.length === 0 ? <EmptyState text={t('common.none')} /> : null}
+        {entries.status === 'ready' && entries.data.length > 0 ? (
+          <div className="table-wrap">
+            <table className="audit">
+              <thead>
+                <tr>
+                  <th scope="col">{t('audit.at')}</th>
+                  <th scope="col">{t('audit.actor')}</th>
+                  <th scope="col">{t('audit.action')}</th>
+                  <th scope="col">{t('audit.target')}</th>
+                  <th scope="col">{t('audit.ip')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {entries.data.map((entry) => (
+                  <tr key={String(entry.id)}>
+                    <td className="nowrap">{formatDateTime(entry.at)}</td>
+                    <td>{entry.actor ?? '—'}</td>
+                    <td>
+                      <code>{entry.action}</code>
+                    </td>
+                    <td>{entry.target ?? '—'}</td>
+                    <td className="nowrap">{entry.ip ?? '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+      </section>
+    </Page>
+  );
+}
+
+export function Console({ path }: { path: string }) {
+  switch (path) {
+    case '/console':
+      return <Dashboard />;
+    case '/console/clients':
+      return <Clients />;
+    case '/console/hosts':
+      return <EmptyPage titleKey="nav.console.hosts" />;
+    case '/console/vps':
+      return <EmptyPage titleKey="nav.console.vps" />;
+    case '/console/orders':
+      return <EmptyPage titleKey="nav.console.orders" />;
+    case '/console/audit':
+      return <Audit />;
+    case '/console/account':
+      return <AccountPage />;
+    default:
+      return <NotFound />;
+  }
+}
