@@ -8,9 +8,11 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface EmbeddedDatabase {
-  /** Connection string for the `postgres` maintenance database; swap the path for others. */
+  /** Connection string for the `postgres` maintenance database. */
   readonly adminUrl: string;
-  urlFor(database: string): string;
+  /** False when a PostgreSQL already running on this data directory was reused. */
+  readonly startedHere: boolean;
+  /** Stops the server (fast shutdown), whether started here or reused. */
   stop(): Promise<void>;
 }
 
@@ -22,13 +24,25 @@ export interface EmbeddedOptions {
 
 const USER = 'postgres';
 
+/**
+ * Starts the embedded server, or reuses the one already running on the same data directory
+ * (left by a platform killed with SIGKILL, or the running platform when a CLI command needs
+ * the database): nothing committed is lost either way.
+ */
 export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const dataDir = path.resolve(opts.dir, 'data');
   await mkdir(opts.dir, { recursive: true, mode: 0o711 });
   const password = await loadOrCreatePassword(path.join(opts.dir, 'password'));
   const log = opts.log ?? (() => {});
-  if (process.getuid?.() === 0) await letPostgresUserReach(dataDir, log);
+  const urlAt = (port: number) => `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
 
+  const running = await runningPostmaster(dataDir);
+  if (running) {
+    log(`reusing the PostgreSQL already running on ${dataDir} (pid ${running.pid}, port ${running.port})`);
+    return { adminUrl: urlAt(running.port), startedHere: false, stop: () => stopPid(running.pid) };
+  }
+
+  if (process.getuid?.() === 0) await letPostgresUserReach(dataDir, log);
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: opts.port,
@@ -38,23 +52,24 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     persistent: true,
     createPostgresUser: true,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'],
     onLog: (m) => log(String(m).trimEnd()),
     onError: (m) => log(`error: ${m instanceof Error ? m.message : String(m)}`),
   });
-
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     log(`initialising the embedded PostgreSQL in ${dataDir}`);
     await pg.initialise();
   }
-  await stopStalePostmaster(dataDir, log);
-  await pg.start();
-  const base = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}`;
-  return {
-    adminUrl: `${base}/postgres`,
-    urlFor: (db) => `${base}/${db}`,
-    stop: () => pg.stop(),
-  };
+  try {
+    await pg.start();
+  } catch (e) {
+    throw new Error(
+      `the embedded PostgreSQL did not start on 127.0.0.1:${opts.port} (port in use? set INFOGERE_EMBEDDED_PG_PORT): ${
+        e instanceof Error ? e.message : 'exited early'
+      }`,
+    );
+  }
+  return { adminUrl: urlAt(opts.port), startedHere: true, stop: () => pg.stop() };
 }
 
 async function loadOrCreatePassword(file: string): Promise<string> {
@@ -67,24 +82,27 @@ async function loadOrCreatePassword(file: string): Promise<string> {
   }
 }
 
-/**
- * A platform killed with SIGKILL leaves its PostgreSQL running on the data directory. Stop it
- * cleanly (fast shutdown) so a fresh start owns the data again; nothing committed is lost.
- */
-async function stopStalePostmaster(dataDir: string, log: (l: string) => void): Promise<void> {
-  let pid: number;
+/** postmaster.pid: line 1 pid, line 2 data dir, line 4 port. */
+async function runningPostmaster(dataDir: string): Promise<{ pid: number; port: number } | null> {
+  let lines: string[];
   try {
-    pid = Number((await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    lines = (await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n');
   } catch {
-    return;
+    return null;
   }
-  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return;
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return null;
   const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  if (!cmd.includes(dataDir)) return; // pid reused by something else: the lock file is stale
-  log(`stopping a PostgreSQL (pid ${pid}) left running by an earlier start`);
+  if (!cmd.includes(dataDir)) return null; // the pid was reused by another program: stale file
+  return { pid, port };
+}
+
+async function stopPid(pid: number): Promise<void> {
+  if (!alive(pid)) return;
   process.kill(pid, 'SIGINT');
   for (let i = 0; i < 300 && alive(pid); i++) await sleep(100);
-  if (alive(pid)) throw new Error(`PostgreSQL pid ${pid} on ${dataDir} did not stop`);
+  if (alive(pid)) throw new Error(`PostgreSQL pid ${pid} did not stop`);
 }
 
 function alive(pid: number): boolean {
@@ -103,16 +121,12 @@ function alive(pid: number): boolean {
  */
 async function letPostgresUserReach(dataDir: string, log: (l: string) => void): Promise<void> {
   let dir = path.dirname(dataDir);
-  const ancestors: string[] = [];
   while (dir !== path.dirname(dir)) {
-    ancestors.push(dir);
-    dir = path.dirname(dir);
-  }
-  for (const d of ancestors) {
-    const s = await stat(d).catch(() => null);
+    const s = await stat(dir).catch(() => null);
     if (s && (s.mode & 0o001) === 0) {
-      log(`granting o+x on ${d} so the postgres user can reach ${dataDir}`);
-      await chmod(d, s.mode | 0o001);
+      log(`granting o+x on ${dir} so the postgres user can reach ${dataDir}`);
+      await chmod(dir, (s.mode & 0o7777) | 0o001);
     }
+    dir = path.dirname(dir);
   }
 }

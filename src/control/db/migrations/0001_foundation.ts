@@ -32,6 +32,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       sql`(kind = 'staff' AND account_id IS NULL AND role IN ('admin','support'))
        OR (kind = 'client' AND account_id IS NOT NULL AND role = 'client')`,
     )
+    // The second factor is mandatory for provider staff: enforced by the database itself.
+    .addCheckConstraint('users_staff_totp', sql`kind = 'client' OR (totp_enabled AND totp_secret_enc IS NOT NULL)`)
     .execute();
   await sql`CREATE UNIQUE INDEX users_email_unique ON users (lower(email))`.execute(db);
   await db.schema.createIndex('users_account').on('users').column('account_id').execute();

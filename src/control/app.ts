@@ -1,0 +1,102 @@
+// Builds the Fastify app (tests call `inject` on it; server.ts listens). Every route declares
+// its access and TypeBox schemas; errors go through one mapper; the panel is served from
+// web/dist with a fallback to index.html for client-side routes.
+import cookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { cookieIsSecure } from './config.ts';
+import { accessHook } from './http/access.ts';
+import { errorHandler } from './http/errors.ts';
+import { createMetrics } from './http/metrics.ts';
+import type { App } from './http/types.ts';
+import { accountRoutes } from './routes/accounts.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { authRoutes } from './routes/auth.ts';
+import { healthRoutes } from './routes/health.ts';
+import type { Services } from './services/index.ts';
+
+export const REDACTED_PATHS = [
+  'req.headers.cookie',
+  'req.headers.authorization',
+  'req.headers["x-csrf-token"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.totp',
+  '*.token',
+];
+
+export interface AppOptions {
+  /** A pino logger (the platform's); unset: no request logs. */
+  logger?: FastifyServerOptions['loggerInstance'];
+  /** Where the built panel is; unset: <root>/web/dist. */
+  webDir?: string;
+}
+
+/** More route groups from later issues plug in here. */
+export type RouteGroup = (app: App, s: Services) => void;
+
+export async function buildApp(services: Services, opts: AppOptions = {}, extraRoutes: RouteGroup[] = []): Promise<App> {
+  const config = services.ctx.config;
+  const app = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    trustProxy: false,
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  const metrics = createMetrics();
+  app.decorateRequest('principal', null);
+  app.setErrorHandler(errorHandler);
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'infogere API', version: '1', description: 'Managed VPS hosting: control plane API.' },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'infogere_session' },
+          token: { type: 'http', scheme: 'bearer' },
+        },
+      },
+      security: [{ session: [] }, { token: [] }],
+    },
+  });
+  app.addHook('onRoute', (route) => {
+    // Fail at start, not in production: every API route states who may call it. Static files
+    // of the panel are public.
+    if (route.config?.access) return;
+    if (route.url.startsWith('/v1/')) throw new Error(`route ${String(route.method)} ${route.url} has no config.access`);
+    route.config = { ...route.config, access: 'public' };
+  });
+  app.addHook('onRequest', accessHook(services.auth));
+  app.addHook('onResponse', async (req, reply) => metrics.onResponse(req, reply));
+
+  healthRoutes(app, services, metrics);
+  authRoutes(app, services, { secure: cookieIsSecure(config) });
+  accountRoutes(app, services);
+  auditRoutes(app, services);
+  for (const group of extraRoutes) group(app, services);
+
+  app.get('/v1/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
+
+  const webDir = opts.webDir ?? path.join(config.root, 'web', 'dist');
+  const hasPanel = existsSync(path.join(webDir, 'index.html'));
+  if (hasPanel) await app.register(fastifyStatic, { root: webDir, wildcard: false, index: ['index.html'] });
+  app.setNotFoundHandler(async (req, reply) => {
+    const p = req.url.split('?')[0] ?? '';
+    if (req.method === 'GET' && !p.startsWith('/v1/') && p !== '/metrics' && p !== '/healthz') {
+      if (hasPanel) {
+        // Built assets that exist are served by @fastify/static; anything else is a client route.
+        if (p.startsWith('/assets/')) return reply.status(404).send({ code: 'not_found', message: 'No such file' });
+        return reply.type('text/html').sendFile('index.html');
+      }
+      return reply.status(503).type('text/plain').send('The panel is not built: run `make up` (or npm run build:web).');
+    }
+    return reply.status(404).send({ code: 'not_found', message: `No route ${req.method} ${p}` });
+  });
+  return app;
+}

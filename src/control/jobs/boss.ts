@@ -1,0 +1,54 @@
+// Background jobs on pg-boss, in the same PostgreSQL. Each job type is declared once with its
+// retry policy; handlers must be idempotent (a job may run again after a crash).
+import { PgBoss } from 'pg-boss';
+import type { Logger } from 'pino';
+
+export interface JobDefinition<T extends object = object> {
+  name: string;
+  handler: (data: T, meta: { id: string; retryCount: number }) => Promise<void>;
+  retryLimit?: number;
+  retryDelaySeconds?: number;
+  /** A worker that stops sending heartbeats (process killed) has its job retried after this. */
+  heartbeatSeconds?: number;
+  expireInSeconds?: number;
+  concurrency?: number;
+}
+
+export interface Jobs {
+  readonly boss: PgBoss;
+  send<T extends object>(name: string, data: T, opts?: { singletonKey?: string; startAfter?: Date }): Promise<string | null>;
+  stop(): Promise<void>;
+}
+
+export async function startJobs(url: string, defs: JobDefinition<never>[], log: Logger, opts: { work?: boolean } = {}): Promise<Jobs> {
+  const boss = new PgBoss({ connectionString: url, schema: 'pgboss', superviseIntervalSeconds: 5, max: 4 });
+  boss.on('error', (e: unknown) => log.error({ err: e }, 'pg-boss error'));
+  await boss.start();
+  for (const d of defs) {
+    await boss.createQueue(d.name, {
+      retryLimit: d.retryLimit ?? 5,
+      retryDelay: d.retryDelaySeconds ?? 5,
+      retryBackoff: true,
+      heartbeatSeconds: d.heartbeatSeconds ?? 10,
+      expireInSeconds: d.expireInSeconds ?? 3600,
+    });
+    if (opts.work === false) continue;
+    await boss.work<object>(
+      d.name,
+      { localConcurrency: d.concurrency ?? 1, pollingIntervalSeconds: 1 } as never,
+      async (jobs: { id: string; data: object; retryCount?: number }[]) => {
+        for (const j of jobs) {
+          log.info({ job: d.name, id: j.id }, 'job start');
+          await (d.handler as JobDefinition<object>['handler'])(j.data, { id: j.id, retryCount: j.retryCount ?? 0 });
+          log.info({ job: d.name, id: j.id }, 'job done');
+        }
+      },
+    );
+  }
+  return {
+    boss,
+    send: (name, data, o) =>
+      boss.send(name, data, { ...(o?.singletonKey ? { singletonKey: o.singletonKey } : {}), ...(o?.startAfter ? { startAfter: o.startAfter } : {}) }),
+    stop: () => boss.stop({ graceful: true, timeout: 5000 } as never),
+  };
+}

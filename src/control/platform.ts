@@ -1,0 +1,110 @@
+// One process runs the whole platform by default: database (embedded unless DATABASE_URL),
+// migrations, jobs, the deadline scheduler and the HTTP server (API + panel).
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import pino, { type Logger } from 'pino';
+import { systemClock, type Clock } from '../domain/clock.ts';
+import { buildApp, REDACTED_PATHS } from './app.ts';
+import { loadConfig, type Config } from './config.ts';
+import { createDb, ensureDatabase, withDatabaseName, type Db } from './db/database.ts';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import type { App } from './http/types.ts';
+import { startJobs, type JobDefinition, type Jobs } from './jobs/boss.ts';
+import { Scheduler } from './jobs/scheduler.ts';
+import { loadMasterKey, SecretBox } from './security/secretbox.ts';
+import { createServices, type Services } from './services/index.ts';
+
+export const DATABASE_NAME = 'infogere';
+
+export interface PlatformOptions {
+  env?: Record<string, string | undefined>;
+  clock?: Clock;
+  root?: string;
+  logger?: Logger;
+  /** Listen on the configured port (default true); false: build only (tests use inject). */
+  listen?: boolean;
+}
+
+export interface Platform {
+  readonly config: Config;
+  readonly db: Db;
+  readonly services: Services;
+  readonly scheduler: Scheduler;
+  readonly jobs: Jobs;
+  readonly app: App;
+  readonly url: string;
+  readonly log: Logger;
+  stop(): Promise<void>;
+}
+
+/** Opens the database (starting the embedded one if needed) and migrates it. */
+export async function openDatabase(config: Config, log: Logger): Promise<{ db: Db; url: string; close(): Promise<void>; embedded?: EmbeddedDatabase }> {
+  let url = config.databaseUrl;
+  let embedded: EmbeddedDatabase | undefined;
+  if (!url) {
+    const t0 = Date.now();
+    embedded = await startEmbeddedPostgres({
+      dir: path.join(config.dataDir, 'pg'),
+      port: config.embeddedPgPort,
+      log: (l) => log.debug({ pg: l }, 'postgres'),
+    });
+    log.info({ ms: Date.now() - t0, reused: !embedded.startedHere }, 'embedded PostgreSQL ready');
+    await ensureDatabase(embedded.adminUrl, DATABASE_NAME);
+    url = withDatabaseName(embedded.adminUrl, DATABASE_NAME);
+  }
+  const { db } = createDb(url);
+  const applied = await migrateToLatest(db as never);
+  if (applied.length) log.info({ applied }, 'migrations applied');
+  return {
+    db,
+    url,
+    embedded,
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+export async function startPlatform(opts: PlatformOptions = {}): Promise<Platform> {
+  const config = loadConfig(opts.env ?? process.env, opts.root ?? process.cwd());
+  const log = opts.logger ?? pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
+  const clock = opts.clock ?? systemClock;
+  await mkdir(config.dataDir, { recursive: true });
+
+  const database = await openDatabase(config, log);
+  const secrets = new SecretBox(await loadMasterKey(config.masterKey, config.dataDir));
+  const ctx = { db: database.db, clock, config, secrets, log };
+  const services = createServices(ctx);
+  const scheduler = new Scheduler(database.db, clock, log);
+  const jobDefs: JobDefinition<never>[] = [];
+  const jobs = await startJobs(database.url, jobDefs, log);
+  scheduler.start(config.schedulerTickSeconds * 1000);
+
+  const app = await buildApp(services, { logger: log });
+  let url = `http://${config.httpHost}:${config.httpPort}`;
+  if (opts.listen !== false) {
+    url = await app.listen({ host: config.httpHost, port: config.httpPort });
+    log.info({ url, panel: config.publicUrl }, 'infogere is up');
+  }
+  let stopped = false;
+  return {
+    config,
+    db: database.db,
+    services,
+    scheduler,
+    jobs,
+    app,
+    url,
+    log,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await app.close();
+      await scheduler.stop();
+      await jobs.stop();
+      await database.close();
+      if (database.embedded?.startedHere) await database.embedded.stop();
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import { notFound } from '../../domain/errors.ts';
+import type { Db } from '../db/database.ts';
+import type { Account, Language, NewUser, User, UserUpdate } from '../db/schema.ts';
+import type { Scope } from './scope.ts';
+
+export async function insertAccount(db: Db, a: { name: string; language: Language; createdAt: Date }): Promise<Account> {
+  return db
+    .insertInto('accounts')
+    .values({ name: a.name, language: a.language, created_at: a.createdAt })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function insertUser(db: Db, u: NewUser): Promise<User> {
+  return db.insertInto('users').values(u).returningAll().executeTakeFirstOrThrow();
+}
+
+/** Authentication only: not scoped (the caller is not known yet). */
+export async function findUserByEmail(db: Db, email: string): Promise<User | undefined> {
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
+    .executeTakeFirst();
+}
+
+/** Internal lookups by the platform (sessions, tokens): not client-reachable. */
+export async function findUserById(db: Db, id: string): Promise<User | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function updateUser(db: Db, id: string, patch: UserUpdate): Promise<void> {
+  await db.updateTable('users').set(patch).where('id', '=', id).execute();
+}
+
+/** A user the caller may see: staff see all; a client only the users of its own account. */
+export async function getUser(db: Db, scope: Scope, id: string): Promise<User> {
+  let q = db.selectFrom('users').selectAll().where('id', '=', id);
+  if (scope.kind === 'client') q = q.where('account_id', '=', scope.accountId);
+  const u = await q.executeTakeFirst();
+  // Another account's user is "not found", never "forbidden": its existence is not revealed.
+  if (!u) throw notFound('user.not_found', 'No such user');
+  return u;
+}
+
+export async function listUsers(db: Db, scope: Scope, accountId?: string): Promise<User[]> {
+  let q = db.selectFrom('users').selectAll().orderBy('created_at').orderBy('id');
+  if (scope.kind === 'client') q = q.where('account_id', '=', scope.accountId);
+  else if (accountId) q = q.where('account_id', '=', accountId);
+  return q.execute();
+}
+
+export async function getAccount(db: Db, scope: Scope, id: string): Promise<Account> {
+  let q = db.selectFrom('accounts').selectAll().where('id', '=', id);
+  if (scope.kind === 'client') q = q.where('id', '=', scope.accountId);
+  const a = await q.executeTakeFirst();
+  if (!a) throw notFound('account.not_found', 'No such account');
+  return a;
+}
+
+export async function listAccountsWithUserCount(db: Db): Promise<(Account & { users: number })[]> {
+  const rows = await db
+    .selectFrom('accounts')
+    .leftJoin('users', 'users.account_id', 'accounts.id')
+    .select(['accounts.id', 'accounts.name', 'accounts.language', 'accounts.created_at'])
+    .select((eb) => eb.fn.count<string>('users.id').as('users'))
+    .groupBy('accounts.id')
+    .orderBy('accounts.created_at')
+    .execute();
+  return rows.map((r) => ({ ...r, users: Number(r.users) }));
+}

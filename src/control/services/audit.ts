@@ -1,0 +1,23 @@
+import { appendAudit, verifyAuditChain, type ChainReport } from '../repositories/audit.ts';
+import type { AuditActor, ServiceContext } from './context.ts';
+
+export function createAuditService(ctx: ServiceContext) {
+  return {
+    record(actor: AuditActor, action: string, target?: { type: string; id: string }, details?: Record<string, unknown>) {
+      return appendAudit(ctx.db, {
+        at: ctx.clock.now(),
+        actorUserId: actor.userId,
+        actor: actor.label,
+        action,
+        targetType: target?.type ?? null,
+        targetId: target?.id ?? null,
+        ip: actor.ip,
+        details: details ?? {},
+      });
+    },
+    verify(): Promise<ChainReport> {
+      return verifyAuditChain(ctx.db);
+    },
+  };
+}
+export type AuditService = ReturnType<typeof createAuditService>;

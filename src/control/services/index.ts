@@ -1,0 +1,16 @@
+// The service container: built once per platform (or per test), passed to routes and jobs.
+import { createAuditService } from './audit.ts';
+import { createAuthService } from './auth.ts';
+import type { ServiceContext } from './context.ts';
+import { createIdentityService } from './identity.ts';
+
+export function createServices(ctx: ServiceContext) {
+  const audit = createAuditService(ctx);
+  return {
+    ctx,
+    audit,
+    auth: createAuthService(ctx, audit),
+    identity: createIdentityService(ctx, audit),
+  };
+}
+export type Services = ReturnType<typeof createServices>;
