@@ -16,7 +16,12 @@ function inArea(path: string, area: string): boolean {
 
 /** A `next` parameter is followed only to a path of the user's own area. */
 function safeNext(next: string | null, home: string): string {
-  if (next && next.startsWith('/') && !next.startsWith('//') && inArea(new URL(next, location.origin).pathname, home)) {
+  if (
+    next &&
+    next.startsWith('/') &&
+    !next.startsWith('//') &&
+    inArea(new URL(next, location.origin).pathname, home)
+  ) {
     return next;
   }
   return home;
@@ -31,7 +36,9 @@ export function App() {
     if (state.status === 'anonymous') {
       if (pathname === '/login') return null;
       const keep =
-        pathname === '/' || state.reason === 'logged_out' ? '' : `?next=${encodeURIComponent(pathname + location.search)}`;
+        pathname === '/' || state.reason === 'logged_out'
+          ? ''
+          : `?next=${encodeURIComponent(pathname + location.search)}`;
       return `/login${keep}`;
     }
     const home = homeOf(state.me);

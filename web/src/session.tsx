@@ -1,6 +1,15 @@
 // Who is logged in. Loaded once from GET /v1/auth/session; login and logout update it.
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { api, call, setCsrfToken, setUnauthenticatedHandler, type ApiError, type Me, type Result, type Session } from './api/client.ts';
+import {
+  api,
+  call,
+  setCsrfToken,
+  setUnauthenticatedHandler,
+  type ApiError,
+  type Me,
+  type Result,
+  type Session,
+} from './api/client.ts';
 import { useI18n } from './i18n/index.tsx';
 
 export type SessionState =
@@ -60,7 +69,11 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     () => ({
       state,
       async login(input) {
-        const body = { email: input.email, password: input.password, ...(input.totp ? { totp: input.totp } : {}) };
+        const body = {
+          email: input.email,
+          password: input.password,
+          ...(input.totp ? { totp: input.totp } : {}),
+        };
         const result = await call(api.POST('/v1/auth/login', { body }));
         if (result.ok) {
           setCsrfToken(result.data.csrfToken);

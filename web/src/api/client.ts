@@ -7,7 +7,9 @@ import type { paths } from './schema.d.ts';
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type JsonOf<R> = R extends { content: { 'application/json': infer T } } ? T : never;
 /** The JSON body of a successful (200) response of `method path`. */
-export type ResponseBody<P extends keyof paths, M extends Method> = paths[P] extends { [K in M]: { responses: { 200: infer R } } }
+export type ResponseBody<P extends keyof paths, M extends Method> = paths[P] extends {
+  [K in M]: { responses: { 200: infer R } };
+}
   ? JsonOf<R>
   : never;
 
@@ -62,7 +64,11 @@ function toApiError(response: Response | undefined, body: unknown): ApiError {
     const message = 'message' in body && typeof body.message === 'string' ? body.message : '';
     return { status, code: body.code, message };
   }
-  return { status, code: status >= 500 ? 'server' : status === 0 ? 'network' : `http_${status}`, message: '' };
+  return {
+    status,
+    code: status >= 500 ? 'server' : status === 0 ? 'network' : `http_${status}`,
+    message: '',
+  };
 }
 
 export type Result<T> = { ok: true; data: T } | { ok: false; error: ApiError };

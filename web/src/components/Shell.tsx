@@ -4,10 +4,18 @@ import { useState, type ReactNode } from 'react';
 import { Link, useLocation } from '../router.tsx';
 import { languages, useI18n, type MessageKey } from '../i18n/index.tsx';
 import { useMe, useSession } from '../session.tsx';
+import type { Me } from '../api/client.ts';
 
 export interface NavItem {
   path: string;
   label: MessageKey;
+  /** Only these roles see the link (the API refuses the others anyway). Default: all. */
+  roles?: readonly Me['role'][];
+}
+
+export function navFor(me: Me): readonly NavItem[] {
+  const nav = me.kind === 'staff' ? consoleNav : clientNav;
+  return nav.filter((item) => !item.roles || item.roles.includes(me.role));
 }
 
 export const clientNav: readonly NavItem[] = [
@@ -24,7 +32,7 @@ export const consoleNav: readonly NavItem[] = [
   { path: '/console/hosts', label: 'nav.console.hosts' },
   { path: '/console/vps', label: 'nav.console.vps' },
   { path: '/console/orders', label: 'nav.console.orders' },
-  { path: '/console/audit', label: 'nav.console.audit' },
+  { path: '/console/audit', label: 'nav.console.audit', roles: ['admin'] },
   { path: '/console/account', label: 'nav.console.account' },
 ];
 
@@ -55,7 +63,7 @@ export function Shell({ children }: { children: ReactNode }) {
   const { pathname } = useLocation();
   const [menuOpen, setMenuOpen] = useState(false);
   const staff = me.kind === 'staff';
-  const nav = staff ? consoleNav : clientNav;
+  const nav = navFor(me);
   const home = nav[0]?.path ?? '/';
 
   return (
@@ -95,7 +103,11 @@ export function Shell({ children }: { children: ReactNode }) {
               const current = pathname === item.path;
               return (
                 <li key={item.path}>
-                  <Link to={item.path} aria-current={current ? 'page' : undefined} onClick={() => setMenuOpen(false)}>
+                  <Link
+                    to={item.path}
+                    aria-current={current ? 'page' : undefined}
+                    onClick={() => setMenuOpen(false)}
+                  >
                     {t(item.label)}
                   </Link>
                 </li>

@@ -4,7 +4,15 @@ import type { ApiError, Result } from '../api/client.ts';
 import { errorMessage } from '../api/errors.ts';
 import { useI18n, type MessageKey } from '../i18n/index.tsx';
 
-export function Page({ title, children, actions }: { title: string; children?: ReactNode; actions?: ReactNode }) {
+export function Page({
+  title,
+  children,
+  actions,
+}: {
+  title: string;
+  children?: ReactNode;
+  actions?: ReactNode;
+}) {
   return (
     <section className="page">
       <header className="page-header">
@@ -76,5 +84,7 @@ export function useResource<T>(fetcher: () => Promise<Result<T>>): Resource<T> {
     // The fetcher is a fresh closure on each render; loading follows `generation` only.
   }, [generation]);
   if (!result) return { status: 'loading', reload };
-  return result.ok ? { status: 'ready', data: result.data, reload } : { status: 'error', error: result.error, reload };
+  return result.ok
+    ? { status: 'ready', data: result.data, reload }
+    : { status: 'error', error: result.error, reload };
 }

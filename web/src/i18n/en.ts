@@ -57,7 +57,8 @@ export const en: Messages = {
   'notFound.body': 'This address matches no page of the panel.',
 
   'dashboard.hello': 'Hello {name}',
-  'dashboard.clientIntro': 'Welcome to your client area. Find your VPS, your invoices and your support requests here.',
+  'dashboard.clientIntro':
+    'Welcome to your client area. Find your VPS, your invoices and your support requests here.',
   'dashboard.consoleIntro': 'Provider console: clients, hosts, VPS, orders and the audit log.',
   'dashboard.signedInAs': 'Signed in as {email} ({role}).',
   'dashboard.totpAdvice': 'Tip: turn on two-factor authentication to protect your account.',

@@ -53,10 +53,11 @@ export const fr = {
   'notAllowed.body': "Vous n'avez pas accès à cette partie du panneau.",
   'notAllowed.back': 'Retour à mon espace',
   'notFound.title': 'Page introuvable',
-  'notFound.body': "Cette adresse ne correspond à aucune page du panneau.",
+  'notFound.body': 'Cette adresse ne correspond à aucune page du panneau.',
 
   'dashboard.hello': 'Bonjour {name}',
-  'dashboard.clientIntro': 'Bienvenue dans votre espace client. Retrouvez ici vos VPS, vos factures et vos demandes de support.',
+  'dashboard.clientIntro':
+    'Bienvenue dans votre espace client. Retrouvez ici vos VPS, vos factures et vos demandes de support.',
   'dashboard.consoleIntro': 'Console du fournisseur : clients, hôtes, VPS, commandes et journal d’audit.',
   'dashboard.signedInAs': 'Connecté en tant que {email} ({role}).',
   'dashboard.totpAdvice': 'Conseil : activez la double authentification pour protéger votre compte.',
@@ -86,7 +87,8 @@ export const fr = {
   'totp.title': 'Double authentification (TOTP)',
   'totp.on': 'La double authentification est activée sur votre compte.',
   'totp.staff': 'Elle est obligatoire pour le personnel du fournisseur.',
-  'totp.off': "La double authentification n'est pas activée. Elle protège votre compte si votre mot de passe est dérobé.",
+  'totp.off':
+    "La double authentification n'est pas activée. Elle protège votre compte si votre mot de passe est dérobé.",
   'totp.start': 'Activer la double authentification',
   'totp.step1': "1. Ajoutez cette clé dans votre application d'authentification (ou ouvrez le lien otpauth).",
   'totp.secret': 'Clé secrète',
@@ -97,14 +99,16 @@ export const fr = {
   'totp.done': 'La double authentification est maintenant activée.',
 
   'tokens.title': "Jetons d'API",
-  'tokens.intro': "Un jeton permet à vos scripts d'utiliser l'API en votre nom (en-tête Authorization: Bearer).",
+  'tokens.intro':
+    "Un jeton permet à vos scripts d'utiliser l'API en votre nom (en-tête Authorization: Bearer).",
   'tokens.name': 'Nom',
   'tokens.newName': 'Nom du nouveau jeton',
   'tokens.create': 'Créer un jeton',
   'tokens.createdAt': 'Créé le',
   'tokens.lastUsedAt': 'Dernière utilisation',
   'tokens.revoke': 'Révoquer',
-  'tokens.revokeConfirm': 'Révoquer le jeton « {name} » ? Les scripts qui l’utilisent ne pourront plus se connecter.',
+  'tokens.revokeConfirm':
+    'Révoquer le jeton « {name} » ? Les scripts qui l’utilisent ne pourront plus se connecter.',
   'tokens.shownOnce': 'Copiez ce jeton maintenant : il ne sera plus jamais affiché.',
   'tokens.none': 'Aucun jeton pour le moment.',
 

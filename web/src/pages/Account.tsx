@@ -72,9 +72,12 @@ function TotpSection() {
         </p>
       ) : null}
       {me.totpEnabled ? (
-        <p>
-          <span className="badge badge-ok">✓</span> {t('totp.on')} {me.kind === 'staff' ? t('totp.staff') : null}
-        </p>
+        done ? null : (
+          <p>
+            <span className="badge badge-ok">✓</span> {t('totp.on')}{' '}
+            {me.kind === 'staff' ? t('totp.staff') : null}
+          </p>
+        )
       ) : setup ? (
         <>
           <p>{t('totp.step1')}</p>
@@ -165,7 +168,10 @@ function TokensSection() {
         <div className="note note-ok" role="status">
           <p>{t('tokens.shownOnce')}</p>
           <p>
-            <strong>{created.name}</strong> <code className="secret" data-testid="new-token">{created.token}</code>
+            <strong>{created.name}</strong>{' '}
+            <code className="secret" data-testid="new-token">
+              {created.token}
+            </code>
           </p>
         </div>
       ) : null}
@@ -195,7 +201,11 @@ function TokensSection() {
                     <td>{formatDateTime(token.createdAt)}</td>
                     <td>{token.lastUsedAt ? formatDateTime(token.lastUsedAt) : t('common.never')}</td>
                     <td className="actions">
-                      <button type="button" className="button-danger" onClick={() => void revoke(token.id, token.name)}>
+                      <button
+                        type="button"
+                        className="button-danger"
+                        onClick={() => void revoke(token.id, token.name)}
+                      >
                         {t('tokens.revoke')}
                       </button>
                     </td>
@@ -209,7 +219,13 @@ function TokensSection() {
       <form className="inline-form" onSubmit={(e) => void create(e)}>
         <label>
           {t('tokens.newName')}
-          <input name="token-name" required maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
+          <input
+            name="token-name"
+            required
+            maxLength={100}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+          />
         </label>
         <button type="submit" className="button-primary" disabled={busy}>
           {t('tokens.create')}

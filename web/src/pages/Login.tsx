@@ -38,7 +38,8 @@ export function Login({ notice }: { notice: 'none' | 'logged_out' | 'expired' })
     setError(result.error);
   }
 
-  const info = notice === 'logged_out' ? t('login.loggedOut') : notice === 'expired' ? t('login.expired') : null;
+  const info =
+    notice === 'logged_out' ? t('login.loggedOut') : notice === 'expired' ? t('login.expired') : null;
 
   return (
     <div className="login-page">

@@ -1,7 +1,7 @@
 // The client area (/client/...): the client's own VPS, invoices, tickets and account.
 import { Link } from '../../router.tsx';
 import { EmptyPage, Page } from '../../components/ui.tsx';
-import { clientNav } from '../../components/Shell.tsx';
+import { navFor } from '../../components/Shell.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { useMe } from '../../session.tsx';
 import { AccountPage } from '../Account.tsx';
@@ -19,11 +19,13 @@ function Dashboard() {
         </p>
       )}
       <ul className="tiles">
-        {clientNav.slice(1).map((item) => (
-          <li key={item.path}>
-            <Link to={item.path}>{t(item.label)}</Link>
-          </li>
-        ))}
+        {navFor(me)
+          .slice(1)
+          .map((item) => (
+            <li key={item.path}>
+              <Link to={item.path}>{t(item.label)}</Link>
+            </li>
+          ))}
       </ul>
     </Page>
   );

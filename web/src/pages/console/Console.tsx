@@ -2,11 +2,11 @@
 import { api, call } from '../../api/client.ts';
 import { Link } from '../../router.tsx';
 import { EmptyPage, EmptyState, ErrorNote, Loading, Page, useResource } from '../../components/ui.tsx';
-import { consoleNav } from '../../components/Shell.tsx';
+import { navFor } from '../../components/Shell.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { useMe } from '../../session.tsx';
 import { AccountPage } from '../Account.tsx';
-import { NotFound } from '../Status.tsx';
+import { NotAllowed, NotFound } from '../Status.tsx';
 
 function Dashboard() {
   const { t } = useI18n();
@@ -16,11 +16,13 @@ function Dashboard() {
       <p className="lead">{t('dashboard.consoleIntro')}</p>
       <p className="muted">{t('dashboard.signedInAs', { email: me.email, role: t(`role.${me.role}`) })}</p>
       <ul className="tiles">
-        {consoleNav.slice(1).map((item) => (
-          <li key={item.path}>
-            <Link to={item.path}>{t(item.label)}</Link>
-          </li>
-        ))}
+        {navFor(me)
+          .slice(1)
+          .map((item) => (
+            <li key={item.path}>
+              <Link to={item.path}>{t(item.label)}</Link>
+            </li>
+          ))}
       </ul>
     </Page>
   );
@@ -87,7 +89,10 @@ function Audit() {
           >
             {verify.data.ok
               ? t('audit.verifyOk', { checked: verify.data.checked })
-              : t('audit.verifyBad', { id: String(verify.data.firstBadId ?? '?'), checked: verify.data.checked })}
+              : t('audit.verifyBad', {
+                  id: String(verify.data.firstBadId ?? '?'),
+                  checked: verify.data.checked,
+                })}
           </p>
         ) : null}
         <button
@@ -105,7 +110,9 @@ function Audit() {
         <h2 id="latest-title">{t('audit.latest')}</h2>
         {entries.status === 'loading' ? <Loading /> : null}
         {entries.status === 'error' ? <ErrorNote error={entries.error} /> : null}
-        {entries.status === 'ready' && entries.data.length === 0 ? <EmptyState text={t('common.none')} /> : null}
+        {entries.status === 'ready' && entries.data.length === 0 ? (
+          <EmptyState text={t('common.none')} />
+        ) : null}
         {entries.status === 'ready' && entries.data.length > 0 ? (
           <div className="table-wrap">
             <table className="audit">
@@ -140,6 +147,7 @@ function Audit() {
 }
 
 export function Console({ path }: { path: string }) {
+  const me = useMe();
   switch (path) {
     case '/console':
       return <Dashboard />;
@@ -152,7 +160,7 @@ export function Console({ path }: { path: string }) {
     case '/console/orders':
       return <EmptyPage titleKey="nav.console.orders" />;
     case '/console/audit':
-      return <Audit />;
+      return me.role === 'admin' ? <Audit /> : <NotAllowed />;
     case '/console/account':
       return <AccountPage />;
     default:
