@@ -777,7 +777,8 @@ export class QemuDriver implements HostDriver {
     vm.rec.state = 'stopping';
     await this.#save(vm);
     if (before === 'paused' && vm.qmp && ladder.some((r) => r.kind === 'guest_agent' || r.kind === 'acpi')) {
-      await vm.qmp.execute('cont').catch(() => undefined); // a paused guest cannot hear a polite request
+      // A paused (suspended) guest cannot hear a polite request: let it run first (briefly bounded).
+      await vm.qmp.execute('cont', undefined, { timeoutMs: 1_000 }).catch(() => undefined);
     }
     let endedBy: StopRung['kind'] | null = null;
     for (const rung of ladder) {
@@ -799,7 +800,7 @@ export class QemuDriver implements HostDriver {
           }
           case 'acpi':
             if (!vm.qmp) throw new Error('no QMP connection');
-            await vm.qmp.execute('system_powerdown');
+            await vm.qmp.execute('system_powerdown', undefined, { timeoutMs: Math.min(rung.timeoutMs, vm.qmp.timeoutFor('system_powerdown')) });
             break;
           case 'sigterm':
             if (!signal(pid, 'SIGTERM')) outcome = 'failed';
