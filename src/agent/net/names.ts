@@ -40,5 +40,9 @@ export function parseVpsCounter(name: string): { vpsId: string; kind: CounterKin
   return m ? { vpsId: m[1]!, kind: m[2] as CounterKind } : null;
 }
 
-/** The HTB class minor (hex) of a VPS slot, also the value nft writes to skb->priority. */
-export const slotMinor = (slot: number) => slot.toString(16);
+/**
+ * The HTB class minor (hex) of a VPS slot on the uplink, also the value nft writes to
+ * skb->priority: slot + 0x10 (minors 1..f are the host's own classes, fffe the default).
+ */
+export const SLOT_MINOR_OFFSET = 0x10;
+export const slotMinor = (slot: number) => (slot + SLOT_MINOR_OFFSET).toString(16);

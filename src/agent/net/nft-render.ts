@@ -123,7 +123,7 @@ export function renderOutRules(host: HostNetConfig, p: VpsNetPolicy): NftRuleSpe
   ];
   if (p.isolated) rules.push(isolationRule(host, p, ch, 'daddr'));
   rules.push(...commonRules(p, ch, 'out', p.filteredPorts));
-  // R3.13: the uplink's HTB puts the frame in the VPS's class (skb->priority = 1:<slot>).
+  // R3.13: the uplink's HTB puts the frame in the VPS's class (skb->priority = 1:<slot + 0x10>).
   rules.push(ruleSpec(ch, [{ mangle: { key: meta('priority'), value: `1:${slotMinor(p.slot)}` } }], 'class'));
   return rules;
 }

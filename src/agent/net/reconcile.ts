@@ -18,7 +18,7 @@ import {
   renderVpsRemoval,
 } from './nft-render.ts';
 import type { NftRuleSpec } from './nft-render.ts';
-import { chainIn, chainOut, counterKinds, counterName, parseVpsChain, parseVpsCounter } from './names.ts';
+import { chainIn, chainOut, counterKinds, counterName, parseVpsChain, parseVpsCounter, slotMinor } from './names.ts';
 import { renderUplinkTc, renderVpsTc, tcBase } from './tc-render.ts';
 import type { HostNetConfig } from './types.ts';
 import { effectiveRate } from '../../domain/net-policy.ts';
@@ -210,17 +210,35 @@ export async function reconcileNft(host: HostNetConfig, policies: readonly VpsNe
 }
 
 interface TcClass {
-  class: string;
   handle: string;
-  parent?: string;
-  rate?: number;
-  ceil?: number;
+  parent: string | null;
+  /** bits per second */
+  rate: number;
+  ceil: number;
+}
+
+const units: Record<string, number> = { bit: 1, Kbit: 1e3, Mbit: 1e6, Gbit: 1e9, Tbit: 1e12 };
+
+/** Parses `tc class show` text (iproute2 6.1 prints no JSON for HTB classes). */
+export function parseTcClasses(text: string): TcClass[] {
+  const out: TcClass[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^class htb (\S+) (?:root|parent (\S+)).* rate (\d+(?:\.\d+)?)(bit|Kbit|Mbit|Gbit|Tbit) ceil (\d+(?:\.\d+)?)(bit|Kbit|Mbit|Gbit|Tbit)/.exec(line);
+    if (!m) continue;
+    out.push({
+      handle: m[1]!,
+      parent: m[2] ?? null,
+      rate: Math.round(Number(m[3]) * units[m[4]!]!),
+      ceil: Math.round(Number(m[5]) * units[m[6]!]!),
+    });
+  }
+  return out;
 }
 
 async function listClasses(host: HostNetConfig, dev: string): Promise<TcClass[] | null> {
-  const r = await run([...tcBase(host), '-j', 'class', 'show', 'dev', dev], { okCodes: [0, 1, 2] });
+  const r = await run([...tcBase(host), 'class', 'show', 'dev', dev], { okCodes: [0, 1, 2] });
   if (r.exitCode !== 0) return null;
-  return JSON.parse(r.stdout || '[]') as TcClass[];
+  return parseTcClasses(r.stdout);
 }
 
 /** Checks each VPS's classes (uplink and tap) carry its current rate; re-applies when not. */
@@ -236,15 +254,15 @@ export async function reconcileTc(host: HostNetConfig, policies: readonly VpsNet
     }
   }
   for (const p of policies) {
-    const rateBytes = effectiveRate(p) / 8; // tc -j prints rates in bytes per second
+    const rate = effectiveRate(p);
     const problems: string[] = [];
     if (host.uplink) {
-      const c = uplinkClasses?.find((x) => x.handle === `1:${p.slot.toString(16)}`);
-      if (!c || c.rate !== rateBytes || c.ceil !== rateBytes) problems.push('uplink class');
+      const c = uplinkClasses?.find((x) => x.handle === `1:${slotMinor(p.slot)}`);
+      if (!c || c.rate !== rate || c.ceil !== rate) problems.push('uplink class');
     }
     const tapClasses = await listClasses(host, p.port);
     const tc = tapClasses?.find((x) => x.handle === '1:1');
-    if (!tc || tc.rate !== rateBytes || tc.ceil !== rateBytes) problems.push('tap class');
+    if (!tc || tc.rate !== rate || tc.ceil !== rate) problems.push('tap class');
     if (problems.length) {
       await applyTc(host, renderVpsTc(host, p));
       fixes.push({ kind: 'tc', vpsId: p.vpsId, detail: problems.join('; ') });

@@ -4,9 +4,9 @@
 // Outbound (what a VPS sends): shaped, not policed, on the uplink port's egress:
 //   qdisc 1: htb (default 1:fffe)
 //     class 1:1      the host class, rate = ceil = uplink capacity
-//       class 1:<slot> one per VPS, rate = ceil = the VPS's rate (guaranteed, or after-quota)
+//       class 1:<slot+0x10> one per VPS, rate = ceil = the VPS's rate (guaranteed, or after-quota)
 //       class 1:fffe   unclassified traffic (the host's own), rate = 1% of the uplink, may borrow
-//   nftables puts each frame of a VPS in its class (meta priority set 1:<slot>).
+//   nftables puts each frame of a VPS in its class (meta priority set 1:<slot+0x10>).
 // Inbound (what a VPS receives): shaped on its tap's egress: qdisc 1: htb default 1, class 1:1.
 // Throttling (R3.13) is `tc class change` of those two classes only: no qdisc is deleted, the
 // queue and the VPS's connections survive.
