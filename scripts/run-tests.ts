@@ -54,7 +54,7 @@ if (!adminUrl) {
   const port = await freePort();
   const t0 = Date.now();
   const emb = await startEmbeddedPostgres({ dir: path.join(root, 'var', 'test-pg'), port });
-  console.log(`# embedded PostgreSQL for the tests on 127.0.0.1:${port} (${Date.now() - t0} ms)`);
+  console.log(`# embedded PostgreSQL for the tests on ${new URL(emb.adminUrl).host} (${emb.startedHere ? "started" : "reused"} in ${Date.now() - t0} ms)`);
   adminUrl = emb.adminUrl;
   stopPg = emb.stop;
 }

@@ -63,7 +63,8 @@ async function main(argv: string[]): Promise<number> {
         printStaffCredentials(email, password, r.totpSecret, r.otpauthUrl);
       }
     }
-    console.log(`\n  infogere is up: open ${platform.config.publicUrl} (API: ${platform.config.publicUrl}/v1/openapi.json). Ctrl-C stops it.\n`);
+    const url = platform.config.httpPort === 0 ? platform.url : platform.config.publicUrl;
+    console.log(`\n  infogere is up: open ${url} (API: ${url}/v1/openapi.json). Ctrl-C stops it.\n`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);

@@ -11,6 +11,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import type { App } from './http/types.ts';
 import { startJobs, type JobDefinition, type Jobs } from './jobs/boss.ts';
+import { platformJobs } from './jobs/maintenance.ts';
 import { Scheduler } from './jobs/scheduler.ts';
 import { loadMasterKey, SecretBox } from './security/secretbox.ts';
 import { createServices, type Services } from './services/index.ts';
@@ -24,6 +25,8 @@ export interface PlatformOptions {
   logger?: Logger;
   /** Listen on the configured port (default true); false: build only (tests use inject). */
   listen?: boolean;
+  /** Job types beyond the platform's own (later modules; tests). */
+  extraJobs?: JobDefinition<never>[];
 }
 
 export interface Platform {
@@ -77,8 +80,9 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
   const ctx = { db: database.db, clock, config, secrets, log };
   const services = createServices(ctx);
   const scheduler = new Scheduler(database.db, clock, log);
-  const jobDefs: JobDefinition<never>[] = [];
+  const jobDefs: JobDefinition<never>[] = [...platformJobs(ctx), ...(opts.extraJobs ?? [])];
   const jobs = await startJobs(database.url, jobDefs, log);
+  await jobs.boss.schedule('maintenance.prune', '17 * * * *', {});
   scheduler.start(config.schedulerTickSeconds * 1000);
 
   const app = await buildApp(services, { logger: log });
