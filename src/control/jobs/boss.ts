@@ -21,7 +21,8 @@ export interface Jobs {
 }
 
 export async function startJobs(url: string, defs: JobDefinition<never>[], log: Logger, opts: { work?: boolean } = {}): Promise<Jobs> {
-  const boss = new PgBoss({ connectionString: url, schema: 'pgboss', superviseIntervalSeconds: 5, max: 4 });
+  // Supervision every 10 s: a job whose worker died (no heartbeat) is retried within ~20 s.
+  const boss = new PgBoss({ connectionString: url, schema: 'pgboss', superviseIntervalSeconds: 10, monitorIntervalSeconds: 10, max: 4 });
   boss.on('error', (e: unknown) => log.error({ err: e }, 'pg-boss error'));
   await boss.start();
   for (const d of defs) {
