@@ -177,6 +177,7 @@ test('the panel works for an admin and for a client in a real browser', async (t
     await nav.getByRole('link', { name: "Journal d'audit" }).click();
     await waitForPath(page, '/console/audit');
     await page.getByRole('heading', { name: "Journal d'audit" }).waitFor();
+    assert.equal(await page.title(), "Journal d'audit · infogere");
     const verify = page.getByTestId('audit-verify');
     await verify.waitFor();
     assert.equal(await verify.getAttribute('data-ok'), 'true');

@@ -46,9 +46,12 @@ export const csrfMiddleware: Middleware = {
   },
 };
 
+/** Calls whose 401 is an answer in itself, not a sign that the session ended. */
+const sessionPaths = new Set(['/v1/auth/login', '/v1/auth/session', '/v1/auth/logout']);
+
 const sessionMiddleware: Middleware = {
   onResponse({ request, response }) {
-    if (response.status === 401 && !new URL(request.url).pathname.startsWith('/v1/auth/')) {
+    if (response.status === 401 && !sessionPaths.has(new URL(request.url).pathname)) {
       onUnauthenticated?.();
     }
     return response;

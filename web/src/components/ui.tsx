@@ -13,6 +13,10 @@ export function Page({
   children?: ReactNode;
   actions?: ReactNode;
 }) {
+  const { t } = useI18n();
+  useEffect(() => {
+    document.title = `${title} · ${t('app.name')}`;
+  }, [title, t]);
   return (
     <section className="page">
       <header className="page-header">

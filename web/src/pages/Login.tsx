@@ -1,5 +1,5 @@
 // Login: email and password, then the TOTP code when the API answers `auth.totp_required`.
-import { useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { ApiError } from '../api/client.ts';
 import { ErrorNote } from '../components/ui.tsx';
 import { LanguageSwitch } from '../components/Shell.tsx';
@@ -37,6 +37,10 @@ export function Login({ notice }: { notice: 'none' | 'logged_out' | 'expired' })
     }
     setError(result.error);
   }
+
+  useEffect(() => {
+    document.title = `${t('login.title')} · ${t('app.name')}`;
+  }, [t]);
 
   const info =
     notice === 'logged_out' ? t('login.loggedOut') : notice === 'expired' ? t('login.expired') : null;
