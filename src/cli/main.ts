@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { systemClock } from '../domain/clock.ts';
 import { isDomainError } from '../domain/errors.ts';
-import { ConfigError, describeSettings, loadConfig } from '../control/config.ts';
+import { ConfigError, describeSettings, loadConfig, settingsMarkdown } from '../control/config.ts';
 import { openDatabase, startPlatform } from '../control/platform.ts';
 import { loadMasterKey, SecretBox } from '../control/security/secretbox.ts';
 import { createServices } from '../control/services/index.ts';
@@ -20,7 +20,7 @@ const usage = `infogere — managed VPS hosting platform
   infogere admin create --email E --name N [--role admin|support] [--password P]
                                     create a provider staff member (TOTP secret printed once)
   infogere audit verify             check the audit log's hash chain (exit 1 if broken)
-  infogere config                   list the settings (INFOGERE_*) and their defaults
+  infogere config [--markdown]      list the settings (INFOGERE_*) and their defaults
 `;
 
 async function withServices<T>(fn: (s: ReturnType<typeof createServices>) => Promise<T>): Promise<T> {
@@ -96,6 +96,10 @@ async function main(argv: string[]): Promise<number> {
     return r.ok ? 0 : 1;
   }
   if (cmd === 'config') {
+    if (sub === '--markdown') {
+      process.stdout.write(settingsMarkdown());
+      return 0;
+    }
     for (const s of describeSettings()) console.log(`${s.env.padEnd(42)} ${String(s.default ?? '(unset)').padEnd(14)} ${s.help}`);
     return 0;
   }

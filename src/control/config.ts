@@ -145,3 +145,22 @@ export function cookieIsSecure(c: Config): boolean {
 export function describeSettings(): { env: string; default: unknown; help: string }[] {
   return Object.values(settings as Record<string, Setting>).map((s) => ({ env: s.env, default: s.kind.default, help: s.help }));
 }
+
+/** docs/configuration.md, generated from the settings table (a test keeps the file current). */
+export function settingsMarkdown(): string {
+  const rows = describeSettings().map((s) => `| \`${s.env}\` | ${s.default === undefined ? '(unset)' : `\`${String(s.default)}\``} | ${s.help} |`);
+  return [
+    '# Configuration',
+    '',
+    'Generated from `src/control/config.ts` (`node src/cli/main.ts config --markdown`); a test fails when it is stale.',
+    '',
+    'Environment variables, or a JSON object of the same names in the file named by `INFOGERE_CONFIG_FILE`',
+    '(the environment wins). Read once at start; a wrong value, or an unknown `INFOGERE_*` name, stops',
+    'the start with a message naming the setting.',
+    '',
+    '| setting | default | what |',
+    '|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
+}

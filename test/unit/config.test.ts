@@ -47,3 +47,11 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ INFOGERE_CONFIG_FILE: 'missing.json' }, dir), /INFOGERE_CONFIG_FILE/);
   });
 });
+
+describe('docs/configuration.md', () => {
+  it('lists every setting as the code defines it (regenerate: node src/cli/main.ts config --markdown > docs/configuration.md)', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { settingsMarkdown } = await import('../../src/control/config.ts');
+    assert.equal(await readFile(new URL('../../docs/configuration.md', import.meta.url), 'utf8'), settingsMarkdown());
+  });
+});
