@@ -18,10 +18,16 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
-      'no-restricted-syntax': [
+      // Shell strings are never built: programs run through execFile/spawn with argv arrays.
+      'no-restricted-imports': [
         'error',
-        { selector: "CallExpression[callee.name='exec']", message: 'Use execFile with an argv array.' },
-        { selector: "CallExpression[callee.property.name='execSync']", message: 'Use execFile with an argv array.' },
+        {
+          paths: ['node:child_process', 'child_process'].map((name) => ({
+            name,
+            importNames: ['exec', 'execSync'],
+            message: 'Use execFile (src/agent/exec/run.ts) with an argv array, never a shell string.',
+          })),
+        },
       ],
     },
   },
