@@ -3,9 +3,17 @@
 import type { Kysely } from 'kysely';
 import { Migrator, type Migration } from 'kysely/migration';
 import * as m0001 from './migrations/0001_foundation.ts';
+import * as m0002 from './migrations/0002_infra.ts';
+import * as m0003 from './migrations/0003_mail.ts';
+import * as m0004 from './migrations/0004_clients.ts';
+import * as m0005 from './migrations/0005_commerce.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
+  '0002_infra': m0002,
+  '0003_mail': m0003,
+  '0004_clients': m0004,
+  '0005_commerce': m0005,
 };
 
 export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {

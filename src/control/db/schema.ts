@@ -1,8 +1,12 @@
 // Typed tables for Kysely. One interface per table; migrations in ./migrations create them.
+// The foundation's tables are here; each later module keeps its own in ./tables/<module>.ts,
+// and `Database` joins them all.
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
-
-type Timestamp = ColumnType<Date, Date | string, Date | string>;
-type Json<T = unknown> = ColumnType<T, string | T, string | T>;
+import type { Json, Timestamp } from './column-types.ts';
+import type { ClientTables } from './tables/clients.ts';
+import type { CommerceTables } from './tables/commerce.ts';
+import type { InfraTables } from './tables/infra.ts';
+import type { MailTables } from './tables/mail.ts';
 
 export type Language = 'fr' | 'en';
 export type UserKind = 'staff' | 'client';
@@ -112,7 +116,7 @@ export interface MailOutboxTable {
   last_error: string | null;
 }
 
-export interface Database {
+export interface Database extends InfraTables, MailTables, ClientTables, CommerceTables {
   accounts: AccountsTable;
   users: UsersTable;
   sessions: SessionsTable;
