@@ -11,8 +11,8 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import type { App } from './http/types.ts';
 import { startJobs, type JobDefinition, type Jobs } from './jobs/boss.ts';
-import { platformJobs } from './jobs/maintenance.ts';
-import { Scheduler } from './jobs/scheduler.ts';
+import { allJobs, createScheduler } from './jobs/registry.ts';
+import type { Scheduler } from './jobs/scheduler.ts';
 import { loadMasterKey, SecretBox } from './security/secretbox.ts';
 import { createServices, type Services } from './services/index.ts';
 
@@ -79,8 +79,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
   const secrets = new SecretBox(await loadMasterKey(config.masterKey, config.dataDir));
   const ctx = { db: database.db, clock, config, secrets, log };
   const services = createServices(ctx);
-  const scheduler = new Scheduler(database.db, clock, log);
-  const jobDefs: JobDefinition<never>[] = [...platformJobs(ctx), ...(opts.extraJobs ?? [])];
+  const scheduler = createScheduler(services, log);
+  const jobDefs: JobDefinition<never>[] = [...allJobs(services), ...(opts.extraJobs ?? [])];
   const jobs = await startJobs(database.url, jobDefs, log);
   await jobs.boss.schedule('maintenance.prune', '17 * * * *', {});
   scheduler.start(config.schedulerTickSeconds * 1000);

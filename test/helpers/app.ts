@@ -11,12 +11,16 @@ import { SecretBox } from '../../src/control/security/secretbox.ts';
 import { totpCode } from '../../src/control/security/totp.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
 import { createServices, type Services } from '../../src/control/services/index.ts';
+import { createScheduler } from '../../src/control/jobs/registry.ts';
+import type { Scheduler } from '../../src/control/jobs/scheduler.ts';
 import { freshDatabase, type TestDatabase } from './db.ts';
 import { randomBytes } from 'node:crypto';
 
 export interface TestApp {
   app: App;
   services: Services;
+  /** The production scheduler with every module's deadline handlers; call `tick()` after moving the clock. */
+  scheduler: Scheduler;
   clock: ManualClock;
   database: TestDatabase;
   dataDir: string;
@@ -31,9 +35,11 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApp
   const services = createServices({ db: database.db, clock, config, secrets: new SecretBox(randomBytes(32)), log: pino({ level: 'silent' }) });
   const app = await buildApp(services, { webDir: path.join(dataDir, 'no-panel') });
   await app.ready();
+  const scheduler = createScheduler(services, pino({ level: 'silent' }));
   return {
     app,
     services,
+    scheduler,
     clock,
     database,
     dataDir,

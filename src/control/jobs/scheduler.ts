@@ -8,16 +8,11 @@ import { MINUTE } from '../../domain/clock.ts';
 import type { Clock } from '../../domain/clock.ts';
 import type { Db } from '../db/database.ts';
 import type { Deadline } from '../db/schema.ts';
+import { cancelDeadline, pendingDeadlines, scheduleDeadline, type DeadlineSpec } from '../repositories/deadlines.ts';
 
 export type DeadlineHandler = (d: Deadline, ctx: { db: Db; now: Date }) => Promise<void>;
 
-export interface DeadlineSpec {
-  kind: string;
-  subjectType: string;
-  subjectId: string;
-  dueAt: Date;
-  payload?: Record<string, unknown>;
-}
+export type { DeadlineSpec };
 
 const MAX_ATTEMPTS = 10;
 
@@ -41,49 +36,16 @@ export class Scheduler {
   }
 
   /** Sets (or moves) the one pending deadline of this kind for this subject. */
-  async schedule(spec: DeadlineSpec, db: Db = this.#db): Promise<Deadline> {
-    return db
-      .insertInto('deadlines')
-      .values({
-        kind: spec.kind,
-        subject_type: spec.subjectType,
-        subject_id: spec.subjectId,
-        due_at: spec.dueAt,
-        payload: JSON.stringify(spec.payload ?? {}),
-        created_at: this.#clock.now(),
-        status: 'pending',
-      })
-      .onConflict((oc) =>
-        oc
-          .columns(['kind', 'subject_type', 'subject_id'])
-          .where('status', '=', 'pending')
-          .doUpdateSet({ due_at: spec.dueAt, payload: JSON.stringify(spec.payload ?? {}) }),
-      )
-      .returningAll()
-      .executeTakeFirstOrThrow();
+  schedule(spec: DeadlineSpec, db: Db = this.#db): Promise<Deadline> {
+    return scheduleDeadline(db, spec, this.#clock.now());
   }
 
-  async cancel(kind: string, subjectType: string, subjectId: string, db: Db = this.#db): Promise<boolean> {
-    const r = await db
-      .updateTable('deadlines')
-      .set({ status: 'cancelled', done_at: this.#clock.now() })
-      .where('kind', '=', kind)
-      .where('subject_type', '=', subjectType)
-      .where('subject_id', '=', subjectId)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) > 0;
+  cancel(kind: string, subjectType: string, subjectId: string, db: Db = this.#db): Promise<boolean> {
+    return cancelDeadline(db, kind, subjectType, subjectId, this.#clock.now());
   }
 
   pending(subjectType: string, subjectId: string): Promise<Deadline[]> {
-    return this.#db
-      .selectFrom('deadlines')
-      .selectAll()
-      .where('subject_type', '=', subjectType)
-      .where('subject_id', '=', subjectId)
-      .where('status', '=', 'pending')
-      .orderBy('due_at')
-      .execute();
+    return pendingDeadlines(this.#db, subjectType, subjectId);
   }
 
   /** Acts on every deadline due at the clock's now; returns how many were handled. */
