@@ -73,7 +73,7 @@ export async function probeKvm(
   } catch (e) {
     if (e instanceof CommandError) {
       if (e.timedOut) return { ok: false, reason: `a KVM guest made no progress within ${timeoutMs} ms` };
-      return { ok: false, reason: `QEMU with KVM failed (${e.signal ?? `exit ${e.exitCode}`}): ${e.stderr.trim().slice(0, 300)}` };
+      return { ok: false, reason: `QEMU with KVM failed (${e.signal ?? `exit ${e.exitCode}`}): ${e.stderr.trim().split('\n')[0]?.slice(0, 300) ?? ''}` };
     }
     throw e;
   }
