@@ -86,6 +86,7 @@ export async function setupHost(host: HostNetConfig): Promise<void> {
   if (!(await linkExists(host, host.bridge))) await run([...ip, 'link', 'add', 'name', host.bridge, 'type', 'bridge']);
   await run([...ip, 'link', 'set', 'dev', host.bridge, 'up']);
   if (host.uplink) await run([...ip, 'link', 'set', 'dev', host.uplink, 'master', host.bridge, 'up']);
+  knownElementsOf(host).clear();
   await applyNft(host, renderBaseBatch(host));
   await applyTc(host, renderUplinkTc(host));
 }
@@ -112,6 +113,19 @@ export async function deleteTap(host: HostNetConfig, name: string): Promise<Link
   return last;
 }
 
+/**
+ * Map elements this process has put in place (or seen in place, by reconcile), per table:
+ * port → VPS id. A VPS whose element is known gets a batch without elements (see
+ * renderVpsBatch). Drift made behind our back is the reconcile's job.
+ */
+const knownElements = new Map<string, Map<string, string>>();
+const tableKey = (host: HostNetConfig) => `${host.netns ?? ''}/${host.table}`;
+export function knownElementsOf(host: HostNetConfig): Map<string, string> {
+  let m = knownElements.get(tableKey(host));
+  if (!m) knownElements.set(tableKey(host), (m = new Map()));
+  return m;
+}
+
 export interface ApplyOptions {
   /** Also (re)apply tc shaping (default true). */
   tc?: boolean;
@@ -122,7 +136,10 @@ export interface ApplyOptions {
  * map elements only), then its tc classes (changed in place when they exist).
  */
 export async function applyVpsPolicy(host: HostNetConfig, p: VpsNetPolicy, opts: ApplyOptions = {}): Promise<void> {
-  await applyNft(host, renderVpsBatch(host, p));
+  const known = knownElementsOf(host);
+  const elements = known.get(p.port) !== p.vpsId;
+  await applyNft(host, renderVpsBatch(host, p, { elements }));
+  known.set(p.port, p.vpsId);
   if (opts.tc !== false) await applyTc(host, renderVpsTc(host, p));
 }
 
@@ -134,6 +151,7 @@ export async function applyThrottle(host: HostNetConfig, p: VpsNetPolicy): Promi
 /** Removes a VPS's rules, counters, map elements and uplink class. */
 export async function removeVps(host: HostNetConfig, v: { vpsId: string; slot: number; port: string }): Promise<void> {
   await applyNft(host, renderVpsRemoval(host, v.vpsId, [v.port]));
+  knownElementsOf(host).delete(v.port);
   const steps = renderVpsTcRemoval(host, v.slot);
   if (steps.length) {
     await run(steps[0]!, { okCodes: [0, 2] }); // absent class: nothing to remove

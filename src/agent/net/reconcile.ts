@@ -3,7 +3,7 @@
 // counters, base chains) and reports what it fixed. Each repair is the same atomic batch the
 // normal path uses (one per VPS), so a repair never rewrites another VPS.
 import type { VpsNetPolicy } from '../../domain/net-policy.ts';
-import { applyNft, applyTc, listTable } from './host.ts';
+import { applyNft, applyTc, knownElementsOf, listTable } from './host.ts';
 import { run } from '../exec/run.ts';
 import {
   BASE_CHAINS,
@@ -90,6 +90,12 @@ function sameRules(live: string[] | undefined, want: NftRuleSpec[]): boolean {
 export async function reconcileNft(host: HostNetConfig, policies: readonly VpsNetPolicy[]): Promise<ReconcileFix[]> {
   const fixes: ReconcileFix[] = [];
   const items = await listTable(host);
+  const known = knownElementsOf(host);
+  known.clear();
+  // every path below leaves each desired VPS's elements in place
+  const remember = () => {
+    for (const p of policies) known.set(p.port, p.vpsId);
+  };
   if (!items) {
     await applyNft(host, renderBaseBatch(host));
     fixes.push({ kind: 'table', detail: `table bridge ${host.table} was missing` });
@@ -97,6 +103,7 @@ export async function reconcileNft(host: HostNetConfig, policies: readonly VpsNe
       await applyNft(host, renderVpsBatch(host, p));
       fixes.push({ kind: 'vps', vpsId: p.vpsId, detail: 'created' });
     }
+    remember();
     return fixes;
   }
   const live = parseLiveTable(items);
@@ -206,6 +213,7 @@ export async function reconcileNft(host: HostNetConfig, policies: readonly VpsNe
     });
     for (const n of staleCounters) fixes.push({ kind: 'stale_counter', detail: n });
   }
+  remember();
   return fixes;
 }
 
