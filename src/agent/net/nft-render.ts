@@ -43,9 +43,6 @@ const drop = { drop: null };
 function portValue(p: PortSpec): unknown {
   return typeof p === 'number' ? p : { range: [p[0], p[1]] };
 }
-function setOrValue(values: unknown[]): unknown {
-  return values.length === 1 ? values[0] : { set: values };
-}
 function cidrValue(c: string): unknown {
   if (!isIpv4Cidr(c)) throw new Error(`not an IPv4 address/CIDR: ${c}`);
   const [addr, len] = c.split('/');
@@ -78,11 +75,13 @@ function commonRules(
   const c = (k: CounterKind) => counter(counterName(id, k));
   const rules: NftRuleSpec[] = [];
   // R3.11 filtered ports (provider list), before the explicit blocks so they count as filtered.
+  // One rule per port or range: no anonymous sets (each would be one more set for nft to load
+  // on every change: 1,000 VPSs × a few sets made a one-VPS update cost ~400 ms).
   for (const f of filtered) {
     if (f.direction !== dir) continue;
-    rules.push(
-      ruleSpec(chain, [match('==', payload(f.protocol, 'dport'), setOrValue(f.ports.map(portValue))), c('filtered'), drop], 'filtered'),
-    );
+    for (const port of f.ports) {
+      rules.push(ruleSpec(chain, [match('==', payload(f.protocol, 'dport'), portValue(port)), c('filtered'), drop], 'filtered'));
+    }
   }
   // R5.1, R7, R9: explicit blocks, each named by its id (listed, never stray).
   for (const b of p.blocks) {
@@ -119,9 +118,9 @@ export function renderOutRules(host: HostNetConfig, p: VpsNetPolicy): NftRuleSpe
     ruleSpec(ch, [match('==', payload('udp', 'sport'), 67), spoof, drop], 'spoof:dhcp-server'),
     ruleSpec(ch, [match('==', payload('icmpv6', 'type'), 'nd-router-advert'), spoof, drop], 'spoof:ipv6-ra'),
     // Only IPv4 and ARP leave a VPS (IPv6, VLAN tags, other ethertypes: dropped, see docs).
-    ruleSpec(ch, [match('!=', payload('ether', 'type'), { set: ['ip', 'arp'] }), spoof, drop], 'spoof:ethertype'),
+    ruleSpec(ch, [match('!=', payload('ether', 'type'), 'ip'), match('!=', payload('ether', 'type'), 'arp'), spoof, drop], 'spoof:ethertype'),
   ];
-  if (p.isolated) rules.push(isolationRule(host, p, ch, 'daddr'));
+  if (p.isolated) rules.push(...isolationRules(host, p, ch, 'daddr'));
   rules.push(...commonRules(p, ch, 'out', p.filteredPorts));
   // R3.13: the uplink's HTB puts the frame in the VPS's class (skb->priority = 1:<slot + 0x10>).
   rules.push(ruleSpec(ch, [{ mangle: { key: meta('priority'), value: `1:${slotMinor(p.slot)}` } }], 'class'));
@@ -143,16 +142,19 @@ export function renderInRules(host: HostNetConfig, p: VpsNetPolicy): NftRuleSpec
       'foreign-unicast',
     ),
   ];
-  if (p.isolated) rules.push(isolationRule(host, p, ch, 'saddr'));
+  if (p.isolated) rules.push(...isolationRules(host, p, ch, 'saddr'));
   rules.push(...commonRules(p, ch, 'in', p.filteredPorts));
   return rules;
 }
 
-function isolationRule(host: HostNetConfig, p: VpsNetPolicy, ch: string, field: 'saddr' | 'daddr'): NftRuleSpec {
+function isolationRules(host: HostNetConfig, p: VpsNetPolicy, ch: string, field: 'saddr' | 'daddr'): NftRuleSpec[] {
   const c = counter(counterName(p.vpsId, 'isolated'));
-  // ARP still passes (the management path needs it); all IPv4 except the management path drops.
-  if (host.management.length === 0) return ruleSpec(ch, [match('==', payload('ether', 'type'), 'ip'), c, drop], 'isolated');
-  return ruleSpec(ch, [match('!=', payload('ip', field), setOrValue(host.management.map(cidrValue))), c, drop], 'isolated');
+  // The management path returns to the base chain (no set: see commonRules); ARP still passes
+  // (the management path needs it); all other IPv4 drops.
+  return [
+    ...host.management.map((m) => ruleSpec(ch, [match('==', payload('ip', field), cidrValue(m)), { return: null }], 'isolated:management')),
+    ruleSpec(ch, [match('==', payload('ether', 'type'), 'ip'), c, drop], 'isolated'),
+  ];
 }
 
 const tableObj = (host: HostNetConfig) => ({ family: FAMILY, name: host.table });
