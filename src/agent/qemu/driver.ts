@@ -966,6 +966,8 @@ export class QemuDriver implements HostDriver {
   }
 
   // ------------------------------------------------------------------ guest agent
+  // R3.3/R3.4: root in the guest is the provider's, through this channel only: a unix socket in
+  // the VM's 0700 directory on the host, never reachable from the client's side.
 
   async #agent(id: string, op: string): Promise<{ vm: Vm; ga: GuestAgentClient }> {
     const vm = this.#get(id);
