@@ -9,6 +9,7 @@ import { systemClock } from '../domain/clock.ts';
 import { isDomainError } from '../domain/errors.ts';
 import { ConfigError, describeSettings, loadConfig, settingsMarkdown } from '../control/config.ts';
 import { openDatabase, startPlatform } from '../control/platform.ts';
+import { startJobs, type Jobs } from '../control/jobs/boss.ts';
 import { loadMasterKey, SecretBox } from '../control/security/secretbox.ts';
 import { createServices } from '../control/services/index.ts';
 import { SYSTEM_ACTOR } from '../control/services/context.ts';
@@ -29,7 +30,19 @@ async function withServices<T>(fn: (s: ReturnType<typeof createServices>) => Pro
   const database = await openDatabase(config, log);
   try {
     const secrets = new SecretBox(await loadMasterKey(config.masterKey, config.dataDir));
-    return await fn(createServices({ db: database.db, clock: systemClock, config, secrets, log }));
+    // The CLI only queues work (no workers): the running platform carries it out.
+    let jobs: Jobs | undefined;
+    const queue = {
+      async send(name: string, data: object, opts?: Parameters<Jobs['send']>[2]) {
+        jobs ??= await startJobs(database.url, [], log, { work: false });
+        await jobs.send(name, data, opts);
+      },
+    };
+    try {
+      return await fn(createServices({ db: database.db, queue, clock: systemClock, config, secrets, log }));
+    } finally {
+      await jobs?.stop();
+    }
   } finally {
     await database.close();
     // A CLI command leaves a running platform's database alone.

@@ -36,6 +36,7 @@ const settings = {
   smtpUrl: { env: 'INFOGERE_SMTP_URL', kind: { type: 'url', default: undefined, protocols: ['smtp:', 'smtps:'] }, help: 'SMTP relay. Unset: mail stays in the outbox, readable in the provider console.' },
   mailFrom: { env: 'INFOGERE_MAIL_FROM', kind: { type: 'string', default: 'infogere <noreply@infogere.invalid>' }, help: 'Sender of the platform’s emails.' },
   schedulerTickSeconds: { env: 'INFOGERE_SCHEDULER_TICK_SECONDS', kind: { type: 'int', default: 30, min: 1, max: 3600 }, help: 'How often due deadlines are looked for.' },
+  ipQuarantineDays: { env: 'INFOGERE_IP_QUARANTINE_DAYS', kind: { type: 'int', default: 30, min: 0, max: 3650 }, help: 'Days a released IPv4 waits before it can be given to another VPS (R3.2, R12.4).' },
   cpuOvercommit: { env: 'INFOGERE_CPU_OVERCOMMIT', kind: { type: 'number', default: 4, min: 1, max: 64 }, help: 'Default host vCPU overcommit ratio (R2.2).' },
   ramOvercommit: { env: 'INFOGERE_RAM_OVERCOMMIT', kind: { type: 'number', default: 1.5, min: 1, max: 8 }, help: 'Default host RAM overcommit ratio (R2.2).' },
 } satisfies Record<string, Setting>;

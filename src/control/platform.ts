@@ -10,7 +10,7 @@ import { createDb, ensureDatabase, withDatabaseName, type Db } from './db/databa
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import type { App } from './http/types.ts';
-import { startJobs, type JobDefinition, type Jobs } from './jobs/boss.ts';
+import { deferredQueue, startJobs, type JobDefinition, type Jobs } from './jobs/boss.ts';
 import { allJobs, createScheduler } from './jobs/registry.ts';
 import type { Scheduler } from './jobs/scheduler.ts';
 import { loadMasterKey, SecretBox } from './security/secretbox.ts';
@@ -77,11 +77,13 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
 
   const database = await openDatabase(config, log);
   const secrets = new SecretBox(await loadMasterKey(config.masterKey, config.dataDir));
-  const ctx = { db: database.db, clock, config, secrets, log };
+  const queue = deferredQueue();
+  const ctx = { db: database.db, queue, clock, config, secrets, log };
   const services = createServices(ctx);
   const scheduler = createScheduler(services, log);
   const jobDefs: JobDefinition<never>[] = [...allJobs(services), ...(opts.extraJobs ?? [])];
   const jobs = await startJobs(database.url, jobDefs, log);
+  queue.bind(jobs);
   await jobs.boss.schedule('maintenance.prune', '17 * * * *', {});
   scheduler.start(config.schedulerTickSeconds * 1000);
 

@@ -13,6 +13,7 @@ import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
 import { createServices, type Services } from '../../src/control/services/index.ts';
 import { createScheduler } from '../../src/control/jobs/registry.ts';
 import type { Scheduler } from '../../src/control/jobs/scheduler.ts';
+import { recordingQueue, type RecordingQueue } from './queue.ts';
 import { freshDatabase, type TestDatabase } from './db.ts';
 import { randomBytes } from 'node:crypto';
 
@@ -21,6 +22,8 @@ export interface TestApp {
   services: Services;
   /** The production scheduler with every module's deadline handlers; call `tick()` after moving the clock. */
   scheduler: Scheduler;
+  /** Jobs the services sent; `t.queue.runAll(allJobs(t.services))` runs them in process. */
+  queue: RecordingQueue;
   clock: ManualClock;
   database: TestDatabase;
   dataDir: string;
@@ -32,7 +35,8 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApp
   const dataDir = await mkdtemp(path.join(tmpdir(), 'infogere-test-'));
   const config = loadConfig({ INFOGERE_DATA_DIR: dataDir, DATABASE_URL: database.url, ...env }, process.cwd());
   const clock = new ManualClock('2026-03-01T09:00:00Z');
-  const services = createServices({ db: database.db, clock, config, secrets: new SecretBox(randomBytes(32)), log: pino({ level: 'silent' }) });
+  const queue = recordingQueue();
+  const services = createServices({ db: database.db, queue, clock, config, secrets: new SecretBox(randomBytes(32)), log: pino({ level: 'silent' }) });
   const app = await buildApp(services, { webDir: path.join(dataDir, 'no-panel') });
   await app.ready();
   const scheduler = createScheduler(services, pino({ level: 'silent' }));
@@ -40,6 +44,7 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApp
     app,
     services,
     scheduler,
+    queue,
     clock,
     database,
     dataDir,

@@ -1,6 +1,7 @@
 // Background jobs on pg-boss, in the same PostgreSQL. Each job type is declared once with its
 // retry policy; handlers must be idempotent (a job may run again after a crash).
-import { PgBoss } from 'pg-boss';
+import { fromKysely, PgBoss } from 'pg-boss';
+import type { JobQueue } from '../services/context.ts';
 import type { Logger } from 'pino';
 
 export interface JobDefinition<T extends object = object> {
@@ -14,9 +15,8 @@ export interface JobDefinition<T extends object = object> {
   concurrency?: number;
 }
 
-export interface Jobs {
+export interface Jobs extends JobQueue {
   readonly boss: PgBoss;
-  send<T extends object>(name: string, data: T, opts?: { singletonKey?: string; startAfter?: Date }): Promise<string | null>;
   stop(): Promise<void>;
 }
 
@@ -48,8 +48,28 @@ export async function startJobs(url: string, defs: JobDefinition<never>[], log: 
   }
   return {
     boss,
-    send: (name, data, o) =>
-      boss.send(name, data, { ...(o?.singletonKey ? { singletonKey: o.singletonKey } : {}), ...(o?.startAfter ? { startAfter: o.startAfter } : {}) }),
+    async send(name, data, o) {
+      await boss.send(name, data, {
+        ...(o?.singletonKey ? { singletonKey: o.singletonKey } : {}),
+        ...(o?.startAfter ? { startAfter: o.startAfter } : {}),
+        ...(o?.db ? { db: fromKysely(o.db as never) } : {}),
+      });
+    },
     stop: () => boss.stop({ graceful: true, timeout: 5000 } as never),
+  };
+}
+
+/**
+ * A queue usable before pg-boss is started (services are built first, since job handlers need
+ * them): sends wait until `bind` gives it the real one.
+ */
+export function deferredQueue(): JobQueue & { bind(jobs: JobQueue): void } {
+  let bound: (q: JobQueue) => void = () => {};
+  const ready = new Promise<JobQueue>((resolve) => (bound = resolve));
+  return {
+    bind: (q) => bound(q),
+    async send(name, data, opts) {
+      await (await ready).send(name, data, opts);
+    },
   };
 }

@@ -5,8 +5,17 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import type { SecretBox } from '../security/secretbox.ts';
 
+/**
+ * Sends background jobs (pg-boss). With `db` set to a transaction, the job is inserted in that
+ * transaction: it exists if and only if the fact that caused it was committed.
+ */
+export interface JobQueue {
+  send(name: string, data: object, opts?: { db?: Db; singletonKey?: string; startAfter?: Date }): Promise<void>;
+}
+
 export interface ServiceContext {
   readonly db: Db;
+  readonly queue: JobQueue;
   readonly clock: Clock;
   readonly config: Config;
   readonly secrets: SecretBox;

@@ -1,0 +1,118 @@
+// The mail outbox: one row per email, written in the caller's transaction, delivered later by
+// the mail service (claimed with SKIP LOCKED so two workers never hold the same row).
+import { sql, type Kysely, type Selectable } from 'kysely';
+import { notFound } from '../../domain/errors.ts';
+import type { Db } from '../db/database.ts';
+import type { Database, MailOutboxTable } from '../db/schema.ts';
+import type { MailOutboxExtraColumns } from '../db/tables/mail.ts';
+
+/** The outbox as the mail module sees it: the foundation's columns and those 0003_mail adds. */
+type MailDb = Kysely<Database & { mail_outbox: MailOutboxTable & MailOutboxExtraColumns }>;
+export type OutboxRow = Selectable<MailOutboxTable & MailOutboxExtraColumns>;
+export type OutboxStatus = OutboxRow['status'];
+
+const mailDb = (db: Db): MailDb => db.withTables<{ mail_outbox: MailOutboxExtraColumns }>() as unknown as MailDb;
+
+export interface NewOutboxRow {
+  id: string;
+  createdAt: Date;
+  to: string;
+  subject: string;
+  text: string;
+  html: string | null;
+  template: string;
+  language: 'fr' | 'en';
+  accountId: string | null;
+  reason: string;
+  messageId: string;
+}
+
+export async function insertOutbox(db: Db, m: NewOutboxRow): Promise<OutboxRow> {
+  return mailDb(db)
+    .insertInto('mail_outbox')
+    .values({
+      id: m.id,
+      created_at: m.createdAt,
+      to_address: m.to,
+      subject: m.subject,
+      body_text: m.text,
+      body_html: m.html,
+      template: m.template,
+      language: m.language,
+      account_id: m.accountId,
+      reason: m.reason,
+      message_id: m.messageId,
+      status: 'pending',
+      next_attempt_at: m.createdAt,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function getOutbox(db: Db, id: string): Promise<OutboxRow> {
+  const r = await mailDb(db).selectFrom('mail_outbox').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!r) throw notFound('mail.not_found', 'No such mail in the outbox');
+  return r;
+}
+
+export function listOutbox(db: Db, opts: { status?: OutboxStatus; limit: number; accountId?: string }): Promise<OutboxRow[]> {
+  let q = mailDb(db).selectFrom('mail_outbox').selectAll().orderBy('created_at', 'desc').orderBy('id').limit(opts.limit);
+  if (opts.status) q = q.where('status', '=', opts.status);
+  if (opts.accountId) q = q.where('account_id', '=', opts.accountId);
+  return q.execute();
+}
+
+/**
+ * Claims up to `limit` pending rows due at `now`: each gets its attempt counted and its next
+ * attempt moved to `leaseUntil`, in one statement over rows locked with SKIP LOCKED. A second
+ * worker skips them (locked now, not due after the commit); a worker that dies holding a claim
+ * leaves the row to be retried when the lease ends.
+ */
+export async function claimDue(db: Db, now: Date, leaseUntil: Date, limit: number): Promise<OutboxRow[]> {
+  const r = await sql<OutboxRow>`
+    UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = ${leaseUntil}
+    WHERE id IN (
+      SELECT id FROM mail_outbox
+      WHERE status = 'pending' AND next_attempt_at <= ${now}
+      ORDER BY next_attempt_at, created_at
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED)
+    RETURNING *`.execute(db);
+  return r.rows;
+}
+
+export async function markSent(db: Db, id: string, at: Date, smtpResponse: string): Promise<void> {
+  await mailDb(db)
+    .updateTable('mail_outbox')
+    .set({ status: 'sent', sent_at: at, smtp_response: smtpResponse.slice(0, 1000), last_error: null })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .execute();
+}
+
+export async function markAttemptFailed(db: Db, id: string, error: string, next: Date | null): Promise<void> {
+  await mailDb(db)
+    .updateTable('mail_outbox')
+    .set({ last_error: error.slice(0, 1000), ...(next ? { next_attempt_at: next } : { status: 'failed' }) })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .execute();
+}
+
+/** Staff retry: a failed (or waiting) mail is due again at `now`, with a fresh count of attempts. */
+export async function requeue(db: Db, id: string, now: Date): Promise<OutboxRow | undefined> {
+  return mailDb(db)
+    .updateTable('mail_outbox')
+    .set({ status: 'pending', attempts: 0, next_attempt_at: now })
+    .where('id', '=', id)
+    .where('status', 'in', ['failed', 'pending'])
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function countOutbox(db: Db): Promise<Record<OutboxStatus, number>> {
+  const rows = await mailDb(db).selectFrom('mail_outbox').select(['status', (eb) => eb.fn.countAll<string>().as('n')]).groupBy('status').execute();
+  const out: Record<OutboxStatus, number> = { pending: 0, sent: 0, failed: 0 };
+  for (const r of rows) out[r.status] = Number(r.n);
+  return out;
+}

@@ -1,0 +1,86 @@
+import { notFound } from '../../domain/errors.ts';
+import { isVpsState, transition, type VpsState } from '../../domain/vps-state.ts';
+import type { Db } from '../db/database.ts';
+import type { Scope } from './scope.ts';
+
+export interface VpsRow {
+  id: string;
+  account_id: string;
+  datacenter_id: string;
+  host_id: string | null;
+  hostname: string;
+  vcpus: number;
+  memory_mib: number;
+  disk_gib: number;
+  image: string;
+  state: string;
+  state_reason: string | null;
+  state_changed_at: Date;
+  ipv4: string | null;
+  mac: string | null;
+  billing_anchor: Date;
+  client_username: string;
+  root_password_enc: string | null;
+  created_at: Date;
+}
+
+export type NewVps = Omit<VpsRow, 'id' | 'host_id' | 'ipv4' | 'mac' | 'root_password_enc' | 'state' | 'state_reason' | 'state_changed_at'>;
+
+export async function insertVps(db: Db, v: NewVps, now: Date): Promise<VpsRow> {
+  const row = await db
+    .insertInto('vps')
+    .values({ ...v, state: 'pending', state_changed_at: now })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await db.insertInto('vps_events').values({ vps_id: row.id, at: now, kind: 'state', details: JSON.stringify({ to: 'pending' }) }).execute();
+  return row as VpsRow;
+}
+
+/** A VPS the caller may see: clients only their account's; another account's is not found. */
+export async function getVps(db: Db, scope: Scope, id: string): Promise<VpsRow> {
+  let q = db.selectFrom('vps').selectAll().where('id', '=', id);
+  if (scope.kind === 'client') q = q.where('account_id', '=', scope.accountId);
+  const v = await q.executeTakeFirst();
+  if (!v) throw notFound('vps.not_found', 'No such VPS');
+  return v as VpsRow;
+}
+
+export async function listVps(db: Db, scope: Scope, filter: { accountId?: string; hostId?: string; includeDestroyed?: boolean } = {}): Promise<VpsRow[]> {
+  let q = db.selectFrom('vps').selectAll().orderBy('created_at').orderBy('id');
+  if (scope.kind === 'client') q = q.where('account_id', '=', scope.accountId);
+  else if (filter.accountId) q = q.where('account_id', '=', filter.accountId);
+  if (filter.hostId) q = q.where('host_id', '=', filter.hostId);
+  if (!filter.includeDestroyed) q = q.where('state', '!=', 'destroyed');
+  return (await q.execute()) as VpsRow[];
+}
+
+/**
+ * Moves a VPS to a new state under a row lock, refusing illegal transitions (conflict), and
+ * records the event. Returns the previous state.
+ */
+export async function setVpsState(db: Db, id: string, to: VpsState, now: Date, reason: string | null = null): Promise<VpsState> {
+  const run = async (tx: Db) => {
+    const cur = await tx.selectFrom('vps').select('state').where('id', '=', id).forUpdate().executeTakeFirst();
+    if (!cur) throw notFound('vps.not_found', 'No such VPS');
+    const from = cur.state;
+    if (!isVpsState(from)) throw new Error(`VPS ${id} has an unknown state ${from}`);
+    if (from === to) return from;
+    transition(from, to);
+    await tx.updateTable('vps').set({ state: to, state_reason: reason, state_changed_at: now }).where('id', '=', id).execute();
+    await tx.insertInto('vps_events').values({ vps_id: id, at: now, kind: 'state', details: JSON.stringify({ from, to, reason }) }).execute();
+    return from;
+  };
+  return db.isTransaction ? run(db) : db.transaction().execute(run);
+}
+
+export async function updateVps(db: Db, id: string, patch: Partial<Pick<VpsRow, 'host_id' | 'ipv4' | 'mac' | 'root_password_enc'>>): Promise<void> {
+  await db.updateTable('vps').set(patch).where('id', '=', id).execute();
+}
+
+export async function recordVpsEvent(db: Db, vpsId: string, at: Date, kind: string, details: Record<string, unknown>): Promise<void> {
+  await db.insertInto('vps_events').values({ vps_id: vpsId, at, kind, details: JSON.stringify(details) }).execute();
+}
+
+export function vpsEvents(db: Db, vpsId: string, limit = 100) {
+  return db.selectFrom('vps_events').selectAll().where('vps_id', '=', vpsId).orderBy('id', 'desc').limit(limit).execute();
+}
