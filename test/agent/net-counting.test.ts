@@ -3,10 +3,11 @@
 // a small quota crossed with real traffic throttles with tc, the next cycle lifts it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyThrottle, applyVpsPolicy, deleteTap } from '../../src/agent/net/host.ts';
+import { applyThrottle, applyVpsPolicy, deleteTap, ensureTap } from '../../src/agent/net/host.ts';
+import { reconcileTc } from '../../src/agent/net/reconcile.ts';
 import { outboundReading, readLinkCounters } from '../../src/agent/net/counters.ts';
 import { parseTcClasses } from '../../src/agent/net/reconcile.ts';
-import { slotMinor } from '../../src/agent/net/names.ts';
+import { slotMinor, tapName } from '../../src/agent/net/names.ts';
 import { run } from '../../src/agent/exec/run.ts';
 import { advance, sumCounted, udpWireBytes } from '../../src/domain/traffic.ts';
 import type { CounterReading, DeltaOptions, TrafficSample } from '../../src/domain/traffic.ts';
@@ -130,5 +131,28 @@ describe('net counting (namespaces)', { concurrency: false }, () => {
     assert.equal(lifted.action, 'lift');
     assert.equal(await classRate(policy.port, '1:1'), TERMS_2015_06_01.guaranteedBandwidthBitsPerSecond);
     assert.equal(await classRate('up0', `1:${slotMinor(policy.slot)}`), TERMS_2015_06_01.guaranteedBandwidthBitsPerSecond);
+  });
+
+  test('ensureTap creates a persistent tap on the bridge (idempotent); deleteTap returns its last counters', async () => {
+    const name = tapName(`${lab.tag}-tap`);
+    await ensureTap(lab.host, name);
+    await ensureTap(lab.host, name);
+    const link = JSON.parse((await run(['ip', '-n', lab.hostNs, '-j', '-d', 'link', 'show', 'dev', name])).stdout) as {
+      master?: string;
+      linkinfo?: { info_kind?: string };
+    }[];
+    assert.equal(link[0]!.master, lab.host.bridge);
+    assert.equal(link[0]!.linkinfo?.info_kind, 'tun');
+    const last = await deleteTap(lab.host, name);
+    assert.equal(last?.name, name);
+    assert.equal(await deleteTap(lab.host, name), null);
+  });
+
+  test('R3.13: reconcileTc restores a VPS whose tap lost its HTB', async () => {
+    const p = lab.vps[0]!.policy;
+    await run(['tc', '-n', lab.hostNs, 'qdisc', 'del', 'dev', p.port, 'root']);
+    const fixes = await reconcileTc(lab.host, [p]);
+    assert.deepEqual(fixes.map((f) => `${f.kind}:${f.detail}`), ['tc:tap class']);
+    assert.deepEqual(await reconcileTc(lab.host, [p]), []);
   });
 });
