@@ -3,6 +3,7 @@ import { createAuditService } from './audit.ts';
 import { createAuthService } from './auth.ts';
 import type { ServiceContext } from './context.ts';
 import { createIdentityService } from './identity.ts';
+import { createInfraService } from './infra.ts';
 
 export function createServices(ctx: ServiceContext) {
   const audit = createAuditService(ctx);
@@ -11,6 +12,7 @@ export function createServices(ctx: ServiceContext) {
     audit,
     auth: createAuthService(ctx, audit),
     identity: createIdentityService(ctx, audit),
+    infra: createInfraService(ctx, audit),
   };
 }
 export type Services = ReturnType<typeof createServices>;
