@@ -105,8 +105,16 @@ async function main() {
       await applyVpsPolicy(host, p, { tc: false });
       newTimes.push(performance.now() - s);
     }
+    const spawnTimes: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const s = performance.now();
+      await run(['ip', 'netns', 'exec', ns, 'true']);
+      spawnTimes.push(performance.now() - s);
+    }
     const nftStats = stats(nftTimes);
     console.log(`apply one VPS's nft rules (1 atomic batch) with ${N} VPSs present: ${fmt(nftStats)} (goal < 50 ms)`);
+    console.log(`  of which spawning a program in the namespace (ip netns exec NS true): ${fmt(stats(spawnTimes))}`);
+    console.log(`  machine load average at the end: ${(await import('node:os')).loadavg()[0]!.toFixed(2)} on ${(await import('node:os')).availableParallelism()} CPUs`);
     console.log(`add a new VPS's nft rules and map elements (first apply): ${fmt(stats(newTimes))}`);
     console.log(`apply one VPS's nft rules + tc classes (class change in place): ${fmt(stats(fullTimes))}`);
 
