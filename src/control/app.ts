@@ -17,6 +17,8 @@ import { accountRoutes } from './routes/accounts.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { healthRoutes } from './routes/health.ts';
+import { infraRoutes } from './routes/infra.ts';
+import { mailRoutes } from './routes/mail.ts';
 import type { Services } from './services/index.ts';
 
 export const REDACTED_PATHS = [
@@ -79,6 +81,8 @@ export async function buildApp(services: Services, opts: AppOptions = {}, extraR
   authRoutes(app, services, { secure: cookieIsSecure(config) });
   accountRoutes(app, services);
   auditRoutes(app, services);
+  infraRoutes(app, services);
+  mailRoutes(app, services);
   for (const group of extraRoutes) group(app, services);
 
   app.get('/v1/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());

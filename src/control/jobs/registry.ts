@@ -2,17 +2,19 @@
 // scheduler tick) and pg-boss job types. One line per module; the platform and the test
 // helpers build from here, so tests drive exactly what production runs.
 import type { Logger } from 'pino';
+import { mailJobs, MailSweepingScheduler } from '../mail/jobs.ts';
 import type { Services } from '../services/index.ts';
 import type { JobDefinition } from './boss.ts';
 import { platformJobs } from './maintenance.ts';
-import { Scheduler } from './scheduler.ts';
+import type { Scheduler } from './scheduler.ts';
 
 export function createScheduler(services: Services, log: Logger): Scheduler {
-  const scheduler = new Scheduler(services.ctx.db, services.ctx.clock, log);
+  // Its tick also sweeps the mail outbox (retries due, anything a mail.deliver job missed).
+  const scheduler = new MailSweepingScheduler(services.ctx.db, services.ctx.clock, log, services.mail);
   // Modules register their deadline kinds here, e.g. scheduler.on('identity.proof_due', …).
   return scheduler;
 }
 
 export function allJobs(services: Services): JobDefinition<never>[] {
-  return [...platformJobs(services.ctx)];
+  return [...platformJobs(services.ctx), ...mailJobs(services.mail)];
 }

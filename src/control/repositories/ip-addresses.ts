@@ -10,15 +10,17 @@ import type { Db } from '../db/database.ts';
  */
 export async function allocateFromPool(db: Db, poolId: string, vpsId: string, now: Date): Promise<string | null> {
   for (let attempt = 0; attempt < 20; attempt++) {
+    // Addresses are compared as /32 (host()): `network + i` keeps the pool's mask otherwise.
     const candidate = await sql<{ address: string }>`
-      SELECT host(network(p.cidr) + s.i) AS address
+      SELECT host(c.addr) AS address
       FROM ip_pools p,
-           generate_series(1, (2 ^ (32 - masklen(p.cidr)))::int - 2) AS s(i)
+           generate_series(1, (2 ^ (32 - masklen(p.cidr)))::int - 2) AS s(i),
+           LATERAL (SELECT host(network(p.cidr) + s.i)::inet AS addr) c
       WHERE p.id = ${poolId}
-        AND network(p.cidr) + s.i <> p.gateway
+        AND c.addr <> host(p.gateway)::inet
         AND NOT EXISTS (
           SELECT 1 FROM ip_addresses a
-          WHERE a.address = network(p.cidr) + s.i
+          WHERE a.address = c.addr
             AND (a.state = 'allocated' OR a.quarantine_until > ${now}))
       ORDER BY s.i
       LIMIT 1`.execute(db);

@@ -18,13 +18,14 @@ export interface VpsRow {
   state_changed_at: Date;
   ipv4: string | null;
   mac: string | null;
+  net_slot: number | null;
   billing_anchor: Date;
   client_username: string;
   root_password_enc: string | null;
   created_at: Date;
 }
 
-export type NewVps = Omit<VpsRow, 'id' | 'host_id' | 'ipv4' | 'mac' | 'root_password_enc' | 'state' | 'state_reason' | 'state_changed_at'>;
+export type NewVps = Omit<VpsRow, 'id' | 'host_id' | 'ipv4' | 'mac' | 'net_slot' | 'root_password_enc' | 'state' | 'state_reason' | 'state_changed_at'>;
 
 export async function insertVps(db: Db, v: NewVps, now: Date): Promise<VpsRow> {
   const row = await db
@@ -73,7 +74,7 @@ export async function setVpsState(db: Db, id: string, to: VpsState, now: Date, r
   return db.isTransaction ? run(db) : db.transaction().execute(run);
 }
 
-export async function updateVps(db: Db, id: string, patch: Partial<Pick<VpsRow, 'host_id' | 'ipv4' | 'mac' | 'root_password_enc'>>): Promise<void> {
+export async function updateVps(db: Db, id: string, patch: Partial<Pick<VpsRow, 'host_id' | 'ipv4' | 'mac' | 'net_slot' | 'root_password_enc'>>): Promise<void> {
   await db.updateTable('vps').set(patch).where('id', '=', id).execute();
 }
 

@@ -1,6 +1,7 @@
 // The service container: built once per platform (or per test), passed to routes and jobs.
 import { createAuditService } from './audit.ts';
 import { createAuthService } from './auth.ts';
+import { createMailService } from '../mail/index.ts';
 import type { ServiceContext } from './context.ts';
 import { createIdentityService } from './identity.ts';
 import { createInfraService } from './infra.ts';
@@ -11,6 +12,7 @@ export function createServices(ctx: ServiceContext) {
     ctx,
     audit,
     auth: createAuthService(ctx, audit),
+    mail: createMailService(ctx, audit),
     identity: createIdentityService(ctx, audit),
     infra: createInfraService(ctx, audit),
   };

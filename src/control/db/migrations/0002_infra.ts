@@ -57,6 +57,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('state_changed_at', 'timestamptz', (c) => c.notNull())
     .addColumn('ipv4', sql`inet`, (c) => c.unique())
     .addColumn('mac', 'text', (c) => c.unique())
+    // The VPS's number on its host (names its shaping class): unique per host.
+    .addColumn('net_slot', 'integer', (c) => c.check(sql`net_slot BETWEEN 1 AND 65000`))
     .addColumn('billing_anchor', 'timestamptz', (c) => c.notNull())
     .addColumn('client_username', 'text', (c) => c.notNull())
     .addColumn('root_password_enc', 'text')
@@ -64,6 +66,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('vps_account').on('vps').column('account_id').execute();
   await db.schema.createIndex('vps_host').on('vps').column('host_id').execute();
+  await sql`CREATE UNIQUE INDEX vps_host_slot ON vps (host_id, net_slot) WHERE state <> 'destroyed'`.execute(db);
 
   await db.schema
     .createTable('ip_addresses')

@@ -67,6 +67,8 @@ export interface VpsTable {
   state_changed_at: Timestamp;
   ipv4: string | null;
   mac: string | null;
+  /** The VPS's number on its host (its shaping class); unique per host among live VPSs. */
+  net_slot: number | null;
   /** Start of the billing cycles (the contract's start): the traffic quota's anchor (R3.13). */
   billing_anchor: Timestamp;
   /** The client's non-root account in the guest (R3.4). */

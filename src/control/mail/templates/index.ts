@@ -2,8 +2,18 @@
 // (Templates are data; see ../render.ts. A golden test renders each in French and English.)
 import type { MailTemplate } from '../render.ts';
 import { accountWelcome } from './account.welcome.ts';
+import { identityProofApproved } from './identity-proof-approved.ts';
+import { identityProofRejected } from './identity-proof-rejected.ts';
+import { identityProofRequested } from './identity-proof-requested.ts';
+import { identitySuspended } from './identity-suspended.ts';
+import { signupVerify } from './signup-verify.ts';
 
 export const templates: MailTemplate[] = [
   accountWelcome,
+  signupVerify,
+  identityProofRequested,
+  identityProofRejected,
+  identityProofApproved,
+  identitySuspended,
   // Other modules: add your template's line here.
 ];

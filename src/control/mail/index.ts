@@ -1,0 +1,244 @@
+// The mail module: how every other module tells a client something (the contract's "the
+// client is told": an email, French by default, English available, with a tamper-evident
+// record of what was sent, when and why; R3.1 access codes are one of them).
+//
+//   send(db, msg)  renders a registered template in the client's language, writes the outbox
+//                  row, its notice and a `mail.deliver` job with `db` (the caller's
+//                  transaction: no mail for a rolled-back fact, no fact without its mail); the
+//                  job runs after the commit. A sweep on every scheduler tick picks up anything
+//                  missed (retries due, mail queued while the process was down).
+//   deliverDue(now) sends what is due through the SMTP relay (nodemailer); none configured:
+//                  mail stays pending, readable in the console. Retries with exponential
+//                  backoff on the injected clock, then `failed`; staff can retry.
+//
+// Delivery is at-least-once: a row is claimed (attempt counted, lease set) before the SMTP
+// conversation, and marked sent after the relay accepted it. A crash between the relay's
+// "250" and that mark sends the mail again when the lease ends. We accept that over losing
+// a notice (at-most-once); the Message-ID is fixed at enqueue, so a resend carries the same
+// one and the recipient's mail system (and anyone reading the logs) recognises it.
+import { randomUUID } from 'node:crypto';
+import nodemailer from 'nodemailer';
+import { HOUR, MINUTE } from '../../domain/clock.ts';
+import { conflict, invalidData } from '../../domain/errors.ts';
+import type { Db } from '../db/database.ts';
+import {
+  claimDue,
+  countOutbox,
+  getOutbox,
+  insertOutbox,
+  listOutbox,
+  markAttemptFailed,
+  markSent,
+  requeue,
+  type OutboxRow,
+  type OutboxStatus,
+} from '../repositories/mail.ts';
+import {
+  appendNotice,
+  contentHash,
+  getNotice,
+  listNotices,
+  verifyNoticeChain,
+  type NoticeFilter,
+} from '../repositories/notices.ts';
+import type { Scope } from '../repositories/scope.ts';
+import type { AuditService } from '../services/audit.ts';
+import type { AuditActor, ServiceContext } from '../services/context.ts';
+import { renderTemplate, TemplateRegistry, type MailLanguage, type MailTemplate, type MailVars, type RenderedMail } from './render.ts';
+import { templates } from './templates/index.ts';
+
+export type { MailLanguage, MailTemplate, MailVars, RenderedMail } from './render.ts';
+
+/** Attempts before a mail is `failed` (then only a staff retry sends it). */
+export const MAX_ATTEMPTS = 10;
+/** How long a claimed row is held by the worker sending it; a dead worker's claim ends then. */
+export const CLAIM_LEASE_MS = 5 * MINUTE;
+const BATCH = 10;
+/** The pg-boss job that delivers what is due (sent with each mail, in its transaction). */
+export const MAIL_DELIVER_JOB = 'mail.deliver';
+
+/** Wait after the n-th failed attempt (1-based): 1 min, 2, 4, … capped at 1 h. */
+export function retryDelayMs(attempts: number): number {
+  return Math.min(HOUR, MINUTE * 2 ** Math.max(0, attempts - 1));
+}
+
+export interface MailMessage {
+  to: string;
+  /** A registered template's name (src/control/mail/templates/). */
+  template: string;
+  language: MailLanguage;
+  vars: MailVars;
+  /** The client account told (its notices); null for mail to no account. */
+  accountId: string | null;
+  /** Why: the clause and the fact, e.g. 'R3.1 access codes'. Recorded in the notice. */
+  reason: string;
+}
+
+export interface DeliveryReport {
+  sent: number;
+  retrying: number;
+  failed: number;
+}
+
+const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
+
+/** The domain of the Message-IDs: the sender's. */
+export function messageIdDomain(mailFrom: string): string {
+  const m = /@([A-Za-z0-9.-]+)>?\s*$/.exec(mailFrom.trim());
+  return m ? m[1]!.toLowerCase() : 'infogere.invalid';
+}
+
+export function createMailService(ctx: ServiceContext, audit: AuditService) {
+  const registry = new TemplateRegistry();
+  for (const t of templates) registry.register(t);
+  const idDomain = messageIdDomain(ctx.config.mailFrom);
+  let transporter: ReturnType<typeof nodemailer.createTransport> | undefined;
+
+  function transport() {
+    // The URL may hold the relay's credentials: it is never logged.
+    transporter ??= nodemailer.createTransport({
+      url: ctx.config.smtpUrl!,
+      connectionTimeout: 15_000,
+      greetingTimeout: 15_000,
+      socketTimeout: 60_000,
+    });
+    return transporter;
+  }
+
+  async function enqueue(db: Db, msg: MailMessage): Promise<{ outboxId: string }> {
+    const t = registry.get(msg.template);
+    if (msg.language !== 'fr' && msg.language !== 'en') throw invalidData('mail.language', 'Language must be fr or en');
+    const rendered = renderTemplate(t, msg.language, msg.vars);
+    const to = msg.to.trim();
+    if (!EMAIL.test(to) || to.length > 254) throw invalidData('mail.invalid_recipient', `Not an email address: ${to}`);
+    if (!msg.reason.trim()) throw invalidData('mail.reason_required', 'Every mail states why it is sent');
+    const id = randomUUID();
+    const messageId = `<${id}@${idDomain}>`;
+    const now = ctx.clock.now();
+    await insertOutbox(db, {
+      id,
+      createdAt: now,
+      to,
+      subject: rendered.subject,
+      text: rendered.text,
+      html: rendered.html,
+      template: t.name,
+      language: msg.language,
+      accountId: msg.accountId,
+      reason: msg.reason,
+      messageId,
+    });
+    await appendNotice(db, {
+      at: now,
+      accountId: msg.accountId,
+      recipient: to,
+      template: t.name,
+      language: msg.language,
+      subject: rendered.subject,
+      messageId,
+      reason: msg.reason,
+      outboxId: id,
+      contentSha256: contentHash(rendered),
+    });
+    return { outboxId: id };
+  }
+
+  async function deliverOne(row: OutboxRow, now: Date): Promise<keyof DeliveryReport> {
+    try {
+      const info = (await transport().sendMail({
+        from: ctx.config.mailFrom,
+        to: row.to_address,
+        subject: row.subject,
+        text: row.body_text,
+        ...(row.body_html ? { html: row.body_html } : {}),
+        messageId: row.message_id!,
+        date: new Date(row.created_at),
+        headers: { 'Content-Language': row.language, 'X-Infogere-Template': row.template },
+      })) as { response?: string };
+      await markSent(ctx.db, row.id, ctx.clock.now(), info.response ?? '');
+      ctx.log.info({ outboxId: row.id, messageId: row.message_id, template: row.template }, 'mail accepted by the relay');
+      return 'sent';
+    } catch (e) {
+      const error = (e as Error).message || String(e);
+      const giveUp = row.attempts >= MAX_ATTEMPTS;
+      await markAttemptFailed(ctx.db, row.id, error, giveUp ? null : new Date(now.getTime() + retryDelayMs(row.attempts)));
+      ctx.log.warn({ outboxId: row.id, attempts: row.attempts, giveUp, error }, 'mail not accepted by the relay');
+      return giveUp ? 'failed' : 'retrying';
+    }
+  }
+
+  /** Sends every pending mail due at `now`. No relay configured: nothing leaves, nothing is counted. */
+  async function deliverDue(now: Date = ctx.clock.now()): Promise<DeliveryReport> {
+    const report: DeliveryReport = { sent: 0, retrying: 0, failed: 0 };
+    if (!ctx.config.smtpUrl) return report;
+    for (;;) {
+      const batch = await claimDue(ctx.db, now, new Date(now.getTime() + CLAIM_LEASE_MS), BATCH);
+      if (batch.length === 0) return report;
+      for (const row of batch) report[await deliverOne(row, now)]++;
+    }
+  }
+
+  async function send(db: Db, msg: MailMessage): Promise<{ outboxId: string }> {
+    if (!db.isTransaction) return db.transaction().execute((tx) => send(tx, msg));
+    const r = await enqueue(db, msg);
+    // The delivery job is inserted in the same transaction: it exists iff the mail does, and
+    // it runs after the commit.
+    await ctx.queue.send(MAIL_DELIVER_JOB, { outboxId: r.outboxId }, { db });
+    return r;
+  }
+
+  return {
+    /** Queues a mail in `db`'s transaction (see the module comment). */
+    send,
+    registerTemplate(t: MailTemplate): void {
+      registry.register(t);
+    },
+    templates(): MailTemplate[] {
+      return registry.all();
+    },
+    /** Renders without sending (golden tests, previews). */
+    render(template: string, language: MailLanguage, vars: MailVars): RenderedMail {
+      return renderTemplate(registry.get(template), language, vars);
+    },
+    deliverDue,
+    /** Staff: a failed (or waiting) mail is sent again now, with a fresh count of attempts. */
+    async retry(id: string, actor: AuditActor): Promise<OutboxRow> {
+      const row = await requeue(ctx.db, id, ctx.clock.now());
+      if (!row) {
+        const existing = await getOutbox(ctx.db, id);
+        throw conflict('mail.already_sent', 'This mail was already accepted by the relay', { status: existing.status });
+      }
+      await audit.record(actor, 'mail.retry', { type: 'mail', id }, { to: row.to_address, template: row.template });
+      await ctx.queue.send(MAIL_DELIVER_JOB, { outboxId: id });
+      return row;
+    },
+    outbox(opts: { status?: OutboxStatus; limit: number; accountId?: string }) {
+      return listOutbox(ctx.db, opts);
+    },
+    outboxItem(id: string) {
+      return getOutbox(ctx.db, id);
+    },
+    outboxCounts() {
+      return countOutbox(ctx.db);
+    },
+    notices(scope: Scope, filter: NoticeFilter) {
+      return listNotices(ctx.db, scope, filter);
+    },
+    notice(scope: Scope, id: string) {
+      return getNotice(ctx.db, scope, id);
+    },
+    verifyNotices() {
+      return verifyNoticeChain(ctx.db);
+    },
+    /** Whether a relay is configured (the console says so when not). */
+    relayConfigured(): boolean {
+      return Boolean(ctx.config.smtpUrl);
+    },
+    /** Closes the relay connection (the platform's stop). */
+    close(): void {
+      transporter?.close();
+    },
+  };
+}
+
+export type MailService = ReturnType<typeof createMailService>;

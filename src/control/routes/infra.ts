@@ -1,0 +1,216 @@
+// Datacenters, IP pools (R3.2), the geofeed (RFC 8805), hosts (R2.1, R2.2) and VPS records.
+import { Type } from 'typebox';
+import { allowedActions, isVpsState } from '../../domain/vps-state.ts';
+import { auditActorOf, principalOf } from '../http/access.ts';
+import type { App } from '../http/types.ts';
+import { getVps, listVps, vpsEvents, type VpsRow } from '../repositories/vps.ts';
+import type { Services } from '../services/index.ts';
+import { authErrors, IdParams } from './schemas.ts';
+
+const Datacenter = Type.Object({ id: Type.String(), code: Type.String(), name: Type.String(), city: Type.String(), country: Type.String(), region: Type.String() });
+const Pool = Type.Object({
+  id: Type.String(),
+  datacenterId: Type.String(),
+  datacenterCode: Type.String(),
+  cidr: Type.String(),
+  gateway: Type.String(),
+  size: Type.Integer(),
+  allocated: Type.Integer(),
+  quarantined: Type.Integer(),
+});
+const Host = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  datacenterId: Type.String(),
+  state: Type.String(),
+  cpuCores: Type.Integer(),
+  memoryMiB: Type.Integer(),
+  diskGiB: Type.Integer(),
+  cpuOvercommit: Type.Number(),
+  ramOvercommit: Type.Number(),
+  vcpusPlaced: Type.Integer(),
+  memoryMiBPlaced: Type.Integer(),
+  diskGiBPlaced: Type.Integer(),
+  vpsCount: Type.Integer(),
+});
+export const VpsSchema = Type.Object(
+  {
+    id: Type.String(),
+    accountId: Type.String(),
+    datacenterId: Type.String(),
+    hostId: Type.Union([Type.String(), Type.Null()]),
+    hostname: Type.String(),
+    vcpus: Type.Integer(),
+    memoryMiB: Type.Integer(),
+    diskGiB: Type.Integer(),
+    state: Type.String(),
+    stateReason: Type.Union([Type.String(), Type.Null()]),
+    stateChangedAt: Type.String(),
+    ipv4: Type.Union([Type.String(), Type.Null()]),
+    username: Type.String(),
+    actions: Type.Array(Type.String()),
+    createdAt: Type.String(),
+  },
+  { $id: 'Vps' },
+);
+
+export function vpsOut(v: VpsRow) {
+  return {
+    id: v.id,
+    accountId: v.account_id,
+    datacenterId: v.datacenter_id,
+    hostId: v.host_id,
+    hostname: v.hostname,
+    vcpus: v.vcpus,
+    memoryMiB: v.memory_mib,
+    diskGiB: v.disk_gib,
+    state: v.state,
+    stateReason: v.state_reason,
+    stateChangedAt: v.state_changed_at.toISOString(),
+    ipv4: v.ipv4,
+    username: v.client_username,
+    actions: isVpsState(v.state) ? allowedActions(v.state) : [],
+    createdAt: v.created_at.toISOString(),
+  };
+}
+
+export function infraRoutes(app: App, s: Services): void {
+  app.get(
+    '/v1/datacenters',
+    { config: { access: 'any' }, schema: { tags: ['infra'], summary: 'Datacenters', response: { 200: Type.Array(Datacenter), ...authErrors } } },
+    async () => (await s.infra.listDatacenters()).map(({ created_at: _c, ...d }) => d),
+  );
+  app.post(
+    '/v1/admin/datacenters',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['infra'],
+        summary: 'Add a datacenter (R3.2: its location is published in the geofeed)',
+        body: Type.Object(
+          {
+            code: Type.String({ minLength: 2, maxLength: 16 }),
+            name: Type.String({ minLength: 1, maxLength: 200 }),
+            city: Type.String({ minLength: 1, maxLength: 200 }),
+            country: Type.String({ minLength: 2, maxLength: 2 }),
+            region: Type.String({ minLength: 4, maxLength: 6 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Datacenter, ...authErrors },
+      },
+    },
+    async (req, reply) => {
+      const { created_at: _c, ...d } = await s.infra.createDatacenter(req.body, auditActorOf(req));
+      return reply.status(201).send(d);
+    },
+  );
+
+  const poolOut = (p: Awaited<ReturnType<Services['infra']['listPools']>>[number]) => ({
+    id: p.id,
+    datacenterId: p.datacenter_id,
+    datacenterCode: p.datacenter_code,
+    cidr: p.cidr,
+    gateway: p.gateway,
+    size: p.size,
+    allocated: p.allocated,
+    quarantined: p.quarantined,
+  });
+  app.get(
+    '/v1/admin/pools',
+    { config: { access: 'staff' }, schema: { tags: ['infra'], summary: 'IPv4 pools with their usage', response: { 200: Type.Array(Pool), ...authErrors } } },
+    async () => (await s.infra.listPools()).map(poolOut),
+  );
+  app.post(
+    '/v1/admin/pools',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['infra'],
+        summary: 'Add an IPv4 pool to a datacenter (R3.2)',
+        body: Type.Object(
+          { datacenterId: Type.String({ format: 'uuid' }), cidr: Type.String({ maxLength: 18 }), gateway: Type.String({ maxLength: 15 }) },
+          { additionalProperties: false },
+        ),
+        response: { 201: Pool, ...authErrors },
+      },
+    },
+    async (req, reply) => {
+      const pool = await s.infra.createPool(req.body, auditActorOf(req));
+      const full = (await s.infra.listPools()).find((p) => p.id === pool.id)!;
+      return reply.status(201).send(poolOut(full));
+    },
+  );
+
+  // RFC 8805: prefix,country,region,city,postal — public, so geolocation providers can fetch it.
+  app.get(
+    '/geofeed.csv',
+    { config: { access: 'public' }, schema: { tags: ['infra'], summary: 'Geofeed (RFC 8805) of every pool prefix (R3.2)' } },
+    async (_req, reply) => {
+      const rows = await s.infra.geofeed();
+      const lines = ['# infogere geofeed (RFC 8805): prefix,country,region,city,postal code', ...rows.map((r) => `${r.cidr},${r.country},${r.region},${r.city},`)];
+      return reply.type('text/csv; charset=utf-8').send(lines.join('\n') + '\n');
+    },
+  );
+
+  app.get(
+    '/v1/admin/hosts',
+    { config: { access: 'staff' }, schema: { tags: ['infra'], summary: 'Hypervisor hosts and what is placed on them', response: { 200: Type.Array(Host), ...authErrors } } },
+    async () => s.infra.hostLoads(),
+  );
+  app.post(
+    '/v1/admin/hosts',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['infra'],
+        summary: 'Register a hypervisor host (R2.2: overcommit ratios default to the settings)',
+        body: Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[a-z0-9][a-z0-9.-]*$' }),
+            datacenterId: Type.String({ format: 'uuid' }),
+            cpuCores: Type.Integer({ minimum: 1, maximum: 4096 }),
+            memoryMiB: Type.Integer({ minimum: 256 }),
+            diskGiB: Type.Integer({ minimum: 1 }),
+            cpuOvercommit: Type.Optional(Type.Number({ minimum: 1, maximum: 64 })),
+            ramOvercommit: Type.Optional(Type.Number({ minimum: 1, maximum: 8 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Host, ...authErrors },
+      },
+    },
+    async (req, reply) => {
+      const h = await s.infra.registerHost(req.body, auditActorOf(req));
+      return reply.status(201).send((await s.infra.hostLoads()).find((x) => x.id === h.id)!);
+    },
+  );
+
+  // VPS records: clients see their own (scoped in the repository), staff see all.
+  app.get(
+    '/v1/vps',
+    { config: { access: 'any' }, schema: { tags: ['vps'], summary: 'VPSs (clients: their own)', response: { 200: Type.Array(VpsSchema), ...authErrors } } },
+    async (req) => (await listVps(s.ctx.db, principalOf(req).scope)).map(vpsOut),
+  );
+  app.get(
+    '/v1/vps/:id',
+    { config: { access: 'any' }, schema: { tags: ['vps'], summary: 'One VPS', params: IdParams, response: { 200: VpsSchema, ...authErrors } } },
+    async (req) => vpsOut(await getVps(s.ctx.db, principalOf(req).scope, req.params.id)),
+  );
+  app.get(
+    '/v1/vps/:id/events',
+    {
+      config: { access: 'any' },
+      schema: {
+        tags: ['vps'],
+        summary: 'What happened to a VPS, newest first',
+        params: IdParams,
+        response: { 200: Type.Array(Type.Object({ at: Type.String(), kind: Type.String(), details: Type.Record(Type.String(), Type.Unknown()) })), ...authErrors },
+      },
+    },
+    async (req) => {
+      await getVps(s.ctx.db, principalOf(req).scope, req.params.id);
+      return (await vpsEvents(s.ctx.db, req.params.id)).map((e) => ({ at: e.at.toISOString(), kind: e.kind, details: e.details }));
+    },
+  );
+}

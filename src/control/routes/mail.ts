@@ -1,0 +1,293 @@
+// Mail: the provider console's outbox (read what was sent or waits, retry a failed mail) and
+// the notices chain (every email to a client, as proof: list, CSV export, chain check); the
+// client's own notices. Another account's notice is 404 for a client (scoped in the repository).
+import { Type } from 'typebox';
+import { auditActorOf, principalOf } from '../http/access.ts';
+import type { App } from '../http/types.ts';
+import type { OutboxRow } from '../repositories/mail.ts';
+import type { NoticeWithDelivery } from '../repositories/notices.ts';
+import type { Services } from '../services/index.ts';
+import { authErrors, IdParams, Language, Uuid } from './schemas.ts';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+const Status = Type.Union([Type.Literal('pending'), Type.Literal('sent'), Type.Literal('failed')]);
+
+const OutboxItem = Type.Object({
+  id: Type.String(),
+  createdAt: Type.String(),
+  to: Type.String(),
+  subject: Type.String(),
+  template: Type.String(),
+  language: Language,
+  accountId: Nullable(Type.String()),
+  reason: Type.String(),
+  status: Status,
+  attempts: Type.Integer(),
+  nextAttemptAt: Nullable(Type.String()),
+  sentAt: Nullable(Type.String()),
+  messageId: Type.String(),
+  lastError: Nullable(Type.String()),
+  smtpResponse: Nullable(Type.String()),
+});
+const OutboxDetail = Type.Object({ ...OutboxItem.properties, bodyText: Type.String(), bodyHtml: Nullable(Type.String()) });
+
+const Notice = Type.Object({
+  id: Type.String(),
+  at: Type.String(),
+  accountId: Nullable(Type.String()),
+  recipient: Type.String(),
+  template: Type.String(),
+  language: Language,
+  subject: Type.String(),
+  messageId: Type.String(),
+  reason: Type.String(),
+  outboxId: Type.String(),
+  contentSha256: Type.String(),
+  prevHash: Type.String(),
+  hash: Type.String(),
+  /** Not part of the chained facts: it changes after the notice. */
+  delivery: Type.Object({ status: Nullable(Status), attempts: Nullable(Type.Integer()), sentAt: Nullable(Type.String()) }),
+});
+const NoticeDetail = Type.Object({ ...Notice.properties, bodyText: Nullable(Type.String()) });
+
+const ChainReport = Type.Object({
+  ok: Type.Boolean(),
+  checked: Type.Integer(),
+  firstBadId: Nullable(Type.String()),
+  reason: Nullable(Type.String()),
+  lastHash: Type.String(),
+});
+
+const NoticeQuery = Type.Object(
+  {
+    accountId: Type.Optional(Uuid),
+    from: Type.Optional(Type.String({ format: 'date-time' })),
+    to: Type.Optional(Type.String({ format: 'date-time' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 200 })),
+    before: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+  },
+  { additionalProperties: false },
+);
+const NoticeIdParams = Type.Object({ id: Type.String({ pattern: '^[0-9]+$' }) }, { additionalProperties: false });
+
+const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
+
+function outboxItem(r: OutboxRow) {
+  return {
+    id: r.id,
+    createdAt: iso(r.created_at)!,
+    to: r.to_address,
+    subject: r.subject,
+    template: r.template,
+    language: r.language,
+    accountId: r.account_id,
+    reason: r.reason,
+    status: r.status,
+    attempts: r.attempts,
+    nextAttemptAt: r.status === 'pending' ? iso(r.next_attempt_at) : null,
+    sentAt: iso(r.sent_at),
+    messageId: r.message_id ?? '',
+    lastError: r.last_error,
+    smtpResponse: r.smtp_response,
+  };
+}
+
+function notice(n: NoticeWithDelivery) {
+  return {
+    id: n.id,
+    at: iso(n.at)!,
+    accountId: n.account_id,
+    recipient: n.recipient,
+    template: n.template,
+    language: n.language,
+    subject: n.subject,
+    messageId: n.message_id,
+    reason: n.reason,
+    outboxId: n.outbox_id,
+    contentSha256: n.content_sha256,
+    prevHash: n.prev_hash,
+    hash: n.hash,
+    delivery: { status: n.delivery_status, attempts: n.delivery_attempts, sentAt: iso(n.sent_at) },
+  };
+}
+
+function noticeFilter(q: { accountId?: string; from?: string; to?: string; limit?: number; before?: string }, limit: number) {
+  return {
+    limit,
+    ...(q.accountId ? { accountId: q.accountId } : {}),
+    ...(q.from ? { from: new Date(q.from) } : {}),
+    ...(q.to ? { to: new Date(q.to) } : {}),
+    ...(q.before ? { beforeId: q.before } : {}),
+  };
+}
+
+const CSV_COLUMNS = [
+  'id',
+  'at',
+  'account_id',
+  'recipient',
+  'template',
+  'language',
+  'subject',
+  'message_id',
+  'reason',
+  'outbox_id',
+  'content_sha256',
+  'prev_hash',
+  'hash',
+  'delivery_status',
+  'sent_at',
+] as const;
+
+/** RFC 4180 quoting; a cell a spreadsheet would run as a formula is prefixed with a quote. */
+export function csvCell(v: unknown): string {
+  let s = v === null || v === undefined ? '' : v instanceof Date ? v.toISOString() : String(v);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function noticesCsv(rows: NoticeWithDelivery[]): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const r of rows) {
+    const rec: Record<(typeof CSV_COLUMNS)[number], unknown> = {
+      id: r.id,
+      at: iso(r.at),
+      account_id: r.account_id,
+      recipient: r.recipient,
+      template: r.template,
+      language: r.language,
+      subject: r.subject,
+      message_id: r.message_id,
+      reason: r.reason,
+      outbox_id: r.outbox_id,
+      content_sha256: r.content_sha256,
+      prev_hash: r.prev_hash,
+      hash: r.hash,
+      delivery_status: r.delivery_status,
+      sent_at: iso(r.sent_at),
+    };
+    lines.push(CSV_COLUMNS.map((c) => csvCell(rec[c])).join(','));
+  }
+  return lines.join('\r\n') + '\r\n';
+}
+
+export function mailRoutes(app: App, s: Services): void {
+  // Provider console: the outbox.
+  app.get(
+    '/v1/admin/outbox',
+    {
+      config: { access: 'staff' },
+      schema: {
+        tags: ['admin'],
+        summary: 'The mail outbox, newest first (with no SMTP relay configured, mail waits here)',
+        querystring: Type.Object(
+          { status: Type.Optional(Status), accountId: Type.Optional(Uuid), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            relayConfigured: Type.Boolean(),
+            counts: Type.Object({ pending: Type.Integer(), sent: Type.Integer(), failed: Type.Integer() }),
+            items: Type.Array(OutboxItem),
+          }),
+          ...authErrors,
+        },
+      },
+    },
+    async (req) => {
+      const rows = await s.mail.outbox({
+        limit: req.query.limit ?? 100,
+        ...(req.query.status ? { status: req.query.status } : {}),
+        ...(req.query.accountId ? { accountId: req.query.accountId } : {}),
+      });
+      return { relayConfigured: s.mail.relayConfigured(), counts: await s.mail.outboxCounts(), items: rows.map(outboxItem) };
+    },
+  );
+  app.get(
+    '/v1/admin/outbox/:id',
+    {
+      config: { access: 'staff' },
+      schema: { tags: ['admin'], summary: 'One mail of the outbox, with its text', params: IdParams, response: { 200: OutboxDetail, ...authErrors } },
+    },
+    async (req) => {
+      const r = await s.mail.outboxItem(req.params.id);
+      return { ...outboxItem(r), bodyText: r.body_text, bodyHtml: r.body_html };
+    },
+  );
+  app.post(
+    '/v1/admin/outbox/:id/retry',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['admin'],
+        summary: 'Send a failed (or waiting) mail again now',
+        params: IdParams,
+        response: { 200: OutboxItem, ...authErrors },
+      },
+    },
+    async (req) => outboxItem(await s.mail.retry(req.params.id, auditActorOf(req))),
+  );
+
+  // Provider console: the notices, as proof.
+  app.get(
+    '/v1/admin/notices',
+    {
+      config: { access: 'staff' },
+      schema: {
+        tags: ['admin'],
+        summary: 'Every email sent to clients (the notices chain), newest first',
+        querystring: NoticeQuery,
+        response: { 200: Type.Array(Notice), ...authErrors },
+      },
+    },
+    async (req) => (await s.mail.notices(principalOf(req).scope, noticeFilter(req.query, req.query.limit ?? 200))).map(notice),
+  );
+  app.get(
+    '/v1/admin/notices/export.csv',
+    {
+      config: { access: 'staff' },
+      schema: {
+        tags: ['admin'],
+        summary: 'The notices as CSV (same filters), with their hashes',
+        querystring: Type.Omit(NoticeQuery, ['limit', 'before']),
+        response: { 200: { description: 'CSV, one notice per line', content: { 'text/csv': { schema: Type.String() } } }, ...authErrors },
+      },
+    },
+    async (req, reply) => {
+      const rows = await s.mail.notices(principalOf(req).scope, noticeFilter(req.query, 1_000_000));
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="notices.csv"')
+        .send(noticesCsv(rows));
+    },
+  );
+  app.get(
+    '/v1/admin/notices/verify',
+    {
+      config: { access: 'staff' },
+      schema: { tags: ['admin'], summary: 'Check the notices hash chain and the content of each mail', response: { 200: ChainReport, ...authErrors } },
+    },
+    async () => s.mail.verifyNotices(),
+  );
+
+  // Client: its own notices.
+  app.get(
+    '/v1/notices',
+    {
+      config: { access: 'client' },
+      schema: { tags: ['notices'], summary: 'The emails sent to my account, newest first', querystring: Type.Omit(NoticeQuery, ['accountId']), response: { 200: Type.Array(Notice), ...authErrors } },
+    },
+    async (req) => (await s.mail.notices(principalOf(req).scope, noticeFilter(req.query, req.query.limit ?? 200))).map(notice),
+  );
+  app.get(
+    '/v1/notices/:id',
+    {
+      config: { access: 'client' },
+      schema: { tags: ['notices'], summary: 'One email sent to my account, with its text', params: NoticeIdParams, response: { 200: NoticeDetail, ...authErrors } },
+    },
+    async (req) => {
+      const n = await s.mail.notice(principalOf(req).scope, req.params.id);
+      return { ...notice(n), bodyText: n.body_text };
+    },
+  );
+}
