@@ -73,7 +73,12 @@ class Agent {
   /** guest-sync-delimited: the reply starts with 0xFF, which also flushes stale bytes. */
   async sync(timeoutMs: number): Promise<void> {
     const n = Math.floor(Math.random() * 1e9);
-    this.#sock.write(Buffer.concat([Buffer.from([0xff]), Buffer.from(JSON.stringify({ execute: 'guest-sync-delimited', arguments: { id: n } }) + '\n')]));
+    this.#sock.write(
+      Buffer.concat([
+        Buffer.from([0xff]),
+        Buffer.from(JSON.stringify({ execute: 'guest-sync-delimited', arguments: { id: n } }) + '\n'),
+      ]),
+    );
     for (;;) {
       const line = await this.#next(timeoutMs);
       const j = line.lastIndexOf(0xff);
@@ -87,7 +92,10 @@ class Agent {
   }
   async cmd<T>(execute: string, args?: unknown, timeoutMs = 10_000): Promise<T> {
     this.#sock.write(JSON.stringify(args === undefined ? { execute } : { execute, arguments: args }) + '\n');
-    const r = JSON.parse((await this.#next(timeoutMs)).toString()) as { return?: T; error?: { desc: string } };
+    const r = JSON.parse((await this.#next(timeoutMs)).toString()) as {
+      return?: T;
+      error?: { desc: string };
+    };
     if (r.error) throw new Error(`${execute}: ${r.error.desc}`);
     return r.return as T;
   }
@@ -115,10 +123,15 @@ async function waitForAgent(sock: string, deadline: number): Promise<Agent> {
 before(async () => {
   // Never skip silently: a missing prerequisite fails with its reason.
   assert.equal(process.getuid?.(), 0, 'guest-image test needs root (network namespace, tap)');
-  await run(['qemu-system-x86_64', '--version']).catch(() => assert.fail('qemu-system-x86_64 is missing (Debian package qemu-system-x86)'));
-  await run(['genisoimage', '--version']).catch(() => assert.fail('genisoimage is missing (Debian package genisoimage)'));
+  await run(['qemu-system-x86_64', '--version']).catch(() =>
+    assert.fail('qemu-system-x86_64 is missing (Debian package qemu-system-x86)'),
+  );
+  await run(['genisoimage', '--version']).catch(() =>
+    assert.fail('genisoimage is missing (Debian package genisoimage)'),
+  );
   await run([path.join(root, 'scripts', 'guest-image', 'build.sh')], { timeoutMs: 15 * 60_000 });
-  for (const f of ['vmlinuz', 'initrd.img', 'rootfs.ext4', 'cmdline', 'manifest.json']) assert.ok(existsSync(path.join(image, f)), `image file ${f} missing`);
+  for (const f of ['vmlinuz', 'initrd.img', 'rootfs.ext4', 'cmdline', 'manifest.json'])
+    assert.ok(existsSync(path.join(image, f)), `image file ${f} missing`);
 
   dir = await mkdtemp(path.join(tmpdir(), 'ig-guest-'));
   const disk = path.join(dir, 'disk.img');
@@ -150,31 +163,75 @@ before(async () => {
   // `ip netns exec` execs QEMU, so the child's pid is QEMU's; the tap lives in the namespace.
   const child = startDetached(
     [
-      'ip', 'netns', 'exec', ns,
-      'qemu-system-x86_64', '-M', 'pc,accel=tcg', '-m', '256', '-smp', '1',
-      '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
-      '-kernel', path.join(image, 'vmlinuz'), '-initrd', path.join(image, 'initrd.img'),
-      '-append', readFileSync(path.join(image, 'cmdline'), 'utf8').trim(),
-      '-drive', `file=${disk},format=raw,if=virtio`,
-      '-drive', `file=${path.join(dir, 'seed.iso')},format=raw,if=virtio,readonly=on`,
-      '-netdev', `tap,id=n0,ifname=${tap},script=no,downscript=no`,
+      'ip',
+      'netns',
+      'exec',
+      ns,
+      'qemu-system-x86_64',
+      '-M',
+      'pc,accel=tcg',
+      '-m',
+      '256',
+      '-smp',
+      '1',
+      '-nodefaults',
+      '-no-user-config',
+      '-display',
+      'none',
+      '-no-reboot',
+      '-kernel',
+      path.join(image, 'vmlinuz'),
+      '-initrd',
+      path.join(image, 'initrd.img'),
+      '-append',
+      readFileSync(path.join(image, 'cmdline'), 'utf8').trim(),
+      '-drive',
+      `file=${disk},format=raw,if=virtio`,
+      '-drive',
+      `file=${path.join(dir, 'seed.iso')},format=raw,if=virtio,readonly=on`,
+      '-netdev',
+      `tap,id=n0,ifname=${tap},script=no,downscript=no`,
       // romfile= : no iPXE option ROM, the kernel is loaded directly (saves boot time).
-      '-device', `virtio-net-pci,netdev=n0,mac=${mac},romfile=`,
-      '-device', 'virtio-serial-pci',
-      '-chardev', `socket,id=qga0,path=${path.join(dir, 'qga.sock')},server=on,wait=off`,
-      '-device', 'virtserialport,chardev=qga0,name=org.qemu.guest_agent.0',
-      '-device', 'virtio-balloon-pci',
-      '-object', 'rng-random,id=rng0,filename=/dev/urandom', '-device', 'virtio-rng-pci,rng=rng0',
-      '-serial', `file:${path.join(dir, 'console.log')}`,
+      '-device',
+      `virtio-net-pci,netdev=n0,mac=${mac},romfile=`,
+      '-device',
+      'virtio-serial-pci',
+      '-chardev',
+      `socket,id=qga0,path=${path.join(dir, 'qga.sock')},server=on,wait=off`,
+      '-device',
+      'virtserialport,chardev=qga0,name=org.qemu.guest_agent.0',
+      '-device',
+      'virtio-balloon-pci',
+      '-object',
+      'rng-random,id=rng0,filename=/dev/urandom',
+      '-device',
+      'virtio-rng-pci,rng=rng0',
+      '-serial',
+      `file:${path.join(dir, 'console.log')}`,
     ],
     { logFile: log },
   );
   closeSync(log);
   qemuPid = child.pid ?? null;
   const probe = path.join(import.meta.dirname, 'guest-ssh-probe.ts');
-  sshProbe = run(['ip', 'netns', 'exec', ns, process.execPath, probe, guestIp, 'client', clientPassword, rootPassword, String(t0)], {
-    timeoutMs: 120_000,
-  });
+  sshProbe = run(
+    [
+      'ip',
+      'netns',
+      'exec',
+      ns,
+      process.execPath,
+      probe,
+      guestIp,
+      'client',
+      clientPassword,
+      rootPassword,
+      String(t0),
+    ],
+    {
+      timeoutMs: 120_000,
+    },
+  );
   sshProbe.catch(() => undefined); // awaited by the SSH test; never an unhandled rejection
 });
 
@@ -214,14 +271,23 @@ test('guest agent answers and runs a command as root', async (t) => {
   t.diagnostic(`guest agent up ${agentAtMs} ms after QEMU start`);
   try {
     assert.deepEqual(await agent.cmd('guest-ping'), {});
-    const { pid } = await agent.cmd<{ pid: number }>('guest-exec', { path: 'id', arg: ['-u'], 'capture-output': true });
+    const { pid } = await agent.cmd<{ pid: number }>('guest-exec', {
+      path: 'id',
+      arg: ['-u'],
+      'capture-output': true,
+    });
     let st: { exited: boolean; exitcode?: number; 'out-data'?: string } = { exited: false };
     for (let i = 0; i < 100 && !st.exited; i++) {
       st = await agent.cmd('guest-exec-status', { pid });
       if (!st.exited) await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(st.exitcode, 0);
-    assert.equal(Buffer.from(st['out-data'] ?? '', 'base64').toString().trim(), '0');
+    assert.equal(
+      Buffer.from(st['out-data'] ?? '', 'base64')
+        .toString()
+        .trim(),
+      '0',
+    );
   } finally {
     agent.close();
   }
@@ -250,5 +316,8 @@ test('SSH: the client logs in with its password, is not root, has no sudo; root 
   assert.equal(r.sudo?.out, 'absent', 'R3.4: no sudo in the guest');
   assert.equal(r.hostname, 'guest-test');
   assert.match(r.rootLogin ?? '', /^refused/, 'R3.4: root login over SSH must be refused');
-  assert.ok((r.bannerAtMs ?? Infinity) < budgetMs, `SSH banner after ${r.bannerAtMs} ms, budget ${budgetMs} ms`);
+  assert.ok(
+    (r.bannerAtMs ?? Infinity) < budgetMs,
+    `SSH banner after ${r.bannerAtMs} ms, budget ${budgetMs} ms`,
+  );
 });

@@ -57,7 +57,10 @@ try {
   const c = await session(user, password);
   result.idU = (await exec(c, 'id -u')).out;
   result.whoami = (await exec(c, 'id -un')).out;
-  result.sudo = await exec(c, 'command -v sudo || echo absent; ls /usr/bin/sudo /usr/sbin/sudo /bin/sudo 2>/dev/null');
+  result.sudo = await exec(
+    c,
+    'command -v sudo || echo absent; ls /usr/bin/sudo /usr/sbin/sudo /bin/sudo 2>/dev/null',
+  );
   result.hostname = (await exec(c, 'hostname')).out;
   c.end();
   try {

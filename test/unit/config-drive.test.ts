@@ -30,7 +30,8 @@ function golden(name: string, file: string, actual: string): void {
 }
 
 // Fixed, fake hashes (valid shape: $6$salt$86 chars).
-const clientHash = '$6$abcdefgh$oGoxMtczJ0/xYkNKQnGuC3pOdNoGsZRZNs7n5JzX8KfMJWEmD2Bx4wBt/tMCPvjE87aPyrlQPEKxEcxV6d4J6.';
+const clientHash =
+  '$6$abcdefgh$oGoxMtczJ0/xYkNKQnGuC3pOdNoGsZRZNs7n5JzX8KfMJWEmD2Bx4wBt/tMCPvjE87aPyrlQPEKxEcxV6d4J6.';
 const rootHash = '$6$rounds=5000$saltsalt$' + 'A'.repeat(86);
 
 const cases: Record<string, ConfigDriveSpec> = {
@@ -40,10 +41,18 @@ const cases: Record<string, ConfigDriveSpec> = {
     user: {
       name: 'alice',
       passwordHash: clientHash,
-      sshAuthorizedKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK0fake alice@laptop "quoted"', 'ecdsa-sha2-nistp256 AAAAE2VjZHNh'],
+      sshAuthorizedKeys: [
+        'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK0fake alice@laptop "quoted"',
+        'ecdsa-sha2-nistp256 AAAAE2VjZHNh',
+      ],
     },
     rootPasswordHash: rootHash,
-    network: { mac: '52:54:00:AB:CD:EF', address: '203.0.113.10/24', gateway: '203.0.113.1', nameservers: ['192.0.2.53', '198.51.100.53'] },
+    network: {
+      mac: '52:54:00:AB:CD:EF',
+      address: '203.0.113.10/24',
+      gateway: '203.0.113.1',
+      nameservers: ['192.0.2.53', '198.51.100.53'],
+    },
   },
   'key-only': {
     instanceId: 'vps-2',
@@ -85,7 +94,12 @@ test('the driver seed shape maps onto the spec', () => {
     hostname: 'h9',
     user: { name: 'dave', passwordHash: clientHash },
     rootPasswordHash: rootHash,
-    network: { mac: '52:54:00:12:34:56', address: '192.0.2.10/24', gateway: '192.0.2.1', nameservers: ['192.0.2.53'] },
+    network: {
+      mac: '52:54:00:12:34:56',
+      address: '192.0.2.10/24',
+      gateway: '192.0.2.1',
+      nameservers: ['192.0.2.53'],
+    },
   });
 });
 
@@ -96,14 +110,27 @@ test('bad input is invalid_data, never rendered', () => {
     ['user name with newline', { ...base, user: { name: 'a\nsudo: ALL' } }],
     ['clear-text password', { ...base, user: { name: 'alice', passwordHash: 'hunter2' } }],
     ['MD5 root hash', { ...base, rootPasswordHash: '$1$abc$def' }],
-    ['key with newline', { ...base, user: { name: 'alice', sshAuthorizedKeys: ['ssh-ed25519 AAAA\nssh-rsa BBBB'] } }],
+    [
+      'key with newline',
+      { ...base, user: { name: 'alice', sshAuthorizedKeys: ['ssh-ed25519 AAAA\nssh-rsa BBBB'] } },
+    ],
     ['hostname with space', { ...base, hostname: 'a b' }],
     ['address without prefix', { ...base, network: { mac: '52:54:00:00:00:01', address: '203.0.113.10' } }],
     ['bad mac', { ...base, network: { mac: '52:54:00:00:00' } }],
-    ['bad gateway', { ...base, network: { mac: '52:54:00:00:00:01', address: '203.0.113.10/24', gateway: '203.0.113.300' } }],
+    [
+      'bad gateway',
+      {
+        ...base,
+        network: { mac: '52:54:00:00:00:01', address: '203.0.113.10/24', gateway: '203.0.113.300' },
+      },
+    ],
   ];
   for (const [why, spec] of bad) {
-    assert.throws(() => validateConfigDriveSpec(spec), (e: unknown) => e instanceof DomainError && e.kind === 'invalid_data', why);
+    assert.throws(
+      () => validateConfigDriveSpec(spec),
+      (e: unknown) => e instanceof DomainError && e.kind === 'invalid_data',
+      why,
+    );
     assert.throws(() => renderUserData(spec), DomainError, why);
   }
 });
@@ -112,7 +139,12 @@ test("the guest's parser (nocloud-yaml.awk) reads what the renderers write", asy
   const awk = path.join(import.meta.dirname, '..', '..', 'scripts', 'guest-image', 'nocloud-yaml.awk');
   const flat = async (text: string): Promise<Map<string, string>> => {
     const { stdout } = await run(['awk', '-f', awk], { input: text });
-    return new Map(stdout.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('\t')), l.slice(l.indexOf('\t') + 1)]));
+    return new Map(
+      stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => [l.slice(0, l.indexOf('\t')), l.slice(l.indexOf('\t') + 1)]),
+    );
   };
   const spec = cases.full!;
   const ud = await flat(renderUserData(spec));

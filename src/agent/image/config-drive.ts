@@ -42,12 +42,14 @@ export interface ConfigDriveSpec {
 export type VmSeedSpec = VmSeed & { instanceId: string; network?: VmNetwork };
 
 const namePattern = /^[a-z_][a-z0-9_-]{0,31}$/;
-const hostnamePattern = /^(?=.{1,63}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+const hostnamePattern =
+  /^(?=.{1,63}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 const instanceIdPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** SHA-512 crypt only: `$6$[rounds=N$]salt$hash` (the guest's libcrypt and cloud-init accept it). */
 const sha512CryptPattern = /^\$6\$(?:rounds=\d{4,9}\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{86}$/;
 const macPattern = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
-const sshKeyPattern = /^(?:ssh-(?:ed25519|rsa|dss)|ecdsa-sha2-nistp(?:256|384|521)|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+={0,3}(?: [\x20-\x7e]*)?$/;
+const sshKeyPattern =
+  /^(?:ssh-(?:ed25519|rsa|dss)|ecdsa-sha2-nistp(?:256|384|521)|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+={0,3}(?: [\x20-\x7e]*)?$/;
 
 function ipv4(s: string): boolean {
   const parts = s.split('.');
@@ -60,21 +62,53 @@ function check(ok: boolean, code: string, message: string): void {
 
 /** Validates a spec; throws invalid_data naming the first bad field. */
 export function validateConfigDriveSpec(spec: ConfigDriveSpec): void {
-  check(instanceIdPattern.test(spec.instanceId), 'instance_id', 'instanceId: letters, digits, ".", "_", "-" (up to 64)');
-  check(hostnamePattern.test(spec.hostname), 'hostname', `hostname is not a valid host name: ${JSON.stringify(spec.hostname)}`);
-  check(namePattern.test(spec.user.name) && spec.user.name !== 'root', 'user_name', 'user.name must be a plain login name, not root');
-  if (spec.user.passwordHash !== undefined) check(sha512CryptPattern.test(spec.user.passwordHash), 'user_password_hash', 'user.passwordHash must be a SHA-512 crypt hash ($6$…)');
-  for (const k of spec.user.sshAuthorizedKeys ?? []) check(sshKeyPattern.test(k), 'ssh_key', 'an SSH authorized key is not a single OpenSSH public key line');
-  if (spec.rootPasswordHash !== undefined) check(sha512CryptPattern.test(spec.rootPasswordHash), 'root_password_hash', 'rootPasswordHash must be a SHA-512 crypt hash ($6$…)');
+  check(
+    instanceIdPattern.test(spec.instanceId),
+    'instance_id',
+    'instanceId: letters, digits, ".", "_", "-" (up to 64)',
+  );
+  check(
+    hostnamePattern.test(spec.hostname),
+    'hostname',
+    `hostname is not a valid host name: ${JSON.stringify(spec.hostname)}`,
+  );
+  check(
+    namePattern.test(spec.user.name) && spec.user.name !== 'root',
+    'user_name',
+    'user.name must be a plain login name, not root',
+  );
+  if (spec.user.passwordHash !== undefined)
+    check(
+      sha512CryptPattern.test(spec.user.passwordHash),
+      'user_password_hash',
+      'user.passwordHash must be a SHA-512 crypt hash ($6$…)',
+    );
+  for (const k of spec.user.sshAuthorizedKeys ?? [])
+    check(sshKeyPattern.test(k), 'ssh_key', 'an SSH authorized key is not a single OpenSSH public key line');
+  if (spec.rootPasswordHash !== undefined)
+    check(
+      sha512CryptPattern.test(spec.rootPasswordHash),
+      'root_password_hash',
+      'rootPasswordHash must be a SHA-512 crypt hash ($6$…)',
+    );
   const n = spec.network;
   if (n) {
-    check(macPattern.test(n.mac.toLowerCase()), 'mac', `network.mac is not a MAC address: ${JSON.stringify(n.mac)}`);
+    check(
+      macPattern.test(n.mac.toLowerCase()),
+      'mac',
+      `network.mac is not a MAC address: ${JSON.stringify(n.mac)}`,
+    );
     if (n.address !== undefined) {
       const [ip, len, extra] = n.address.split('/');
-      check(extra === undefined && ip !== undefined && ipv4(ip) && /^(?:[0-9]|[12]\d|3[0-2])$/.test(len ?? ''), 'address', 'network.address must be IPv4/prefix, e.g. 203.0.113.10/24');
+      check(
+        extra === undefined && ip !== undefined && ipv4(ip) && /^(?:[0-9]|[12]\d|3[0-2])$/.test(len ?? ''),
+        'address',
+        'network.address must be IPv4/prefix, e.g. 203.0.113.10/24',
+      );
     }
     if (n.gateway !== undefined) check(ipv4(n.gateway), 'gateway', 'network.gateway must be an IPv4 address');
-    for (const ns of n.nameservers ?? []) check(ipv4(ns), 'nameserver', 'network.nameservers must be IPv4 addresses');
+    for (const ns of n.nameservers ?? [])
+      check(ipv4(ns), 'nameserver', 'network.nameservers must be IPv4 addresses');
   }
 }
 
@@ -96,7 +130,13 @@ export function renderMetaData(spec: ConfigDriveSpec): string {
 export function renderUserData(spec: ConfigDriveSpec): string {
   validateConfigDriveSpec(spec);
   const u = spec.user;
-  const lines = ['#cloud-config', `hostname: ${q(spec.hostname)}`, 'users:', `  - name: ${q(u.name)}`, '    shell: "/bin/sh"'];
+  const lines = [
+    '#cloud-config',
+    `hostname: ${q(spec.hostname)}`,
+    'users:',
+    `  - name: ${q(u.name)}`,
+    '    shell: "/bin/sh"',
+  ];
   if (u.passwordHash !== undefined) lines.push('    lock_passwd: false', `    passwd: ${q(u.passwordHash)}`);
   else lines.push('    lock_passwd: true');
   const keys = u.sshAuthorizedKeys ?? [];
@@ -107,7 +147,14 @@ export function renderUserData(spec: ConfigDriveSpec): string {
   // Root over SSH is refused in the guest (dropbear -w); ssh_pwauth lets the client's password work.
   lines.push('disable_root: true', `ssh_pwauth: ${u.passwordHash !== undefined}`);
   if (spec.rootPasswordHash !== undefined) {
-    lines.push('chpasswd:', '  expire: false', '  users:', '    - name: "root"', `      password: ${q(spec.rootPasswordHash)}`, '      type: "hash"');
+    lines.push(
+      'chpasswd:',
+      '  expire: false',
+      '  users:',
+      '    - name: "root"',
+      `      password: ${q(spec.rootPasswordHash)}`,
+      '      type: "hash"',
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -117,13 +164,21 @@ export function renderNetworkConfig(spec: ConfigDriveSpec): string {
   validateConfigDriveSpec(spec);
   const n = spec.network;
   if (!n) return 'version: 2\nethernets: {}\n';
-  const lines = ['version: 2', 'ethernets:', '  eth0:', '    match:', `      macaddress: ${q(n.mac.toLowerCase())}`, '    set-name: "eth0"'];
+  const lines = [
+    'version: 2',
+    'ethernets:',
+    '  eth0:',
+    '    match:',
+    `      macaddress: ${q(n.mac.toLowerCase())}`,
+    '    set-name: "eth0"',
+  ];
   if (n.address === undefined) {
     lines.push('    dhcp4: false');
   } else {
     lines.push('    dhcp4: false', '    addresses:', `      - ${q(n.address)}`);
     // routes rather than the deprecated gateway4 (both are read by cloud-init and by our guest).
-    if (n.gateway !== undefined) lines.push('    routes:', '      - to: "0.0.0.0/0"', `        via: ${q(n.gateway)}`);
+    if (n.gateway !== undefined)
+      lines.push('    routes:', '      - to: "0.0.0.0/0"', `        via: ${q(n.gateway)}`);
   }
   const dns = n.nameservers ?? [];
   if (dns.length > 0) {
@@ -169,7 +224,17 @@ export async function writeConfigDrive(input: ConfigDriveSpec | VmSeedSpec, outF
   try {
     for (const [name, text] of files) await writeFile(path.join(dir, name), text, { mode: 0o600 });
     const tmp = `${outFile}.tmp`;
-    await run(['genisoimage', '-quiet', '-output', tmp, '-volid', 'cidata', '-joliet', '-rock', ...files.map(([n]) => path.join(dir, n))]);
+    await run([
+      'genisoimage',
+      '-quiet',
+      '-output',
+      tmp,
+      '-volid',
+      'cidata',
+      '-joliet',
+      '-rock',
+      ...files.map(([n]) => path.join(dir, n)),
+    ]);
     await rename(tmp, outFile);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -181,7 +246,8 @@ export async function writeConfigDrive(input: ConfigDriveSpec | VmSeedSpec, outF
  * password goes through stdin, never argv, so it does not show in the process list).
  */
 export async function hashPassword(password: string): Promise<string> {
-  if (password.length === 0 || /[\r\n]/.test(password)) throw invalidData('config_drive.password', 'a password is one non-empty line');
+  if (password.length === 0 || /[\r\n]/.test(password))
+    throw invalidData('config_drive.password', 'a password is one non-empty line');
   const { stdout } = await run(['openssl', 'passwd', '-6', '-stdin'], { input: `${password}\n` });
   const hash = stdout.trim();
   if (!sha512CryptPattern.test(hash)) throw new Error('openssl passwd -6 gave no SHA-512 crypt hash');
