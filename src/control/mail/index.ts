@@ -44,7 +44,14 @@ import {
 import type { Scope } from '../repositories/scope.ts';
 import type { AuditService } from '../services/audit.ts';
 import type { AuditActor, ServiceContext } from '../services/context.ts';
-import { renderTemplate, TemplateRegistry, type MailLanguage, type MailTemplate, type MailVars, type RenderedMail } from './render.ts';
+import {
+  renderTemplate,
+  TemplateRegistry,
+  type MailLanguage,
+  type MailTemplate,
+  type MailVars,
+  type RenderedMail,
+} from './render.ts';
 import { templates } from './templates/index.ts';
 
 export type { MailLanguage, MailTemplate, MailVars, RenderedMail } from './render.ts';
@@ -107,10 +114,12 @@ export function createMailService(ctx: ServiceContext, audit: AuditService) {
 
   async function enqueue(db: Db, msg: MailMessage): Promise<{ outboxId: string }> {
     const t = registry.get(msg.template);
-    if (msg.language !== 'fr' && msg.language !== 'en') throw invalidData('mail.language', 'Language must be fr or en');
+    if (msg.language !== 'fr' && msg.language !== 'en')
+      throw invalidData('mail.language', 'Language must be fr or en');
     const rendered = renderTemplate(t, msg.language, msg.vars);
     const to = msg.to.trim();
-    if (!EMAIL.test(to) || to.length > 254) throw invalidData('mail.invalid_recipient', `Not an email address: ${to}`);
+    if (!EMAIL.test(to) || to.length > 254)
+      throw invalidData('mail.invalid_recipient', `Not an email address: ${to}`);
     if (!msg.reason.trim()) throw invalidData('mail.reason_required', 'Every mail states why it is sent');
     const id = randomUUID();
     const messageId = `<${id}@${idDomain}>`;
@@ -156,13 +165,24 @@ export function createMailService(ctx: ServiceContext, audit: AuditService) {
         headers: { 'Content-Language': row.language, 'X-Infogere-Template': row.template },
       })) as { response?: string };
       await markSent(ctx.db, row.id, ctx.clock.now(), info.response ?? '');
-      ctx.log.info({ outboxId: row.id, messageId: row.message_id, template: row.template }, 'mail accepted by the relay');
+      ctx.log.info(
+        { outboxId: row.id, messageId: row.message_id, template: row.template },
+        'mail accepted by the relay',
+      );
       return 'sent';
     } catch (e) {
       const error = (e as Error).message || String(e);
       const giveUp = row.attempts >= MAX_ATTEMPTS;
-      await markAttemptFailed(ctx.db, row.id, error, giveUp ? null : new Date(now.getTime() + retryDelayMs(row.attempts)));
-      ctx.log.warn({ outboxId: row.id, attempts: row.attempts, giveUp, error }, 'mail not accepted by the relay');
+      await markAttemptFailed(
+        ctx.db,
+        row.id,
+        error,
+        giveUp ? null : new Date(now.getTime() + retryDelayMs(row.attempts)),
+      );
+      ctx.log.warn(
+        { outboxId: row.id, attempts: row.attempts, giveUp, error },
+        'mail not accepted by the relay',
+      );
       return giveUp ? 'failed' : 'retrying';
     }
   }
@@ -206,9 +226,16 @@ export function createMailService(ctx: ServiceContext, audit: AuditService) {
       const row = await requeue(ctx.db, id, ctx.clock.now());
       if (!row) {
         const existing = await getOutbox(ctx.db, id);
-        throw conflict('mail.already_sent', 'This mail was already accepted by the relay', { status: existing.status });
+        throw conflict('mail.already_sent', 'This mail was already accepted by the relay', {
+          status: existing.status,
+        });
       }
-      await audit.record(actor, 'mail.retry', { type: 'mail', id }, { to: row.to_address, template: row.template });
+      await audit.record(
+        actor,
+        'mail.retry',
+        { type: 'mail', id },
+        { to: row.to_address, template: row.template },
+      );
       await ctx.queue.send(MAIL_DELIVER_JOB, { outboxId: id });
       return row;
     },

@@ -31,7 +31,10 @@ const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}/g;
 const NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 function placeholders(s: string): string[] {
@@ -51,12 +54,16 @@ export function checkTemplate(t: MailTemplate): void {
     if (!both) continue;
     for (const lang of ['fr', 'en'] as const) {
       const s = both[lang];
-      if (typeof s !== 'string' || s.trim() === '') throw new Error(`mail template ${t.name}: ${part}.${lang} is empty`);
+      if (typeof s !== 'string' || s.trim() === '')
+        throw new Error(`mail template ${t.name}: ${part}.${lang} is empty`);
       for (const v of placeholders(s))
-        if (!declared.has(v)) throw new Error(`mail template ${t.name}: ${part}.${lang} uses {{${v}}}, not in vars`);
+        if (!declared.has(v))
+          throw new Error(`mail template ${t.name}: ${part}.${lang} uses {{${v}}}, not in vars`);
     }
   }
-  if (t.sample) for (const v of t.vars) if (!(v in t.sample)) throw new Error(`mail template ${t.name}: sample lacks ${v}`);
+  if (t.sample)
+    for (const v of t.vars)
+      if (!(v in t.sample)) throw new Error(`mail template ${t.name}: sample lacks ${v}`);
 }
 
 function fill(s: string, vars: MailVars, escape: (x: string) => string): string {
@@ -67,11 +74,16 @@ function fill(s: string, vars: MailVars, escape: (x: string) => string): string 
 export function renderTemplate(t: MailTemplate, language: MailLanguage, vars: MailVars): RenderedMail {
   const missing = t.vars.filter((v) => vars[v] === undefined || vars[v] === null);
   if (missing.length)
-    throw invalidData('mail.unknown_template', `Mail template ${t.name} needs ${missing.join(', ')}`, { template: t.name, missing });
+    throw invalidData('mail.unknown_template', `Mail template ${t.name} needs ${missing.join(', ')}`, {
+      template: t.name,
+      missing,
+    });
   const same = (x: string) => x;
   return {
     // One line: a value cannot add headers (nodemailer encodes the subject; newlines are folded here).
-    subject: fill(t.subject[language], vars, same).replace(/[\r\n]+/g, ' ').trim(),
+    subject: fill(t.subject[language], vars, same)
+      .replace(/[\r\n]+/g, ' ')
+      .trim(),
     text: fill(t.text[language], vars, same),
     html: t.html ? fill(t.html[language], vars, escapeHtml) : null,
   };

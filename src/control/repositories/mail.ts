@@ -11,7 +11,8 @@ type MailDb = Kysely<Database & { mail_outbox: MailOutboxTable & MailOutboxExtra
 export type OutboxRow = Selectable<MailOutboxTable & MailOutboxExtraColumns>;
 export type OutboxStatus = OutboxRow['status'];
 
-const mailDb = (db: Db): MailDb => db.withTables<{ mail_outbox: MailOutboxExtraColumns }>() as unknown as MailDb;
+const mailDb = (db: Db): MailDb =>
+  db.withTables<{ mail_outbox: MailOutboxExtraColumns }>() as unknown as MailDb;
 
 export interface NewOutboxRow {
   id: string;
@@ -55,8 +56,16 @@ export async function getOutbox(db: Db, id: string): Promise<OutboxRow> {
   return r;
 }
 
-export function listOutbox(db: Db, opts: { status?: OutboxStatus; limit: number; accountId?: string }): Promise<OutboxRow[]> {
-  let q = mailDb(db).selectFrom('mail_outbox').selectAll().orderBy('created_at', 'desc').orderBy('id').limit(opts.limit);
+export function listOutbox(
+  db: Db,
+  opts: { status?: OutboxStatus; limit: number; accountId?: string },
+): Promise<OutboxRow[]> {
+  let q = mailDb(db)
+    .selectFrom('mail_outbox')
+    .selectAll()
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    .limit(opts.limit);
   if (opts.status) q = q.where('status', '=', opts.status);
   if (opts.accountId) q = q.where('account_id', '=', opts.accountId);
   return q.execute();
@@ -111,7 +120,11 @@ export async function requeue(db: Db, id: string, now: Date): Promise<OutboxRow 
 }
 
 export async function countOutbox(db: Db): Promise<Record<OutboxStatus, number>> {
-  const rows = await mailDb(db).selectFrom('mail_outbox').select(['status', (eb) => eb.fn.countAll<string>().as('n')]).groupBy('status').execute();
+  const rows = await mailDb(db)
+    .selectFrom('mail_outbox')
+    .select(['status', (eb) => eb.fn.countAll<string>().as('n')])
+    .groupBy('status')
+    .execute();
   const out: Record<OutboxStatus, number> = { pending: 0, sent: 0, failed: 0 };
   for (const r of rows) out[r.status] = Number(r.n);
   return out;

@@ -50,7 +50,9 @@ export interface NoticeFacts {
 
 /** What proves the content of a mail: sha256 over the canonical JSON of subject and bodies. */
 export function contentHash(m: { subject: string; text: string; html: string | null }): string {
-  return createHash('sha256').update(canonicalJson({ subject: m.subject, text: m.text, html: m.html })).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson({ subject: m.subject, text: m.text, html: m.html }))
+    .digest('hex');
 }
 
 type ChainedColumns = Omit<NoticeRow, 'id' | 'prev_hash' | 'hash'>;
@@ -71,7 +73,11 @@ function rowFacts(r: ChainedColumns) {
 }
 
 export function noticeHash(prevHash: string, r: ChainedColumns): string {
-  return createHash('sha256').update(prevHash).update('\n').update(canonicalJson(rowFacts(r))).digest('hex');
+  return createHash('sha256')
+    .update(prevHash)
+    .update('\n')
+    .update(canonicalJson(rowFacts(r)))
+    .digest('hex');
 }
 
 /**
@@ -83,7 +89,12 @@ export function noticeHash(prevHash: string, r: ChainedColumns): string {
  */
 export async function appendNotice(db: Db, f: NoticeFacts): Promise<NoticeRow> {
   await sql`SELECT pg_advisory_xact_lock(${CHAIN_LOCK})`.execute(db);
-  const last = await db.selectFrom('mail_notices').select('hash').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  const last = await db
+    .selectFrom('mail_notices')
+    .select('hash')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   const prev = last?.hash ?? NOTICE_GENESIS_HASH;
   const row: ChainedColumns = {
     at: f.at,
@@ -134,7 +145,11 @@ export async function listNotices(db: Db, scope: Scope, f: NoticeFilter): Promis
 }
 
 /** One notice; another account's is "not found" for a client. */
-export async function getNotice(db: Db, scope: Scope, id: string): Promise<NoticeWithDelivery & { body_text: string | null }> {
+export async function getNotice(
+  db: Db,
+  scope: Scope,
+  id: string,
+): Promise<NoticeWithDelivery & { body_text: string | null }> {
   let q = withDelivery(db).select('o.body_text as body_text').where('n.id', '=', id);
   if (scope.kind === 'client') q = q.where('n.account_id', '=', scope.accountId);
   const r = await q.executeTakeFirst();
@@ -172,7 +187,10 @@ export async function verifyNoticeChain(db: Db): Promise<NoticeChainReport> {
       const bad = (reason: string) => ({ ok: false, checked, firstBadId: r.id, reason, lastHash: prev });
       if (r.prev_hash !== prev) return bad('link to the previous notice broken (notice removed or inserted)');
       if (noticeHash(prev, r) !== r.hash) return bad('notice does not match its hash (notice changed)');
-      if (r.o_id !== null && contentHash({ subject: r.o_subject!, text: r.o_text!, html: r.o_html }) !== r.content_sha256)
+      if (
+        r.o_id !== null &&
+        contentHash({ subject: r.o_subject!, text: r.o_text!, html: r.o_html }) !== r.content_sha256
+      )
         return bad('the outbox copy of this mail does not match the content hash (mail text changed)');
       prev = r.hash;
       checked++;

@@ -29,7 +29,11 @@ const OutboxItem = Type.Object({
   lastError: Nullable(Type.String()),
   smtpResponse: Nullable(Type.String()),
 });
-const OutboxDetail = Type.Object({ ...OutboxItem.properties, bodyText: Type.String(), bodyHtml: Nullable(Type.String()) });
+const OutboxDetail = Type.Object({
+  ...OutboxItem.properties,
+  bodyText: Type.String(),
+  bodyHtml: Nullable(Type.String()),
+});
 
 const Notice = Type.Object({
   id: Type.String(),
@@ -46,7 +50,11 @@ const Notice = Type.Object({
   prevHash: Type.String(),
   hash: Type.String(),
   /** Not part of the chained facts: it changes after the notice. */
-  delivery: Type.Object({ status: Nullable(Status), attempts: Nullable(Type.Integer()), sentAt: Nullable(Type.String()) }),
+  delivery: Type.Object({
+    status: Nullable(Status),
+    attempts: Nullable(Type.Integer()),
+    sentAt: Nullable(Type.String()),
+  }),
 });
 const NoticeDetail = Type.Object({ ...Notice.properties, bodyText: Nullable(Type.String()) });
 
@@ -58,17 +66,22 @@ const ChainReport = Type.Object({
   lastHash: Type.String(),
 });
 
-const NoticeQuery = Type.Object(
-  {
-    accountId: Type.Optional(Uuid),
-    from: Type.Optional(Type.String({ format: 'date-time' })),
-    to: Type.Optional(Type.String({ format: 'date-time' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 200 })),
-    before: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
-  },
+const period = {
+  from: Type.Optional(Type.String({ format: 'date-time', description: 'notices at or after' })),
+  to: Type.Optional(Type.String({ format: 'date-time', description: 'notices before' })),
+};
+const paging = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 200 })),
+  before: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: 'older than this notice id' })),
+};
+const closed = { additionalProperties: false } as const;
+const NoticeQuery = Type.Object({ accountId: Type.Optional(Uuid), ...period, ...paging }, closed);
+const ExportQuery = Type.Object({ accountId: Type.Optional(Uuid), ...period }, closed);
+const ClientNoticeQuery = Type.Object({ ...period, ...paging }, closed);
+const NoticeIdParams = Type.Object(
+  { id: Type.String({ pattern: '^[0-9]+$' }) },
   { additionalProperties: false },
 );
-const NoticeIdParams = Type.Object({ id: Type.String({ pattern: '^[0-9]+$' }) }, { additionalProperties: false });
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
@@ -111,7 +124,10 @@ function notice(n: NoticeWithDelivery) {
   };
 }
 
-function noticeFilter(q: { accountId?: string; from?: string; to?: string; limit?: number; before?: string }, limit: number) {
+function noticeFilter(
+  q: { accountId?: string; from?: string; to?: string; limit?: number; before?: string },
+  limit: number,
+) {
   return {
     limit,
     ...(q.accountId ? { accountId: q.accountId } : {}),
@@ -181,7 +197,11 @@ export function mailRoutes(app: App, s: Services): void {
         tags: ['admin'],
         summary: 'The mail outbox, newest first (with no SMTP relay configured, mail waits here)',
         querystring: Type.Object(
-          { status: Type.Optional(Status), accountId: Type.Optional(Uuid), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })) },
+          {
+            status: Type.Optional(Status),
+            accountId: Type.Optional(Uuid),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+          },
           { additionalProperties: false },
         ),
         response: {
@@ -200,14 +220,23 @@ export function mailRoutes(app: App, s: Services): void {
         ...(req.query.status ? { status: req.query.status } : {}),
         ...(req.query.accountId ? { accountId: req.query.accountId } : {}),
       });
-      return { relayConfigured: s.mail.relayConfigured(), counts: await s.mail.outboxCounts(), items: rows.map(outboxItem) };
+      return {
+        relayConfigured: s.mail.relayConfigured(),
+        counts: await s.mail.outboxCounts(),
+        items: rows.map(outboxItem),
+      };
     },
   );
   app.get(
     '/v1/admin/outbox/:id',
     {
       config: { access: 'staff' },
-      schema: { tags: ['admin'], summary: 'One mail of the outbox, with its text', params: IdParams, response: { 200: OutboxDetail, ...authErrors } },
+      schema: {
+        tags: ['admin'],
+        summary: 'One mail of the outbox, with its text',
+        params: IdParams,
+        response: { 200: OutboxDetail, ...authErrors },
+      },
     },
     async (req) => {
       const r = await s.mail.outboxItem(req.params.id);
@@ -240,7 +269,10 @@ export function mailRoutes(app: App, s: Services): void {
         response: { 200: Type.Array(Notice), ...authErrors },
       },
     },
-    async (req) => (await s.mail.notices(principalOf(req).scope, noticeFilter(req.query, req.query.limit ?? 200))).map(notice),
+    async (req) =>
+      (await s.mail.notices(principalOf(req).scope, noticeFilter(req.query, req.query.limit ?? 200))).map(
+        notice,
+      ),
   );
   app.get(
     '/v1/admin/notices/export.csv',
@@ -249,8 +281,14 @@ export function mailRoutes(app: App, s: Services): void {
       schema: {
         tags: ['admin'],
         summary: 'The notices as CSV (same filters), with their hashes',
-        querystring: Type.Omit(NoticeQuery, ['limit', 'before']),
-        response: { 200: { description: 'CSV, one notice per line', content: { 'text/csv': { schema: Type.String() } } }, ...authErrors },
+        querystring: ExportQuery,
+        response: {
+          200: {
+            description: 'CSV, one notice per line',
+            content: { 'text/csv': { schema: Type.String() } },
+          },
+          ...authErrors,
+        },
       },
     },
     async (req, reply) => {
@@ -265,7 +303,11 @@ export function mailRoutes(app: App, s: Services): void {
     '/v1/admin/notices/verify',
     {
       config: { access: 'staff' },
-      schema: { tags: ['admin'], summary: 'Check the notices hash chain and the content of each mail', response: { 200: ChainReport, ...authErrors } },
+      schema: {
+        tags: ['admin'],
+        summary: 'Check the notices hash chain and the content of each mail',
+        response: { 200: ChainReport, ...authErrors },
+      },
     },
     async () => s.mail.verifyNotices(),
   );
@@ -275,15 +317,28 @@ export function mailRoutes(app: App, s: Services): void {
     '/v1/notices',
     {
       config: { access: 'client' },
-      schema: { tags: ['notices'], summary: 'The emails sent to my account, newest first', querystring: Type.Omit(NoticeQuery, ['accountId']), response: { 200: Type.Array(Notice), ...authErrors } },
+      schema: {
+        tags: ['notices'],
+        summary: 'The emails sent to my account, newest first',
+        querystring: ClientNoticeQuery,
+        response: { 200: Type.Array(Notice), ...authErrors },
+      },
     },
-    async (req) => (await s.mail.notices(principalOf(req).scope, noticeFilter(req.query, req.query.limit ?? 200))).map(notice),
+    async (req) =>
+      (await s.mail.notices(principalOf(req).scope, noticeFilter(req.query, req.query.limit ?? 200))).map(
+        notice,
+      ),
   );
   app.get(
     '/v1/notices/:id',
     {
       config: { access: 'client' },
-      schema: { tags: ['notices'], summary: 'One email sent to my account, with its text', params: NoticeIdParams, response: { 200: NoticeDetail, ...authErrors } },
+      schema: {
+        tags: ['notices'],
+        summary: 'One email sent to my account, with its text',
+        params: NoticeIdParams,
+        response: { 200: NoticeDetail, ...authErrors },
+      },
     },
     async (req) => {
       const n = await s.mail.notice(principalOf(req).scope, req.params.id);

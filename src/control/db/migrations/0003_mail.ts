@@ -30,7 +30,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('prev_hash', 'text', (c) => c.notNull())
     .addColumn('hash', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('mail_notices_account_at').on('mail_notices').columns(['account_id', 'at']).execute();
+  await db.schema
+    .createIndex('mail_notices_account_at')
+    .on('mail_notices')
+    .columns(['account_id', 'at'])
+    .execute();
   await db.schema.createIndex('mail_notices_at').on('mail_notices').column('at').execute();
   // Append-only, like the audit log: the database refuses UPDATE and DELETE (and TRUNCATE).
   // Tests that tamper with a row disable this trigger first, as an attacker with DDL rights could.

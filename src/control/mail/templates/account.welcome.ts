@@ -4,7 +4,11 @@ import type { MailTemplate } from '../render.ts';
 export const accountWelcome: MailTemplate = {
   name: 'account.welcome',
   vars: ['name', 'email', 'loginUrl'],
-  sample: { name: 'Camille Martin', email: 'camille@example.org', loginUrl: 'https://panel.example.net/login' },
+  sample: {
+    name: 'Camille Martin',
+    email: 'camille@example.org',
+    loginUrl: 'https://panel.example.net/login',
+  },
   subject: {
     fr: 'Bienvenue chez infogere, {{name}}',
     en: 'Welcome to infogere, {{name}}',
