@@ -13,9 +13,7 @@ import { baseConfig, removeDir, spec, tempDataDir } from './qemu-support.ts';
 const dataDir = await tempDataDir();
 after(() => removeDir(dataDir));
 
-// The seed's content does not matter to these tests (no VM boots): an empty drive.
-const emptySeed = async (_s: unknown, f: string) => writeFile(f, Buffer.alloc(MiB));
-const driver = await QemuDriver.open(baseConfig(dataDir, { writeConfigDrive: emptySeed, cores: 2, memoryMiB: 2048, cpuRatio: 2, ramRatio: 1 }));
+const driver = await QemuDriver.open(baseConfig(dataDir, { cores: 2, memoryMiB: 2048, cpuRatio: 2, ramRatio: 1 }));
 after(() => driver.close());
 
 const isKind = (kind: string, code?: string) => (e: unknown) =>

@@ -3,9 +3,7 @@
 // in the wrong state answered at once with a conflict.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
 import { QemuDriver } from '../../src/agent/qemu/driver.ts';
-import { MiB } from '../../src/agent/disks/disks.ts';
 import { isAlive, readCmdline, signal } from '../../src/agent/qemu/process.ts';
 import type { DomainError } from '../../src/domain/errors.ts';
 import type { StopRung } from '../../src/agent/driver.ts';
@@ -14,9 +12,7 @@ import { baseConfig, createTestNet, eventLog, killQemusUnder, removeDir, spec, t
 const dataDir = await tempDataDir();
 const net = await createTestNet();
 const log = eventLog();
-// No guest boots here (-S): the seed's content does not matter, an empty drive will do.
-const emptySeed = async (_s: unknown, f: string) => writeFile(f, Buffer.alloc(MiB));
-const driver = await QemuDriver.open(baseConfig(dataDir, { writeConfigDrive: emptySeed, startPaused: true, listener: log.listener }));
+const driver = await QemuDriver.open(baseConfig(dataDir, { startPaused: true, listener: log.listener }));
 after(async () => {
   await driver.close();
   await killQemusUnder(dataDir);

@@ -14,15 +14,13 @@ import { startDetached, run } from '../../src/agent/exec/run.ts';
 import { isAlive, readCmdline, waitGone } from '../../src/agent/qemu/process.ts';
 import { baseConfig, createTestNet, eventLog, killQemusUnder, removeDir, spec, suffix, tempDataDir } from './qemu-support.ts';
 
-// The guest's seed does not matter here (no client login): an empty drive.
-const emptySeed = async (_s: unknown, f: string) => writeFile(f, Buffer.alloc(MiB));
 
 if (process.env.IGQ_AGENT_CHILD === '1') {
   // ---- the agent that gets killed
   const dataDir = process.env.IGQ_DATA_DIR!;
   const d = await QemuDriver.open(
     baseConfig(dataDir, {
-      writeConfigDrive: emptySeed,
+      
       listener: (e) => process.stdout.write(JSON.stringify({ event: e }) + '\n'),
     }),
   );
@@ -99,7 +97,7 @@ if (process.env.IGQ_AGENT_CHILD === '1') {
 
     // The guest's uptime before the new agent arrives.
     const log = eventLog();
-    const d = await QemuDriver.open(baseConfig(dataDir, { writeConfigDrive: emptySeed, listener: log.listener, orphanNetns: [net.ns] }));
+    const d = await QemuDriver.open(baseConfig(dataDir, { listener: log.listener, orphanNetns: [net.ns] }));
     try {
       const st = await d.status('keep-a');
       assert.equal(st.state, 'running');
@@ -145,14 +143,14 @@ if (process.env.IGQ_AGENT_CHILD === '1') {
   });
 
   test('a VM that died while the agent was away is reported failed (crashed) on reattach', async () => {
-    const d1 = await QemuDriver.open(baseConfig(dataDir, { writeConfigDrive: emptySeed, startPaused: true }));
+    const d1 = await QemuDriver.open(baseConfig(dataDir, { startPaused: true }));
     await d1.define(spec('gone-b'));
     const st = await d1.start('gone-b');
     await d1.close(); // the agent goes away...
     process.kill(st.pid!, 'SIGKILL'); // ...and its VM dies meanwhile
     await waitGone(st.pid!, 5_000);
     const log = eventLog();
-    const d2 = await QemuDriver.open(baseConfig(dataDir, { writeConfigDrive: emptySeed, listener: log.listener }));
+    const d2 = await QemuDriver.open(baseConfig(dataDir, { listener: log.listener }));
     try {
       const s = await d2.status('gone-b');
       assert.equal(s.state, 'failed');

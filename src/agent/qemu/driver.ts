@@ -36,6 +36,7 @@ import { allocatedBytes, createDiskFromImage, filesystemFreeBytes, GiB, growDisk
 import type { WipeMode } from '../disks/disks.ts';
 import { StateStore, vmPaths } from '../state/store.ts';
 import type { VmRecord } from '../state/store.ts';
+import { writeConfigDrive } from '../image/config-drive.ts';
 import { renderQemuArgv } from './argv.ts';
 import type { LaunchSpec } from './argv.ts';
 import { GuestAgentClient } from './guest-agent.ts';
@@ -76,7 +77,7 @@ export interface QemuHostConfig {
   clock?: Clock;
   /** Registered before reattach, so events found while reattaching are not lost. */
   listener?: VmEventListener;
-  /** Writes the NoCloud config drive (default: src/agent/image/config-drive.ts). */
+  /** Writes the NoCloud config drive (default: writeConfigDrive of src/agent/image/config-drive.ts). */
   writeConfigDrive?: ConfigDriveWriter;
   /** The network side's hook to remove a VPS's tap on destroy. */
   releaseTap?: (network: VmNetwork) => Promise<void>;
@@ -157,7 +158,7 @@ export class QemuDriver implements HostDriver {
     await d.#store.init();
     d.#caps = await d.#decideCapabilities();
     for (const { record } of await d.#store.scan()) if (record) await d.#reattach(record);
-    d.#monitor = setInterval(() => void d.#checkProcesses(), 1_000);
+    d.#monitor = setInterval(() => d.#background(d.#checkProcesses()), 1_000);
     d.#monitor.unref();
     return d;
   }
@@ -282,7 +283,13 @@ export class QemuDriver implements HostDriver {
   }
 
   async #save(vm: Vm): Promise<void> {
-    if (this.#vms.get(vm.rec.spec.id) === vm) await this.#store.save(vm.rec);
+    // A VM being destroyed may lose its directory under a late writer: nothing to keep then.
+    if (this.#vms.get(vm.rec.spec.id) === vm && existsSync(vm.rec.paths.dir)) await this.#store.save(vm.rec);
+  }
+
+  /** Work started by events (process exit, QMP close, watchers): its failure must not crash the agent. */
+  #background(p: Promise<unknown>): void {
+    p.catch((e: unknown) => process.emitWarning(`infogere agent: background task failed: ${errMsg(e)}`));
   }
 
   /** Serialises placements so two defines never both take the last room (R2.1, R2.2). */
@@ -431,13 +438,7 @@ export class QemuDriver implements HostDriver {
   }
 
   async #writeSeed(spec: VmSpec, file: string): Promise<void> {
-    let writer = this.config.writeConfigDrive;
-    if (!writer) {
-      // The image side's module (src/agent/image/config-drive.ts), loaded when first needed.
-      const modPath = '../image/config-drive.ts';
-      const mod = (await import(modPath)) as { writeConfigDrive: ConfigDriveWriter };
-      writer = mod.writeConfigDrive;
-    }
+    const writer = this.config.writeConfigDrive ?? writeConfigDrive;
     const seedSpec: VmSeed & { instanceId: string; network?: VmNetwork } = { ...spec.seed, instanceId: spec.id };
     if (spec.network) seedSpec.network = spec.network;
     await writer(seedSpec, file);
@@ -545,7 +546,7 @@ export class QemuDriver implements HostDriver {
     let exited: { code: number | null; signal: string | null } | null = null;
     child.once('exit', (code, sig) => {
       exited = { code, signal: sig };
-      void this.#onProcessExit(vm, gen, { code, signal: sig });
+      this.#background(this.#onProcessExit(vm, gen, { code, signal: sig }));
     });
     // QMP socket: QEMU creates it early; connect as soon as it answers.
     const deadline = Date.now() + (this.config.startTimeoutMs ?? 30_000);
@@ -602,7 +603,7 @@ export class QemuDriver implements HostDriver {
     qmp.on('close', () => {
       if (vm.gen !== gen || this.#closed) return;
       vm.qmp = null;
-      void (async () => {
+      this.#background((async () => {
         const pid = vm.rec.pid;
         if (pid === null) return;
         if (await waitGone(pid, 3_000)) {
@@ -617,14 +618,14 @@ export class QemuDriver implements HostDriver {
         } catch {
           /* the process monitor takes over */
         }
-      })();
+      })());
     });
   }
 
   #watchGuestAgent(vm: Vm, gen: number): void {
     if (!vm.ga) vm.ga = new GuestAgentClient(vm.rec.paths.guestAgentSocket, { timeouts: this.config.guestAgentTimeouts });
     const ga = vm.ga;
-    void (async () => {
+    this.#background((async () => {
       while (vm.gen === gen && !this.#closed && !vm.gaUp) {
         if (vm.rec.state === 'running' && (await ga.ping(1_000))) {
           if (vm.gen !== gen || vm.gaUp) return;
@@ -634,7 +635,7 @@ export class QemuDriver implements HostDriver {
         }
         await sleep(100);
       }
-    })();
+    })());
   }
 
   async #reattach(rec: VmRecord): Promise<void> {
