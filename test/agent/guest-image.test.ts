@@ -306,6 +306,8 @@ test('SSH: the client logs in with its password, is not root, has no sudo; root 
     sudo?: { code: number | null; out: string };
     hostname?: string;
     rootLogin?: string;
+    shadow?: { code: number | null; out: string };
+    hashLeak?: string;
     error?: string;
   };
   assert.equal(r.error, undefined, `ssh probe failed: ${r.error}\n--- console ---\n${consoleTail()}`);
@@ -317,6 +319,8 @@ test('SSH: the client logs in with its password, is not root, has no sudo; root 
   assert.ok(Number(r.idU) >= 1000, `client uid ${r.idU} should be >= 1000`);
   assert.equal(r.sudo?.out, 'absent', 'R3.4: no sudo in the guest');
   assert.equal(r.hostname, 'guest-test');
+  assert.notEqual(r.shadow?.code, 0, 'R3.4: /etc/shadow must not be readable by the client');
+  assert.equal(r.hashLeak, '', `R3.4: files readable by the client hold a password hash: ${r.hashLeak}`);
   assert.match(r.rootLogin ?? '', /^refused/, 'R3.4: root login over SSH must be refused');
   const load = loadavg()[0] ?? 0;
   const cores = availableParallelism();

@@ -62,6 +62,11 @@ try {
     'command -v sudo || echo absent; ls /usr/bin/sudo /usr/sbin/sudo /bin/sudo 2>/dev/null',
   );
   result.hostname = (await exec(c, 'hostname')).out;
+  // R3.4: root's hash must be unreadable to the client (shadow, the seed drive, its flattened copy).
+  result.shadow = await exec(c, 'cat /etc/shadow');
+  result.hashLeak = (
+    await exec(c, "grep -rls '\\$6\\$' /etc /run /var /home /dev/vdb 2>/dev/null; true")
+  ).out;
   c.end();
   try {
     const r = await session('root', rootPassword);
