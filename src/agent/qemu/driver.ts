@@ -407,9 +407,9 @@ export class QemuDriver implements HostDriver {
       await this.#checkPlacement(spec.id, { vcpus: spec.vcpus, memoryMiB: spec.memoryMiB, extraDiskBytes: diskBytes });
       await mkdir(paths.dir, { recursive: true, mode: 0o700 });
       try {
-        // R2.1: a disk of its own, of the plan's size, every block reserved now.
-        await createDiskFromImage(img.rootfs, paths.disk, diskBytes);
-        await this.#writeSeed(spec, paths.seed);
+        // R2.1: a disk of its own, of the plan's size, every block reserved now (the config
+        // drive is written meanwhile).
+        await Promise.all([createDiskFromImage(img.rootfs, paths.disk, diskBytes), this.#writeSeed(spec, paths.seed)]);
         const rec: VmRecord = {
           version: 1,
           spec: structuredClone(spec),
