@@ -4,6 +4,40 @@
  */
 
 export interface paths {
+    "/geofeed.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Geofeed (RFC 8805) of every pool prefix (R3.2) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -58,6 +92,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/access-codes/reveal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reveal a VPS’s initial password with the one-time link from the email (R3.1) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        token: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            hostname: string;
+                            ipv4: string | null;
+                            password: string;
+                            username: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/account": {
         parameters: {
             query?: never;
@@ -86,6 +206,321 @@ export interface paths {
                             id: string;
                             language: "fr" | "en";
                             name: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/account/identity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My identity data (R6.1); null until given */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            identity: components["schemas"]["def-2"] | null;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        /** Update my identity data (R6.1): phone stored in E.164, country ISO 3166-1 */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        address: {
+                            city: string;
+                            country: string;
+                            line1: string;
+                            line2?: string | null;
+                            postalCode: string;
+                        };
+                        email: string;
+                        firstName: string;
+                        lastName: string;
+                        organisation?: string | null;
+                        phone: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            identity: components["schemas"]["def-2"];
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/account/standing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My account’s standing: email verified, suspensions, identity status */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            emailVerified: boolean;
+                            identityStatus: "none" | "requested" | "overdue" | "verified";
+                            /** Format: date-time */
+                            now: string;
+                            suspended: boolean;
+                            suspensions: components["schemas"]["def-1"][];
                         };
                     };
                 };
@@ -259,6 +694,118 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/account/verify/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Email a new verification link (older ones stop working) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -792,6 +1339,2675 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/clients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Client accounts with identity status and open proof requests, soonest deadline first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            clients: {
+                                contact: {
+                                    country: string;
+                                    email: string;
+                                    firstName: string;
+                                    lastName: string;
+                                    organisation: string | null;
+                                } | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                                emailVerified: boolean;
+                                id: string;
+                                identityStatus: "none" | "requested" | "overdue" | "verified";
+                                language: "fr" | "en";
+                                name: string;
+                                nextDueAt: string | null;
+                                openRequests: number;
+                                suspended: boolean;
+                            }[];
+                            /** Format: date-time */
+                            now: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/clients/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A client account: identity, proof requests, suspensions */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            account: {
+                                /** Format: date-time */
+                                createdAt: string;
+                                id: string;
+                                language: "fr" | "en";
+                                name: string;
+                            };
+                            emailVerified: boolean;
+                            identity: components["schemas"]["def-2"] | null;
+                            identityStatus: "none" | "requested" | "overdue" | "verified";
+                            /** Format: date-time */
+                            now: string;
+                            requests: components["schemas"]["def-3"][];
+                            suspended: boolean;
+                            suspensions: components["schemas"]["def-1"][];
+                            users: {
+                                email: string;
+                                id: string;
+                                name: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/clients/{id}/identity/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask the client for proof (R6.1): the deadline comes from the terms (72 h); the client is emailed */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        kind: "identity" | "sites" | "identity_and_sites";
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            decidedAt: string | null;
+                            decisionReason: string | null;
+                            documents: components["schemas"]["def-4"][];
+                            /** Format: date-time */
+                            dueAt: string;
+                            id: string;
+                            kind: "identity" | "sites" | "identity_and_sites";
+                            lastDecision: ("approved" | "rejected" | "cancelled") | null;
+                            note: string;
+                            phase: "awaiting_documents" | "under_review" | "rejected" | "overdue" | "approved" | "cancelled";
+                            /** Format: date-time */
+                            requestedAt: string;
+                            state: "open" | "approved" | "cancelled";
+                            termsVersion: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/datacenters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a datacenter (R3.2: its location is published in the geofeed) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        city: string;
+                        code: string;
+                        country: string;
+                        name: string;
+                        region: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            city: string;
+                            code: string;
+                            country: string;
+                            id: string;
+                            name: string;
+                            region: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/hosts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Hypervisor hosts and what is placed on them */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            cpuCores: number;
+                            cpuOvercommit: number;
+                            datacenterId: string;
+                            diskGiB: number;
+                            diskGiBPlaced: number;
+                            id: string;
+                            memoryMiB: number;
+                            memoryMiBPlaced: number;
+                            name: string;
+                            ramOvercommit: number;
+                            state: string;
+                            vcpusPlaced: number;
+                            vpsCount: number;
+                        }[];
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Register a hypervisor host (R2.2: overcommit ratios default to the settings) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        cpuCores: number;
+                        cpuOvercommit?: number;
+                        /** Format: uuid */
+                        datacenterId: string;
+                        diskGiB: number;
+                        memoryMiB: number;
+                        name: string;
+                        ramOvercommit?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            cpuCores: number;
+                            cpuOvercommit: number;
+                            datacenterId: string;
+                            diskGiB: number;
+                            diskGiBPlaced: number;
+                            id: string;
+                            memoryMiB: number;
+                            memoryMiBPlaced: number;
+                            name: string;
+                            ramOvercommit: number;
+                            state: string;
+                            vcpusPlaced: number;
+                            vpsCount: number;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/identity/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open proof requests of every account, soonest deadline first (R6.1) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            now: string;
+                            requests: (components["schemas"]["def-3"] & {
+                                accountName: string;
+                            })[];
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/identity/requests/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve the documents sent (R6.1): cancels the deadline, lifts the suspension it caused */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            now: string;
+                            request: components["schemas"]["def-3"];
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/identity/requests/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Withdraw a request: no suspension follows; one it caused is lifted */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            now: string;
+                            request: components["schemas"]["def-3"];
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/identity/requests/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Refuse the documents sent, with a reason (emailed); the request stays open and its deadline runs on */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            now: string;
+                            request: components["schemas"]["def-3"];
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/invoices/{id}/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record the payment of an invoice (the amount must be its total; once only) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        amountCents: number;
+                        method: "transfer" | "card" | "direct_debit" | "check" | "cash";
+                        /** Format: date-time */
+                        receivedAt?: string;
+                        reference: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            contract: components["schemas"]["def-9"] | null;
+                            invoice: components["schemas"]["def-8"];
+                            order: components["schemas"]["def-7"] | null;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every email sent to clients (the notices chain), newest first */
+        get: {
+            parameters: {
+                query?: {
+                    accountId?: string;
+                    /** @description older than this notice id */
+                    before?: string;
+                    /** @description notices at or after */
+                    from?: string;
+                    limit?: number;
+                    /** @description notices before */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string | null;
+                            at: string;
+                            contentSha256: string;
+                            delivery: {
+                                attempts: number | null;
+                                sentAt: string | null;
+                                status: ("pending" | "sent" | "failed") | null;
+                            };
+                            hash: string;
+                            id: string;
+                            language: "fr" | "en";
+                            messageId: string;
+                            outboxId: string;
+                            prevHash: string;
+                            reason: string;
+                            recipient: string;
+                            subject: string;
+                            template: string;
+                        }[];
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/notices/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The notices as CSV (same filters), with their hashes */
+        get: {
+            parameters: {
+                query?: {
+                    accountId?: string;
+                    /** @description notices at or after */
+                    from?: string;
+                    /** @description notices before */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description CSV, one notice per line */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/notices/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Check the notices hash chain and the content of each mail */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            checked: number;
+                            firstBadId: string | null;
+                            lastHash: string;
+                            ok: boolean;
+                            reason: string | null;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/orders/{id}/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Validate a paid order: opens the contract and starts provisioning */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            contract: components["schemas"]["def-9"];
+                            order: components["schemas"]["def-7"];
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/outbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The mail outbox, newest first (with no SMTP relay configured, mail waits here) */
+        get: {
+            parameters: {
+                query?: {
+                    accountId?: string;
+                    limit?: number;
+                    status?: "pending" | "sent" | "failed";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            counts: {
+                                failed: number;
+                                pending: number;
+                                sent: number;
+                            };
+                            items: {
+                                accountId: string | null;
+                                attempts: number;
+                                createdAt: string;
+                                id: string;
+                                language: "fr" | "en";
+                                lastError: string | null;
+                                messageId: string;
+                                nextAttemptAt: string | null;
+                                reason: string;
+                                sentAt: string | null;
+                                smtpResponse: string | null;
+                                status: "pending" | "sent" | "failed";
+                                subject: string;
+                                template: string;
+                                to: string;
+                            }[];
+                            relayConfigured: boolean;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/outbox/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One mail of the outbox, with its text */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string | null;
+                            attempts: number;
+                            bodyHtml: string | null;
+                            bodyText: string;
+                            createdAt: string;
+                            id: string;
+                            language: "fr" | "en";
+                            lastError: string | null;
+                            messageId: string;
+                            nextAttemptAt: string | null;
+                            reason: string;
+                            sentAt: string | null;
+                            smtpResponse: string | null;
+                            status: "pending" | "sent" | "failed";
+                            subject: string;
+                            template: string;
+                            to: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/outbox/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a failed (or waiting) mail again now */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string | null;
+                            attempts: number;
+                            createdAt: string;
+                            id: string;
+                            language: "fr" | "en";
+                            lastError: string | null;
+                            messageId: string;
+                            nextAttemptAt: string | null;
+                            reason: string;
+                            sentAt: string | null;
+                            smtpResponse: string | null;
+                            status: "pending" | "sent" | "failed";
+                            subject: string;
+                            template: string;
+                            to: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every plan, on sale or not */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-6"][];
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a plan */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        active?: boolean;
+                        code: string;
+                        datacenterIds: string[];
+                        diskGiB: number;
+                        memoryMiB: number;
+                        monthlyPriceCents: number;
+                        name: string;
+                        vatRateBp: number;
+                        vcpus: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            active: boolean;
+                            code: string;
+                            datacenters: {
+                                city: string;
+                                code: string;
+                                country: string;
+                                id: string;
+                                name: string;
+                            }[];
+                            diskGiB: number;
+                            id: string;
+                            memoryMiB: number;
+                            /** @description Excluding tax, in cents */
+                            monthlyPriceCents: number;
+                            monthlyPriceWithVatCents: number;
+                            name: string;
+                            /** @description VAT rate in basis points (2000 = 20 %) */
+                            vatRateBp: number;
+                            vcpus: number;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/plans/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a plan (orders and contracts keep their own copy) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        active?: boolean;
+                        code?: string;
+                        datacenterIds?: string[];
+                        diskGiB?: number;
+                        memoryMiB?: number;
+                        monthlyPriceCents?: number;
+                        name?: string;
+                        vatRateBp?: number;
+                        vcpus?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            active: boolean;
+                            code: string;
+                            datacenters: {
+                                city: string;
+                                code: string;
+                                country: string;
+                                id: string;
+                                name: string;
+                            }[];
+                            diskGiB: number;
+                            id: string;
+                            memoryMiB: number;
+                            /** @description Excluding tax, in cents */
+                            monthlyPriceCents: number;
+                            monthlyPriceWithVatCents: number;
+                            name: string;
+                            /** @description VAT rate in basis points (2000 = 20 %) */
+                            vatRateBp: number;
+                            vcpus: number;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/v1/admin/pools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** IPv4 pools with their usage */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            allocated: number;
+                            cidr: string;
+                            datacenterCode: string;
+                            datacenterId: string;
+                            gateway: string;
+                            id: string;
+                            quarantined: number;
+                            size: number;
+                        }[];
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Add an IPv4 pool to a datacenter (R3.2) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        cidr: string;
+                        /** Format: uuid */
+                        datacenterId: string;
+                        gateway: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            allocated: number;
+                            cidr: string;
+                            datacenterCode: string;
+                            datacenterId: string;
+                            gateway: string;
+                            id: string;
+                            quarantined: number;
+                            size: number;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -1410,6 +4626,1241 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/catalogue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Plans on sale, where each is sold, and the terms version in force */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            plans: components["schemas"]["def-6"][];
+                            termsVersion: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Contracts (clients: their own) */
+        get: {
+            parameters: {
+                query?: {
+                    accountId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-9"][];
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A contract */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            billingAnchor: string;
+                            datacenterId: string;
+                            /** @description End of the term (fixed) or of the paid month (subscription) */
+                            expiresAt: string;
+                            id: string;
+                            kind: "fixed" | "subscription";
+                            monthlyPriceCents: number;
+                            nextRenewalAt: string | null;
+                            orderId: string;
+                            planId: string;
+                            renewalStoppedAt: string | null;
+                            startedAt: string;
+                            state: "active" | "suspended" | "ended" | "terminated";
+                            termMonths: number | null;
+                            termsVersion: string;
+                            vatRateBp: number;
+                            vpsId: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/datacenters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Datacenters */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            city: string;
+                            code: string;
+                            country: string;
+                            id: string;
+                            name: string;
+                            region: string;
+                        }[];
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/identity/documents/{id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download a document (its account and staff only; another account gets 404) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/identity/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Proof requests addressed to my account (R6.1), with the server time for countdowns */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            now: string;
+                            requests: components["schemas"]["def-3"][];
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/identity/requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A proof request (clients: of their own account) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            now: string;
+                            request: components["schemas"]["def-3"];
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/identity/requests/{id}/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload a document for a proof request (multipart field "file"; PDF, JPEG or PNG by content; at most 10 MiB) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            contentType: string;
+                            fileName: string;
+                            id: string;
+                            requestId: string;
+                            sha256: string;
+                            sizeBytes: number;
+                            status: "submitted" | "accepted" | "rejected";
+                            /** Format: date-time */
+                            uploadedAt: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                406: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Invoices (clients: their own) */
+        get: {
+            parameters: {
+                query?: {
+                    accountId?: string;
+                    status?: "issued" | "paid" | "void";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-8"][];
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An invoice with its lines */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            contractId: string | null;
+                            currency: string;
+                            customerName: string;
+                            id: string;
+                            issuedAt: string;
+                            lines?: {
+                                description: string;
+                                position: number;
+                                quantity: number;
+                                totalCents: number;
+                                unitCents: number;
+                            }[];
+                            netCents: number;
+                            number: string;
+                            orderId: string | null;
+                            paidAt: string | null;
+                            periodEnd: string | null;
+                            periodStart: string | null;
+                            status: "issued" | "paid" | "void";
+                            termKind: "fixed" | "subscription";
+                            termMonths: number | null;
+                            termText: {
+                                en: string;
+                                fr: string;
+                            };
+                            totalCents: number;
+                            vatCents: number;
+                            vatRateBp: number;
+                            voidedAt: string | null;
+                            voidReason: string | null;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{id}/print": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A printable HTML invoice */
+        get: {
+            parameters: {
+                query?: {
+                    lang?: "fr" | "en";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description HTML page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/tokens": {
         parameters: {
             query?: never;
@@ -1714,6 +6165,1003 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The emails sent to my account, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description older than this notice id */
+                    before?: string;
+                    /** @description notices at or after */
+                    from?: string;
+                    limit?: number;
+                    /** @description notices before */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string | null;
+                            at: string;
+                            contentSha256: string;
+                            delivery: {
+                                attempts: number | null;
+                                sentAt: string | null;
+                                status: ("pending" | "sent" | "failed") | null;
+                            };
+                            hash: string;
+                            id: string;
+                            language: "fr" | "en";
+                            messageId: string;
+                            outboxId: string;
+                            prevHash: string;
+                            reason: string;
+                            recipient: string;
+                            subject: string;
+                            template: string;
+                        }[];
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notices/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One email sent to my account, with its text */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string | null;
+                            at: string;
+                            bodyText: string | null;
+                            contentSha256: string;
+                            delivery: {
+                                attempts: number | null;
+                                sentAt: string | null;
+                                status: ("pending" | "sent" | "failed") | null;
+                            };
+                            hash: string;
+                            id: string;
+                            language: "fr" | "en";
+                            messageId: string;
+                            outboxId: string;
+                            prevHash: string;
+                            reason: string;
+                            recipient: string;
+                            subject: string;
+                            template: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Orders (clients: their own; staff: all, filtered) */
+        get: {
+            parameters: {
+                query?: {
+                    accountId?: string;
+                    state?: "awaiting_payment" | "paid" | "validated" | "cancelled";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-7"][];
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Order a plan in a datacenter: a fixed term of N months (R11.1) or a monthly subscription (R11.2); the invoice is issued at once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        datacenterId: string;
+                        hostname: string;
+                        kind: "fixed" | "subscription";
+                        /** Format: uuid */
+                        planId: string;
+                        termMonths?: number | null;
+                        username?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            invoice: components["schemas"]["def-8"];
+                            order: components["schemas"]["def-7"];
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orders/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An order */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            actions: string[];
+                            cancelledAt: string | null;
+                            cancelReason: string | null;
+                            contractId: string | null;
+                            createdAt: string;
+                            datacenterId: string;
+                            diskGiB: number;
+                            hostname: string;
+                            id: string;
+                            invoiceId: string | null;
+                            invoiceNumber: string | null;
+                            kind: "fixed" | "subscription";
+                            memoryMiB: number;
+                            monthlyPriceCents: number;
+                            paidAt: string | null;
+                            planCode: string;
+                            planId: string;
+                            planName: string;
+                            state: "awaiting_payment" | "paid" | "validated" | "cancelled";
+                            termMonths: number | null;
+                            username: string;
+                            validatedAt: string | null;
+                            vatRateBp: number;
+                            vcpus: number;
+                            vpsId: string | null;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orders/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel an unpaid order; its invoice is voided (the number stays used) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            actions: string[];
+                            cancelledAt: string | null;
+                            cancelReason: string | null;
+                            contractId: string | null;
+                            createdAt: string;
+                            datacenterId: string;
+                            diskGiB: number;
+                            hostname: string;
+                            id: string;
+                            invoiceId: string | null;
+                            invoiceNumber: string | null;
+                            kind: "fixed" | "subscription";
+                            memoryMiB: number;
+                            monthlyPriceCents: number;
+                            paidAt: string | null;
+                            planCode: string;
+                            planId: string;
+                            planName: string;
+                            state: "awaiting_payment" | "paid" | "validated" | "cancelled";
+                            termMonths: number | null;
+                            username: string;
+                            validatedAt: string | null;
+                            vatRateBp: number;
+                            vcpus: number;
+                            vpsId: string | null;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Payments (clients: of their invoices) */
+        get: {
+            parameters: {
+                query?: {
+                    accountId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-10"][];
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/signup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign up: a client account, its first user and its identity (R6.1); a verification link is emailed */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        accountName?: string;
+                        address: {
+                            city: string;
+                            country: string;
+                            line1: string;
+                            line2?: string | null;
+                            postalCode: string;
+                        };
+                        email: string;
+                        firstName: string;
+                        language: "fr" | "en";
+                        lastName: string;
+                        organisation?: string | null;
+                        password: string;
+                        phone: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            email: string;
+                            emailVerified: boolean;
+                            userId: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/signup/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm the email address with the one-time link’s token (single use, expires) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        token: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            email: string;
+                            /** @enum {boolean} */
+                            verified: true;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/users/{id}": {
         parameters: {
             query?: never;
@@ -1826,6 +7274,562 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/vps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** VPSs (clients: their own) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-5"][];
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/vps/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One VPS */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            actions: string[];
+                            createdAt: string;
+                            datacenterId: string;
+                            diskGiB: number;
+                            hostId: string | null;
+                            hostname: string;
+                            id: string;
+                            ipv4: string | null;
+                            memoryMiB: number;
+                            state: string;
+                            stateChangedAt: string;
+                            stateReason: string | null;
+                            username: string;
+                            vcpus: number;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/vps/{id}/contract": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The contract a VPS is delivered under */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            billingAnchor: string;
+                            datacenterId: string;
+                            /** @description End of the term (fixed) or of the paid month (subscription) */
+                            expiresAt: string;
+                            id: string;
+                            kind: "fixed" | "subscription";
+                            monthlyPriceCents: number;
+                            nextRenewalAt: string | null;
+                            orderId: string;
+                            planId: string;
+                            renewalStoppedAt: string | null;
+                            startedAt: string;
+                            state: "active" | "suspended" | "ended" | "terminated";
+                            termMonths: number | null;
+                            termsVersion: string;
+                            vatRateBp: number;
+                            vpsId: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/vps/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What happened to a VPS, newest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            at: string;
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            kind: string;
+                        }[];
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/payment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A payment provider's event; header x-infogere-signature: sha256=<hex HMAC-SHA256 of the raw body with the shared secret> */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        amountCents: number;
+                        eventId: string;
+                        invoiceNumber: string;
+                        reference: string;
+                        /** @enum {string} */
+                        type: "payment.succeeded";
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            duplicate: boolean;
+                            invoiceNumber: string | null;
+                            outcome: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1840,6 +7844,204 @@ export interface components {
             name: string;
             role: "admin" | "support" | "client";
             totpEnabled: boolean;
+        };
+        /** Suspension */
+        "def-1": {
+            cause: string;
+            id: string;
+            liftedAt: string | null;
+            liftedBy: string | null;
+            liftReason: string | null;
+            reason: string;
+            referenceId: string | null;
+            /** Format: date-time */
+            startedAt: string;
+        };
+        /** Identity */
+        "def-2": {
+            address: {
+                city: string;
+                country: string;
+                line1: string;
+                line2: string | null;
+                postalCode: string;
+            };
+            email: string;
+            firstName: string;
+            lastName: string;
+            organisation: string | null;
+            /** @description E.164 */
+            phone: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /** IdentityRequest */
+        "def-3": {
+            accountId: string;
+            decidedAt: string | null;
+            decisionReason: string | null;
+            documents: components["schemas"]["def-4"][];
+            /** Format: date-time */
+            dueAt: string;
+            id: string;
+            kind: "identity" | "sites" | "identity_and_sites";
+            lastDecision: ("approved" | "rejected" | "cancelled") | null;
+            note: string;
+            phase: "awaiting_documents" | "under_review" | "rejected" | "overdue" | "approved" | "cancelled";
+            /** Format: date-time */
+            requestedAt: string;
+            state: "open" | "approved" | "cancelled";
+            termsVersion: string;
+        };
+        /** IdentityDocument */
+        "def-4": {
+            contentType: string;
+            fileName: string;
+            id: string;
+            requestId: string;
+            sha256: string;
+            sizeBytes: number;
+            status: "submitted" | "accepted" | "rejected";
+            /** Format: date-time */
+            uploadedAt: string;
+        };
+        /** Vps */
+        "def-5": {
+            accountId: string;
+            actions: string[];
+            createdAt: string;
+            datacenterId: string;
+            diskGiB: number;
+            hostId: string | null;
+            hostname: string;
+            id: string;
+            ipv4: string | null;
+            memoryMiB: number;
+            state: string;
+            stateChangedAt: string;
+            stateReason: string | null;
+            username: string;
+            vcpus: number;
+        };
+        /** Plan */
+        "def-6": {
+            active: boolean;
+            code: string;
+            datacenters: {
+                city: string;
+                code: string;
+                country: string;
+                id: string;
+                name: string;
+            }[];
+            diskGiB: number;
+            id: string;
+            memoryMiB: number;
+            /** @description Excluding tax, in cents */
+            monthlyPriceCents: number;
+            monthlyPriceWithVatCents: number;
+            name: string;
+            /** @description VAT rate in basis points (2000 = 20 %) */
+            vatRateBp: number;
+            vcpus: number;
+        };
+        /** Order */
+        "def-7": {
+            accountId: string;
+            actions: string[];
+            cancelledAt: string | null;
+            cancelReason: string | null;
+            contractId: string | null;
+            createdAt: string;
+            datacenterId: string;
+            diskGiB: number;
+            hostname: string;
+            id: string;
+            invoiceId: string | null;
+            invoiceNumber: string | null;
+            kind: "fixed" | "subscription";
+            memoryMiB: number;
+            monthlyPriceCents: number;
+            paidAt: string | null;
+            planCode: string;
+            planId: string;
+            planName: string;
+            state: "awaiting_payment" | "paid" | "validated" | "cancelled";
+            termMonths: number | null;
+            username: string;
+            validatedAt: string | null;
+            vatRateBp: number;
+            vcpus: number;
+            vpsId: string | null;
+        };
+        /** Invoice */
+        "def-8": {
+            accountId: string;
+            contractId: string | null;
+            currency: string;
+            customerName: string;
+            id: string;
+            issuedAt: string;
+            lines?: {
+                description: string;
+                position: number;
+                quantity: number;
+                totalCents: number;
+                unitCents: number;
+            }[];
+            netCents: number;
+            number: string;
+            orderId: string | null;
+            paidAt: string | null;
+            periodEnd: string | null;
+            periodStart: string | null;
+            status: "issued" | "paid" | "void";
+            termKind: "fixed" | "subscription";
+            termMonths: number | null;
+            termText: {
+                en: string;
+                fr: string;
+            };
+            totalCents: number;
+            vatCents: number;
+            vatRateBp: number;
+            voidedAt: string | null;
+            voidReason: string | null;
+        };
+        /** Contract */
+        "def-9": {
+            accountId: string;
+            billingAnchor: string;
+            datacenterId: string;
+            /** @description End of the term (fixed) or of the paid month (subscription) */
+            expiresAt: string;
+            id: string;
+            kind: "fixed" | "subscription";
+            monthlyPriceCents: number;
+            nextRenewalAt: string | null;
+            orderId: string;
+            planId: string;
+            renewalStoppedAt: string | null;
+            startedAt: string;
+            state: "active" | "suspended" | "ended" | "terminated";
+            termMonths: number | null;
+            termsVersion: string;
+            vatRateBp: number;
+            vpsId: string;
+        };
+        /** Payment */
+        "def-10": {
+            accountId: string;
+            amountCents: number;
+            id: string;
+            invoiceId: string;
+            invoiceNumber: string;
+            method: ("transfer" | "card" | "direct_debit" | "check" | "cash") | "webhook";
+            receivedAt: string;
+            recordedAt: string;
+            recordedBy: string;
+            reference: string;
+            source: "staff" | "webhook";
         };
     };
     responses: never;

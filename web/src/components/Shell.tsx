@@ -32,6 +32,8 @@ export const consoleNav: readonly NavItem[] = [
   { path: '/console/hosts', label: 'nav.console.hosts' },
   { path: '/console/vps', label: 'nav.console.vps' },
   { path: '/console/orders', label: 'nav.console.orders' },
+  { path: '/console/outbox', label: 'nav.console.outbox' },
+  { path: '/console/notices', label: 'nav.console.notices' },
   { path: '/console/audit', label: 'nav.console.audit', roles: ['admin'] },
   { path: '/console/account', label: 'nav.console.account' },
 ];

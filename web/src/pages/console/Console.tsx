@@ -7,6 +7,8 @@ import { useI18n } from '../../i18n/index.tsx';
 import { useMe } from '../../session.tsx';
 import { AccountPage } from '../Account.tsx';
 import { NotAllowed, NotFound } from '../Status.tsx';
+import { NoticesPage } from './Notices.tsx';
+import { OutboxPage } from './Outbox.tsx';
 
 function Dashboard() {
   const { t } = useI18n();
@@ -159,6 +161,10 @@ export function Console({ path }: { path: string }) {
       return <EmptyPage titleKey="nav.console.vps" />;
     case '/console/orders':
       return <EmptyPage titleKey="nav.console.orders" />;
+    case '/console/outbox':
+      return <OutboxPage />;
+    case '/console/notices':
+      return <NoticesPage />;
     case '/console/audit':
       return me.role === 'admin' ? <Audit /> : <NotAllowed />;
     case '/console/account':
