@@ -409,7 +409,8 @@ export class QemuDriver implements HostDriver {
       try {
         // R2.1: a disk of its own, of the plan's size, every block reserved now (the config
         // drive is written meanwhile).
-        await Promise.all([createDiskFromImage(img.rootfs, paths.disk, diskBytes), this.#writeSeed(spec, paths.seed)]);
+        const made = await Promise.allSettled([createDiskFromImage(img.rootfs, paths.disk, diskBytes), this.#writeSeed(spec, paths.seed)]);
+        for (const m of made) if (m.status === 'rejected') throw m.reason; // both finished: cleanup below is safe
         const rec: VmRecord = {
           version: 1,
           spec: structuredClone(spec),
