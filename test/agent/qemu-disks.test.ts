@@ -67,6 +67,10 @@ test('bad input: unknown VM, duplicate, invalid spec, wrong state', async () => 
   await assert.rejects(driver.define(spec('x1', { diskGiB: 0 })), isKind('invalid_data'));
   await assert.rejects(driver.define(spec('x2', { image: '../etc' })), isKind('invalid_data'));
   await assert.rejects(driver.define(spec('x3', { image: 'no-such-image' })), isKind('not_found', 'image.not_found'));
+  // A seed the config drive refuses: invalid_data, and no disk or directory left behind.
+  await assert.rejects(driver.define(spec('x4', { seed: { hostname: 'bad host!', user: { name: 'client' } } })), isKind('invalid_data'));
+  assert.equal(existsSync(path.join(driver.diskDir, 'x4.raw')), false);
+  assert.equal(existsSync(path.join(dataDir, 'vms', 'x4')), false);
   // Stopped VM: operations that need it running are conflicts, answered at once.
   const t0 = Date.now();
   await assert.rejects(driver.shutdown('disk-a'), isKind('conflict', 'vm.wrong_state'));
