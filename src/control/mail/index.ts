@@ -60,7 +60,9 @@ export type { MailLanguage, MailTemplate, MailVars, RenderedMail } from './rende
 export const MAX_ATTEMPTS = 10;
 /** How long a claimed row is held by the worker sending it; a dead worker's claim ends then. */
 export const CLAIM_LEASE_MS = 5 * MINUTE;
-const BATCH = 10;
+// One row per claim: a claim's lease covers one SMTP conversation (bounded by the timeouts
+// below), never a queue of them.
+const BATCH = 1;
 /** The pg-boss job that delivers what is due (sent with each mail, in its transaction). */
 export const MAIL_DELIVER_JOB = 'mail.deliver';
 
@@ -208,7 +210,11 @@ export function createMailService(ctx: ServiceContext, audit: AuditService) {
   }
 
   return {
-    /** Queues a mail in `db`'s transaction (see the module comment). */
+    /**
+     * Queues a mail in `db`'s transaction (see the module comment). It takes the notices
+     * chain's lock until that transaction ends: call it last in the transaction, after the
+     * row locks the fact needs, and keep the transaction short.
+     */
     send,
     registerTemplate(t: MailTemplate): void {
       registry.register(t);

@@ -108,7 +108,10 @@ export async function markAttemptFailed(db: Db, id: string, error: string, next:
     .execute();
 }
 
-/** Staff retry: a failed (or waiting) mail is due again at `now`, with a fresh count of attempts. */
+/**
+ * Staff retry: a failed (or waiting) mail is due again at `now`, with a fresh count of attempts.
+ * (A mail being sent at that very moment may then go twice: delivery is at-least-once.)
+ */
 export async function requeue(db: Db, id: string, now: Date): Promise<OutboxRow | undefined> {
   return mailDb(db)
     .updateTable('mail_outbox')
