@@ -16,6 +16,7 @@ import type { App } from './http/types.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
+import { clientRoutes } from './routes/clients.ts';
 import { healthRoutes } from './routes/health.ts';
 import { infraRoutes } from './routes/infra.ts';
 import { mailRoutes } from './routes/mail.ts';
@@ -81,6 +82,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}, extraR
   authRoutes(app, services, { secure: cookieIsSecure(config) });
   accountRoutes(app, services);
   auditRoutes(app, services);
+  clientRoutes(app, services);
   infraRoutes(app, services);
   mailRoutes(app, services);
   for (const group of extraRoutes) group(app, services);

@@ -3,6 +3,7 @@
 // helpers build from here, so tests drive exactly what production runs.
 import type { Logger } from 'pino';
 import { mailJobs, MailSweepingScheduler } from '../mail/jobs.ts';
+import { PROOF_DUE } from '../services/clients.ts';
 import type { Services } from '../services/index.ts';
 import type { JobDefinition } from './boss.ts';
 import { platformJobs } from './maintenance.ts';
@@ -12,6 +13,8 @@ export function createScheduler(services: Services, log: Logger): Scheduler {
   // Its tick also sweeps the mail outbox (retries due, anything a mail.deliver job missed).
   const scheduler = new MailSweepingScheduler(services.ctx.db, services.ctx.clock, log, services.mail);
   // Modules register their deadline kinds here, e.g. scheduler.on('identity.proof_due', …).
+  // R6.1: a proof of identity not approved in time suspends the account (services/clients.ts).
+  scheduler.on(PROOF_DUE, (d, c) => services.clients.onProofDue(d, c.now));
   return scheduler;
 }
 

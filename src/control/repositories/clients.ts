@@ -5,7 +5,12 @@ import { sql, type Selectable } from 'kysely';
 import { notFound } from '../../domain/errors.ts';
 import type { IdentityData } from '../../domain/identity.ts';
 import type { Db } from '../db/database.ts';
-import type { AccountSuspensionsTable, ClientIdentitiesTable, ClientSignupsTable, EmailVerificationsTable } from '../db/tables/clients.ts';
+import type {
+  AccountSuspensionsTable,
+  ClientIdentitiesTable,
+  ClientSignupsTable,
+  EmailVerificationsTable,
+} from '../db/tables/clients.ts';
 import type { Scope } from './scope.ts';
 
 export type IdentityRow = Selectable<ClientIdentitiesTable>;
@@ -18,7 +23,12 @@ const accountOf = (scope: Scope, accountId: string): string | null =>
 
 // ----- identity data ---------------------------------------------------------------------
 
-export async function upsertIdentity(db: Db, accountId: string, d: IdentityData, now: Date): Promise<IdentityRow> {
+export async function upsertIdentity(
+  db: Db,
+  accountId: string,
+  d: IdentityData,
+  now: Date,
+): Promise<IdentityRow> {
   const values = {
     last_name: d.lastName,
     first_name: d.firstName,
@@ -41,7 +51,11 @@ export async function upsertIdentity(db: Db, accountId: string, d: IdentityData,
 }
 
 /** The identity of an account the caller may see (another account's: not found). */
-export async function findIdentity(db: Db, scope: Scope, accountId: string): Promise<IdentityRow | undefined> {
+export async function findIdentity(
+  db: Db,
+  scope: Scope,
+  accountId: string,
+): Promise<IdentityRow | undefined> {
   const id = accountOf(scope, accountId);
   if (!id) throw notFound('account.not_found', 'No such account');
   return db.selectFrom('client_identities').selectAll().where('account_id', '=', id).executeTakeFirst();
@@ -49,8 +63,14 @@ export async function findIdentity(db: Db, scope: Scope, accountId: string): Pro
 
 // ----- sign-ups and email verification --------------------------------------------------
 
-export async function insertSignup(db: Db, s: { accountId: string; userId: string; email: string; ip: string; at: Date }): Promise<void> {
-  await db.insertInto('client_signups').values({ account_id: s.accountId, user_id: s.userId, email: s.email, ip: s.ip, created_at: s.at }).execute();
+export async function insertSignup(
+  db: Db,
+  s: { accountId: string; userId: string; email: string; ip: string; at: Date },
+): Promise<void> {
+  await db
+    .insertInto('client_signups')
+    .values({ account_id: s.accountId, user_id: s.userId, email: s.email, ip: s.ip, created_at: s.at })
+    .execute();
 }
 
 export function findSignup(db: Db, accountId: string): Promise<SignupRow | undefined> {
@@ -64,10 +84,18 @@ export async function isEmailUnverified(db: Db, accountId: string): Promise<bool
 }
 
 export async function markSignupVerified(db: Db, userId: string, at: Date): Promise<void> {
-  await db.updateTable('client_signups').set({ verified_at: at }).where('user_id', '=', userId).where('verified_at', 'is', null).execute();
+  await db
+    .updateTable('client_signups')
+    .set({ verified_at: at })
+    .where('user_id', '=', userId)
+    .where('verified_at', 'is', null)
+    .execute();
 }
 
-export async function insertVerification(db: Db, v: { userId: string; tokenHash: string; at: Date; expiresAt: Date }): Promise<VerificationRow> {
+export async function insertVerification(
+  db: Db,
+  v: { userId: string; tokenHash: string; at: Date; expiresAt: Date },
+): Promise<VerificationRow> {
   return db
     .insertInto('email_verifications')
     .values({ user_id: v.userId, token_hash: v.tokenHash, created_at: v.at, expires_at: v.expiresAt })
@@ -77,7 +105,12 @@ export async function insertVerification(db: Db, v: { userId: string; tokenHash:
 
 /** Locks the link's row (single use under concurrency). */
 export function findVerificationForUpdate(db: Db, tokenHash: string): Promise<VerificationRow | undefined> {
-  return db.selectFrom('email_verifications').selectAll().where('token_hash', '=', tokenHash).forUpdate().executeTakeFirst();
+  return db
+    .selectFrom('email_verifications')
+    .selectAll()
+    .where('token_hash', '=', tokenHash)
+    .forUpdate()
+    .executeTakeFirst();
 }
 
 export async function markVerificationUsed(db: Db, id: string, at: Date): Promise<void> {
@@ -106,7 +139,10 @@ export async function countVerificationsSince(db: Db, userId: string, since: Dat
 }
 
 export async function recordSignupAttempt(db: Db, a: { at: Date; ip: string; email: string }): Promise<void> {
-  await db.insertInto('signup_attempts').values({ at: a.at, ip: a.ip, email: a.email.toLowerCase().slice(0, 254) }).execute();
+  await db
+    .insertInto('signup_attempts')
+    .values({ at: a.at, ip: a.ip, email: a.email.toLowerCase().slice(0, 254) })
+    .execute();
 }
 
 export async function countSignupAttempts(db: Db, ip: string, since: Date): Promise<number> {
@@ -128,7 +164,13 @@ export async function insertSuspension(
 ): Promise<SuspensionRow | null> {
   const row = await db
     .insertInto('account_suspensions')
-    .values({ account_id: s.accountId, cause: s.cause, reference_id: s.referenceId, reason: s.reason, started_at: s.at })
+    .values({
+      account_id: s.accountId,
+      cause: s.cause,
+      reference_id: s.referenceId,
+      reason: s.reason,
+      started_at: s.at,
+    })
     .onConflict((oc) => oc.doNothing())
     .returningAll()
     .executeTakeFirst();
@@ -175,14 +217,24 @@ export async function hasActiveSuspension(db: Db, accountId: string): Promise<bo
 
 /** Every active suspension of every account (for a module reconciling at start). */
 export function allActiveSuspensions(db: Db): Promise<SuspensionRow[]> {
-  return db.selectFrom('account_suspensions').selectAll().where('lifted_at', 'is', null).orderBy('started_at').execute();
+  return db
+    .selectFrom('account_suspensions')
+    .selectAll()
+    .where('lifted_at', 'is', null)
+    .orderBy('started_at')
+    .execute();
 }
 
 /** An account's suspensions, active and past, newest first (scoped). */
 export function listSuspensions(db: Db, scope: Scope, accountId: string): Promise<SuspensionRow[]> {
   const id = accountOf(scope, accountId);
   if (!id) throw notFound('account.not_found', 'No such account');
-  return db.selectFrom('account_suspensions').selectAll().where('account_id', '=', id).orderBy('started_at', 'desc').execute();
+  return db
+    .selectFrom('account_suspensions')
+    .selectAll()
+    .where('account_id', '=', id)
+    .orderBy('started_at', 'desc')
+    .execute();
 }
 
 // ----- the console's list ----------------------------------------------------------------
@@ -248,7 +300,9 @@ export async function listClients(db: Db): Promise<ClientListRow[]> {
         .where('s.lifted_at', 'is', null)
         .as('active_suspensions'),
     ])
-    .orderBy(sql`(SELECT min(due_at) FROM identity_requests r WHERE r.account_id = accounts.id AND r.state = 'open') ASC NULLS LAST`)
+    .orderBy(
+      sql`(SELECT min(due_at) FROM identity_requests r WHERE r.account_id = accounts.id AND r.state = 'open') ASC NULLS LAST`,
+    )
     .orderBy('accounts.created_at', 'desc')
     .execute();
   return rows.map((r) => ({

@@ -12,7 +12,15 @@ export type DocumentRow = Selectable<IdentityDocumentsTable>;
 
 export async function insertRequest(
   db: Db,
-  r: { accountId: string; kind: ProofKind; note: string; requestedBy: string | null; at: Date; dueAt: Date; termsVersion: string },
+  r: {
+    accountId: string;
+    kind: ProofKind;
+    note: string;
+    requestedBy: string | null;
+    at: Date;
+    dueAt: Date;
+    termsVersion: string;
+  },
 ): Promise<RequestRow> {
   return db
     .insertInto('identity_requests')
@@ -33,7 +41,12 @@ export async function insertRequest(
 const requestNotFound = () => notFound('identity.request_not_found', 'No such identity request');
 
 /** A request the caller may see; `lock` takes the row for update (decisions, uploads). */
-export async function getRequest(db: Db, scope: Scope, id: string, opts: { lock?: boolean } = {}): Promise<RequestRow> {
+export async function getRequest(
+  db: Db,
+  scope: Scope,
+  id: string,
+  opts: { lock?: boolean } = {},
+): Promise<RequestRow> {
   let q = db.selectFrom('identity_requests').selectAll().where('id', '=', id);
   if (scope.kind === 'client') q = q.where('account_id', '=', scope.accountId);
   const r = await (opts.lock ? q.forUpdate() : q).executeTakeFirst();
@@ -42,8 +55,14 @@ export async function getRequest(db: Db, scope: Scope, id: string, opts: { lock?
 }
 
 export function listRequestsOf(db: Db, scope: Scope, accountId: string): Promise<RequestRow[]> {
-  if (scope.kind === 'client' && scope.accountId !== accountId) throw notFound('account.not_found', 'No such account');
-  return db.selectFrom('identity_requests').selectAll().where('account_id', '=', accountId).orderBy('requested_at', 'desc').execute();
+  if (scope.kind === 'client' && scope.accountId !== accountId)
+    throw notFound('account.not_found', 'No such account');
+  return db
+    .selectFrom('identity_requests')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .orderBy('requested_at', 'desc')
+    .execute();
 }
 
 /** Staff: open requests of every account, soonest deadline first. */
@@ -61,11 +80,23 @@ export function listOpenRequests(db: Db): Promise<(RequestRow & { account_name: 
 export async function decideRequest(
   db: Db,
   id: string,
-  d: { state: RequestRow['state']; decision: 'approved' | 'rejected' | 'cancelled'; at: Date; by: string | null; reason: string | null },
+  d: {
+    state: RequestRow['state'];
+    decision: 'approved' | 'rejected' | 'cancelled';
+    at: Date;
+    by: string | null;
+    reason: string | null;
+  },
 ): Promise<RequestRow> {
   return db
     .updateTable('identity_requests')
-    .set({ state: d.state, last_decision: d.decision, decided_at: d.at, decided_by: d.by, decision_reason: d.reason })
+    .set({
+      state: d.state,
+      last_decision: d.decision,
+      decided_at: d.at,
+      decided_by: d.by,
+      decision_reason: d.reason,
+    })
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -75,12 +106,22 @@ export async function insertDocument(
   db: Db,
   d: Omit<DocumentRow, 'id' | 'status'> & { id: string },
 ): Promise<DocumentRow> {
-  return db.insertInto('identity_documents').values({ ...d, status: 'submitted' }).returningAll().executeTakeFirstOrThrow();
+  return db
+    .insertInto('identity_documents')
+    .values({ ...d, status: 'submitted' })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export function documentsOf(db: Db, requestIds: readonly string[]): Promise<DocumentRow[]> {
   if (requestIds.length === 0) return Promise.resolve([]);
-  return db.selectFrom('identity_documents').selectAll().where('request_id', 'in', requestIds).orderBy('uploaded_at').orderBy('id').execute();
+  return db
+    .selectFrom('identity_documents')
+    .selectAll()
+    .where('request_id', 'in', requestIds)
+    .orderBy('uploaded_at')
+    .orderBy('id')
+    .execute();
 }
 
 /** A document the caller may see (another account's: not found). */
@@ -93,7 +134,11 @@ export async function getDocument(db: Db, scope: Scope, id: string): Promise<Doc
 }
 
 /** Decides the documents sent and not yet decided on. */
-export async function decideSubmittedDocuments(db: Db, requestId: string, status: 'accepted' | 'rejected'): Promise<number> {
+export async function decideSubmittedDocuments(
+  db: Db,
+  requestId: string,
+  status: 'accepted' | 'rejected',
+): Promise<number> {
   const r = await db
     .updateTable('identity_documents')
     .set({ status })

@@ -38,7 +38,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
     .addColumn('used_at', 'timestamptz')
     .execute();
-  await db.schema.createIndex('email_verifications_user').on('email_verifications').columns(['user_id', 'created_at']).execute();
+  await db.schema
+    .createIndex('email_verifications_user')
+    .on('email_verifications')
+    .columns(['user_id', 'created_at'])
+    .execute();
 
   await db.schema
     .createTable('signup_attempts')
@@ -53,37 +57,65 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createTable('identity_requests')
     .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
     .addColumn('account_id', 'uuid', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
-    .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind IN ('identity','sites','identity_and_sites')`))
+    .addColumn('kind', 'text', (c) =>
+      c.notNull().check(sql`kind IN ('identity','sites','identity_and_sites')`),
+    )
     .addColumn('note', 'text', (c) => c.notNull().defaultTo(''))
     .addColumn('requested_by', 'uuid', (c) => c.references('users.id').onDelete('set null'))
     .addColumn('requested_at', 'timestamptz', (c) => c.notNull())
     .addColumn('due_at', 'timestamptz', (c) => c.notNull())
     .addColumn('terms_version', 'text', (c) => c.notNull())
-    .addColumn('state', 'text', (c) => c.notNull().defaultTo('open').check(sql`state IN ('open','approved','cancelled')`))
-    .addColumn('last_decision', 'text', (c) => c.check(sql`last_decision IN ('approved','rejected','cancelled')`))
+    .addColumn('state', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('open')
+        .check(sql`state IN ('open','approved','cancelled')`),
+    )
+    .addColumn('last_decision', 'text', (c) =>
+      c.check(sql`last_decision IN ('approved','rejected','cancelled')`),
+    )
     .addColumn('decided_at', 'timestamptz')
     .addColumn('decided_by', 'uuid', (c) => c.references('users.id').onDelete('set null'))
     .addColumn('decision_reason', 'text')
     .addCheckConstraint('identity_requests_due_after', sql`due_at > requested_at`)
     .execute();
-  await db.schema.createIndex('identity_requests_account').on('identity_requests').columns(['account_id', 'requested_at']).execute();
-  await sql`CREATE INDEX identity_requests_open_due ON identity_requests (due_at) WHERE state = 'open'`.execute(db);
+  await db.schema
+    .createIndex('identity_requests_account')
+    .on('identity_requests')
+    .columns(['account_id', 'requested_at'])
+    .execute();
+  await sql`CREATE INDEX identity_requests_open_due ON identity_requests (due_at) WHERE state = 'open'`.execute(
+    db,
+  );
 
   await db.schema
     .createTable('identity_documents')
     .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
-    .addColumn('request_id', 'uuid', (c) => c.notNull().references('identity_requests.id').onDelete('cascade'))
+    .addColumn('request_id', 'uuid', (c) =>
+      c.notNull().references('identity_requests.id').onDelete('cascade'),
+    )
     .addColumn('account_id', 'uuid', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
     .addColumn('file_name', 'text', (c) => c.notNull())
-    .addColumn('content_type', 'text', (c) => c.notNull().check(sql`content_type IN ('application/pdf','image/jpeg','image/png')`))
+    .addColumn('content_type', 'text', (c) =>
+      c.notNull().check(sql`content_type IN ('application/pdf','image/jpeg','image/png')`),
+    )
     .addColumn('size_bytes', 'integer', (c) => c.notNull().check(sql`size_bytes > 0`))
     .addColumn('sha256', 'text', (c) => c.notNull().check(sql`sha256 ~ '^[0-9a-f]{64}$'`))
     .addColumn('storage_path', 'text', (c) => c.notNull().unique())
     .addColumn('uploaded_by', 'uuid', (c) => c.notNull().references('users.id'))
     .addColumn('uploaded_at', 'timestamptz', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull().defaultTo('submitted').check(sql`status IN ('submitted','accepted','rejected')`))
+    .addColumn('status', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('submitted')
+        .check(sql`status IN ('submitted','accepted','rejected')`),
+    )
     .execute();
-  await db.schema.createIndex('identity_documents_request').on('identity_documents').column('request_id').execute();
+  await db.schema
+    .createIndex('identity_documents_request')
+    .on('identity_documents')
+    .column('request_id')
+    .execute();
 
   await db.schema
     .createTable('account_suspensions')
@@ -102,7 +134,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`CREATE UNIQUE INDEX account_suspensions_one_active ON account_suspensions (account_id, cause, coalesce(reference_id, '')) WHERE lifted_at IS NULL`.execute(
     db,
   );
-  await sql`CREATE INDEX account_suspensions_active ON account_suspensions (account_id) WHERE lifted_at IS NULL`.execute(db);
+  await sql`CREATE INDEX account_suspensions_active ON account_suspensions (account_id) WHERE lifted_at IS NULL`.execute(
+    db,
+  );
 }
 
 export async function down(): Promise<void> {

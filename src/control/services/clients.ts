@@ -1,0 +1,1003 @@
+// Client accounts (issue 5, R6.1): self-service sign-up with email verification, identity
+// data, proof-of-identity requests with their 72 h deadline, documents, and account
+// suspensions (a state later issues reuse: unpaid bills, breaches, authority orders).
+//
+// What an unverified account may do (its sign-up email not confirmed yet): log in, read and
+// complete its identity, answer proof requests, ask for a new link. It may not order:
+// `assertMayOrder` refuses with 403 `account.email_unverified` (and `account.suspended` for
+// a suspended account). Accounts created by staff have no sign-up row: staff vouch for them.
+//
+// For other modules:
+//   isSuspended(db, accountId), activeSuspensions(accountId[, db]), allActiveSuspensions()
+//   suspend({accountId, cause, referenceId, reason}, actor) / lift({...}, actor)
+//   onSuspensionChange(listener)  called after the commit, once per change, with
+//                                 {accountId, suspended, cause, referenceId, suspensionId}.
+//   Listeners run in the process that made the change; a process that stops between the
+//   commit and a listener misses that call, so a reacting module should also reconcile from
+//   allActiveSuspensions() when it starts.
+import { randomUUID, createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { HOUR } from '../../domain/clock.ts';
+import { conflict, DomainError, invalidData, notAllowed } from '../../domain/errors.ts';
+import {
+  acceptsDocuments,
+  checkEmailAddress,
+  defaultAccountName,
+  detectDocumentType,
+  DOCUMENT_MAGIC_BYTES,
+  identityStatus,
+  proofDueAt,
+  requestPhase,
+  safeFileName,
+  suspendsWhenDue,
+  validateIdentity,
+  type IdentityInput,
+  type ProofKind,
+} from '../../domain/identity.ts';
+import { CURRENT_TERMS } from '../../domain/terms.ts';
+import type { Db } from '../db/database.ts';
+import type { Deadline, Language } from '../db/schema.ts';
+import type { MailService } from '../mail/index.ts';
+import {
+  activeSuspensions,
+  allActiveSuspensions,
+  countSignupAttempts,
+  countVerificationsSince,
+  expireOpenVerifications,
+  findIdentity,
+  findSignup,
+  findVerificationForUpdate,
+  hasActiveSuspension,
+  insertSignup,
+  insertSuspension,
+  insertVerification,
+  isEmailUnverified,
+  liftSuspensions,
+  listClients,
+  listSuspensions,
+  markSignupVerified,
+  markVerificationUsed,
+  recordSignupAttempt,
+  upsertIdentity,
+  type IdentityRow,
+  type SuspensionRow,
+} from '../repositories/clients.ts';
+import { cancelDeadline, scheduleDeadline } from '../repositories/deadlines.ts';
+import {
+  decideRequest,
+  decideSubmittedDocuments,
+  documentsOf,
+  getDocument,
+  getRequest,
+  insertDocument,
+  insertRequest,
+  listOpenRequests,
+  listRequestsOf,
+  type DocumentRow,
+  type RequestRow,
+} from '../repositories/identity.ts';
+import { SYSTEM_SCOPE, type Scope } from '../repositories/scope.ts';
+import { findUserById, getAccount, insertAccount, insertUser, listUsers } from '../repositories/users.ts';
+import { hashPassword } from '../security/passwords.ts';
+import { newToken, tokenHash } from '../security/tokens.ts';
+import type { AuditService } from './audit.ts';
+import type { Principal } from './auth.ts';
+import type { AuditActor, ServiceContext } from './context.ts';
+import { SYSTEM_ACTOR } from './context.ts';
+import { checkPassword } from './identity.ts';
+
+/** The deadline kind acted on by the scheduler (jobs/registry.ts). */
+export const PROOF_DUE = 'identity.proof_due';
+const REQUEST_SUBJECT = 'identity_request';
+/** The suspension cause of R6.1. */
+export const IDENTITY_OVERDUE = 'identity_proof_overdue';
+
+/** A sign-up's email link lasts this long. */
+export const VERIFY_LINK_MS = 72 * HOUR;
+/** Sign-up attempts per address (IP) per hour. */
+export const SIGNUPS_PER_ADDRESS_PER_HOUR = 10;
+/** New verification links per user per hour. */
+export const VERIFY_LINKS_PER_HOUR = 5;
+/** Largest document accepted (bytes). */
+export const MAX_DOCUMENT_BYTES = 10 * 1024 * 1024;
+
+export interface SuspensionChange {
+  accountId: string;
+  suspended: boolean;
+  cause: string;
+  referenceId: string | null;
+  suspensionId: string;
+}
+export type SuspensionListener = (change: SuspensionChange) => void | Promise<void>;
+
+export interface SignupInput extends IdentityInput {
+  accountName?: string | undefined;
+  password: string;
+  language: Language;
+}
+
+export interface DocumentView {
+  id: string;
+  requestId: string;
+  fileName: string;
+  contentType: string;
+  sizeBytes: number;
+  sha256: string;
+  uploadedAt: string;
+  status: DocumentRow['status'];
+}
+
+export interface RequestView {
+  id: string;
+  accountId: string;
+  kind: ProofKind;
+  note: string;
+  requestedAt: string;
+  dueAt: string;
+  termsVersion: string;
+  state: RequestRow['state'];
+  phase: ReturnType<typeof requestPhase>;
+  lastDecision: RequestRow['last_decision'];
+  decidedAt: string | null;
+  decisionReason: string | null;
+  documents: DocumentView[];
+}
+
+export interface IdentityView {
+  lastName: string;
+  firstName: string;
+  organisation: string | null;
+  address: { line1: string; line2: string | null; postalCode: string; city: string; country: string };
+  phone: string;
+  email: string;
+  updatedAt: string;
+}
+
+export interface SuspensionView {
+  id: string;
+  cause: string;
+  referenceId: string | null;
+  reason: string;
+  startedAt: string;
+  liftedAt: string | null;
+  liftedBy: string | null;
+  liftReason: string | null;
+}
+
+export const identityView = (r: IdentityRow): IdentityView => ({
+  lastName: r.last_name,
+  firstName: r.first_name,
+  organisation: r.organisation,
+  address: {
+    line1: r.address_line1,
+    line2: r.address_line2,
+    postalCode: r.postal_code,
+    city: r.city,
+    country: r.country,
+  },
+  phone: r.phone,
+  email: r.email,
+  updatedAt: r.updated_at.toISOString(),
+});
+
+export const suspensionView = (s: SuspensionRow): SuspensionView => ({
+  id: s.id,
+  cause: s.cause,
+  referenceId: s.reference_id,
+  reason: s.reason,
+  startedAt: s.started_at.toISOString(),
+  liftedAt: s.lifted_at?.toISOString() ?? null,
+  liftedBy: s.lifted_by,
+  liftReason: s.lift_reason,
+});
+
+const documentView = (d: DocumentRow): DocumentView => ({
+  id: d.id,
+  requestId: d.request_id,
+  fileName: d.file_name,
+  contentType: d.content_type,
+  sizeBytes: d.size_bytes,
+  sha256: d.sha256,
+  uploadedAt: d.uploaded_at.toISOString(),
+  status: d.status,
+});
+
+function requestView(r: RequestRow, docs: DocumentRow[], now: Date): RequestView {
+  const mine = docs.filter((d) => d.request_id === r.id);
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    kind: r.kind,
+    note: r.note,
+    requestedAt: r.requested_at.toISOString(),
+    dueAt: r.due_at.toISOString(),
+    termsVersion: r.terms_version,
+    state: r.state,
+    phase: requestPhase(
+      {
+        state: r.state,
+        dueAt: r.due_at,
+        documentsAwaitingReview: mine.filter((d) => d.status === 'submitted').length,
+        lastDecisionRejected: r.last_decision === 'rejected',
+      },
+      now,
+    ),
+    lastDecision: r.last_decision,
+    decidedAt: r.decided_at?.toISOString() ?? null,
+    decisionReason: r.decision_reason,
+    documents: mine.map(documentView),
+  };
+}
+
+const uniqueEmail = (e: unknown): never => {
+  if ((e as { code?: string }).code === '23505')
+    throw conflict('user.email_taken', 'A user with this email already exists');
+  throw e;
+};
+
+const tooMany = (message: string) => new DomainError('not_allowed', 'auth.throttled', message);
+
+/** How a date reads in a mail, in the client's language (Paris time: the provider's). */
+function mailDate(d: Date, language: Language): string {
+  const s = new Intl.DateTimeFormat(language === 'fr' ? 'fr-FR' : 'en-GB', {
+    dateStyle: 'long',
+    timeStyle: 'short',
+    timeZone: 'Europe/Paris',
+  }).format(d);
+  return language === 'fr' ? `${s} (heure de Paris)` : `${s} (Paris time)`;
+}
+
+const proofWhat: Record<ProofKind, Record<Language, string>> = {
+  identity: { fr: "un justificatif d'identité", en: 'a proof of identity' },
+  sites: {
+    fr: 'un justificatif concernant les sites que vous hébergez',
+    en: 'a proof concerning the sites you host',
+  },
+  identity_and_sites: {
+    fr: "un justificatif d'identité et un justificatif concernant les sites que vous hébergez",
+    en: 'a proof of identity and a proof concerning the sites you host',
+  },
+};
+
+export function createClientsService(ctx: ServiceContext, audit: AuditService, mail: MailService) {
+  const listeners = new Set<SuspensionListener>();
+  const uploadRoot = path.join(ctx.config.dataDir, 'uploads', 'identity');
+  const url = (p: string) => new URL(p, ctx.config.publicUrl).toString();
+
+  /** Calls the listeners after a commit; a failing listener is logged and does not stop the others. */
+  async function emit(changes: SuspensionChange[]): Promise<void> {
+    for (const change of changes)
+      for (const l of listeners) {
+        try {
+          await l(change);
+        } catch (e) {
+          ctx.log.error({ err: e, change }, 'suspension listener failed');
+        }
+      }
+  }
+
+  const changeOf = (s: SuspensionRow, suspended: boolean): SuspensionChange => ({
+    accountId: s.account_id,
+    suspended,
+    cause: s.cause,
+    referenceId: s.reference_id,
+    suspensionId: s.id,
+  });
+
+  async function auditSuspensions(
+    actor: AuditActor,
+    rows: SuspensionRow[],
+    suspended: boolean,
+  ): Promise<void> {
+    for (const s of rows)
+      await audit.record(
+        actor,
+        suspended ? 'account.suspend' : 'account.suspension_lift',
+        { type: 'account', id: s.account_id },
+        {
+          suspensionId: s.id,
+          cause: s.cause,
+          referenceId: s.reference_id,
+          reason: suspended ? s.reason : s.lift_reason,
+        },
+      );
+  }
+
+  /** Who is told about an account: its identity email, else its first user's. */
+  async function recipientOf(
+    db: Db,
+    accountId: string,
+  ): Promise<{ to: string; name: string; language: Language }> {
+    const account = await getAccount(db, SYSTEM_SCOPE, accountId);
+    const identity = await findIdentity(db, SYSTEM_SCOPE, accountId);
+    if (identity)
+      return {
+        to: identity.email,
+        name: `${identity.first_name} ${identity.last_name}`,
+        language: account.language,
+      };
+    const [first] = await listUsers(db, SYSTEM_SCOPE, accountId);
+    if (!first) throw conflict('account.no_contact', 'This account has no email address to write to');
+    return { to: first.email, name: first.name, language: account.language };
+  }
+
+  async function sendVerification(
+    db: Db,
+    user: { id: string; email: string; name: string; language: Language; accountId: string },
+    now: Date,
+  ) {
+    const token = newToken();
+    const expiresAt = new Date(now.getTime() + VERIFY_LINK_MS);
+    await insertVerification(db, { userId: user.id, tokenHash: tokenHash(token), at: now, expiresAt });
+    await mail.send(db, {
+      to: user.email,
+      template: 'clients.signup_verify',
+      language: user.language,
+      vars: {
+        name: user.name,
+        email: user.email,
+        verifyUrl: url(`/verify?token=${encodeURIComponent(token)}`),
+        expiresAt: mailDate(expiresAt, user.language),
+      },
+      accountId: user.accountId,
+      reason: 'R6.1 sign-up: confirm the email address',
+    });
+  }
+
+  async function viewsOf(db: Db, requests: RequestRow[], now: Date): Promise<RequestView[]> {
+    const docs = await documentsOf(
+      db,
+      requests.map((r) => r.id),
+    );
+    return requests.map((r) => requestView(r, docs, now));
+  }
+
+  /** Staff decision on an open request, in one transaction; the deadline is locked first (same order as the scheduler). */
+  async function closeRequest(
+    id: string,
+    decision: 'approved' | 'cancelled',
+    reason: string | null,
+    actor: AuditActor,
+  ): Promise<{ request: RequestRow; lifted: SuspensionRow[] }> {
+    const now = ctx.clock.now();
+    const r = await ctx.db.transaction().execute(async (tx) => {
+      await cancelDeadline(tx, PROOF_DUE, REQUEST_SUBJECT, id, now);
+      const req = await getRequest(tx, SYSTEM_SCOPE, id, { lock: true });
+      if (req.state !== 'open')
+        throw conflict('identity.request_closed', `This request is already ${req.state}`);
+      if (decision === 'approved') {
+        const accepted = await decideSubmittedDocuments(tx, id, 'accepted');
+        if (accepted === 0)
+          throw conflict('identity.no_documents', 'No document waits for review: nothing to approve');
+      }
+      const request = await decideRequest(tx, id, {
+        state: decision,
+        decision,
+        at: now,
+        by: actor.userId,
+        reason,
+      });
+      // R6.1: approval (or withdrawal) lifts the suspension the overdue request caused.
+      const lifted = await liftSuspensions(
+        tx,
+        { accountId: req.account_id, cause: IDENTITY_OVERDUE, referenceId: id },
+        {
+          at: now,
+          by: actor.label,
+          reason: decision === 'approved' ? 'identity proof approved' : 'identity request withdrawn',
+        },
+      );
+      if (decision === 'approved') {
+        const to = await recipientOf(tx, req.account_id);
+        const stillSuspended = await hasActiveSuspension(tx, req.account_id);
+        const liftedText =
+          lifted.length === 0
+            ? to.language === 'fr'
+              ? 'Aucune autre action n’est nécessaire de votre part.'
+              : 'Nothing more is needed from you.'
+            : stillSuspended
+              ? to.language === 'fr'
+                ? 'La suspension liée à cette demande est levée ; une autre suspension reste en cours sur votre compte.'
+                : 'The suspension this request caused is lifted; another suspension remains on your account.'
+              : to.language === 'fr'
+                ? 'La suspension de vos services est levée.'
+                : 'The suspension of your services is lifted.';
+        await mail.send(tx, {
+          to: to.to,
+          template: 'identity.proof_approved',
+          language: to.language,
+          vars: { name: to.name, lifted: liftedText },
+          accountId: req.account_id,
+          reason: 'R6.1 proof of identity approved',
+        });
+      }
+      return { request, lifted };
+    });
+    await audit.record(
+      actor,
+      decision === 'approved' ? 'identity.approve' : 'identity.cancel',
+      { type: 'identity_request', id },
+      {
+        accountId: r.request.account_id,
+        reason,
+      },
+    );
+    await auditSuspensions(actor, r.lifted, false);
+    await emit(r.lifted.map((s) => changeOf(s, false)));
+    return r;
+  }
+
+  return {
+    // ----- sign-up ------------------------------------------------------------------------
+
+    /** Public sign-up: the account, its first user and its identity (R6.1) in one transaction, unverified; the link is emailed. */
+    async signup(p: SignupInput, ip: string) {
+      const now = ctx.clock.now();
+      if (
+        (await countSignupAttempts(ctx.db, ip, new Date(now.getTime() - HOUR))) >=
+        SIGNUPS_PER_ADDRESS_PER_HOUR
+      )
+        throw tooMany('Too many sign-ups from this address: try again later');
+      await recordSignupAttempt(ctx.db, { at: now, ip, email: p.email });
+      const email = checkEmailAddress(p.email);
+      checkPassword(p.password);
+      const identity = validateIdentity({ ...p, email });
+      const accountName = p.accountName?.trim() || defaultAccountName(identity);
+      if (accountName.length > 200)
+        throw invalidData('validation.accountName', 'The account name is too long', { field: 'accountName' });
+      const hash = await hashPassword(p.password);
+      const name = `${identity.firstName} ${identity.lastName}`;
+      const r = await ctx.db
+        .transaction()
+        .execute(async (tx) => {
+          const account = await insertAccount(tx, {
+            name: accountName,
+            language: p.language,
+            createdAt: now,
+          });
+          const user = await insertUser(tx, {
+            kind: 'client',
+            role: 'client',
+            account_id: account.id,
+            email,
+            name,
+            language: p.language,
+            password_hash: hash,
+            totp_enabled: false,
+            created_at: now,
+          });
+          await upsertIdentity(tx, account.id, identity, now);
+          await insertSignup(tx, { accountId: account.id, userId: user.id, email, ip, at: now });
+          await sendVerification(
+            tx,
+            { id: user.id, email, name, language: p.language, accountId: account.id },
+            now,
+          );
+          return { account, user };
+        })
+        .catch(uniqueEmail);
+      await audit.record(
+        { userId: r.user.id, label: email, ip },
+        'account.signup',
+        { type: 'account', id: r.account.id },
+        { email },
+      );
+      return r;
+    },
+
+    /** The one-time link: single use, refused once used or expired. */
+    async verifyEmail(token: string, ip: string) {
+      const now = ctx.clock.now();
+      const user = await ctx.db.transaction().execute(async (tx) => {
+        const v = await findVerificationForUpdate(tx, tokenHash(token));
+        if (!v) throw invalidData('signup.token_invalid', 'This link is not valid', { field: 'token' });
+        if (v.used_at) throw conflict('signup.token_used', 'This link was already used');
+        if (v.expires_at.getTime() <= now.getTime())
+          throw conflict('signup.token_expired', 'This link has expired: ask for a new one');
+        await markVerificationUsed(tx, v.id, now);
+        await markSignupVerified(tx, v.user_id, now);
+        return findUserById(tx, v.user_id);
+      });
+      if (!user) throw invalidData('signup.token_invalid', 'This link is not valid', { field: 'token' });
+      await audit.record({ userId: user.id, label: user.email, ip }, 'account.email_verified', {
+        type: 'user',
+        id: user.id,
+      });
+      return user;
+    },
+
+    /** A new link for a logged-in client whose email is not verified yet; older links stop working. */
+    async resendVerification(p: Principal, ip: string): Promise<void> {
+      const accountId = p.user.account_id!;
+      const signup = await findSignup(ctx.db, accountId);
+      if (!signup || signup.verified_at)
+        throw conflict('signup.already_verified', 'The email address is already confirmed');
+      const now = ctx.clock.now();
+      if (
+        (await countVerificationsSince(ctx.db, signup.user_id, new Date(now.getTime() - HOUR))) >=
+        VERIFY_LINKS_PER_HOUR
+      )
+        throw tooMany('Too many links asked for: try again later');
+      const user = await findUserById(ctx.db, signup.user_id);
+      if (!user) throw conflict('signup.already_verified', 'The email address is already confirmed');
+      await ctx.db.transaction().execute(async (tx) => {
+        await expireOpenVerifications(tx, user.id, now);
+        await sendVerification(
+          tx,
+          { id: user.id, email: user.email, name: user.name, language: user.language, accountId },
+          now,
+        );
+      });
+      await audit.record({ userId: p.user.id, label: p.user.email, ip }, 'account.verification_resent', {
+        type: 'user',
+        id: user.id,
+      });
+    },
+
+    // ----- standing: what other modules ask ----------------------------------------------
+
+    /** Whether the account has any active suspension (any cause). Usable in another module's transaction. */
+    isSuspended: (db: Db, accountId: string) => hasActiveSuspension(db, accountId),
+    activeSuspensions: (accountId: string, db: Db = ctx.db) => activeSuspensions(db, accountId),
+    allActiveSuspensions: (db: Db = ctx.db) => allActiveSuspensions(db),
+    isEmailUnverified: (db: Db, accountId: string) => isEmailUnverified(db, accountId),
+
+    /** Ordering needs a confirmed email and no active suspension (commerce calls this). */
+    async assertMayOrder(db: Db, accountId: string): Promise<void> {
+      if (await isEmailUnverified(db, accountId))
+        throw notAllowed(
+          'account.email_unverified',
+          'Confirm your email address (see the link we sent) before ordering',
+        );
+      if (await hasActiveSuspension(db, accountId))
+        throw notAllowed('account.suspended', 'This account is suspended');
+    },
+
+    async standing(scope: Scope, accountId: string) {
+      const now = ctx.clock.now();
+      const suspensions = await listSuspensions(ctx.db, scope, accountId);
+      const requests = await listRequestsOf(ctx.db, scope, accountId);
+      return {
+        now: now.toISOString(),
+        emailVerified: !(await isEmailUnverified(ctx.db, accountId)),
+        suspended: suspensions.some((s) => !s.lifted_at),
+        identityStatus: identityStatus(
+          requests.map((r) => ({ state: r.state, dueAt: r.due_at })),
+          now,
+        ),
+        suspensions: suspensions.map(suspensionView),
+      };
+    },
+
+    /** Calls `listener` after each committed suspension change; returns a function that removes it. */
+    onSuspensionChange(listener: SuspensionListener): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    /** Suspends an account for a cause (idempotent per cause and reference); listeners run after the commit. */
+    async suspend(
+      p: { accountId: string; cause: string; referenceId: string | null; reason: string },
+      actor: AuditActor,
+    ) {
+      const row = await insertSuspension(ctx.db, { ...p, at: ctx.clock.now() });
+      if (row) {
+        await auditSuspensions(actor, [row], true);
+        await emit([changeOf(row, true)]);
+      }
+      return row;
+    },
+
+    /** Lifts the matching active suspensions; listeners run after the commit. */
+    async lift(
+      m: { accountId: string; cause?: string; referenceId?: string; id?: string },
+      reason: string,
+      actor: AuditActor,
+    ) {
+      const rows = await liftSuspensions(ctx.db, m, { at: ctx.clock.now(), by: actor.label, reason });
+      await auditSuspensions(actor, rows, false);
+      await emit(rows.map((s) => changeOf(s, false)));
+      return rows;
+    },
+
+    // ----- identity data (R6.1) ----------------------------------------------------------
+
+    async getIdentity(scope: Scope, accountId: string): Promise<IdentityView | null> {
+      const r = await findIdentity(ctx.db, scope, accountId);
+      return r ? identityView(r) : null;
+    },
+
+    async updateIdentity(p: Principal, input: IdentityInput, ip: string): Promise<IdentityView> {
+      const accountId = p.user.account_id!;
+      const d = validateIdentity(input);
+      const row = await upsertIdentity(ctx.db, accountId, d, ctx.clock.now());
+      await audit.record(
+        { userId: p.user.id, label: p.user.email, ip },
+        'identity.update',
+        { type: 'account', id: accountId },
+        {
+          country: d.address.country,
+        },
+      );
+      return identityView(row);
+    },
+
+    // ----- proof requests (R6.1) ---------------------------------------------------------
+
+    /**
+     * R6.1: staff ask for proof. The deadline comes from the terms in force (72 h), is stored
+     * with their version, scheduled as a row, and the client is emailed, all in one transaction.
+     */
+    async requestProof(
+      accountId: string,
+      p: { kind: ProofKind; note: string },
+      actor: AuditActor,
+    ): Promise<RequestView> {
+      const now = ctx.clock.now();
+      const note = p.note.trim();
+      if (note.length > 2000)
+        throw invalidData('validation.note', 'The note is longer than 2000 characters', { field: 'note' });
+      const request = await ctx.db.transaction().execute(async (tx) => {
+        await getAccount(tx, SYSTEM_SCOPE, accountId);
+        const dueAt = proofDueAt(now, CURRENT_TERMS);
+        const r = await insertRequest(tx, {
+          accountId,
+          kind: p.kind,
+          note,
+          requestedBy: actor.userId,
+          at: now,
+          dueAt,
+          termsVersion: CURRENT_TERMS.version,
+        });
+        await scheduleDeadline(
+          tx,
+          { kind: PROOF_DUE, subjectType: REQUEST_SUBJECT, subjectId: r.id, dueAt, payload: { accountId } },
+          now,
+        );
+        const to = await recipientOf(tx, accountId);
+        await mail.send(tx, {
+          to: to.to,
+          template: 'identity.proof_requested',
+          language: to.language,
+          vars: {
+            name: to.name,
+            what: proofWhat[p.kind][to.language],
+            note: note || (to.language === 'fr' ? '(pas de précision)' : '(no further detail)'),
+            dueAt: mailDate(dueAt, to.language),
+            hours: Math.round(CURRENT_TERMS.identityProofDeadlineMs / HOUR),
+            identityUrl: url('/client/identity'),
+          },
+          accountId,
+          reason: 'R6.1 proof of identity requested',
+        });
+        return r;
+      });
+      await audit.record(
+        actor,
+        'identity.request',
+        { type: 'identity_request', id: request.id },
+        {
+          accountId,
+          kind: p.kind,
+          dueAt: request.due_at.toISOString(),
+          termsVersion: request.terms_version,
+        },
+      );
+      return requestView(request, [], now);
+    },
+
+    async listRequests(scope: Scope, accountId: string): Promise<{ now: string; requests: RequestView[] }> {
+      const now = ctx.clock.now();
+      const rows = await listRequestsOf(ctx.db, scope, accountId);
+      return { now: now.toISOString(), requests: await viewsOf(ctx.db, rows, now) };
+    },
+
+    async getRequest(scope: Scope, id: string): Promise<{ now: string; request: RequestView }> {
+      const now = ctx.clock.now();
+      const r = await getRequest(ctx.db, scope, id);
+      const [view] = await viewsOf(ctx.db, [r], now);
+      return { now: now.toISOString(), request: view! };
+    },
+
+    /** Staff: open requests of every account, soonest deadline first. */
+    async openRequests() {
+      const now = ctx.clock.now();
+      const rows = await listOpenRequests(ctx.db);
+      const views = await viewsOf(ctx.db, rows, now);
+      return {
+        now: now.toISOString(),
+        requests: views.map((v, i) => ({ ...v, accountName: rows[i]!.account_name })),
+      };
+    },
+
+    /**
+     * A document for an open request (before or after the deadline: sending it late still
+     * lets staff approve and lift the suspension). Size and type (magic bytes, not the
+     * declared type) are checked while it streams to a temporary file next to its final
+     * place; a refused upload leaves nothing on disk or in the database.
+     */
+    async uploadDocument(
+      p: Principal,
+      requestId: string,
+      file: { stream: Readable; fileName: string | undefined },
+      ip: string,
+    ): Promise<DocumentView> {
+      const scope = p.scope;
+      const req = await getRequest(ctx.db, scope, requestId);
+      if (!acceptsDocuments(req.state)) {
+        file.stream.resume();
+        throw conflict('identity.request_closed', `This request is already ${req.state}`);
+      }
+      const id = randomUUID();
+      const dir = path.join(uploadRoot, req.account_id);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const final = path.join(dir, id);
+      const partial = `${final}.part`;
+      const hash = createHash('sha256');
+      let size = 0;
+      let head = new Uint8Array(0);
+      const meter = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          size += chunk.length;
+          if (size > MAX_DOCUMENT_BYTES) {
+            done(
+              new DomainError(
+                'invalid_data',
+                'identity.document_too_large',
+                `A document may not exceed ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB`,
+              ),
+            );
+            return;
+          }
+          if (head.length < DOCUMENT_MAGIC_BYTES)
+            head = new Uint8Array([...head, ...chunk.subarray(0, DOCUMENT_MAGIC_BYTES - head.length)]);
+          hash.update(chunk);
+          done(null, chunk);
+        },
+      });
+      let stored = false;
+      try {
+        try {
+          await pipeline(file.stream, meter, createWriteStream(partial, { mode: 0o600, flags: 'wx' }));
+        } catch (e) {
+          file.stream.resume();
+          if ((e as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE')
+            throw new DomainError(
+              'invalid_data',
+              'identity.document_too_large',
+              `A document may not exceed ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB`,
+            );
+          throw e;
+        }
+        if ((file.stream as Readable & { truncated?: boolean }).truncated)
+          throw new DomainError(
+            'invalid_data',
+            'identity.document_too_large',
+            `A document may not exceed ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB`,
+          );
+        if (size === 0) throw invalidData('identity.document_empty', 'The file is empty', { field: 'file' });
+        const type = detectDocumentType(head);
+        if (!type)
+          throw invalidData('identity.document_type', 'Only PDF, JPEG and PNG documents are accepted', {
+            field: 'file',
+          });
+        await rename(partial, final);
+        stored = true;
+        const now = ctx.clock.now();
+        const row = await ctx.db.transaction().execute(async (tx) => {
+          const locked = await getRequest(tx, scope, requestId, { lock: true });
+          if (!acceptsDocuments(locked.state))
+            throw conflict('identity.request_closed', `This request is already ${locked.state}`);
+          return insertDocument(tx, {
+            id,
+            request_id: requestId,
+            account_id: req.account_id,
+            file_name: safeFileName(file.fileName, type),
+            content_type: type,
+            size_bytes: size,
+            sha256: hash.digest('hex'),
+            storage_path: path.relative(ctx.config.dataDir, final),
+            uploaded_by: p.user.id,
+            uploaded_at: now,
+          });
+        });
+        await audit.record(
+          { userId: p.user.id, label: p.user.email, ip },
+          'identity.document_upload',
+          { type: 'identity_document', id: row.id },
+          {
+            requestId,
+            sha256: row.sha256,
+            size,
+            contentType: type,
+          },
+        );
+        return documentView(row);
+      } catch (e) {
+        await unlink(partial).catch(() => {});
+        if (stored) await unlink(final).catch(() => {});
+        throw e;
+      }
+    },
+
+    /** A document's file, for its account and staff only (another account: not found). */
+    async documentFile(scope: Scope, id: string): Promise<{ path: string; row: DocumentRow }> {
+      const row = await getDocument(ctx.db, scope, id);
+      return { path: path.join(ctx.config.dataDir, row.storage_path), row };
+    },
+
+    /** R6.1: staff approve the documents sent; the deadline is cancelled and a suspension it caused lifted. */
+    async approve(id: string, note: string | null, actor: AuditActor) {
+      return (await closeRequest(id, 'approved', note?.trim() || null, actor)).request;
+    },
+
+    /** Staff withdraw a request: no suspension will follow; one it caused is lifted. */
+    async cancel(id: string, reason: string, actor: AuditActor) {
+      return (await closeRequest(id, 'cancelled', reason.trim(), actor)).request;
+    },
+
+    /**
+     * Staff refuse the documents sent (with a reason, emailed): the request stays open and the
+     * deadline keeps running unchanged; the client may send other documents until then (and
+     * after it, to have a suspension lifted).
+     */
+    async reject(id: string, reason: string, actor: AuditActor) {
+      const why = reason.trim();
+      if (!why) throw invalidData('validation.reason', 'A rejection states its reason', { field: 'reason' });
+      const now = ctx.clock.now();
+      const request = await ctx.db.transaction().execute(async (tx) => {
+        const req = await getRequest(tx, SYSTEM_SCOPE, id, { lock: true });
+        if (req.state !== 'open')
+          throw conflict('identity.request_closed', `This request is already ${req.state}`);
+        const rejected = await decideSubmittedDocuments(tx, id, 'rejected');
+        if (rejected === 0)
+          throw conflict('identity.no_documents', 'No document waits for review: nothing to reject');
+        const r = await decideRequest(tx, id, {
+          state: 'open',
+          decision: 'rejected',
+          at: now,
+          by: actor.userId,
+          reason: why,
+        });
+        const to = await recipientOf(tx, req.account_id);
+        await mail.send(tx, {
+          to: to.to,
+          template: 'identity.proof_rejected',
+          language: to.language,
+          vars: {
+            name: to.name,
+            reason: why,
+            dueAt: mailDate(req.due_at, to.language),
+            identityUrl: url('/client/identity'),
+          },
+          accountId: req.account_id,
+          reason: 'R6.1 proof of identity refused',
+        });
+        return r;
+      });
+      await audit.record(
+        actor,
+        'identity.reject',
+        { type: 'identity_request', id },
+        { accountId: request.account_id, reason: why },
+      );
+      return request;
+    },
+
+    /**
+     * R6.1: the scheduler's handler for `identity.proof_due`. The deadline passed: an open
+     * request suspends the account (cause identity_proof_overdue) and the client is told.
+     * Runs in its own transaction (the scheduler holds the deadline row meanwhile; approval
+     * locks that row before the request, so the two never wait on each other in a cycle) and
+     * is idempotent: a retried deadline finds the suspension already there.
+     */
+    async onProofDue(d: Deadline, now: Date): Promise<void> {
+      const r = await ctx.db.transaction().execute(async (tx) => {
+        const req = await getRequest(tx, SYSTEM_SCOPE, d.subject_id, { lock: true }).catch((e: unknown) => {
+          if (e instanceof DomainError && e.code === 'identity.request_not_found') return null;
+          throw e;
+        });
+        if (!req || !suspendsWhenDue(req.state)) return null;
+        const row = await insertSuspension(tx, {
+          accountId: req.account_id,
+          cause: IDENTITY_OVERDUE,
+          referenceId: req.id,
+          reason: `R6.1: no approved proof by ${req.due_at.toISOString()} (request ${req.id})`,
+          at: now,
+        });
+        if (!row) return null;
+        const to = await recipientOf(tx, req.account_id);
+        await mail.send(tx, {
+          to: to.to,
+          template: 'identity.suspended',
+          language: to.language,
+          vars: {
+            name: to.name,
+            dueAt: mailDate(req.due_at, to.language),
+            identityUrl: url('/client/identity'),
+          },
+          accountId: req.account_id,
+          reason: 'R6.1 services suspended: proof of identity not received in time',
+        });
+        return row;
+      });
+      if (!r) return;
+      await auditSuspensions(SYSTEM_ACTOR, [r], true);
+      await emit([changeOf(r, true)]);
+    },
+
+    // ----- the provider console ----------------------------------------------------------
+
+    async listClients() {
+      const now = ctx.clock.now();
+      const rows = await listClients(ctx.db);
+      return {
+        now: now.toISOString(),
+        clients: rows.map((r) => ({
+          id: r.id,
+          name: r.name,
+          language: r.language,
+          createdAt: r.created_at.toISOString(),
+          contact: r.last_name
+            ? {
+                lastName: r.last_name,
+                firstName: r.first_name ?? '',
+                organisation: r.organisation,
+                country: r.country ?? '',
+                email: r.email ?? '',
+              }
+            : null,
+          emailVerified: !r.email_unverified,
+          identityStatus:
+            r.open_requests > 0 && r.next_due_at && r.next_due_at <= now
+              ? ('overdue' as const)
+              : r.open_requests > 0
+                ? ('requested' as const)
+                : r.approved_requests > 0
+                  ? ('verified' as const)
+                  : ('none' as const),
+          openRequests: r.open_requests,
+          nextDueAt: r.next_due_at?.toISOString() ?? null,
+          suspended: r.active_suspensions > 0,
+        })),
+      };
+    },
+
+    async clientDetail(scope: Scope, accountId: string) {
+      const account = await getAccount(ctx.db, scope, accountId);
+      const now = ctx.clock.now();
+      const [identity, suspensions, rows, users, unverified] = await Promise.all([
+        findIdentity(ctx.db, scope, accountId),
+        listSuspensions(ctx.db, scope, accountId),
+        listRequestsOf(ctx.db, scope, accountId),
+        listUsers(ctx.db, scope, accountId),
+        isEmailUnverified(ctx.db, accountId),
+      ]);
+      return {
+        now: now.toISOString(),
+        account: {
+          id: account.id,
+          name: account.name,
+          language: account.language,
+          createdAt: account.created_at.toISOString(),
+        },
+        users: users.map((u) => ({ id: u.id, email: u.email, name: u.name })),
+        identity: identity ? identityView(identity) : null,
+        emailVerified: !unverified,
+        suspended: suspensions.some((s) => !s.lifted_at),
+        identityStatus: identityStatus(
+          rows.map((r) => ({ state: r.state, dueAt: r.due_at })),
+          now,
+        ),
+        suspensions: suspensions.map(suspensionView),
+        requests: await viewsOf(ctx.db, rows, now),
+      };
+    },
+  };
+}
+
+export type ClientsService = ReturnType<typeof createClientsService>;
