@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
 import { allJobs } from '../../src/control/jobs/registry.ts';
 import { verifyNoticeChain } from '../../src/control/repositories/notices.ts';
 import { login, makeClient, makeStaff, testApp, type Session, type TestApp } from '../helpers/app.ts';
@@ -410,6 +409,4 @@ describe('templates', () => {
     assert.match(t.services.mail.render('account.welcome', 'fr', vars).subject, /^Bienvenue/);
     assert.match(t.services.mail.render('account.welcome', 'en', vars).subject, /^Welcome/);
   });
-
-  it('SYSTEM_ACTOR is importable for staff-less retries', () => assert.equal(SYSTEM_ACTOR.label, 'system'));
 });
