@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { QemuDriver } from '../src/agent/qemu/driver.ts';
@@ -101,6 +101,7 @@ try {
   });
   const caps = await driver.capabilities();
   console.log(`accel: ${caps.accel} (${caps.accelReason}); QEMU ${caps.qemuVersion}; ${runs} runs`);
+  console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (figures are wall-clock: other work on the host inflates them)`);
 
   for (let i = 1; i <= runs; i++) {
     const id = `bench-${i}`;
@@ -173,6 +174,7 @@ try {
   });
   const ok1 = m('overheadMs') < 300;
   const ok2 = m('sshBannerMs') < 15_000 && m('agentUpMs') < 15_000;
+  console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(`goal overhead < 300 ms: ${ok1 ? 'met' : 'NOT met'}; goal whole < 15 s (${caps.accel}): ${ok2 ? 'met' : 'NOT met'}`);
 } finally {
   await cleanup();
