@@ -4,6 +4,7 @@
 // (test/helpers/db.ts), so each starts from a clean schema in milliseconds.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -19,7 +20,10 @@ const { values, positionals } = parseArgs({
     concurrency: { type: 'string', default: process.env.INFOGERE_TEST_CONCURRENCY ?? '3' },
   },
 });
-export const TEMPLATE_DB = 'infogere_template';
+// Each run has its own PostgreSQL and template, so several runs (developers side by side) never
+// touch each other's databases.
+const runId = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+export const TEMPLATE_DB = `tpl_${runId}`;
 
 function step(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return new Promise((resolve) => {
@@ -38,6 +42,29 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Runs killed before they could clean up leave their server and files: stop and remove them. */
+async function removeAbandonedRuns(dir: string): Promise<void> {
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const runDir = path.join(dir, name);
+    const owner = Number(await readFile(path.join(runDir, 'owner.pid'), 'utf8').catch(() => '0'));
+    if (owner > 0 && alive(owner)) continue;
+    const pm = Number((await readFile(path.join(runDir, 'data', 'postmaster.pid'), 'utf8').catch(() => '0')).split('\n')[0]);
+    if (pm > 0 && alive(pm)) {
+      process.kill(pm, 'SIGINT');
+      for (let i = 0; i < 100 && alive(pm); i++) await new Promise((r) => setTimeout(r, 100));
+    }
+    await rm(runDir, { recursive: true, force: true });
+  }
+}
+
 let failed = false;
 const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
 if (!values['skip-static']) {
@@ -50,22 +77,24 @@ if (!values['skip-static']) {
 
 let adminUrl = process.env.INFOGERE_TEST_DATABASE_URL;
 let stopPg: (() => Promise<void>) | undefined;
+const pgDir = path.join(root, 'var', 'test-pg', `run-${runId}`);
 if (!adminUrl) {
+  await removeAbandonedRuns(path.dirname(pgDir));
   const port = await freePort();
   const t0 = Date.now();
-  const emb = await startEmbeddedPostgres({ dir: path.join(root, 'var', 'test-pg'), port });
+  const emb = await startEmbeddedPostgres({ dir: pgDir, port });
   console.log(`# embedded PostgreSQL for the tests on ${new URL(emb.adminUrl).host} (${emb.startedHere ? "started" : "reused"} in ${Date.now() - t0} ms)`);
   adminUrl = emb.adminUrl;
-  stopPg = emb.stop;
+  await writeFile(path.join(pgDir, 'owner.pid'), String(process.pid));
+  stopPg = async () => {
+    await emb.stop();
+    await rm(pgDir, { recursive: true, force: true });
+  };
 }
 
 // A fresh migrated template for this run.
 const admin = new pg.Client({ connectionString: adminUrl });
 await admin.connect();
-await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
-// Left over by an interrupted earlier run:
-const stale = await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE 't\\_%'`);
-for (const r of stale.rows as { datname: string }[]) await admin.query(`DROP DATABASE IF EXISTS "${r.datname}" WITH (FORCE)`);
 await admin.query(`CREATE DATABASE ${TEMPLATE_DB}`);
 await admin.end();
 const tpl = createDb(withDatabaseName(adminUrl, TEMPLATE_DB));
@@ -75,9 +104,17 @@ await tpl.db.destroy();
 const files = positionals.length > 0 ? positionals : ['test/**/*.test.ts'];
 const code = await step(
   [process.execPath, '--test', `--test-concurrency=${values.concurrency}`, '--test-timeout=600000', ...files],
-  { ...process.env, INFOGERE_TEST_ADMIN_URL: adminUrl, INFOGERE_TEST_TEMPLATE_DB: TEMPLATE_DB },
+  { ...process.env, INFOGERE_TEST_ADMIN_URL: adminUrl, INFOGERE_TEST_TEMPLATE_DB: TEMPLATE_DB, INFOGERE_TEST_RUN_ID: runId },
 );
 if (code !== 0) failed = true;
-await stopPg?.();
+if (stopPg) await stopPg();
+else {
+  // An external server: remove what this run made.
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  const mine = await c.query(`SELECT datname FROM pg_database WHERE datname = $1 OR datname LIKE $2`, [TEMPLATE_DB, `t\\_${runId}\\_%`]);
+  for (const r of mine.rows as { datname: string }[]) await c.query(`DROP DATABASE IF EXISTS "${r.datname}" WITH (FORCE)`);
+  await c.end();
+}
 if (failed) console.log('# FAILED: see above (type check, lint or tests)');
 process.exit(failed ? 1 : 0);

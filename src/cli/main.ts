@@ -10,6 +10,7 @@ import { isDomainError } from '../domain/errors.ts';
 import { ConfigError, describeSettings, loadConfig, settingsMarkdown } from '../control/config.ts';
 import { openDatabase, startPlatform } from '../control/platform.ts';
 import { startJobs, type Jobs } from '../control/jobs/boss.ts';
+import { localAgents } from '../control/hosts/agents.ts';
 import { loadMasterKey, SecretBox } from '../control/security/secretbox.ts';
 import { createServices } from '../control/services/index.ts';
 import { SYSTEM_ACTOR } from '../control/services/context.ts';
@@ -39,7 +40,7 @@ async function withServices<T>(fn: (s: ReturnType<typeof createServices>) => Pro
       },
     };
     try {
-      return await fn(createServices({ db: database.db, queue, clock: systemClock, config, secrets, log }));
+      return await fn(createServices({ db: database.db, queue, agents: localAgents(config, systemClock, log), clock: systemClock, config, secrets, log }));
     } finally {
       await jobs?.stop();
     }

@@ -17,8 +17,10 @@ import { accountRoutes } from './routes/accounts.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { clientRoutes } from './routes/clients.ts';
+import { commerceRoutes } from './routes/commerce.ts';
 import { healthRoutes } from './routes/health.ts';
 import { infraRoutes } from './routes/infra.ts';
+import { accessCodeRoutes } from './routes/access-codes.ts';
 import { mailRoutes } from './routes/mail.ts';
 import type { Services } from './services/index.ts';
 
@@ -84,7 +86,9 @@ export async function buildApp(services: Services, opts: AppOptions = {}, extraR
   auditRoutes(app, services);
   clientRoutes(app, services);
   infraRoutes(app, services);
+  accessCodeRoutes(app, services);
   mailRoutes(app, services);
+  commerceRoutes(app, services);
   for (const group of extraRoutes) group(app, services);
 
   app.get('/v1/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());

@@ -36,7 +36,17 @@ const settings = {
   smtpUrl: { env: 'INFOGERE_SMTP_URL', kind: { type: 'url', default: undefined, protocols: ['smtp:', 'smtps:'] }, help: 'SMTP relay. Unset: mail stays in the outbox, readable in the provider console.' },
   mailFrom: { env: 'INFOGERE_MAIL_FROM', kind: { type: 'string', default: 'infogere <noreply@infogere.invalid>' }, help: 'Sender of the platform’s emails.' },
   schedulerTickSeconds: { env: 'INFOGERE_SCHEDULER_TICK_SECONDS', kind: { type: 'int', default: 30, min: 1, max: 3600 }, help: 'How often due deadlines are looked for.' },
+  autoValidateOnPayment: { env: 'INFOGERE_AUTO_VALIDATE_ON_PAYMENT', kind: { type: 'bool', default: false }, help: 'Validate an order as soon as its invoice is paid (staff validate by hand otherwise); validation opens the contract and starts provisioning.' },
+  paymentWebhookSecret: { env: 'INFOGERE_PAYMENT_WEBHOOK_SECRET', kind: { type: 'string', default: undefined }, help: 'Shared secret of the payment webhook (HMAC-SHA256 of the raw body, header x-infogere-signature: sha256=<hex>). Unset: the webhook refuses every call.' },
   ipQuarantineDays: { env: 'INFOGERE_IP_QUARANTINE_DAYS', kind: { type: 'int', default: 30, min: 0, max: 3650 }, help: 'Days a released IPv4 waits before it can be given to another VPS (R3.2, R12.4).' },
+  imagesDir: { env: 'INFOGERE_IMAGES_DIR', kind: { type: 'string', default: undefined }, help: 'Guest images (scripts/guest-image/build.sh writes var/images). Default: DATA_DIR/images.' },
+  agentAccel: { env: 'INFOGERE_AGENT_ACCEL', kind: { type: 'enum', default: 'auto', values: ['auto', 'kvm', 'tcg'] }, help: 'QEMU accelerator: auto = KVM when a real boot probe succeeds, else TCG.' },
+  agentBridge: { env: 'INFOGERE_AGENT_BRIDGE', kind: { type: 'string', default: 'igbr0' }, help: 'The host bridge the VPS taps join.' },
+  agentUplink: { env: 'INFOGERE_AGENT_UPLINK', kind: { type: 'string', default: undefined }, help: 'Bridge port towards the provider network (outbound shaping happens on it, R3.13).' },
+  agentUplinkMbps: { env: 'INFOGERE_AGENT_UPLINK_MBPS', kind: { type: 'int', default: 10000, min: 1, max: 400000 }, help: 'Capacity of the uplink, Mbit/s.' },
+  agentManagement: { env: 'INFOGERE_AGENT_MANAGEMENT', kind: { type: 'string', default: '' }, help: 'Comma-separated IPv4 addresses/CIDRs an isolated VPS may still reach (R5.1, R6.4).' },
+  agentNetns: { env: 'INFOGERE_AGENT_NETNS', kind: { type: 'string', default: undefined }, help: 'Run VMs and their network in this network namespace (tests).' },
+  vpsNameservers: { env: 'INFOGERE_VPS_NAMESERVERS', kind: { type: 'string', default: '' }, help: 'Comma-separated resolvers written into each VPS’s network config.' },
   cpuOvercommit: { env: 'INFOGERE_CPU_OVERCOMMIT', kind: { type: 'number', default: 4, min: 1, max: 64 }, help: 'Default host vCPU overcommit ratio (R2.2).' },
   ramOvercommit: { env: 'INFOGERE_RAM_OVERCOMMIT', kind: { type: 'number', default: 1.5, min: 1, max: 8 }, help: 'Default host RAM overcommit ratio (R2.2).' },
 } satisfies Record<string, Setting>;
@@ -128,6 +138,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     out[key] = raw === undefined ? s.kind.default : parseValue(s, raw);
   }
   out.dataDir = path.resolve(root, out.dataDir as string);
+  out.imagesDir = out.imagesDir ? path.resolve(root, out.imagesDir as string) : path.join(out.dataDir as string, 'images');
   out.root = root;
   if (!out.publicUrl) {
     const host = out.httpHost === '0.0.0.0' || out.httpHost === '::' ? '127.0.0.1' : (out.httpHost as string);

@@ -10,6 +10,8 @@ import { createDb, ensureDatabase, withDatabaseName, type Db } from './db/databa
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import type { App } from './http/types.ts';
+import { localAgents, type HostAgents } from './hosts/agents.ts';
+import { handleVmEvent } from './hosts/events.ts';
 import { deferredQueue, startJobs, type JobDefinition, type Jobs } from './jobs/boss.ts';
 import { allJobs, createScheduler } from './jobs/registry.ts';
 import type { Scheduler } from './jobs/scheduler.ts';
@@ -27,6 +29,8 @@ export interface PlatformOptions {
   listen?: boolean;
   /** Job types beyond the platform's own (later modules; tests). */
   extraJobs?: JobDefinition<never>[];
+  /** The hosts' agents; default: this machine's, opened on first use. */
+  agents?: HostAgents;
 }
 
 export interface Platform {
@@ -78,8 +82,10 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
   const database = await openDatabase(config, log);
   const secrets = new SecretBox(await loadMasterKey(config.masterKey, config.dataDir));
   const queue = deferredQueue();
-  const ctx = { db: database.db, queue, clock, config, secrets, log };
+  const agents = opts.agents ?? localAgents(config, clock, log);
+  const ctx = { db: database.db, queue, agents, clock, config, secrets, log };
   const services = createServices(ctx);
+  agents.onVmEvent((e) => void handleVmEvent(services, e).catch((err: unknown) => log.error({ err, event: e }, 'VM event not recorded')));
   const scheduler = createScheduler(services, log);
   const jobDefs: JobDefinition<never>[] = [...allJobs(services), ...(opts.extraJobs ?? [])];
   const jobs = await startJobs(database.url, jobDefs, log);
@@ -109,6 +115,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       await app.close();
       await scheduler.stop();
       await jobs.stop();
+      await agents.close();
       await database.close();
       if (database.embedded?.startedHere) await database.embedded.stop();
     },

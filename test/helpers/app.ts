@@ -14,6 +14,7 @@ import { createServices, type Services } from '../../src/control/services/index.
 import { createScheduler } from '../../src/control/jobs/registry.ts';
 import type { Scheduler } from '../../src/control/jobs/scheduler.ts';
 import { recordingQueue, type RecordingQueue } from './queue.ts';
+import { localAgents } from '../../src/control/hosts/agents.ts';
 import { freshDatabase, type TestDatabase } from './db.ts';
 import { randomBytes } from 'node:crypto';
 
@@ -36,7 +37,8 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApp
   const config = loadConfig({ INFOGERE_DATA_DIR: dataDir, DATABASE_URL: database.url, ...env }, process.cwd());
   const clock = new ManualClock('2026-03-01T09:00:00Z');
   const queue = recordingQueue();
-  const services = createServices({ db: database.db, queue, clock, config, secrets: new SecretBox(randomBytes(32)), log: pino({ level: 'silent' }) });
+  const agents = localAgents(config, clock, pino({ level: 'silent' }));
+  const services = createServices({ db: database.db, queue, agents, clock, config, secrets: new SecretBox(randomBytes(32)), log: pino({ level: 'silent' }) });
   const app = await buildApp(services, { webDir: path.join(dataDir, 'no-panel') });
   await app.ready();
   const scheduler = createScheduler(services, pino({ level: 'silent' }));
@@ -50,6 +52,7 @@ export async function testApp(env: Record<string, string> = {}): Promise<TestApp
     dataDir,
     async close() {
       await app.close();
+      await agents.close();
       await database.drop();
       await rm(dataDir, { recursive: true, force: true });
     },

@@ -18,8 +18,9 @@ function adminUrl(): string {
 
 export async function freshDatabase(): Promise<TestDatabase> {
   const admin = adminUrl();
-  const template = process.env.INFOGERE_TEST_TEMPLATE_DB ?? 'infogere_template';
-  const name = `t_${randomBytes(6).toString('hex')}`;
+  const template = process.env.INFOGERE_TEST_TEMPLATE_DB;
+  if (!template) throw new Error('INFOGERE_TEST_TEMPLATE_DB is unset: run the tests with `make test` or `node scripts/run-tests.ts FILE`');
+  const name = `t_${process.env.INFOGERE_TEST_RUN_ID ?? 'x'}_${randomBytes(5).toString('hex')}`;
   const c = new pg.Client({ connectionString: admin });
   await c.connect();
   try {

@@ -7,6 +7,7 @@ import { PROOF_DUE } from '../services/clients.ts';
 import type { Services } from '../services/index.ts';
 import type { JobDefinition } from './boss.ts';
 import { platformJobs } from './maintenance.ts';
+import { provisioningJob } from './provisioning.ts';
 import type { Scheduler } from './scheduler.ts';
 
 export function createScheduler(services: Services, log: Logger): Scheduler {
@@ -19,5 +20,5 @@ export function createScheduler(services: Services, log: Logger): Scheduler {
 }
 
 export function allJobs(services: Services): JobDefinition<never>[] {
-  return [...platformJobs(services.ctx), ...mailJobs(services.mail)];
+  return [...platformJobs(services.ctx), ...mailJobs(services.mail), provisioningJob(services) as JobDefinition<never>];
 }

@@ -22,10 +22,29 @@ export interface VpsRow {
   billing_anchor: Date;
   client_username: string;
   root_password_enc: string | null;
+  initial_password_enc: string | null;
+  provision_step: string | null;
+  provision_percent: number;
+  access_codes_sent_at: Date | null;
   created_at: Date;
 }
 
-export type NewVps = Omit<VpsRow, 'id' | 'host_id' | 'ipv4' | 'mac' | 'net_slot' | 'root_password_enc' | 'state' | 'state_reason' | 'state_changed_at'>;
+export type NewVps = Omit<
+  VpsRow,
+  | 'id'
+  | 'host_id'
+  | 'ipv4'
+  | 'mac'
+  | 'net_slot'
+  | 'root_password_enc'
+  | 'initial_password_enc'
+  | 'provision_step'
+  | 'provision_percent'
+  | 'access_codes_sent_at'
+  | 'state'
+  | 'state_reason'
+  | 'state_changed_at'
+>;
 
 export async function insertVps(db: Db, v: NewVps, now: Date): Promise<VpsRow> {
   const row = await db
@@ -74,7 +93,9 @@ export async function setVpsState(db: Db, id: string, to: VpsState, now: Date, r
   return db.isTransaction ? run(db) : db.transaction().execute(run);
 }
 
-export async function updateVps(db: Db, id: string, patch: Partial<Pick<VpsRow, 'host_id' | 'ipv4' | 'mac' | 'net_slot' | 'root_password_enc'>>): Promise<void> {
+export async function updateVps(db: Db, id: string, patch: Partial<
+    Pick<VpsRow, 'host_id' | 'ipv4' | 'mac' | 'net_slot' | 'root_password_enc' | 'initial_password_enc' | 'provision_step' | 'provision_percent' | 'access_codes_sent_at'>
+  >): Promise<void> {
   await db.updateTable('vps').set(patch).where('id', '=', id).execute();
 }
 

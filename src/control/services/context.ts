@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
+import type { HostAgents } from '../hosts/agents.ts';
 import type { SecretBox } from '../security/secretbox.ts';
 
 /**
@@ -16,6 +17,8 @@ export interface JobQueue {
 export interface ServiceContext {
   readonly db: Db;
   readonly queue: JobQueue;
+  /** The hosts' agents (QEMU driver + network), opened on first use. */
+  readonly agents: HostAgents;
   readonly clock: Clock;
   readonly config: Config;
   readonly secrets: SecretBox;

@@ -2,22 +2,28 @@
 import { createAuditService } from './audit.ts';
 import { createAuthService } from './auth.ts';
 import { createClientsService } from './clients.ts';
+import { createCommerceService } from './commerce.ts';
 import { createMailService } from '../mail/index.ts';
 import type { ServiceContext } from './context.ts';
 import { createIdentityService } from './identity.ts';
 import { createInfraService } from './infra.ts';
+import { createAccessCodesService } from './access-codes.ts';
 
 export function createServices(ctx: ServiceContext) {
   const audit = createAuditService(ctx);
   const mail = createMailService(ctx, audit);
+  const infra = createInfraService(ctx, audit);
+  const clients = createClientsService(ctx, audit, mail);
   return {
     ctx,
     audit,
     auth: createAuthService(ctx, audit),
     mail,
     identity: createIdentityService(ctx, audit),
-    infra: createInfraService(ctx, audit),
-    clients: createClientsService(ctx, audit, mail),
+    infra,
+    accessCodes: createAccessCodesService(ctx, audit),
+    clients,
+    commerce: createCommerceService(ctx, audit, { infra, mail }),
   };
 }
 export type Services = ReturnType<typeof createServices>;

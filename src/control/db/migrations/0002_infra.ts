@@ -62,6 +62,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('billing_anchor', 'timestamptz', (c) => c.notNull())
     .addColumn('client_username', 'text', (c) => c.notNull())
     .addColumn('root_password_enc', 'text')
+    // The client's initial password, sealed, until the one-time link reveals it (then erased).
+    .addColumn('initial_password_enc', 'text')
+    .addColumn('provision_step', 'text')
+    .addColumn('provision_percent', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('access_codes_sent_at', 'timestamptz')
     .addColumn('created_at', 'timestamptz', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('vps_account').on('vps').column('account_id').execute();
@@ -113,6 +118,31 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addCheckConstraint('vps_net_measures_block_shape', sql`kind <> 'block' OR (protocol IS NOT NULL AND direction IS NOT NULL)`)
     .execute();
   await sql`CREATE INDEX vps_net_measures_live ON vps_net_measures (vps_id) WHERE lifted_at IS NULL`.execute(db);
+
+  // R3.1: the one-time link that reveals a VPS's initial password (single use, 72 h).
+  await db.schema
+    .createTable('access_links')
+    .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+    .addColumn('vps_id', 'uuid', (c) => c.notNull().references('vps.id'))
+    .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+    .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+    .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
+    .addColumn('used_at', 'timestamptz')
+    .addColumn('used_ip', 'text')
+    .execute();
+
+  // Things staff must look at (a provisioning that failed for good, a host down...).
+  await db.schema
+    .createTable('staff_alerts')
+    .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+    .addColumn('at', 'timestamptz', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('subject_type', 'text', (c) => c.notNull())
+    .addColumn('subject_id', 'text', (c) => c.notNull())
+    .addColumn('message', 'text', (c) => c.notNull())
+    .addColumn('acknowledged_at', 'timestamptz')
+    .addColumn('acknowledged_by', 'text')
+    .execute();
 
   await db.schema
     .createTable('traffic_counters')

@@ -75,7 +75,32 @@ export interface VpsTable {
   client_username: string;
   /** Root's random password, sealed with the master key; never shown to a client (R3.4). */
   root_password_enc: string | null;
+  initial_password_enc: string | null;
+  provision_step: string | null;
+  provision_percent: Generated<number>;
+  access_codes_sent_at: Timestamp | null;
   created_at: Timestamp;
+}
+
+export interface AccessLinksTable {
+  id: Generated<string>;
+  vps_id: string;
+  token_hash: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  used_ip: string | null;
+}
+
+export interface StaffAlertsTable {
+  id: Generated<string>;
+  at: Timestamp;
+  kind: string;
+  subject_type: string;
+  subject_id: string;
+  message: string;
+  acknowledged_at: Timestamp | null;
+  acknowledged_by: string | null;
 }
 
 export interface VpsEventsTable {
@@ -132,6 +157,8 @@ export interface InfraTables {
   hosts: HostsTable;
   vps: VpsTable;
   vps_events: VpsEventsTable;
+  access_links: AccessLinksTable;
+  staff_alerts: StaffAlertsTable;
   vps_net_measures: VpsNetMeasuresTable;
   traffic_counters: TrafficCountersTable;
   traffic_usage: TrafficUsageTable;

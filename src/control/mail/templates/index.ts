@@ -6,7 +6,9 @@ import { identityProofApproved } from './identity-proof-approved.ts';
 import { identityProofRejected } from './identity-proof-rejected.ts';
 import { identityProofRequested } from './identity-proof-requested.ts';
 import { identitySuspended } from './identity-suspended.ts';
+import { invoiceIssued } from './invoice-issued.ts';
 import { signupVerify } from './signup-verify.ts';
+import { vpsAccessCodes } from './vps-access-codes.ts';
 
 export const templates: MailTemplate[] = [
   accountWelcome,
@@ -15,5 +17,7 @@ export const templates: MailTemplate[] = [
   identityProofRejected,
   identityProofApproved,
   identitySuspended,
+  invoiceIssued,
+  vpsAccessCodes,
   // Other modules: add your template's line here.
 ];

@@ -1,0 +1,39 @@
+// What the control plane holds for one hypervisor host: its HostDriver (VMs) and its network
+// side. Every argument and result is plain JSON (byte counts as decimal strings), so a remote
+// agent over HTTPS is an adapter of this interface, not a rewrite.
+import type { VpsNetPolicy } from '../domain/net-policy.ts';
+import type { HostDriver } from './driver.ts';
+
+export interface PortCounters {
+  port: string;
+  ifindex: number;
+  /** What the port received = what the VPS sent (R3.13), decimal string of a 64-bit count. */
+  rxBytes: string;
+  txBytes: string;
+}
+
+export interface HostNetwork {
+  /** Bridge, nft table and base chains, uplink shaping (idempotent). */
+  setup(): Promise<void>;
+  /** The VPS's tap on the bridge (idempotent); its name and the guest's MAC. */
+  ensurePort(vpsId: string): Promise<{ port: string; mac: string }>;
+  /** The VPS's whole policy, applied atomically (R6.3, R3.11, R3.13, R5.1). */
+  applyPolicy(policy: VpsNetPolicy): Promise<void>;
+  /** R3.13: only the shaping rate changes (connections survive). */
+  setThrottle(policy: VpsNetPolicy): Promise<void>;
+  /** Rules, classes and the tap gone; the tap's last counters returned so no byte is lost. */
+  removeVps(v: { vpsId: string; slot: number; port: string }): Promise<{ last: PortCounters | null }>;
+  readPortCounters(ports?: string[]): Promise<PortCounters[]>;
+  /** Per VPS: dropped packets/bytes by kind (spoof, filtered, ratelimit, blocked, isolated). */
+  readDrops(): Promise<Record<string, Record<string, { packets: string; bytes: string }>>>;
+  /** Compares the live rules with the policies and repairs drift; what was fixed. */
+  reconcile(policies: VpsNetPolicy[]): Promise<{ kind: string; detail: string }[]>;
+}
+
+export interface HostAgent {
+  readonly driver: HostDriver;
+  readonly network: HostNetwork;
+  /** Network namespace the VMs and their taps live in (tests); unset in production. */
+  readonly netns?: string;
+  close(): Promise<void>;
+}

@@ -1,0 +1,81 @@
+// The host agent running inside the control-plane process (the one-machine default): the QEMU
+// driver and the network of this machine.
+import { tapName, vpsMac } from './net/names.ts';
+import {
+  applyThrottle,
+  applyVpsPolicy,
+  deleteTap,
+  ensureTap,
+  readDropCounters,
+  removeVps,
+  setupHost,
+} from './net/host.ts';
+import { readLinkCounters, type LinkCounters } from './net/counters.ts';
+import { reconcileHost } from './net/reconcile.ts';
+import type { HostNetConfig } from './net/types.ts';
+import { QemuDriver, type QemuHostConfig } from './qemu/driver.ts';
+import type { HostAgent, HostNetwork, PortCounters } from './host-agent.ts';
+
+const portCounters = (c: LinkCounters): PortCounters => ({
+  port: c.name,
+  ifindex: c.ifindex,
+  rxBytes: c.rxBytes.toString(),
+  txBytes: c.txBytes.toString(),
+});
+
+export function localNetwork(host: HostNetConfig): HostNetwork {
+  let ready: Promise<void> | undefined;
+  const setup = () => (ready ??= setupHost(host).catch((e: unknown) => {
+    ready = undefined;
+    throw e;
+  }));
+  return {
+    setup,
+    async ensurePort(vpsId) {
+      await setup();
+      const port = tapName(vpsId);
+      await ensureTap(host, port);
+      return { port, mac: vpsMac(vpsId) };
+    },
+    async applyPolicy(p) {
+      await setup();
+      await applyVpsPolicy(host, p);
+    },
+    setThrottle: (p) => applyThrottle(host, p),
+    async removeVps(v) {
+      await removeVps(host, v);
+      const last = await deleteTap(host, v.port);
+      return { last: last ? portCounters(last) : null };
+    },
+    async readPortCounters(ports) {
+      return [...(await readLinkCounters(host, ports)).values()].map(portCounters);
+    },
+    async readDrops() {
+      const out: Record<string, Record<string, { packets: string; bytes: string }>> = {};
+      for (const [vpsId, kinds] of await readDropCounters(host))
+        out[vpsId] = Object.fromEntries(Object.entries(kinds).map(([k, v]) => [k, { packets: v.packets.toString(), bytes: v.bytes.toString() }]));
+      return out;
+    },
+    async reconcile(policies) {
+      await setup();
+      return (await reconcileHost(host, policies)).map((f) => ({ kind: f.kind, detail: JSON.stringify(f) }));
+    },
+  };
+}
+
+export async function openLocalAgent(opts: { qemu: QemuHostConfig; net: HostNetConfig }): Promise<HostAgent> {
+  const network = localNetwork(opts.net);
+  const driver = await QemuDriver.open({
+    ...opts.qemu,
+    // R12.4: destroying a VM also removes its tap (after a last counter read by removeVps).
+    releaseTap: async (n) => {
+      await deleteTap({ ...opts.net, ...(n.netns ? { netns: n.netns } : {}) }, n.tap);
+    },
+  });
+  return {
+    driver,
+    network,
+    ...(opts.net.netns ? { netns: opts.net.netns } : {}),
+    close: () => driver.close(),
+  };
+}

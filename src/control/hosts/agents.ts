@@ -1,0 +1,77 @@
+// The control plane's handle on its hosts' agents. A host row with agent 'local' is this
+// machine: its agent (QEMU driver + network) is opened on first use, so a platform with no
+// VPS never touches the host's network.
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Clock } from '../../domain/clock.ts';
+import { notFound } from '../../domain/errors.ts';
+import type { HostAgent } from '../../agent/host-agent.ts';
+import type { VmEventListener } from '../../agent/driver.ts';
+import { DEFAULT_TABLE } from '../../agent/net/types.ts';
+import type { Config } from '../config.ts';
+
+export interface HostAgents {
+  forHost(host: { id: string; agent: string }): Promise<HostAgent>;
+  /** Agents already opened (for the collectors: counters, reconcile). */
+  opened(): { hostId: string | null; agent: HostAgent }[];
+  onVmEvent(listener: VmEventListener): void;
+  close(): Promise<void>;
+}
+
+export function splitList(s: string | undefined): string[] {
+  return (s ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
+
+export function localAgents(config: Config, clock: Clock, log: Logger): HostAgents {
+  let local: Promise<HostAgent> | undefined;
+  const listeners: VmEventListener[] = [];
+  const open = async (): Promise<HostAgent> => {
+    // Imported on first use: the platform starts without QEMU or nft until a VPS needs them.
+    const { openLocalAgent } = await import('../../agent/local-agent.ts');
+    const netns = config.agentNetns;
+    const agent = await openLocalAgent({
+      qemu: {
+        dataDir: path.join(config.dataDir, 'agent'),
+        imagesDir: config.imagesDir!,
+        cpuRatio: config.cpuOvercommit,
+        ramRatio: config.ramOvercommit,
+        accel: config.agentAccel as 'auto' | 'kvm' | 'tcg',
+        clock,
+        listener: (e) => listeners.forEach((l) => l(e)),
+        ...(netns ? { orphanNetns: [netns] } : {}),
+      },
+      net: {
+        ...(netns ? { netns } : {}),
+        table: DEFAULT_TABLE,
+        bridge: config.agentBridge,
+        ...(config.agentUplink ? { uplink: config.agentUplink } : {}),
+        uplinkBitsPerSecond: config.agentUplinkMbps * 1_000_000,
+        management: splitList(config.agentManagement),
+      },
+    });
+    log.info({ accel: (await agent.driver.capabilities()).accel, netns }, 'local host agent open');
+    return agent;
+  };
+  return {
+    async forHost(host) {
+      if (host.agent !== 'local') throw notFound('host.agent_unknown', `No agent of kind ${host.agent}`);
+      local ??= open().catch((e: unknown) => {
+        local = undefined;
+        throw e;
+      });
+      return local;
+    },
+    opened() {
+      return [];
+    },
+    onVmEvent(listener) {
+      listeners.push(listener);
+    },
+    async close() {
+      if (local) await (await local).close().catch(() => {});
+    },
+  };
+}
