@@ -12,7 +12,12 @@ export function insertContract(db: Db, c: Insertable<ContractsTable>): Promise<C
   return db.insertInto('contracts').values(c).returningAll().executeTakeFirstOrThrow();
 }
 
-export async function getContract(db: Db, scope: Scope, id: string, opts: { forUpdate?: boolean } = {}): Promise<ContractRow> {
+export async function getContract(
+  db: Db,
+  scope: Scope,
+  id: string,
+  opts: { forUpdate?: boolean } = {},
+): Promise<ContractRow> {
   let q = db.selectFrom('contracts').selectAll().where('id', '=', id);
   if (scope.kind === 'client') q = q.where('account_id', '=', scope.accountId);
   if (opts.forUpdate) q = q.forUpdate();
@@ -22,7 +27,12 @@ export async function getContract(db: Db, scope: Scope, id: string, opts: { forU
 }
 
 /** The contract that delivers a VPS (one per VPS). */
-export async function contractOfVps(db: Db, scope: Scope, vpsId: string, opts: { forUpdate?: boolean } = {}): Promise<ContractRow> {
+export async function contractOfVps(
+  db: Db,
+  scope: Scope,
+  vpsId: string,
+  opts: { forUpdate?: boolean } = {},
+): Promise<ContractRow> {
   let q = db.selectFrom('contracts').selectAll().where('vps_id', '=', vpsId);
   if (scope.kind === 'client') q = q.where('account_id', '=', scope.accountId);
   if (opts.forUpdate) q = q.forUpdate();
@@ -37,7 +47,11 @@ export function contractOfOrder(db: Db, scope: Scope, orderId: string): Promise<
   return q.executeTakeFirst();
 }
 
-export function listContracts(db: Db, scope: Scope, filter: { accountId?: string; states?: readonly ContractRow['state'][] } = {}): Promise<ContractRow[]> {
+export function listContracts(
+  db: Db,
+  scope: Scope,
+  filter: { accountId?: string; states?: readonly ContractRow['state'][] } = {},
+): Promise<ContractRow[]> {
   let q = db.selectFrom('contracts').selectAll().orderBy('started_at', 'desc').orderBy('id');
   if (scope.kind === 'client') q = q.where('account_id', '=', scope.accountId);
   else if (filter.accountId) q = q.where('account_id', '=', filter.accountId);
@@ -56,7 +70,11 @@ export function contractsExpiringBy(db: Db, until: Date): Promise<ContractRow[]>
     .execute();
 }
 
-export async function updateContract(db: Db, id: string, patch: Updateable<ContractsTable>): Promise<ContractRow> {
+export async function updateContract(
+  db: Db,
+  id: string,
+  patch: Updateable<ContractsTable>,
+): Promise<ContractRow> {
   return db.updateTable('contracts').set(patch).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
 }
 

@@ -17,7 +17,10 @@ export type InvoiceLineRow = Selectable<InvoiceLinesTable>;
 export type InvoiceWithLines = InvoiceRow & { lines: InvoiceLineRow[] };
 
 /** Takes the next number of a year's series; `db` must be the issuing transaction. */
-export async function nextInvoiceNumber(db: Db, year: number): Promise<{ year: number; seq: number; number: string }> {
+export async function nextInvoiceNumber(
+  db: Db,
+  year: number,
+): Promise<{ year: number; seq: number; number: string }> {
   if (!db.isTransaction) throw new Error('invoice numbers are taken inside the issuing transaction');
   const r = await sql<{ last_seq: number }>`
     INSERT INTO invoice_counters (year, last_seq) VALUES (${year}, 1)
@@ -49,7 +52,12 @@ export async function insertInvoice(
   return { ...row, lines: inserted };
 }
 
-export async function getInvoice(db: Db, scope: Scope, id: string, opts: { forUpdate?: boolean } = {}): Promise<InvoiceRow> {
+export async function getInvoice(
+  db: Db,
+  scope: Scope,
+  id: string,
+  opts: { forUpdate?: boolean } = {},
+): Promise<InvoiceRow> {
   let q = db.selectFrom('invoices').selectAll().where('id', '=', id);
   if (scope.kind === 'client') q = q.where('account_id', '=', scope.accountId);
   if (opts.forUpdate) q = q.forUpdate();
@@ -58,7 +66,12 @@ export async function getInvoice(db: Db, scope: Scope, id: string, opts: { forUp
   return i;
 }
 
-export async function getInvoiceByNumber(db: Db, scope: Scope, number: string, opts: { forUpdate?: boolean } = {}): Promise<InvoiceRow> {
+export async function getInvoiceByNumber(
+  db: Db,
+  scope: Scope,
+  number: string,
+  opts: { forUpdate?: boolean } = {},
+): Promise<InvoiceRow> {
   let q = db.selectFrom('invoices').selectAll().where('number', '=', number);
   if (scope.kind === 'client') q = q.where('account_id', '=', scope.accountId);
   if (opts.forUpdate) q = q.forUpdate();
@@ -69,12 +82,22 @@ export async function getInvoiceByNumber(db: Db, scope: Scope, number: string, o
 
 export async function getInvoiceWithLines(db: Db, scope: Scope, id: string): Promise<InvoiceWithLines> {
   const inv = await getInvoice(db, scope, id);
-  const lines = await db.selectFrom('invoice_lines').selectAll().where('invoice_id', '=', id).orderBy('position').execute();
+  const lines = await db
+    .selectFrom('invoice_lines')
+    .selectAll()
+    .where('invoice_id', '=', id)
+    .orderBy('position')
+    .execute();
   return { ...inv, lines };
 }
 
 /** The first invoice of an order (scope-checked through the invoice's account). */
-export async function invoiceOfOrder(db: Db, scope: Scope, orderId: string, opts: { forUpdate?: boolean } = {}): Promise<InvoiceRow> {
+export async function invoiceOfOrder(
+  db: Db,
+  scope: Scope,
+  orderId: string,
+  opts: { forUpdate?: boolean } = {},
+): Promise<InvoiceRow> {
   let q = db.selectFrom('invoices').selectAll().where('order_id', '=', orderId);
   if (scope.kind === 'client') q = q.where('account_id', '=', scope.accountId);
   if (opts.forUpdate) q = q.forUpdate();
@@ -83,7 +106,11 @@ export async function invoiceOfOrder(db: Db, scope: Scope, orderId: string, opts
   return i;
 }
 
-export function listInvoices(db: Db, scope: Scope, filter: { accountId?: string; status?: InvoiceRow['status'] } = {}): Promise<InvoiceRow[]> {
+export function listInvoices(
+  db: Db,
+  scope: Scope,
+  filter: { accountId?: string; status?: InvoiceRow['status'] } = {},
+): Promise<InvoiceRow[]> {
   let q = db.selectFrom('invoices').selectAll().orderBy('year', 'desc').orderBy('seq', 'desc');
   if (scope.kind === 'client') q = q.where('account_id', '=', scope.accountId);
   else if (filter.accountId) q = q.where('account_id', '=', filter.accountId);

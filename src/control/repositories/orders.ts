@@ -12,7 +12,12 @@ export function insertOrder(db: Db, o: Insertable<OrdersTable>): Promise<OrderRo
 }
 
 /** An order the caller may see (another account's is not found); `forUpdate` locks it in the caller's transaction. */
-export async function getOrder(db: Db, scope: Scope, id: string, opts: { forUpdate?: boolean } = {}): Promise<OrderRow> {
+export async function getOrder(
+  db: Db,
+  scope: Scope,
+  id: string,
+  opts: { forUpdate?: boolean } = {},
+): Promise<OrderRow> {
   let q = db.selectFrom('orders').selectAll().where('id', '=', id);
   if (scope.kind === 'client') q = q.where('account_id', '=', scope.accountId);
   if (opts.forUpdate) q = q.forUpdate();
@@ -21,7 +26,11 @@ export async function getOrder(db: Db, scope: Scope, id: string, opts: { forUpda
   return o;
 }
 
-export function listOrders(db: Db, scope: Scope, filter: { accountId?: string; states?: readonly OrderRow['state'][] } = {}): Promise<OrderRow[]> {
+export function listOrders(
+  db: Db,
+  scope: Scope,
+  filter: { accountId?: string; states?: readonly OrderRow['state'][] } = {},
+): Promise<OrderRow[]> {
   let q = db.selectFrom('orders').selectAll().orderBy('created_at', 'desc').orderBy('id');
   if (scope.kind === 'client') q = q.where('account_id', '=', scope.accountId);
   else if (filter.accountId) q = q.where('account_id', '=', filter.accountId);

@@ -29,20 +29,42 @@ export function listPayments(db: Db, scope: Scope, filter: { accountId?: string;
  * caller then changes nothing. Inside the caller's transaction, so a failed handling can be
  * retried by the sender with the same id.
  */
-export async function claimWebhookEvent(db: Db, e: { eventId: string; at: Date; bodySha256: string }): Promise<boolean> {
+export async function claimWebhookEvent(
+  db: Db,
+  e: { eventId: string; at: Date; bodySha256: string },
+): Promise<boolean> {
   const r = await db
     .insertInto('payment_webhook_events')
-    .values({ event_id: e.eventId, received_at: e.at, body_sha256: e.bodySha256, outcome: 'received', details: '{}' })
+    .values({
+      event_id: e.eventId,
+      received_at: e.at,
+      body_sha256: e.bodySha256,
+      outcome: 'received',
+      details: '{}',
+    })
     .onConflict((oc) => oc.column('event_id').doNothing())
     .returning('event_id')
     .executeTakeFirst();
   return r !== undefined;
 }
 
-export async function setWebhookOutcome(db: Db, eventId: string, outcome: string, details: Record<string, unknown>): Promise<void> {
-  await db.updateTable('payment_webhook_events').set({ outcome, details: JSON.stringify(details) }).where('event_id', '=', eventId).execute();
+export async function setWebhookOutcome(
+  db: Db,
+  eventId: string,
+  outcome: string,
+  details: Record<string, unknown>,
+): Promise<void> {
+  await db
+    .updateTable('payment_webhook_events')
+    .set({ outcome, details: JSON.stringify(details) })
+    .where('event_id', '=', eventId)
+    .execute();
 }
 
 export function getWebhookEvent(db: Db, eventId: string) {
-  return db.selectFrom('payment_webhook_events').selectAll().where('event_id', '=', eventId).executeTakeFirst();
+  return db
+    .selectFrom('payment_webhook_events')
+    .selectAll()
+    .where('event_id', '=', eventId)
+    .executeTakeFirst();
 }

@@ -61,7 +61,11 @@ export async function updatePlan(db: Db, id: string, patch: Updateable<PlansTabl
 }
 
 /** Replaces where a plan is sold. */
-export async function setPlanDatacenters(db: Db, planId: string, datacenterIds: readonly string[]): Promise<void> {
+export async function setPlanDatacenters(
+  db: Db,
+  planId: string,
+  datacenterIds: readonly string[],
+): Promise<void> {
   await db.deleteFrom('plan_datacenters').where('plan_id', '=', planId).execute();
   if (datacenterIds.length)
     await db

@@ -6,7 +6,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('plans')
     .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
-    .addColumn('code', 'text', (c) => c.notNull().unique().check(sql`code ~ '^[A-Z0-9-]{2,32}$'`))
+    .addColumn('code', 'text', (c) =>
+      c
+        .notNull()
+        .unique()
+        .check(sql`code ~ '^[A-Z0-9-]{2,32}$'`),
+    )
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('vcpus', 'integer', (c) => c.notNull().check(sql`vcpus BETWEEN 1 AND 256`))
     .addColumn('memory_mib', 'integer', (c) => c.notNull().check(sql`memory_mib >= 128`))
@@ -43,7 +48,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('disk_gib', 'integer', (c) => c.notNull())
     .addColumn('monthly_price_cents', 'integer', (c) => c.notNull().check(sql`monthly_price_cents >= 0`))
     .addColumn('vat_rate_bp', 'integer', (c) => c.notNull())
-    .addColumn('state', 'text', (c) => c.notNull().check(sql`state IN ('awaiting_payment','paid','validated','cancelled')`))
+    .addColumn('state', 'text', (c) =>
+      c.notNull().check(sql`state IN ('awaiting_payment','paid','validated','cancelled')`),
+    )
     .addColumn('state_changed_at', 'timestamptz', (c) => c.notNull())
     .addColumn('created_at', 'timestamptz', (c) => c.notNull())
     .addColumn('paid_at', 'timestamptz')
@@ -58,7 +65,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     )
     .execute();
   await db.schema.createIndex('orders_account').on('orders').columns(['account_id', 'created_at']).execute();
-  await sql`CREATE INDEX orders_open ON orders (state, created_at) WHERE state IN ('awaiting_payment','paid')`.execute(db);
+  await sql`CREATE INDEX orders_open ON orders (state, created_at) WHERE state IN ('awaiting_payment','paid')`.execute(
+    db,
+  );
 
   await db.schema
     .createTable('invoice_counters')
@@ -94,9 +103,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addCheckConstraint('invoices_total', sql`total_cents = net_cents + vat_cents`)
     .addCheckConstraint('invoices_number', sql`number = year::text || '-' || lpad(seq::text, 6, '0')`)
     .execute();
-  await db.schema.createIndex('invoices_account').on('invoices').columns(['account_id', 'issued_at']).execute();
+  await db.schema
+    .createIndex('invoices_account')
+    .on('invoices')
+    .columns(['account_id', 'issued_at'])
+    .execute();
   // An order has one first invoice.
-  await sql`CREATE UNIQUE INDEX invoices_one_per_order ON invoices (order_id) WHERE order_id IS NOT NULL`.execute(db);
+  await sql`CREATE UNIQUE INDEX invoices_one_per_order ON invoices (order_id) WHERE order_id IS NOT NULL`.execute(
+    db,
+  );
   // An invoice is never deleted, and its number, customer and amounts never change: only its
   // status moves (issued → paid | void), with the matching dates.
   await sql`
@@ -170,12 +185,19 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('started_at', 'timestamptz', (c) => c.notNull())
     .addColumn('billing_anchor', 'timestamptz', (c) => c.notNull())
     .addColumn('renewal_anchor', 'timestamptz')
-    .addColumn('periods', 'integer', (c) => c.notNull().defaultTo(0).check(sql`periods >= 0`))
+    .addColumn('periods', 'integer', (c) =>
+      c
+        .notNull()
+        .defaultTo(0)
+        .check(sql`periods >= 0`),
+    )
     .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
     .addColumn('renewal_stopped_at', 'timestamptz')
     .addColumn('monthly_price_cents', 'integer', (c) => c.notNull())
     .addColumn('vat_rate_bp', 'integer', (c) => c.notNull())
-    .addColumn('state', 'text', (c) => c.notNull().check(sql`state IN ('active','suspended','ended','terminated')`))
+    .addColumn('state', 'text', (c) =>
+      c.notNull().check(sql`state IN ('active','suspended','ended','terminated')`),
+    )
     .addColumn('state_changed_at', 'timestamptz', (c) => c.notNull())
     .addColumn('ended_at', 'timestamptz')
     .addColumn('created_at', 'timestamptz', (c) => c.notNull())
@@ -185,6 +207,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     )
     .execute();
   await db.schema.createIndex('contracts_account').on('contracts').column('account_id').execute();
-  await sql`CREATE INDEX contracts_expiring ON contracts (expires_at) WHERE state IN ('active','suspended')`.execute(db);
-  await sql`ALTER TABLE invoices ADD CONSTRAINT invoices_contract_fk FOREIGN KEY (contract_id) REFERENCES contracts(id)`.execute(db);
+  await sql`CREATE INDEX contracts_expiring ON contracts (expires_at) WHERE state IN ('active','suspended')`.execute(
+    db,
+  );
+  await sql`ALTER TABLE invoices ADD CONSTRAINT invoices_contract_fk FOREIGN KEY (contract_id) REFERENCES contracts(id)`.execute(
+    db,
+  );
 }
