@@ -4,6 +4,7 @@ import { useEffect } from 'react';
 import { Shell } from './components/Shell.tsx';
 import { Loading } from './components/ui.tsx';
 import { Login } from './pages/Login.tsx';
+import { SignUp, VerifyEmail } from './pages/SignUp.tsx';
 import { ClientArea } from './pages/client/ClientArea.tsx';
 import { Console } from './pages/console/Console.tsx';
 import { NotAllowed, NotFound } from './pages/Status.tsx';
@@ -34,7 +35,8 @@ export function App() {
   const redirect = ((): string | null => {
     if (state.status === 'loading') return null;
     if (state.status === 'anonymous') {
-      if (pathname === '/login') return null;
+      // Public pages: sign-up and the email link's landing page.
+      if (pathname === '/login' || pathname === '/signup' || pathname === '/verify') return null;
       const keep =
         pathname === '/' || state.reason === 'logged_out'
           ? ''
@@ -43,7 +45,7 @@ export function App() {
     }
     const home = homeOf(state.me);
     if (pathname === '/') return home;
-    if (pathname === '/login') return safeNext(search.get('next'), home);
+    if (pathname === '/login' || pathname === '/signup') return safeNext(search.get('next'), home);
     return null;
   })();
 
@@ -58,7 +60,9 @@ export function App() {
       </div>
     );
   }
-  if (state.status === 'anonymous') return <Login notice={state.reason} />;
+  if (pathname === '/verify') return <VerifyEmail />;
+  if (state.status === 'anonymous')
+    return pathname === '/signup' ? <SignUp /> : <Login notice={state.reason} />;
 
   const staff = state.me.kind === 'staff';
   let page;

@@ -23,12 +23,14 @@ export const clientNav: readonly NavItem[] = [
   { path: '/client/vps', label: 'nav.client.vps' },
   { path: '/client/invoices', label: 'nav.client.invoices' },
   { path: '/client/tickets', label: 'nav.client.tickets' },
+  { path: '/client/identity', label: 'nav.client.identity' },
   { path: '/client/account', label: 'nav.client.account' },
 ];
 
 export const consoleNav: readonly NavItem[] = [
   { path: '/console', label: 'nav.console.dashboard' },
   { path: '/console/clients', label: 'nav.console.clients' },
+  { path: '/console/identity', label: 'nav.console.identity' },
   { path: '/console/hosts', label: 'nav.console.hosts' },
   { path: '/console/vps', label: 'nav.console.vps' },
   { path: '/console/orders', label: 'nav.console.orders' },

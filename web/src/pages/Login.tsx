@@ -5,6 +5,7 @@ import { ErrorNote } from '../components/ui.tsx';
 import { LanguageSwitch } from '../components/Shell.tsx';
 import { useI18n } from '../i18n/index.tsx';
 import { useSession } from '../session.tsx';
+import { Link } from '../router.tsx';
 
 export function Login({ notice }: { notice: 'none' | 'logged_out' | 'expired' }) {
   const { t } = useI18n();
@@ -105,6 +106,9 @@ export function Login({ notice }: { notice: 'none' | 'logged_out' | 'expired' })
             {busy ? t('login.submitting') : t('login.submit')}
           </button>
         </form>
+        <p className="muted">
+          {t('login.signupPrompt')} <Link to="/signup">{t('login.signupLink')}</Link>
+        </p>
       </main>
     </div>
   );

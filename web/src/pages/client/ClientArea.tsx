@@ -5,6 +5,7 @@ import { navFor } from '../../components/Shell.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { useMe } from '../../session.tsx';
 import { AccountPage } from '../Account.tsx';
+import { IdentityPage } from './Identity.tsx';
 import { NotFound } from '../Status.tsx';
 
 function Dashboard() {
@@ -41,6 +42,8 @@ export function ClientArea({ path }: { path: string }) {
       return <EmptyPage titleKey="nav.client.invoices" />;
     case '/client/tickets':
       return <EmptyPage titleKey="nav.client.tickets" />;
+    case '/client/identity':
+      return <IdentityPage />;
     case '/client/account':
       return <AccountPage />;
     default:

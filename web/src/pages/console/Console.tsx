@@ -7,6 +7,8 @@ import { useI18n } from '../../i18n/index.tsx';
 import { useMe } from '../../session.tsx';
 import { AccountPage } from '../Account.tsx';
 import { NotAllowed, NotFound } from '../Status.tsx';
+import { ClientDetailPage, ClientsPage } from './Clients.tsx';
+import { IdentityChecksPage } from './IdentityChecks.tsx';
 import { NoticesPage } from './Notices.tsx';
 import { OutboxPage } from './Outbox.tsx';
 
@@ -26,48 +28,6 @@ function Dashboard() {
             </li>
           ))}
       </ul>
-    </Page>
-  );
-}
-
-/** `users` may come as a count or as the list of users. */
-function countOf(value: unknown): number | string {
-  if (Array.isArray(value)) return value.length;
-  return typeof value === 'number' ? value : '—';
-}
-
-function Clients() {
-  const { t, formatDateTime } = useI18n();
-  const accounts = useResource(() => call(api.GET('/v1/admin/accounts')));
-  return (
-    <Page title={t('nav.console.clients')}>
-      {accounts.status === 'loading' ? <Loading /> : null}
-      {accounts.status === 'error' ? <ErrorNote error={accounts.error} /> : null}
-      {accounts.status === 'ready' && accounts.data.length === 0 ? <EmptyState /> : null}
-      {accounts.status === 'ready' && accounts.data.length > 0 ? (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('clients.name')}</th>
-                <th scope="col">{t('clients.createdAt')}</th>
-                <th scope="col" className="num">
-                  {t('clients.users')}
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {accounts.data.map((account) => (
-                <tr key={account.id}>
-                  <td>{account.name}</td>
-                  <td>{formatDateTime(account.createdAt)}</td>
-                  <td className="num">{countOf(account.users)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
     </Page>
   );
 }
@@ -150,11 +110,15 @@ function Audit() {
 
 export function Console({ path }: { path: string }) {
   const me = useMe();
+  const client = /^\/console\/clients\/([0-9a-f-]{36})$/.exec(path);
+  if (client) return <ClientDetailPage id={client[1]!} />;
   switch (path) {
     case '/console':
       return <Dashboard />;
     case '/console/clients':
-      return <Clients />;
+      return <ClientsPage />;
+    case '/console/identity':
+      return <IdentityChecksPage />;
     case '/console/hosts':
       return <EmptyPage titleKey="nav.console.hosts" />;
     case '/console/vps':
