@@ -14,6 +14,7 @@ import { run } from '../../src/agent/exec/run.ts';
 import { isAlive, listInfogereQemus, readCmdline } from '../../src/agent/qemu/process.ts';
 import { allocatedBytes, GiB } from '../../src/agent/disks/disks.ts';
 import type { DomainError } from '../../src/domain/errors.ts';
+import type { StopRung } from '../../src/agent/driver.ts';
 import { baseConfig, createTestNet, eventLog, killQemusUnder, removeDir, spec, tempDataDir } from './qemu-support.ts';
 import type { TestNet } from './qemu-support.ts';
 
@@ -135,6 +136,11 @@ test('boot the real guest: guest agent up, root command, filesystem and memory f
   assert.deepEqual([id.exitCode, id.stdout.trim()], [0, '0'], 'guest exec runs as root');
   const fail = await driver.guestExec(VM, ['sh', '-c', 'echo out; echo err >&2; exit 7']);
   assert.deepEqual([fail.exitCode, fail.stdout, fail.stderr], [7, 'out\n', 'err\n']);
+  // A program the guest does not have: the agent's error, with the command named.
+  await assert.rejects(
+    driver.guestExec(VM, ['/nonexistent/program']),
+    (e: DomainError) => e.kind === 'unexpected_state' && e.code === 'vm.guest_agent_error' && e.details?.command === 'guest-exec',
+  );
 
   // The guest grows its filesystem to the disk in the background at boot: wait for it.
   let root;
@@ -209,15 +215,21 @@ test('stop ladder on the real guest with ACPI and agent silenced: ends by SIGTER
   const silence = await driver.guestExec(VM, ['sh', '-c', 'kill -STOP $(pidof acpid) $(pidof qemu-ga)'], { timeoutMs: 3_000 }).catch((e: Error) => e);
   // qemu-ga stopped itself mid-answer: the exec status may never come back; that is expected.
   console.log(`# silencing acpid and qemu-ga: ${silence instanceof Error ? silence.message : JSON.stringify(silence)}`);
+  // With its agent frozen, a guest command is a conflict answered within the sync timeout.
+  const t0 = Date.now();
+  await assert.rejects(driver.guestExec(VM, ['true']), (e: DomainError) => e.kind === 'conflict' && e.code === 'vm.guest_agent_down');
+  assert.ok(Date.now() - t0 < 5_000, 'never a hang');
   const st = await driver.status(VM);
-  const r = await driver.shutdown(VM, [
+  const ladder: StopRung[] = [
     { kind: 'guest_agent', timeoutMs: 2_000 },
     { kind: 'acpi', timeoutMs: 4_000 },
     { kind: 'sigterm', timeoutMs: 5_000 },
     { kind: 'sigkill', timeoutMs: 5_000 },
-  ]);
+  ];
+  const r = await driver.shutdown(VM, ladder);
   console.log(`# ladder on the real guest: ended by ${r.endedBy} in ${r.elapsedMs} ms ${JSON.stringify(r.rungs)}`);
   assert.equal(r.endedBy, 'sigterm');
+  for (const x of r.rungs) assert.ok(x.elapsedMs <= ladder.find((l) => l.kind === x.kind)!.timeoutMs + 500, `${x.kind} kept to its timeout`);
   assert.equal(r.rungs.find((x) => x.kind === 'acpi')?.ended, false);
   assert.equal(await isAlive(st.pid!), false);
   assert.equal((await driver.status(VM)).state, 'stopped');

@@ -39,10 +39,10 @@ import type { VmRecord } from '../state/store.ts';
 import { writeConfigDrive } from '../image/config-drive.ts';
 import { renderQemuArgv } from './argv.ts';
 import type { LaunchSpec } from './argv.ts';
-import { GuestAgentClient } from './guest-agent.ts';
+import { GuestAgentClient, GuestAgentError } from './guest-agent.ts';
 import { decideAccel, qemuVersion } from './probe.ts';
 import { isAlive, isQemuOf, listInfogereQemus, readCmdline, signal, waitGone } from './process.ts';
-import { QmpClient } from './qmp.ts';
+import { QmpClient, QmpError } from './qmp.ts';
 import type { QmpEvent } from './qmp.ts';
 
 export type ConfigDriveWriter = (seed: VmSeed & { instanceId: string; network?: VmNetwork }, file: string) => Promise<void>;
@@ -796,8 +796,15 @@ export class QemuDriver implements HostDriver {
           case 'guest_agent': {
             const ga = vm.ga ?? new GuestAgentClient(vm.rec.paths.guestAgentSocket, { timeouts: this.config.guestAgentTimeouts });
             vm.ga = ga;
-            if (await ga.ping(Math.min(1_500, rung.timeoutMs))) await ga.execute('guest-shutdown', { mode: 'powerdown' });
-            else outcome = 'skipped';
+            // Bounded by the rung's own timeout, even when a watcher's ping is queued first.
+            const bound = <T>(p: Promise<T>, fallback: T) => Promise.race([p, sleep(Math.max(0, rung.timeoutMs - (Date.now() - r0))).then(() => fallback)]);
+            if (await bound(ga.ping(Math.min(1_500, rung.timeoutMs)), false)) {
+              const sent = await bound(
+                ga.execute('guest-shutdown', { mode: 'powerdown' }).then(() => true),
+                false,
+              );
+              if (!sent) throw new Error('guest-shutdown not delivered within the rung timeout');
+            } else outcome = 'skipped';
             break;
           }
           case 'acpi':
@@ -869,7 +876,7 @@ export class QemuDriver implements HostDriver {
       }
       if (!done) {
         if (!vm.qmp) throw unexpectedState('vm.no_qmp', `No QMP connection to VM ${id}`);
-        await vm.qmp.execute('system_reset');
+        await this.#q(vm, vm.qmp.execute('system_reset'));
       }
       vm.gaUp = false;
       this.#watchGuestAgent(vm, vm.gen);
@@ -882,7 +889,7 @@ export class QemuDriver implements HostDriver {
     this.#requireState(vm, ['running'], 'pause');
     return this.#withBusy(vm, 'pause', async () => {
       if (!vm.qmp) throw unexpectedState('vm.no_qmp', `No QMP connection to VM ${id}`);
-      await vm.qmp.execute('stop');
+      await this.#q(vm, vm.qmp.execute('stop'));
       vm.rec.state = 'paused';
       await this.#save(vm);
       this.#emit('paused', id);
@@ -895,7 +902,7 @@ export class QemuDriver implements HostDriver {
     this.#requireState(vm, ['paused'], 'resume');
     return this.#withBusy(vm, 'resume', async () => {
       if (!vm.qmp) throw unexpectedState('vm.no_qmp', `No QMP connection to VM ${id}`);
-      await vm.qmp.execute('cont');
+      await this.#q(vm, vm.qmp.execute('cont'));
       vm.rec.state = 'running';
       await this.#save(vm);
       this.#emit('resumed', id);
@@ -935,7 +942,7 @@ export class QemuDriver implements HostDriver {
             s.diskGiB = diskGiB;
             res.diskGiB = 'next_start';
             if (live && vm.qmp) {
-              await vm.qmp.execute('block_resize', { 'node-name': 'vda', size: diskGiB * GiB });
+              await this.#q(vm, vm.qmp.execute('block_resize', { 'node-name': 'vda', size: diskGiB * GiB }));
               res.diskGiB = 'live';
               // The guest grows its filesystem at every boot; now too when its agent is there.
               let grown = false;
@@ -984,21 +991,56 @@ export class QemuDriver implements HostDriver {
     return { vm, ga: vm.ga };
   }
 
+  /** Runs a guest-agent call; its failures become DomainErrors carrying the command and timeout. */
+  async #guest<T>(id: string, op: string, fn: (ga: GuestAgentClient, vm: Vm) => Promise<T>): Promise<T> {
+    const { vm, ga } = await this.#agent(id, op);
+    try {
+      return await fn(ga, vm);
+    } catch (e) {
+      throw this.#translate(vm, e);
+    }
+  }
+
+  async #q<T>(vm: Vm, p: Promise<T>): Promise<T> {
+    try {
+      return await p;
+    } catch (e) {
+      throw this.#translate(vm, e);
+    }
+  }
+
+  /** Agent errors as DomainErrors: the command, whether it timed out, QEMU's error class. */
+  #translate(vm: Vm, e: unknown): unknown {
+    const id = vm.rec.spec.id;
+    if (e instanceof GuestAgentError) {
+      if (e.command === 'guest-sync-delimited' || e.command === 'connect' || e.errorClass === 'Closed') {
+        // The agent stopped answering: watch for it again, and say so as a state problem.
+        if (vm.gaUp) {
+          vm.gaUp = false;
+          this.#watchGuestAgent(vm, vm.gen);
+        }
+        return conflict('vm.guest_agent_down', `The guest agent of VM ${id} stopped answering (${e.message})`, { id, command: e.command, timedOut: e.timedOut });
+      }
+      return unexpectedState('vm.guest_agent_error', e.message, { id, command: e.command, timedOut: e.timedOut, errorClass: e.errorClass });
+    }
+    if (e instanceof QmpError)
+      return unexpectedState('vm.qmp_error', e.message, { id, command: e.command, timedOut: e.timedOut, errorClass: e.errorClass });
+    return e;
+  }
+
   async guestExec(id: string, argv: string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<ExecResult> {
     if (!Array.isArray(argv) || argv.length === 0 || argv.some((a) => typeof a !== 'string') || !argv[0])
       throw invalidData('vm.exec_argv', 'guestExec takes an argv array of strings (never a shell string)');
-    const { ga } = await this.#agent(id, 'guest exec');
     const execOpts: { timeoutMs?: number; input?: string } = { timeoutMs: opts.timeoutMs ?? 60_000 };
     if (opts.input !== undefined) execOpts.input = opts.input;
-    const r = await ga.exec(argv, execOpts);
+    const r = await this.#guest(id, 'guest exec', (ga) => ga.exec(argv, execOpts));
     return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut };
   }
 
   async guestFilesystems(id: string): Promise<GuestFilesystem[]> {
-    const { ga } = await this.#agent(id, 'filesystem usage');
-    const fs = await ga.execute<
+    const fs = await this.#guest(id, 'filesystem usage', (ga) => ga.execute<
       { name: string; mountpoint: string; type: string; 'used-bytes'?: number; 'total-bytes'?: number; disk?: { dev?: string }[] }[]
-    >('guest-get-fsinfo');
+    >('guest-get-fsinfo'));
     return fs.map((f) => ({
       mountpoint: f.mountpoint,
       type: f.type,
@@ -1013,11 +1055,11 @@ export class QemuDriver implements HostDriver {
     if (vm.rec.state !== 'running' && vm.rec.state !== 'paused')
       throw conflict('vm.wrong_state', `VM ${id} is ${vm.rec.state}; memory statistics need it running`, { id, state: vm.rec.state });
     if (!vm.qmp) throw unexpectedState('vm.no_qmp', `No QMP connection to VM ${id}`);
-    const bal = await vm.qmp.execute<{ actual: number }>('query-balloon');
-    const st = await vm.qmp.execute<{ stats: Record<string, number>; 'last-update': number }>('qom-get', {
-      path: '/machine/peripheral/balloon0',
-      property: 'guest-stats',
-    });
+    const bal = await this.#q(vm, vm.qmp.execute<{ actual: number }>('query-balloon'));
+    const st = await this.#q(
+      vm,
+      vm.qmp.execute<{ stats: Record<string, number>; 'last-update': number }>('qom-get', { path: '/machine/peripheral/balloon0', property: 'guest-stats' }),
+    );
     const v = (k: string) => {
       const n = st.stats[k];
       return n === undefined || n < 0 ? null : n;
@@ -1032,13 +1074,11 @@ export class QemuDriver implements HostDriver {
   }
 
   async fsfreeze(id: string): Promise<{ id: string; frozen: number }> {
-    const { ga } = await this.#agent(id, 'fsfreeze');
-    return { id, frozen: await ga.execute<number>('guest-fsfreeze-freeze') };
+    return { id, frozen: await this.#guest(id, 'fsfreeze', (ga) => ga.execute<number>('guest-fsfreeze-freeze')) };
   }
 
   async fsthaw(id: string): Promise<{ id: string; thawed: number }> {
-    const { ga } = await this.#agent(id, 'fsthaw');
-    return { id, thawed: await ga.execute<number>('guest-fsfreeze-thaw') };
+    return { id, thawed: await this.#guest(id, 'fsthaw', (ga) => ga.execute<number>('guest-fsfreeze-thaw')) };
   }
 
   // ------------------------------------------------------------------ orphans
