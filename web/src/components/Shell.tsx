@@ -21,6 +21,8 @@ export function navFor(me: Me): readonly NavItem[] {
 export const clientNav: readonly NavItem[] = [
   { path: '/client', label: 'nav.client.dashboard' },
   { path: '/client/vps', label: 'nav.client.vps' },
+  { path: '/client/catalogue', label: 'nav.client.catalogue' },
+  { path: '/client/orders', label: 'nav.client.orders' },
   { path: '/client/invoices', label: 'nav.client.invoices' },
   { path: '/client/tickets', label: 'nav.client.tickets' },
   { path: '/client/identity', label: 'nav.client.identity' },
@@ -34,6 +36,8 @@ export const consoleNav: readonly NavItem[] = [
   { path: '/console/hosts', label: 'nav.console.hosts' },
   { path: '/console/vps', label: 'nav.console.vps' },
   { path: '/console/orders', label: 'nav.console.orders' },
+  { path: '/console/payments', label: 'nav.console.payments' },
+  { path: '/console/plans', label: 'nav.console.plans' },
   { path: '/console/outbox', label: 'nav.console.outbox' },
   { path: '/console/notices', label: 'nav.console.notices' },
   { path: '/console/audit', label: 'nav.console.audit', roles: ['admin'] },

@@ -5,6 +5,9 @@ import { navFor } from '../../components/Shell.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { useMe } from '../../session.tsx';
 import { AccountPage } from '../Account.tsx';
+import { CataloguePage } from './Catalogue.tsx';
+import { InvoiceDetailPage, InvoicesPage } from './Invoices.tsx';
+import { OrdersPage } from './Orders.tsx';
 import { IdentityPage } from './Identity.tsx';
 import { NotFound } from '../Status.tsx';
 
@@ -33,13 +36,19 @@ function Dashboard() {
 }
 
 export function ClientArea({ path }: { path: string }) {
+  const invoice = /^\/client\/invoices\/([0-9a-f-]{36})$/.exec(path);
+  if (invoice) return <InvoiceDetailPage id={invoice[1]!} />;
   switch (path) {
     case '/client':
       return <Dashboard />;
     case '/client/vps':
       return <EmptyPage titleKey="nav.client.vps" />;
     case '/client/invoices':
-      return <EmptyPage titleKey="nav.client.invoices" />;
+      return <InvoicesPage />;
+    case '/client/catalogue':
+      return <CataloguePage />;
+    case '/client/orders':
+      return <OrdersPage />;
     case '/client/tickets':
       return <EmptyPage titleKey="nav.client.tickets" />;
     case '/client/identity':

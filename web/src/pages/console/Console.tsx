@@ -6,6 +6,10 @@ import { navFor } from '../../components/Shell.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { useMe } from '../../session.tsx';
 import { AccountPage } from '../Account.tsx';
+import { InvoiceDetailPage } from '../client/Invoices.tsx';
+import { OrdersConsolePage } from './Orders.tsx';
+import { PaymentsPage } from './Payments.tsx';
+import { PlansPage } from './Plans.tsx';
 import { NotAllowed, NotFound } from '../Status.tsx';
 import { ClientDetailPage, ClientsPage } from './Clients.tsx';
 import { IdentityChecksPage } from './IdentityChecks.tsx';
@@ -110,6 +114,8 @@ function Audit() {
 
 export function Console({ path }: { path: string }) {
   const me = useMe();
+  const invoice = /^\/console\/invoices\/([0-9a-f-]{36})$/.exec(path);
+  if (invoice) return <InvoiceDetailPage id={invoice[1]!} />;
   const client = /^\/console\/clients\/([0-9a-f-]{36})$/.exec(path);
   if (client) return <ClientDetailPage id={client[1]!} />;
   switch (path) {
@@ -124,7 +130,11 @@ export function Console({ path }: { path: string }) {
     case '/console/vps':
       return <EmptyPage titleKey="nav.console.vps" />;
     case '/console/orders':
-      return <EmptyPage titleKey="nav.console.orders" />;
+      return <OrdersConsolePage />;
+    case '/console/payments':
+      return <PaymentsPage />;
+    case '/console/plans':
+      return <PlansPage />;
     case '/console/outbox':
       return <OutboxPage />;
     case '/console/notices':
