@@ -25,7 +25,7 @@ Merci pour votre commande du serveur {{hostname}} (offre {{plan}}).
 
   Facture :  {{number}}
   Montant :  {{total}} TTC
-  Durée :    {{term}}
+  {{term}}
 
 La facture est consultable et imprimable dans votre espace :
 
@@ -42,7 +42,7 @@ Thank you for ordering the server {{hostname}} ({{plan}} plan).
 
   Invoice:   {{number}}
   Amount:    {{total}} incl. VAT
-  Term:      {{term}}
+  {{term}}
 
 You can view and print the invoice in your area:
 
@@ -60,7 +60,7 @@ The infogere team
 <table>
 <tr><td>Facture</td><td><strong>{{number}}</strong></td></tr>
 <tr><td>Montant</td><td>{{total}} TTC</td></tr>
-<tr><td>Durée</td><td>{{term}}</td></tr>
+<tr><td colspan="2">{{term}}</td></tr>
 </table>
 <p>La facture est consultable et imprimable dans votre espace : <a href="{{invoiceUrl}}">{{invoiceUrl}}</a></p>
 <p>Dès réception du paiement et validation de la commande, votre serveur est créé et ses codes d'accès vous sont envoyés par courriel.</p>
@@ -71,7 +71,7 @@ The infogere team
 <table>
 <tr><td>Invoice</td><td><strong>{{number}}</strong></td></tr>
 <tr><td>Amount</td><td>{{total}} incl. VAT</td></tr>
-<tr><td>Term</td><td>{{term}}</td></tr>
+<tr><td colspan="2">{{term}}</td></tr>
 </table>
 <p>You can view and print the invoice in your area: <a href="{{invoiceUrl}}">{{invoiceUrl}}</a></p>
 <p>Once the payment is received and the order validated, your server is created and its access codes are sent to you by email.</p>
