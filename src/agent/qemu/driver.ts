@@ -1093,14 +1093,13 @@ export class QemuDriver implements HostDriver {
       const rec = known.get(q.vmId);
       if (!rec || rec.pid !== q.pid) report.processes.push(q);
     }
-    for (const { id, dir, record } of await this.#store.scan()) {
+    for (const { dir, record } of await this.#store.scan()) {
       if (!record) {
         report.stateDirs.push(dir);
         continue;
       }
       const live = record.pid !== null && (await isAlive(record.pid));
       if (!live) for (const s of [record.paths.qmpSocket, record.paths.guestAgentSocket]) if (existsSync(s)) report.sockets.push(s);
-      void id;
     }
     const ownedDisks = new Set([...known.values()].map((r) => path.resolve(r.paths.disk)));
     for (const f of await readdir(this.diskDir).catch(() => [] as string[])) {
