@@ -22,6 +22,7 @@ import { healthRoutes } from './routes/health.ts';
 import { infraRoutes } from './routes/infra.ts';
 import { accessCodeRoutes } from './routes/access-codes.ts';
 import { mailRoutes } from './routes/mail.ts';
+import { trafficRoutes } from './routes/traffic.ts';
 import type { Services } from './services/index.ts';
 
 export const REDACTED_PATHS = [
@@ -89,6 +90,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}, extraR
   accessCodeRoutes(app, services);
   mailRoutes(app, services);
   commerceRoutes(app, services);
+  trafficRoutes(app, services);
   for (const group of extraRoutes) group(app, services);
 
   app.get('/v1/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());

@@ -35,6 +35,7 @@ const settings = {
   masterKey: { env: 'INFOGERE_MASTER_KEY', kind: { type: 'string', default: undefined }, help: 'Base64 32-byte key encrypting stored secrets. Unset: generated once in DATA_DIR/secrets/master.key.' },
   smtpUrl: { env: 'INFOGERE_SMTP_URL', kind: { type: 'url', default: undefined, protocols: ['smtp:', 'smtps:'] }, help: 'SMTP relay. Unset: mail stays in the outbox, readable in the provider console.' },
   mailFrom: { env: 'INFOGERE_MAIL_FROM', kind: { type: 'string', default: 'infogere <noreply@infogere.invalid>' }, help: 'Sender of the platform’s emails.' },
+  trafficIntervalSeconds: { env: 'INFOGERE_TRAFFIC_INTERVAL_SECONDS', kind: { type: 'int', default: 10, min: 1, max: 3600 }, help: 'How often the VPS ports’ traffic counters are read and stored (R3.13).' },
   schedulerTickSeconds: { env: 'INFOGERE_SCHEDULER_TICK_SECONDS', kind: { type: 'int', default: 30, min: 1, max: 3600 }, help: 'How often due deadlines are looked for.' },
   autoValidateOnPayment: { env: 'INFOGERE_AUTO_VALIDATE_ON_PAYMENT', kind: { type: 'bool', default: false }, help: 'Validate an order as soon as its invoice is paid (staff validate by hand otherwise); validation opens the contract and starts provisioning.' },
   paymentWebhookSecret: { env: 'INFOGERE_PAYMENT_WEBHOOK_SECRET', kind: { type: 'string', default: undefined }, help: 'Shared secret of the payment webhook (HMAC-SHA256 of the raw body, header x-infogere-signature: sha256=<hex>). Unset: the webhook refuses every call.' },

@@ -15,6 +15,8 @@ import { handleVmEvent } from './hosts/events.ts';
 import { deferredQueue, startJobs, type JobDefinition, type Jobs } from './jobs/boss.ts';
 import { allJobs, createScheduler } from './jobs/registry.ts';
 import type { Scheduler } from './jobs/scheduler.ts';
+import { RECONCILE_CRON, trafficCollector } from './jobs/traffic.ts';
+import { RECONCILE_JOB } from './services/net-measures.ts';
 import { loadMasterKey, SecretBox } from './security/secretbox.ts';
 import { createServices, type Services } from './services/index.ts';
 
@@ -92,6 +94,10 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
   queue.bind(jobs);
   await jobs.boss.schedule('maintenance.prune', '17 * * * *', {});
   scheduler.start(config.schedulerTickSeconds * 1000);
+  // R3.13: traffic counted every few seconds; R6.3/R3.11/R5.1: the hosts' rules reconciled every 5 min.
+  await jobs.boss.schedule(RECONCILE_JOB, RECONCILE_CRON, {});
+  const traffic = trafficCollector(services, log);
+  traffic.start(config.trafficIntervalSeconds * 1000);
 
   const app = await buildApp(services, { logger: log });
   let url = `http://${config.httpHost}:${config.httpPort}`;
@@ -113,6 +119,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       if (stopped) return;
       stopped = true;
       await app.close();
+      await traffic.stop();
       await scheduler.stop();
       await jobs.stop();
       await agents.close();

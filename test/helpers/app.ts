@@ -14,7 +14,7 @@ import { createServices, type Services } from '../../src/control/services/index.
 import { createScheduler } from '../../src/control/jobs/registry.ts';
 import type { Scheduler } from '../../src/control/jobs/scheduler.ts';
 import { recordingQueue, type RecordingQueue } from './queue.ts';
-import { localAgents } from '../../src/control/hosts/agents.ts';
+import { localAgents, type HostAgents } from '../../src/control/hosts/agents.ts';
 import { freshDatabase, type TestDatabase } from './db.ts';
 import { randomBytes } from 'node:crypto';
 
@@ -31,13 +31,13 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function testApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function testApp(env: Record<string, string> = {}, opts: { agents?: HostAgents } = {}): Promise<TestApp> {
   const database = await freshDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'infogere-test-'));
   const config = loadConfig({ INFOGERE_DATA_DIR: dataDir, DATABASE_URL: database.url, ...env }, process.cwd());
   const clock = new ManualClock('2026-03-01T09:00:00Z');
   const queue = recordingQueue();
-  const agents = localAgents(config, clock, pino({ level: 'silent' }));
+  const agents = opts.agents ?? localAgents(config, clock, pino({ level: 'silent' }));
   const services = createServices({ db: database.db, queue, agents, clock, config, secrets: new SecretBox(randomBytes(32)), log: pino({ level: 'silent' }) });
   const app = await buildApp(services, { webDir: path.join(dataDir, 'no-panel') });
   await app.ready();

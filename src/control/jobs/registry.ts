@@ -9,6 +9,8 @@ import type { JobDefinition } from './boss.ts';
 import { platformJobs } from './maintenance.ts';
 import { provisioningJob } from './provisioning.ts';
 import type { Scheduler } from './scheduler.ts';
+import { reconcileJob } from './traffic.ts';
+import { TRAFFIC_CYCLE_END } from '../services/traffic.ts';
 
 export function createScheduler(services: Services, log: Logger): Scheduler {
   // Its tick also sweeps the mail outbox (retries due, anything a mail.deliver job missed).
@@ -16,9 +18,11 @@ export function createScheduler(services: Services, log: Logger): Scheduler {
   // Modules register their deadline kinds here, e.g. scheduler.on('identity.proof_due', …).
   // R6.1: a proof of identity not approved in time suspends the account (services/clients.ts).
   scheduler.on(PROOF_DUE, (d, c) => services.clients.onProofDue(d, c.now));
+  // R3.13: a throttled VPS's billing cycle ends: the throttle is lifted, the rate restored.
+  scheduler.on(TRAFFIC_CYCLE_END, (d, c) => services.traffic.onCycleEnd(d, c));
   return scheduler;
 }
 
 export function allJobs(services: Services): JobDefinition<never>[] {
-  return [...platformJobs(services.ctx), ...mailJobs(services.mail), provisioningJob(services) as JobDefinition<never>];
+  return [...platformJobs(services.ctx), ...mailJobs(services.mail), provisioningJob(services) as JobDefinition<never>, reconcileJob(services) as JobDefinition<never>];
 }

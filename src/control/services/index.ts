@@ -8,6 +8,8 @@ import type { ServiceContext } from './context.ts';
 import { createIdentityService } from './identity.ts';
 import { createInfraService } from './infra.ts';
 import { createAccessCodesService } from './access-codes.ts';
+import { createNetMeasuresService } from './net-measures.ts';
+import { createTrafficService } from './traffic.ts';
 
 export function createServices(ctx: ServiceContext) {
   const audit = createAuditService(ctx);
@@ -22,6 +24,8 @@ export function createServices(ctx: ServiceContext) {
     identity: createIdentityService(ctx, audit),
     infra,
     accessCodes: createAccessCodesService(ctx, audit),
+    traffic: createTrafficService(ctx, audit, mail),
+    netMeasures: createNetMeasuresService(ctx, audit),
     clients,
     commerce: createCommerceService(ctx, audit, { infra, mail }),
   };

@@ -49,6 +49,8 @@ export interface HostsTable {
   cpu_overcommit: number;
   ram_overcommit: number;
   state: 'active' | 'draining' | 'down';
+  /** Which counting source the quota reads for this host's VPSs (R3.13; 0006). */
+  traffic_source: Generated<'tap' | 'snmp'>;
   created_at: Timestamp;
 }
 
@@ -143,6 +145,8 @@ export interface TrafficCountersTable {
 /** Bytes per VPS per billing cycle: out = what the VPS sent (the quota), in = what it received. */
 export interface TrafficUsageTable {
   vps_id: string;
+  /** tap or snmp (0006): each source is summed separately. */
+  source: Generated<string>;
   cycle_start: Timestamp;
   bytes_out: Int8;
   bytes_in: Int8;

@@ -8,6 +8,7 @@ import { identityProofRequested } from './identity-proof-requested.ts';
 import { identitySuspended } from './identity-suspended.ts';
 import { invoiceIssued } from './invoice-issued.ts';
 import { signupVerify } from './signup-verify.ts';
+import { trafficThrottled } from './traffic-throttled.ts';
 import { vpsAccessCodes } from './vps-access-codes.ts';
 
 export const templates: MailTemplate[] = [
@@ -19,5 +20,6 @@ export const templates: MailTemplate[] = [
   identitySuspended,
   invoiceIssued,
   vpsAccessCodes,
+  trafficThrottled,
   // Other modules: add your template's line here.
 ];

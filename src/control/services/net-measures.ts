@@ -1,0 +1,277 @@
+// Cut-off states (R5.1, R6.4, and the mechanics R7/R9/R12 use): isolating a VPS, blocking a
+// port or protocol, lifting either. Each is a row of `vps_net_measures` (listed, audited,
+// shown to the client with its reason), and the host applies the VPS's whole policy at once
+// (`applyPolicy(policyFor(...))`), never a stray rule. A reconcile compares every host's live
+// rules with the policies the database gives and repairs drift (audited).
+import { tapName } from '../../agent/net/names.ts';
+import { conflict, invalidData, notFound } from '../../domain/errors.ts';
+import type { Db } from '../db/database.ts';
+import { SYSTEM_SCOPE, type Scope } from '../repositories/scope.ts';
+import { getVps, type VpsRow } from '../repositories/vps.ts';
+import type { AuditService } from './audit.ts';
+import { SYSTEM_ACTOR, type AuditActor, type ServiceContext } from './context.ts';
+import { policyFor } from './net-policy.ts';
+import { NETWORKED_STATES } from './traffic.ts';
+
+export const RECONCILE_JOB = 'net.reconcile';
+
+export interface NewMeasure {
+  kind: 'isolate' | 'block';
+  protocol?: 'tcp' | 'udp' | 'icmp' | 'all';
+  port?: number;
+  direction?: 'in' | 'out' | 'both';
+  reason: string;
+  /** Expected end, told to the client (R5.1: "expected duration"); lifting stays explicit. */
+  expectedUntil?: Date;
+}
+
+export interface MeasureView {
+  id: string;
+  kind: 'isolate' | 'block' | 'throttle';
+  protocol: string | null;
+  port: number | null;
+  direction: string | null;
+  reason: string;
+  createdBy: string;
+  createdAt: string;
+  until: string | null;
+  liftedAt: string | null;
+  liftedBy: string | null;
+}
+
+type MeasureRow = {
+  id: string;
+  kind: 'isolate' | 'block' | 'throttle';
+  protocol: string | null;
+  port: number | null;
+  direction: 'in' | 'out' | 'both' | null;
+  reason: string;
+  created_by: string;
+  created_at: Date;
+  until: Date | null;
+  lifted_at: Date | null;
+  lifted_by: string | null;
+};
+
+export const measureOut = (m: MeasureRow): MeasureView => ({
+  id: m.id,
+  kind: m.kind,
+  protocol: m.protocol,
+  port: m.port,
+  direction: m.direction,
+  reason: m.reason,
+  createdBy: m.created_by,
+  createdAt: m.created_at.toISOString(),
+  until: m.until?.toISOString() ?? null,
+  liftedAt: m.lifted_at?.toISOString() ?? null,
+  liftedBy: m.lifted_by,
+});
+
+export function createNetMeasuresService(ctx: ServiceContext, audit: AuditService) {
+  const { db, clock, log } = ctx;
+
+  /** The VPS's whole policy, applied on its host now; false when it has no port yet (provisioning applies it later). */
+  async function applyNow(vps: VpsRow): Promise<boolean> {
+    if (
+      !vps.host_id ||
+      vps.net_slot === null ||
+      !vps.ipv4 ||
+      !vps.mac ||
+      !(NETWORKED_STATES as readonly string[]).includes(vps.state)
+    )
+      return false;
+    const host = await db
+      .selectFrom('hosts')
+      .select(['id', 'agent'])
+      .where('id', '=', vps.host_id)
+      .executeTakeFirstOrThrow();
+    const agent = await ctx.agents.forHost(host);
+    await agent.network.applyPolicy(await policyFor(db, vps, tapName(vps.id)));
+    return true;
+  }
+
+  function check(p: NewMeasure): void {
+    const reason = p.reason.trim();
+    if (reason.length < 3)
+      throw invalidData('validation.reason', 'Say why (the client is shown it: R5.1)', { field: 'reason' });
+    if (p.kind === 'isolate') {
+      if (p.protocol || p.port || p.direction)
+        throw invalidData('validation.kind', 'An isolation takes no protocol, port or direction', {
+          field: 'kind',
+        });
+      return;
+    }
+    if (!p.protocol)
+      throw invalidData('validation.protocol', 'A block needs a protocol (tcp, udp, icmp or all)', {
+        field: 'protocol',
+      });
+    if (!p.direction)
+      throw invalidData('validation.direction', 'A block needs a direction (in, out or both)', {
+        field: 'direction',
+      });
+    if (p.port !== undefined && p.protocol !== 'tcp' && p.protocol !== 'udp')
+      throw invalidData('validation.port', 'A port goes with tcp or udp', { field: 'port' });
+    if (p.port !== undefined && (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535))
+      throw invalidData('validation.port', 'A port is 1 to 65535', { field: 'port' });
+  }
+
+  return {
+    /** Staff: isolate a VPS, or block a port/protocol for it; applied on the host at once. */
+    async add(actor: AuditActor, vpsId: string, p: NewMeasure): Promise<MeasureView & { applied: boolean }> {
+      check(p);
+      const vps = await getVps(db, SYSTEM_SCOPE, vpsId);
+      if (vps.state === 'destroyed') throw conflict('vps.destroyed', 'This VPS is destroyed');
+      const now = clock.now();
+      if (p.expectedUntil && p.expectedUntil.getTime() <= now.getTime())
+        throw invalidData('validation.expectedUntil', 'The expected end is in the past', {
+          field: 'expectedUntil',
+        });
+      const row = await db
+        .insertInto('vps_net_measures')
+        .values({
+          vps_id: vps.id,
+          kind: p.kind,
+          protocol: p.kind === 'block' ? p.protocol! : null,
+          port: p.kind === 'block' ? (p.port ?? null) : null,
+          direction: p.kind === 'block' ? p.direction! : null,
+          reason: p.reason.trim(),
+          created_by: actor.label,
+          created_at: now,
+          until: p.expectedUntil ?? null,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await audit.record(
+        actor,
+        `vps.net_${p.kind}`,
+        { type: 'vps', id: vps.id },
+        {
+          measureId: row.id,
+          protocol: row.protocol,
+          port: row.port,
+          direction: row.direction,
+          reason: row.reason,
+        },
+      );
+      let applied = false;
+      try {
+        applied = await applyNow(vps);
+      } catch (e) {
+        // Recorded: the reconcile applies it; staff see `applied: false`.
+        log.error({ err: e, vps: vps.id }, 'measure not applied on the host yet');
+      }
+      return { ...measureOut(row), applied };
+    },
+
+    /** Staff: lift a measure in force (409 when it is not), applied on the host at once. */
+    async lift(
+      actor: AuditActor,
+      vpsId: string,
+      measureId: string,
+    ): Promise<MeasureView & { applied: boolean }> {
+      const vps = await getVps(db, SYSTEM_SCOPE, vpsId);
+      const now = clock.now();
+      const row = await db.transaction().execute(async (tx) => {
+        const m = await tx
+          .selectFrom('vps_net_measures')
+          .selectAll()
+          .where('id', '=', measureId)
+          .where('vps_id', '=', vps.id)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!m) throw notFound('measure.not_found', 'No such measure on this VPS');
+        if (m.lifted_at)
+          throw conflict('measure.not_in_force', 'This measure was already lifted', {
+            liftedAt: m.lifted_at.toISOString(),
+          });
+        return tx
+          .updateTable('vps_net_measures')
+          .set({ lifted_at: now, lifted_by: actor.label })
+          .where('id', '=', m.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+      });
+      await audit.record(
+        actor,
+        'vps.net_lift',
+        { type: 'vps', id: vps.id },
+        { measureId: row.id, kind: row.kind },
+      );
+      let applied = false;
+      try {
+        applied = await applyNow(vps);
+      } catch (e) {
+        log.error({ err: e, vps: vps.id }, 'lift not applied on the host yet');
+      }
+      return { ...measureOut(row), applied };
+    },
+
+    /** Measures of a VPS (clients: their own VPS's; in force only unless `all`). */
+    async list(scope: Scope, vpsId: string, opts: { all?: boolean } = {}): Promise<MeasureView[]> {
+      const vps = await getVps(db, scope, vpsId);
+      let q = db
+        .selectFrom('vps_net_measures')
+        .selectAll()
+        .where('vps_id', '=', vps.id)
+        .orderBy('created_at', 'desc')
+        .orderBy('id');
+      if (!opts.all) q = q.where('lifted_at', 'is', null);
+      return (await q.execute()).map(measureOut);
+    },
+
+    /** Staff: every measure in force, with its VPS. */
+    async inForce(): Promise<(MeasureView & { vpsId: string; hostname: string; accountId: string })[]> {
+      const rows = await db
+        .selectFrom('vps_net_measures as m')
+        .innerJoin('vps as v', 'v.id', 'm.vps_id')
+        .selectAll('m')
+        .select(['v.hostname', 'v.account_id'])
+        .where('m.lifted_at', 'is', null)
+        .orderBy('m.created_at', 'desc')
+        .execute();
+      return rows.map((r) => ({
+        ...measureOut(r),
+        vpsId: r.vps_id,
+        hostname: r.hostname,
+        accountId: r.account_id,
+      }));
+    },
+
+    /** Every host with VPSs: its live rules against the database's policies; fixes are audited. */
+    async reconcile(
+      dbOrTx: Db = db,
+    ): Promise<{ hostId: string; fixes: { kind: string; detail: string }[] }[]> {
+      const vpss = (await dbOrTx
+        .selectFrom('vps')
+        .selectAll()
+        .where('state', 'in', NETWORKED_STATES)
+        .where('host_id', 'is not', null)
+        .where('net_slot', 'is not', null)
+        .where('mac', 'is not', null)
+        .where('ipv4', 'is not', null)
+        .execute()) as VpsRow[];
+      const byHost = new Map<string, VpsRow[]>();
+      for (const v of vpss) byHost.set(v.host_id!, [...(byHost.get(v.host_id!) ?? []), v]);
+      const out: { hostId: string; fixes: { kind: string; detail: string }[] }[] = [];
+      for (const [hostId, list] of byHost) {
+        try {
+          const host = await dbOrTx
+            .selectFrom('hosts')
+            .select(['id', 'agent'])
+            .where('id', '=', hostId)
+            .executeTakeFirstOrThrow();
+          const agent = await ctx.agents.forHost(host);
+          const policies = await Promise.all(list.map((v) => policyFor(dbOrTx, v, tapName(v.id))));
+          const fixes = await agent.network.reconcile(policies);
+          if (fixes.length)
+            await audit.record(SYSTEM_ACTOR, 'host.net_reconcile', { type: 'host', id: hostId }, { fixes });
+          out.push({ hostId, fixes });
+        } catch (e) {
+          log.error({ err: e, host: hostId }, 'network reconcile failed');
+        }
+      }
+      return out;
+    },
+  };
+}
+export type NetMeasuresService = ReturnType<typeof createNetMeasuresService>;
