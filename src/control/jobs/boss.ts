@@ -9,6 +9,8 @@ export interface JobDefinition<T extends object = object> {
   handler: (data: T, meta: { id: string; retryCount: number }) => Promise<void>;
   retryLimit?: number;
   retryDelaySeconds?: number;
+  /** Exponential backoff between retries (default true). */
+  retryBackoff?: boolean;
   /** A worker that stops sending heartbeats (process killed) has its job retried after this. */
   heartbeatSeconds?: number;
   expireInSeconds?: number;
@@ -29,7 +31,7 @@ export async function startJobs(url: string, defs: JobDefinition<never>[], log: 
     await boss.createQueue(d.name, {
       retryLimit: d.retryLimit ?? 5,
       retryDelay: d.retryDelaySeconds ?? 5,
-      retryBackoff: true,
+      retryBackoff: d.retryBackoff ?? true,
       heartbeatSeconds: d.heartbeatSeconds ?? 10,
       expireInSeconds: d.expireInSeconds ?? 3600,
     });

@@ -21,8 +21,11 @@ import { policyFor } from '../services/net-policy.ts';
 import type { JobDefinition } from './boss.ts';
 
 export const PROVISION_JOB = 'vps.provision';
-/** Attempts before the VPS is declared failed (pg-boss retries with backoff in between). */
-export const PROVISION_RETRY_LIMIT = 3;
+/**
+ * Step errors before the VPS is declared failed for good. Counted on the VPS, not by pg-boss:
+ * a job retried because the platform was killed mid-step has not failed.
+ */
+export const PROVISION_MAX_ERRORS = 3;
 const GUEST_AGENT_TIMEOUT_MS = 180_000;
 
 const randomPassword = () => randomBytes(15).toString('base64url');
@@ -142,6 +145,8 @@ export function provisioningJob(s: Services): JobDefinition<{ vpsId: string }> {
           .limit(1)
           .executeTakeFirstOrThrow();
         const link = await s.accessCodes.createLink(tx, vps.id);
+        await updateVps(tx, vps.id, { access_codes_sent_at: clock.now() });
+        // Last in the transaction: the mail module holds the notices chain's lock until commit.
         await s.mail.send(tx, {
           to: owner.email,
           template: 'vps.access_codes',
@@ -157,7 +162,6 @@ export function provisioningJob(s: Services): JobDefinition<{ vpsId: string }> {
           accountId: vps.account_id,
           reason: 'R3.1 access codes of a new VPS',
         });
-        await updateVps(tx, vps.id, { access_codes_sent_at: clock.now() });
       });
     },
   };
@@ -191,8 +195,11 @@ export function provisioningJob(s: Services): JobDefinition<{ vpsId: string }> {
 
   return {
     name: PROVISION_JOB,
-    retryLimit: PROVISION_RETRY_LIMIT,
-    retryDelaySeconds: 10,
+    // pg-boss retries (after errors and after crashes) far more than PROVISION_MAX_ERRORS.
+    retryLimit: 30,
+    retryDelaySeconds: 5,
+    // A step error already waits its turn; a crash should resume promptly, not after backoff.
+    retryBackoff: false,
     heartbeatSeconds: 10,
     expireInSeconds: 15 * 60,
     concurrency: 2,
@@ -206,8 +213,14 @@ export function provisioningJob(s: Services): JobDefinition<{ vpsId: string }> {
           await steps[step](vps);
         } catch (e) {
           const reason = `${step}: ${e instanceof Error ? e.message : String(e)}`;
-          await recordVpsEvent(db, vpsId, clock.now(), 'provision_error', { step, reason, attempt: meta.retryCount + 1 });
-          if (meta.retryCount + 1 >= PROVISION_RETRY_LIMIT) {
+          const { provision_errors: errors } = await db
+            .updateTable('vps')
+            .set((eb) => ({ provision_errors: eb('provision_errors', '+', 1) }))
+            .where('id', '=', vpsId)
+            .returning('provision_errors')
+            .executeTakeFirstOrThrow();
+          await recordVpsEvent(db, vpsId, clock.now(), 'provision_error', { step, reason, errors, job_retry: meta.retryCount });
+          if (errors >= PROVISION_MAX_ERRORS) {
             await failForGood(vps, reason);
             return;
           }

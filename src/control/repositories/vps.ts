@@ -25,6 +25,7 @@ export interface VpsRow {
   initial_password_enc: string | null;
   provision_step: string | null;
   provision_percent: number;
+  provision_errors: number;
   access_codes_sent_at: Date | null;
   created_at: Date;
 }
@@ -40,6 +41,7 @@ export type NewVps = Omit<
   | 'initial_password_enc'
   | 'provision_step'
   | 'provision_percent'
+  | 'provision_errors'
   | 'access_codes_sent_at'
   | 'state'
   | 'state_reason'

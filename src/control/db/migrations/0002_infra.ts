@@ -66,6 +66,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('initial_password_enc', 'text')
     .addColumn('provision_step', 'text')
     .addColumn('provision_percent', 'integer', (c) => c.notNull().defaultTo(0))
+    // Errors raised by provisioning steps (a crash of the platform is not one).
+    .addColumn('provision_errors', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('access_codes_sent_at', 'timestamptz')
     .addColumn('created_at', 'timestamptz', (c) => c.notNull())
     .execute();

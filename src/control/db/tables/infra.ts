@@ -80,6 +80,7 @@ export interface VpsTable {
   initial_password_enc: string | null;
   provision_step: string | null;
   provision_percent: Generated<number>;
+  provision_errors: Generated<number>;
   access_codes_sent_at: Timestamp | null;
   created_at: Timestamp;
 }
