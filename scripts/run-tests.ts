@@ -4,7 +4,7 @@
 // (test/helpers/db.ts), so each starts from a clean schema in milliseconds.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -56,6 +56,7 @@ async function removeAbandonedRuns(dir: string): Promise<void> {
     const runDir = path.join(dir, name);
     const owner = Number(await readFile(path.join(runDir, 'owner.pid'), 'utf8').catch(() => '0'));
     if (owner > 0 && alive(owner)) continue;
+    if (owner === 0 && Date.now() - (await stat(runDir)).mtimeMs < 600_000) continue; // an older runner's, maybe live
     const pm = Number((await readFile(path.join(runDir, 'data', 'postmaster.pid'), 'utf8').catch(() => '0')).split('\n')[0]);
     if (pm > 0 && alive(pm)) {
       process.kill(pm, 'SIGINT');
@@ -80,12 +81,14 @@ let stopPg: (() => Promise<void>) | undefined;
 const pgDir = path.join(root, 'var', 'test-pg', `run-${runId}`);
 if (!adminUrl) {
   await removeAbandonedRuns(path.dirname(pgDir));
+  // Claimed before initdb, so a run starting at the same time never takes it for abandoned.
+  await mkdir(pgDir, { recursive: true, mode: 0o711 });
+  await writeFile(path.join(pgDir, 'owner.pid'), String(process.pid));
   const port = await freePort();
   const t0 = Date.now();
   const emb = await startEmbeddedPostgres({ dir: pgDir, port });
   console.log(`# embedded PostgreSQL for the tests on ${new URL(emb.adminUrl).host} (${emb.startedHere ? "started" : "reused"} in ${Date.now() - t0} ms)`);
   adminUrl = emb.adminUrl;
-  await writeFile(path.join(pgDir, 'owner.pid'), String(process.pid));
   stopPg = async () => {
     await emb.stop();
     await rm(pgDir, { recursive: true, force: true });
