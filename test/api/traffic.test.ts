@@ -47,11 +47,22 @@ const post = (url: string, payload: object, s = admin) =>
 
 async function newVps() {
   slot++;
-  return placedVps(t, { accountId: aliceAccount, datacenterId: place.dcId, hostId: place.hostId, slot, ipv4: `203.0.113.${10 + slot}` });
+  return placedVps(t, {
+    accountId: aliceAccount,
+    datacenterId: place.dcId,
+    hostId: place.hostId,
+    slot,
+    ipv4: `203.0.113.${10 + slot}`,
+  });
 }
 
 const usage = async (vpsId: string) =>
-  t.database.db.selectFrom('traffic_usage').selectAll().where('vps_id', '=', vpsId).orderBy('cycle_start').execute();
+  t.database.db
+    .selectFrom('traffic_usage')
+    .selectAll()
+    .where('vps_id', '=', vpsId)
+    .orderBy('cycle_start')
+    .execute();
 const step = (ms = 10_000) => t.clock.advance(ms);
 
 describe('the traffic collector (R3.13)', () => {
@@ -74,7 +85,11 @@ describe('the traffic collector (R3.13)', () => {
     u = await usage(v.id);
     assert.equal(u[0]!.bytes_out, '3000');
     assert.equal(u[0]!.bytes_in, '800');
-    const c = await t.database.db.selectFrom('traffic_counters').selectAll().where('vps_id', '=', v.id).executeTakeFirstOrThrow();
+    const c = await t.database.db
+      .selectFrom('traffic_counters')
+      .selectAll()
+      .where('vps_id', '=', v.id)
+      .executeTakeFirstOrThrow();
     assert.equal(c.counter_id, '7');
     assert.equal(c.rx_bytes, '3000');
   });
@@ -86,7 +101,11 @@ describe('the traffic collector (R3.13)', () => {
     await t.services.traffic.collect();
     net.set(v.id, { rx: 12_000n });
     // "Restart": everything rebuilt from the database; only the stored last reading carries over.
-    const again = createServices({ ...t.services.ctx, secrets: new SecretBox(randomBytes(32)), log: pino({ level: 'silent' }) });
+    const again = createServices({
+      ...t.services.ctx,
+      secrets: new SecretBox(randomBytes(32)),
+      log: pino({ level: 'silent' }),
+    });
     step();
     await again.traffic.collect();
     step();
@@ -127,7 +146,10 @@ describe('the traffic collector (R3.13)', () => {
     const list = await get(`/v1/admin/traffic/flagged?vpsId=${v.id}`);
     assert.equal(list.statusCode, 200, list.body);
     const rows = list.json() as { flag: string; rawDelta: string; direction: string }[];
-    assert.deepEqual(rows.map((x) => [x.flag, x.rawDelta, x.direction]), [['impossible_rate', (10n ** 12n).toString(), 'out']]);
+    assert.deepEqual(
+      rows.map((x) => [x.flag, x.rawDelta, x.direction]),
+      [['impossible_rate', (10n ** 12n).toString(), 'out']],
+    );
     assert.equal((await get(`/v1/admin/traffic/flagged`, alice)).statusCode, 403);
     assert.equal((await get(`/v1/vps/${v.id}/traffic`, alice)).json().flaggedSamples, 1);
   });
@@ -165,7 +187,11 @@ describe('the quota (R3.13)', () => {
     step();
     assert.deepEqual((await t.services.traffic.collect({ terms: small })).throttled, []);
 
-    const measures = await t.database.db.selectFrom('vps_net_measures').selectAll().where('vps_id', '=', v.id).execute();
+    const measures = await t.database.db
+      .selectFrom('vps_net_measures')
+      .selectAll()
+      .where('vps_id', '=', v.id)
+      .execute();
     assert.equal(measures.length, 1);
     assert.equal(measures[0]!.kind, 'throttle');
     assert.equal(measures[0]!.created_by, 'system');
@@ -175,13 +201,20 @@ describe('the quota (R3.13)', () => {
     assert.equal(net.throttles.length, 1);
     assert.equal(net.throttles[0]!.throttled, true);
     assert.equal(net.throttles[0]!.vpsId, v.id);
-    const mails = await t.database.db.selectFrom('mail_outbox').selectAll().where('template', '=', 'traffic.throttled').execute();
+    const mails = await t.database.db
+      .selectFrom('mail_outbox')
+      .selectAll()
+      .where('template', '=', 'traffic.throttled')
+      .execute();
     assert.equal(mails.length, 1);
     assert.match(mails[0]!.body_text, /1\.20 MB/);
     assert.ok(mails[0]!.body_text.includes(cycleEnd.toISOString().replace('T', ' ').slice(0, 16) + ' UTC'));
     assert.equal(mails[0]!.language, 'fr');
     const deadlines = await t.scheduler.pending('vps', v.id);
-    assert.deepEqual(deadlines.map((d) => [d.kind, d.due_at.toISOString()]), [[TRAFFIC_CYCLE_END, cycleEnd.toISOString()]]);
+    assert.deepEqual(
+      deadlines.map((d) => [d.kind, d.due_at.toISOString()]),
+      [[TRAFFIC_CYCLE_END, cycleEnd.toISOString()]],
+    );
 
     // Both sides see it: the client on its VPS, with the throttle's end; the measure listed.
     view = (await get(`/v1/vps/${v.id}/traffic`, alice)).json();
@@ -192,7 +225,10 @@ describe('the quota (R3.13)', () => {
     const staffView = (await get(`/v1/vps/${v.id}/traffic`)).json();
     assert.equal(staffView.usedOutBytes, '1300000');
     const m = (await get(`/v1/vps/${v.id}/measures`, alice)).json() as { kind: string; until: string }[];
-    assert.deepEqual(m.map((x) => [x.kind, x.until]), [['throttle', cycleEnd.toISOString()]]);
+    assert.deepEqual(
+      m.map((x) => [x.kind, x.until]),
+      [['throttle', cycleEnd.toISOString()]],
+    );
 
     // The tick before the cycle's end does nothing; after it, the throttle is lifted by the system.
     t.clock.set(new Date(cycleEnd.getTime() - 1000));
@@ -201,7 +237,11 @@ describe('the quota (R3.13)', () => {
     t.clock.set(new Date(cycleEnd.getTime() + 1000));
     await t.scheduler.tick();
     await relogin();
-    const lifted = await t.database.db.selectFrom('vps_net_measures').selectAll().where('vps_id', '=', v.id).executeTakeFirstOrThrow();
+    const lifted = await t.database.db
+      .selectFrom('vps_net_measures')
+      .selectAll()
+      .where('vps_id', '=', v.id)
+      .executeTakeFirstOrThrow();
     assert.equal(lifted.lifted_by, 'system');
     assert.ok(lifted.lifted_at);
     assert.equal(net.throttles.length, 2);
@@ -216,7 +256,10 @@ describe('the quota (R3.13)', () => {
     assert.equal(view.throttled, false);
     assert.equal(view.bandwidthBitsPerSecond, 100_000_000);
     const rows = await usage(v.id);
-    assert.deepEqual(rows.map((x) => x.bytes_out), ['1300000', '100000']);
+    assert.deepEqual(
+      rows.map((x) => x.bytes_out),
+      ['1300000', '100000'],
+    );
   });
 
   it('the view: quota from the contract’s terms, remaining, forecast and a zero-filled daily series', async () => {
@@ -247,14 +290,28 @@ describe('cut-off states (R5.1, R6.4)', () => {
   it('staff isolate a VPS: applied on the host at once, audited, shown to the client with its reason; lifting twice is 409', async () => {
     const v = await newVps();
     net.applied.length = 0;
-    const r = await post(`/v1/admin/vps/${v.id}/measures`, { kind: 'isolate', reason: 'Compromised: outgoing scans seen', expectedUntil: '2026-12-01T00:00:00Z' });
+    const r = await post(`/v1/admin/vps/${v.id}/measures`, {
+      kind: 'isolate',
+      reason: 'Compromised: outgoing scans seen',
+      expectedUntil: '2026-12-01T00:00:00Z',
+    });
     assert.equal(r.statusCode, 201, r.body);
     const m = r.json();
     assert.equal(m.applied, true);
     assert.equal(net.applied.at(-1)!.isolated, true);
-    const seen = (await get(`/v1/vps/${v.id}/measures`, alice)).json() as { kind: string; reason: string; until: string }[];
-    assert.deepEqual(seen.map((x) => [x.kind, x.reason]), [['isolate', 'Compromised: outgoing scans seen']]);
-    assert.equal((await get('/v1/admin/measures')).json().some((x: { id: string }) => x.id === m.id), true);
+    const seen = (await get(`/v1/vps/${v.id}/measures`, alice)).json() as {
+      kind: string;
+      reason: string;
+      until: string;
+    }[];
+    assert.deepEqual(
+      seen.map((x) => [x.kind, x.reason]),
+      [['isolate', 'Compromised: outgoing scans seen']],
+    );
+    assert.equal(
+      (await get('/v1/admin/measures')).json().some((x: { id: string }) => x.id === m.id),
+      true,
+    );
     const lift = await post(`/v1/admin/vps/${v.id}/measures/${m.id}/lift`, {});
     assert.equal(lift.statusCode, 200, lift.body);
     assert.equal(net.applied.at(-1)!.isolated, false);
@@ -262,33 +319,81 @@ describe('cut-off states (R5.1, R6.4)', () => {
     assert.equal(again.statusCode, 409);
     assert.equal(again.json().code, 'measure.not_in_force');
     assert.deepEqual((await get(`/v1/vps/${v.id}/measures`, alice)).json(), []);
-    const audit = await t.database.db.selectFrom('audit_log').select('action').where('target_id', '=', v.id).execute();
-    assert.deepEqual(audit.map((a) => a.action).filter((a) => a.startsWith('vps.net_')), ['vps.net_isolate', 'vps.net_lift']);
+    const audit = await t.database.db
+      .selectFrom('audit_log')
+      .select('action')
+      .where('target_id', '=', v.id)
+      .execute();
+    assert.deepEqual(
+      audit.map((a) => a.action).filter((a) => a.startsWith('vps.net_')),
+      ['vps.net_isolate', 'vps.net_lift'],
+    );
   });
 
   it('a block of one port and direction is in the policy; bad shapes are 400; clients cannot', async () => {
     const v = await newVps();
-    const r = await post(`/v1/admin/vps/${v.id}/measures`, { kind: 'block', protocol: 'tcp', port: 25, direction: 'out', reason: 'R7.2 spam identified' });
+    const r = await post(`/v1/admin/vps/${v.id}/measures`, {
+      kind: 'block',
+      protocol: 'tcp',
+      port: 25,
+      direction: 'out',
+      reason: 'R7.2 spam identified',
+    });
     assert.equal(r.statusCode, 201, r.body);
     const p = net.applied.at(-1)!;
-    assert.deepEqual(p.blocks.map((b) => [b.protocol, b.port, b.direction, b.id]), [['tcp', 25, 'out', r.json().id]]);
-    assert.equal((await post(`/v1/admin/vps/${v.id}/measures`, { kind: 'block', protocol: 'icmp', port: 25, direction: 'out', reason: 'xxx' })).json().code, 'validation.port');
-    assert.equal((await post(`/v1/admin/vps/${v.id}/measures`, { kind: 'block', reason: 'no protocol' })).json().code, 'validation.protocol');
-    assert.equal((await post(`/v1/admin/vps/${v.id}/measures`, { kind: 'isolate', reason: 'x', protocol: 'tcp' })).statusCode, 400);
-    assert.equal((await post(`/v1/admin/vps/${v.id}/measures`, { kind: 'isolate', reason: 'mine' }, alice)).statusCode, 403);
-    assert.equal((await post(`/v1/admin/vps/${v.id}/measures/${r.json().id}/lift`, {}, alice)).statusCode, 403);
+    assert.deepEqual(
+      p.blocks.map((b) => [b.protocol, b.port, b.direction, b.id]),
+      [['tcp', 25, 'out', r.json().id]],
+    );
+    assert.equal(
+      (
+        await post(`/v1/admin/vps/${v.id}/measures`, {
+          kind: 'block',
+          protocol: 'icmp',
+          port: 25,
+          direction: 'out',
+          reason: 'xxx',
+        })
+      ).json().code,
+      'validation.port',
+    );
+    assert.equal(
+      (await post(`/v1/admin/vps/${v.id}/measures`, { kind: 'block', reason: 'no protocol' })).json().code,
+      'validation.protocol',
+    );
+    assert.equal(
+      (await post(`/v1/admin/vps/${v.id}/measures`, { kind: 'isolate', reason: 'x', protocol: 'tcp' }))
+        .statusCode,
+      400,
+    );
+    assert.equal(
+      (await post(`/v1/admin/vps/${v.id}/measures`, { kind: 'isolate', reason: 'mine' }, alice)).statusCode,
+      403,
+    );
+    assert.equal(
+      (await post(`/v1/admin/vps/${v.id}/measures/${r.json().id}/lift`, {}, alice)).statusCode,
+      403,
+    );
   });
 
   it('an unreachable host: the measure is recorded (applied: false) and the reconcile hands every policy to the host', async () => {
     const v = await newVps();
     net.down = true;
-    const r = await post(`/v1/admin/vps/${v.id}/measures`, { kind: 'block', protocol: 'udp', direction: 'both', reason: 'DDoS source' });
+    const r = await post(`/v1/admin/vps/${v.id}/measures`, {
+      kind: 'block',
+      protocol: 'udp',
+      direction: 'both',
+      reason: 'DDoS source',
+    });
     net.down = false;
     assert.equal(r.statusCode, 201, r.body);
     assert.equal(r.json().applied, false);
     await t.services.netMeasures.reconcile();
     const policies = net.reconciled.at(-1)!;
     const mine = policies.find((p) => p.vpsId === v.id)!;
-    assert.deepEqual(mine.blocks.map((b) => [b.protocol, b.direction]), [['udp', 'both']]);
+    assert.deepEqual(
+      mine.blocks.map((b) => [b.protocol, b.direction]),
+      [['udp', 'both']],
+    );
   });
 });

@@ -21,7 +21,12 @@ export interface FakeNetwork extends HostNetwork {
 }
 
 export function fakeNetwork(): FakeNetwork {
-  const out = (port: string, c: { ifindex: number; rx: bigint; tx: bigint }): PortCounters => ({ port, ifindex: c.ifindex, rxBytes: c.rx.toString(), txBytes: c.tx.toString() });
+  const out = (port: string, c: { ifindex: number; rx: bigint; tx: bigint }): PortCounters => ({
+    port,
+    ifindex: c.ifindex,
+    rxBytes: c.rx.toString(),
+    txBytes: c.tx.toString(),
+  });
   const n: FakeNetwork = {
     ports: new Map(),
     applied: [],
@@ -66,7 +71,12 @@ export function fakeNetwork(): FakeNetwork {
 }
 
 export function fakeAgents(network: HostNetwork, netns?: string): HostAgents & { agent: HostAgent } {
-  const agent: HostAgent = { driver: {} as HostDriver, network, ...(netns ? { netns } : {}), close: async () => {} };
+  const agent: HostAgent = {
+    driver: {} as HostDriver,
+    network,
+    ...(netns ? { netns } : {}),
+    close: async () => {},
+  };
   return {
     agent,
     forHost: async () => agent,
@@ -78,15 +88,29 @@ export function fakeAgents(network: HostNetwork, netns?: string): HostAgents & {
 
 /** A datacenter and a host (once per test app). */
 export async function hostFor(t: TestApp, code = 'TRF1') {
-  const dc = await t.services.infra.createDatacenter({ code, name: `DC ${code}`, city: 'Paris', country: 'FR', region: 'FR-IDF' }, SYSTEM_ACTOR);
-  const host = await t.services.infra.registerHost({ name: `host-${code.toLowerCase()}`, datacenterId: dc.id, cpuCores: 8, memoryMiB: 16384, diskGiB: 200 }, SYSTEM_ACTOR);
+  const dc = await t.services.infra.createDatacenter(
+    { code, name: `DC ${code}`, city: 'Paris', country: 'FR', region: 'FR-IDF' },
+    SYSTEM_ACTOR,
+  );
+  const host = await t.services.infra.registerHost(
+    { name: `host-${code.toLowerCase()}`, datacenterId: dc.id, cpuCores: 8, memoryMiB: 16384, diskGiB: 200 },
+    SYSTEM_ACTOR,
+  );
   return { dc, host };
 }
 
 /** A running VPS of `accountId` on `hostId` with slot, address and MAC (as provisioning leaves it). */
 export async function placedVps(
   t: TestApp,
-  p: { accountId: string; datacenterId: string; hostId: string; slot: number; ipv4: string; hostname?: string; anchor?: Date },
+  p: {
+    accountId: string;
+    datacenterId: string;
+    hostId: string;
+    slot: number;
+    ipv4: string;
+    hostname?: string;
+    anchor?: Date;
+  },
 ) {
   const db = t.database.db;
   const v = await db.transaction().execute((tx) =>
