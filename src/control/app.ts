@@ -23,6 +23,7 @@ import { infraRoutes } from './routes/infra.ts';
 import { accessCodeRoutes } from './routes/access-codes.ts';
 import { mailRoutes } from './routes/mail.ts';
 import { trafficRoutes } from './routes/traffic.ts';
+import { vpsRoutes } from './routes/vps.ts';
 import type { Services } from './services/index.ts';
 
 export const REDACTED_PATHS = [
@@ -91,6 +92,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}, extraR
   mailRoutes(app, services);
   commerceRoutes(app, services);
   trafficRoutes(app, services);
+  vpsRoutes(app, services);
   for (const group of extraRoutes) group(app, services);
 
   app.get('/v1/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());

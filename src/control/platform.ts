@@ -94,6 +94,11 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
   queue.bind(jobs);
   await jobs.boss.schedule('maintenance.prune', '17 * * * *', {});
   scheduler.start(config.schedulerTickSeconds * 1000);
+  // R6.1: suspensions changed while the platform was down (listeners run only in a live process).
+  void services.vps
+    .reconcileSuspensions()
+    .then((r) => (r.paused || r.resumed ? log.info(r, 'VPS suspensions reconciled') : undefined))
+    .catch((err: unknown) => log.error({ err }, 'VPS suspension reconcile failed'));
   // R3.13: traffic counted every few seconds; R6.3/R3.11/R5.1: the hosts' rules reconciled every 5 min.
   await jobs.boss.schedule(RECONCILE_JOB, RECONCILE_CRON, {});
   const traffic = trafficCollector(services, log);

@@ -8,6 +8,7 @@ import * as m0003 from './migrations/0003_mail.ts';
 import * as m0004 from './migrations/0004_clients.ts';
 import * as m0005 from './migrations/0005_commerce.ts';
 import * as m0006traffic from './migrations/0006_traffic.ts';
+import * as m0006 from './migrations/0006_vps_power.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -16,6 +17,7 @@ export const migrations: Record<string, Migration> = {
   '0004_clients': m0004,
   '0005_commerce': m0005,
   '0006_traffic': m0006traffic,
+  '0006_vps_power': m0006,
 };
 
 export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {

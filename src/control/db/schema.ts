@@ -7,6 +7,7 @@ import type { ClientTables } from './tables/clients.ts';
 import type { CommerceTables } from './tables/commerce.ts';
 import type { InfraTables } from './tables/infra.ts';
 import type { MailTables } from './tables/mail.ts';
+import type { VpsPowerTables } from './tables/vps-power.ts';
 import type { TrafficTables } from './tables/traffic.ts';
 
 export type Language = 'fr' | 'en';
@@ -117,7 +118,7 @@ export interface MailOutboxTable {
   last_error: string | null;
 }
 
-export interface Database extends InfraTables, MailTables, ClientTables, CommerceTables, TrafficTables {
+export interface Database extends InfraTables, MailTables, ClientTables, CommerceTables, TrafficTables, VpsPowerTables {
   accounts: AccountsTable;
   users: UsersTable;
   sessions: SessionsTable;

@@ -12,6 +12,8 @@ import type { Config } from '../config.ts';
 
 export interface HostAgents {
   forHost(host: { id: string; agent: string }): Promise<HostAgent>;
+  /** The host's agent if it is open already (never opens it: reading figures must not touch the host). */
+  peek?(host: { id: string; agent: string }): HostAgent | undefined;
   /** Agents already opened (for the collectors: counters, reconcile). */
   opened(): { hostId: string | null; agent: HostAgent }[];
   onVmEvent(listener: VmEventListener): void;
@@ -27,6 +29,7 @@ export function splitList(s: string | undefined): string[] {
 
 export function localAgents(config: Config, clock: Clock, log: Logger): HostAgents {
   let local: Promise<HostAgent> | undefined;
+  let localOpen: HostAgent | undefined;
   const listeners: VmEventListener[] = [];
   const open = async (): Promise<HostAgent> => {
     // Imported on first use: the platform starts without QEMU or nft until a VPS needs them.
@@ -53,6 +56,7 @@ export function localAgents(config: Config, clock: Clock, log: Logger): HostAgen
       },
     });
     log.info({ accel: (await agent.driver.capabilities()).accel, netns }, 'local host agent open');
+    localOpen = agent;
     return agent;
   };
   return {
@@ -63,6 +67,9 @@ export function localAgents(config: Config, clock: Clock, log: Logger): HostAgen
         throw e;
       });
       return local;
+    },
+    peek(host) {
+      return host.agent === 'local' ? localOpen : undefined;
     },
     opened() {
       return [];

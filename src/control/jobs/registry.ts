@@ -9,6 +9,7 @@ import type { JobDefinition } from './boss.ts';
 import { platformJobs } from './maintenance.ts';
 import { provisioningJob } from './provisioning.ts';
 import type { Scheduler } from './scheduler.ts';
+import { vpsPowerJob } from './vps-power.ts';
 import { reconcileJob } from './traffic.ts';
 import { TRAFFIC_CYCLE_END } from '../services/traffic.ts';
 
@@ -24,5 +25,5 @@ export function createScheduler(services: Services, log: Logger): Scheduler {
 }
 
 export function allJobs(services: Services): JobDefinition<never>[] {
-  return [...platformJobs(services.ctx), ...mailJobs(services.mail), provisioningJob(services) as JobDefinition<never>, reconcileJob(services) as JobDefinition<never>];
+  return [...platformJobs(services.ctx), ...mailJobs(services.mail), provisioningJob(services) as JobDefinition<never>, reconcileJob(services) as JobDefinition<never>, vpsPowerJob(services) as JobDefinition<never>];
 }

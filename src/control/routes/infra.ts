@@ -1,8 +1,10 @@
 // Datacenters, IP pools (R3.2), the geofeed (RFC 8805), hosts (R2.1, R2.2) and VPS records.
 import { Type } from 'typebox';
+import { clientActions } from '../../domain/vps-power.ts';
 import { allowedActions, isVpsState } from '../../domain/vps-state.ts';
 import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
+import type { Scope } from '../repositories/scope.ts';
 import { getVps, listVps, vpsEvents, type VpsRow } from '../repositories/vps.ts';
 import type { Services } from '../services/index.ts';
 import { authErrors, IdParams } from './schemas.ts';
@@ -48,13 +50,17 @@ export const VpsSchema = Type.Object(
     stateChangedAt: Type.String(),
     ipv4: Type.Union([Type.String(), Type.Null()]),
     username: Type.String(),
+    /** Power actions the caller may ask for now (clients: their subset). */
     actions: Type.Array(Type.String()),
+    /** Last provisioning step done and its percent (issue 5: live progress). */
+    provisionStep: Type.Union([Type.String(), Type.Null()]),
+    provisionPercent: Type.Integer(),
     createdAt: Type.String(),
   },
   { $id: 'Vps' },
 );
 
-export function vpsOut(v: VpsRow) {
+export function vpsOut(v: VpsRow, scope?: Scope) {
   return {
     id: v.id,
     accountId: v.account_id,
@@ -69,7 +75,9 @@ export function vpsOut(v: VpsRow) {
     stateChangedAt: v.state_changed_at.toISOString(),
     ipv4: v.ipv4,
     username: v.client_username,
-    actions: isVpsState(v.state) ? allowedActions(v.state) : [],
+    actions: !isVpsState(v.state) ? [] : scope?.kind === 'client' ? clientActions(v.state) : allowedActions(v.state),
+    provisionStep: v.provision_step,
+    provisionPercent: v.provision_percent,
     createdAt: v.created_at.toISOString(),
   };
 }
@@ -190,12 +198,18 @@ export function infraRoutes(app: App, s: Services): void {
   app.get(
     '/v1/vps',
     { config: { access: 'any' }, schema: { tags: ['vps'], summary: 'VPSs (clients: their own)', response: { 200: Type.Array(VpsSchema), ...authErrors } } },
-    async (req) => (await listVps(s.ctx.db, principalOf(req).scope)).map(vpsOut),
+    async (req) => {
+      const scope = principalOf(req).scope;
+      return (await listVps(s.ctx.db, scope)).map((v) => vpsOut(v, scope));
+    },
   );
   app.get(
     '/v1/vps/:id',
     { config: { access: 'any' }, schema: { tags: ['vps'], summary: 'One VPS', params: IdParams, response: { 200: VpsSchema, ...authErrors } } },
-    async (req) => vpsOut(await getVps(s.ctx.db, principalOf(req).scope, req.params.id)),
+    async (req) => {
+      const scope = principalOf(req).scope;
+      return vpsOut(await getVps(s.ctx.db, scope, req.params.id), scope);
+    },
   );
   app.get(
     '/v1/vps/:id/events',

@@ -8,6 +8,7 @@ import type { ServiceContext } from './context.ts';
 import { createIdentityService } from './identity.ts';
 import { createInfraService } from './infra.ts';
 import { createAccessCodesService } from './access-codes.ts';
+import { createVpsService } from './vps.ts';
 import { createNetMeasuresService } from './net-measures.ts';
 import { createTrafficService } from './traffic.ts';
 
@@ -16,6 +17,9 @@ export function createServices(ctx: ServiceContext) {
   const mail = createMailService(ctx, audit);
   const infra = createInfraService(ctx, audit);
   const clients = createClientsService(ctx, audit, mail);
+  // R6.1: an account suspension pauses its running VPSs, its lifting resumes them.
+  const vps = createVpsService(ctx, audit, clients);
+  clients.onSuspensionChange((change) => vps.onSuspensionChange(change));
   return {
     ctx,
     audit,
@@ -28,6 +32,7 @@ export function createServices(ctx: ServiceContext) {
     netMeasures: createNetMeasuresService(ctx, audit),
     clients,
     commerce: createCommerceService(ctx, audit, { infra, mail }),
+    vps,
   };
 }
 export type Services = ReturnType<typeof createServices>;

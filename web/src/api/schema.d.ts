@@ -1125,6 +1125,231 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Staff alerts (a VM that crashed, a provisioning or power action that failed), newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    open?: boolean;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            acknowledgedAt: string | null;
+                            acknowledgedBy: string | null;
+                            at: string;
+                            id: string;
+                            kind: string;
+                            message: string;
+                            subjectId: string;
+                            subjectType: string;
+                        }[];
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/alerts/{id}/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Acknowledge an alert (idempotent) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            acknowledgedAt: string | null;
+                            acknowledgedBy: string | null;
+                            at: string;
+                            id: string;
+                            kind: string;
+                            message: string;
+                            subjectId: string;
+                            subjectType: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/audit": {
         parameters: {
             query?: never;
@@ -1987,6 +2212,365 @@ export interface paths {
                             state: string;
                             vcpusPlaced: number;
                             vpsCount: number;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/hosts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A host: what is placed on it (R2.1, R2.2) and, when its agent is open, the driver’s own figures */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            agent: string;
+                            agentOpen: boolean;
+                            cpuCores: number;
+                            cpuOvercommit: number;
+                            datacenterId: string;
+                            diskGiB: number;
+                            diskGiBPlaced: number;
+                            id: string;
+                            live: {
+                                accel: "kvm" | "tcg";
+                                accelReason: string;
+                                cores: number;
+                                cpuRatio: number;
+                                diskFreeBytes: number;
+                                diskReservedBytes: number;
+                                memoryMiB: number;
+                                memoryMiBPlaced: number;
+                                qemuVersion: string;
+                                ramRatio: number;
+                                vcpusPlaced: number;
+                                vms: number;
+                            } | null;
+                            memoryMiB: number;
+                            memoryMiBPlaced: number;
+                            name: string;
+                            ramOvercommit: number;
+                            state: string;
+                            vcpusPlaced: number;
+                            vpsCount: number;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/hosts/{id}/orphans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the host holds that no VPS owns: QEMU processes, sockets, disks, state dirs, taps */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            disks: string[];
+                            processes: {
+                                cmdline: string[];
+                                pid: number;
+                                vmId: string;
+                            }[];
+                            sockets: string[];
+                            stateDirs: string[];
+                            taps: string[];
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/hosts/{id}/orphans/clean": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stops orphan processes, removes their sockets and state, wipes then removes orphan disks (R12.4); taps are only listed */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            disks: string[];
+                            processes: {
+                                cmdline: string[];
+                                pid: number;
+                                vmId: string;
+                            }[];
+                            sockets: string[];
+                            stateDirs: string[];
+                            taps: string[];
                         };
                     };
                 };
@@ -4490,6 +5074,223 @@ export interface paths {
                             toAt: string;
                             vpsId: string;
                         }[];
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/vps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every VPS with its account, host and datacenter; filters by state (repeatable), host, account */
+        get: {
+            parameters: {
+                query?: {
+                    accountId?: string;
+                    hostId?: string;
+                    state?: string[];
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": (components["schemas"]["def-5"] & {
+                            accountName: string;
+                            datacenterCode: string;
+                            hostName: string | null;
+                        })[];
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/vps/{id}/console": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The last lines of the VPS’s serial console (staff only: the provider administers the VPS, R3.4) */
+        get: {
+            parameters: {
+                query?: {
+                    lines?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            available: boolean;
+                            lines: string[];
+                        };
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -8277,6 +9078,8 @@ export interface paths {
                             id: string;
                             ipv4: string | null;
                             memoryMiB: number;
+                            provisionPercent: number;
+                            provisionStep: string | null;
                             state: string;
                             stateChangedAt: string;
                             stateReason: string | null;
@@ -8354,6 +9157,216 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/vps/{id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The latest power actions on a VPS, newest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-12"][];
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/vps/{id}/actions/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start, stop (clean, by the stop ladder), reboot or power off a VPS. Staff: any legal action; a client: start/stop/reboot of their own VPS, never a suspended one. 202: the action runs in the background (see /actions). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    action: "start" | "stop" | "reboot" | "poweroff";
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            action: components["schemas"]["def-12"];
+                            vps: components["schemas"]["def-5"];
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -9012,6 +10025,8 @@ export interface components {
             id: string;
             ipv4: string | null;
             memoryMiB: number;
+            provisionPercent: number;
+            provisionStep: string | null;
             state: string;
             stateChangedAt: string;
             stateReason: string | null;
@@ -9151,6 +10166,21 @@ export interface components {
             protocol: string | null;
             reason: string;
             until: string | null;
+        };
+        /** VpsAction */
+        "def-12": {
+            action: "start" | "stop" | "reboot" | "poweroff";
+            error: string | null;
+            finishedAt: string | null;
+            id: string;
+            requestedAt: string;
+            requestedBy: string;
+            result: {
+                [key: string]: unknown;
+            } | null;
+            startedAt: string | null;
+            state: "queued" | "running" | "done" | "failed";
+            vpsId: string;
         };
     };
     responses: never;

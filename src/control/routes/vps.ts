@@ -1,0 +1,307 @@
+// VPS operations (issue 3 item 7): power actions (staff; clients on their own VPS, a subset),
+// their progress, the serial console (staff), the staff VPS list and provisioning queue, a
+// host's live figures and orphans, staff alerts.
+import { Type } from 'typebox';
+import type { PowerAction } from '../../domain/vps-power.ts';
+import { auditActorOf, principalOf } from '../http/access.ts';
+import type { App } from '../http/types.ts';
+import { listVpsForStaff, type StaffAlertRow, type VpsActionRow } from '../repositories/vps-actions.ts';
+import { getVps } from '../repositories/vps.ts';
+import type { Services } from '../services/index.ts';
+import { vpsOut, VpsSchema } from './infra.ts';
+import { authErrors, IdParams, Uuid } from './schemas.ts';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+const ActionName = Type.Union([
+  Type.Literal('start'),
+  Type.Literal('stop'),
+  Type.Literal('reboot'),
+  Type.Literal('poweroff'),
+]);
+const VpsAction = Type.Object(
+  {
+    id: Type.String(),
+    vpsId: Type.String(),
+    action: ActionName,
+    state: Type.Union([
+      Type.Literal('queued'),
+      Type.Literal('running'),
+      Type.Literal('done'),
+      Type.Literal('failed'),
+    ]),
+    requestedBy: Type.String(),
+    requestedAt: Type.String(),
+    startedAt: Nullable(Type.String()),
+    finishedAt: Nullable(Type.String()),
+    /** What the driver answered; for a stop, `endedBy` is the ladder's rung that ended it. */
+    result: Nullable(Type.Record(Type.String(), Type.Unknown())),
+    error: Nullable(Type.String()),
+  },
+  { $id: 'VpsAction' },
+);
+const actionOut = (a: VpsActionRow) => ({
+  id: a.id,
+  vpsId: a.vps_id,
+  action: a.action,
+  state: a.state,
+  requestedBy: a.requested_by,
+  requestedAt: a.requested_at.toISOString(),
+  startedAt: a.started_at?.toISOString() ?? null,
+  finishedAt: a.finished_at?.toISOString() ?? null,
+  result: a.result,
+  error: a.error,
+});
+
+const StaffVps = Type.Intersect([
+  VpsSchema,
+  Type.Object({
+    accountName: Type.String(),
+    datacenterCode: Type.String(),
+    hostName: Nullable(Type.String()),
+  }),
+]);
+
+const Alert = Type.Object({
+  id: Type.String(),
+  at: Type.String(),
+  kind: Type.String(),
+  subjectType: Type.String(),
+  subjectId: Type.String(),
+  message: Type.String(),
+  acknowledgedAt: Nullable(Type.String()),
+  acknowledgedBy: Nullable(Type.String()),
+});
+const alertOut = (a: StaffAlertRow) => ({
+  id: a.id,
+  at: a.at.toISOString(),
+  kind: a.kind,
+  subjectType: a.subject_type,
+  subjectId: a.subject_id,
+  message: a.message,
+  acknowledgedAt: a.acknowledged_at?.toISOString() ?? null,
+  acknowledgedBy: a.acknowledged_by,
+});
+
+const HostLive = Type.Object({
+  cores: Type.Integer(),
+  cpuRatio: Type.Number(),
+  memoryMiB: Type.Integer(),
+  ramRatio: Type.Number(),
+  vcpusPlaced: Type.Integer(),
+  memoryMiBPlaced: Type.Integer(),
+  diskFreeBytes: Type.Number(),
+  diskReservedBytes: Type.Number(),
+  vms: Type.Integer(),
+  accel: Type.Union([Type.Literal('kvm'), Type.Literal('tcg')]),
+  accelReason: Type.String(),
+  qemuVersion: Type.String(),
+});
+const HostDetail = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  datacenterId: Type.String(),
+  state: Type.String(),
+  cpuCores: Type.Integer(),
+  memoryMiB: Type.Integer(),
+  diskGiB: Type.Integer(),
+  cpuOvercommit: Type.Number(),
+  ramOvercommit: Type.Number(),
+  vcpusPlaced: Type.Integer(),
+  memoryMiBPlaced: Type.Integer(),
+  diskGiBPlaced: Type.Integer(),
+  vpsCount: Type.Integer(),
+  agent: Type.String(),
+  /** The agent is open in this control plane (figures below come from the driver). */
+  agentOpen: Type.Boolean(),
+  live: Nullable(HostLive),
+});
+const Orphans = Type.Object({
+  processes: Type.Array(
+    Type.Object({ pid: Type.Integer(), vmId: Type.String(), cmdline: Type.Array(Type.String()) }),
+  ),
+  sockets: Type.Array(Type.String()),
+  disks: Type.Array(Type.String()),
+  stateDirs: Type.Array(Type.String()),
+  taps: Type.Array(Type.String()),
+});
+
+export function vpsRoutes(app: App, s: Services): void {
+  app.post(
+    '/v1/vps/:id/actions/:action',
+    {
+      config: { access: 'any' },
+      schema: {
+        tags: ['vps'],
+        summary:
+          'Start, stop (clean, by the stop ladder), reboot or power off a VPS. Staff: any legal action; a client: start/stop/reboot of their own VPS, never a suspended one. 202: the action runs in the background (see /actions).',
+        params: Type.Object({ id: Uuid, action: ActionName }, { additionalProperties: false }),
+        response: { 202: Type.Object({ action: VpsAction, vps: VpsSchema }), ...authErrors },
+      },
+    },
+    async (req, reply) => {
+      const scope = principalOf(req).scope;
+      const r = await s.vps.requestPower(
+        scope,
+        req.params.id,
+        req.params.action as PowerAction,
+        auditActorOf(req),
+      );
+      return reply.status(202).send({ action: actionOut(r.action), vps: vpsOut(r.vps, scope) });
+    },
+  );
+  app.get(
+    '/v1/vps/:id/actions',
+    {
+      config: { access: 'any' },
+      schema: {
+        tags: ['vps'],
+        summary: 'The latest power actions on a VPS, newest first',
+        params: IdParams,
+        response: { 200: Type.Array(VpsAction), ...authErrors },
+      },
+    },
+    async (req) => {
+      const scope = principalOf(req).scope;
+      await getVps(s.ctx.db, scope, req.params.id);
+      return (await s.vps.listActions(scope, req.params.id)).map(actionOut);
+    },
+  );
+
+  app.get(
+    '/v1/admin/vps',
+    {
+      config: { access: 'staff' },
+      schema: {
+        tags: ['vps'],
+        summary:
+          'Every VPS with its account, host and datacenter; filters by state (repeatable), host, account',
+        querystring: Type.Object(
+          {
+            state: Type.Optional(Type.Array(Type.String({ maxLength: 20 }), { maxItems: 12 })),
+            hostId: Type.Optional(Uuid),
+            accountId: Type.Optional(Uuid),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Array(StaffVps), ...authErrors },
+      },
+    },
+    async (req) => {
+      const scope = principalOf(req).scope;
+      const rows = await listVpsForStaff(s.ctx.db, {
+        ...(req.query.state ? { states: req.query.state } : {}),
+        ...(req.query.hostId ? { hostId: req.query.hostId } : {}),
+        ...(req.query.accountId ? { accountId: req.query.accountId } : {}),
+      });
+      return rows.map((r) => ({
+        ...vpsOut(r, scope),
+        accountName: r.account_name,
+        datacenterCode: r.datacenter_code,
+        hostName: r.host_name,
+      }));
+    },
+  );
+  app.get(
+    '/v1/admin/vps/:id/console',
+    {
+      config: { access: 'staff' },
+      schema: {
+        tags: ['vps'],
+        summary:
+          'The last lines of the VPS’s serial console (staff only: the provider administers the VPS, R3.4)',
+        params: IdParams,
+        querystring: Type.Object(
+          { lines: Type.Optional(Type.Integer({ minimum: 1, maximum: 2000 })) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ lines: Type.Array(Type.String()), available: Type.Boolean() }),
+          ...authErrors,
+        },
+      },
+    },
+    async (req) => s.vps.consoleLog(req.params.id, req.query.lines ?? 200),
+  );
+
+  app.get(
+    '/v1/admin/hosts/:id',
+    {
+      config: { access: 'staff' },
+      schema: {
+        tags: ['infra'],
+        summary:
+          'A host: what is placed on it (R2.1, R2.2) and, when its agent is open, the driver’s own figures',
+        params: IdParams,
+        response: { 200: HostDetail, ...authErrors },
+      },
+    },
+    async (req) => s.vps.hostDetail(req.params.id),
+  );
+  app.get(
+    '/v1/admin/hosts/:id/orphans',
+    {
+      config: { access: 'staff' },
+      schema: {
+        tags: ['infra'],
+        summary: 'What the host holds that no VPS owns: QEMU processes, sockets, disks, state dirs, taps',
+        params: IdParams,
+        response: { 200: Orphans, ...authErrors },
+      },
+    },
+    async (req) => s.vps.orphans(req.params.id),
+  );
+  app.post(
+    '/v1/admin/hosts/:id/orphans/clean',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['infra'],
+        summary:
+          'Stops orphan processes, removes their sockets and state, wipes then removes orphan disks (R12.4); taps are only listed',
+        params: IdParams,
+        response: { 200: Orphans, ...authErrors },
+      },
+    },
+    async (req) => s.vps.cleanOrphans(req.params.id, auditActorOf(req)),
+  );
+
+  app.get(
+    '/v1/admin/alerts',
+    {
+      config: { access: 'staff' },
+      schema: {
+        tags: ['infra'],
+        summary: 'Staff alerts (a VM that crashed, a provisioning or power action that failed), newest first',
+        querystring: Type.Object(
+          {
+            open: Type.Optional(Type.Boolean()),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Array(Alert), ...authErrors },
+      },
+    },
+    async (req) =>
+      (
+        await s.vps.listAlerts({
+          ...(req.query.open !== undefined ? { open: req.query.open } : {}),
+          ...(req.query.limit ? { limit: req.query.limit } : {}),
+        })
+      ).map(alertOut),
+  );
+  app.post(
+    '/v1/admin/alerts/:id/ack',
+    {
+      config: { access: 'staff' },
+      schema: {
+        tags: ['infra'],
+        summary: 'Acknowledge an alert (idempotent)',
+        params: IdParams,
+        response: { 200: Alert, ...authErrors },
+      },
+    },
+    async (req) => alertOut(await s.vps.acknowledgeAlert(req.params.id, auditActorOf(req))),
+  );
+}

@@ -1,0 +1,378 @@
+// VPS operations of the control plane (issue 3 item 7): power actions through the host driver
+// under the state machine, suspension (pause/resume), the serial console, hosts' live figures
+// and orphans, staff alerts.
+//
+// A power action is checked and recorded in one transaction under the VPS's row lock (legal
+// transition first: a conflict names the current state; one action in flight per VPS), its
+// `vps.power` job queued in that transaction; the job calls the driver and settles the state.
+// The HTTP request never waits for the driver (the stop ladder can take ~105 s).
+//
+// Suspension: `suspend(db, vpsId, reason)` pauses a running VPS (QMP stop) and records `paused`;
+// `resume` lets it run again. The network cut of a suspension is the measures module's. An
+// account suspension (R6.1, services/clients.ts) pauses every running VPS of the account, its
+// lifting resumes the ones it paused; `reconcileSuspensions()` does the same at start.
+import { conflict, isDomainError, notAllowed } from '../../domain/errors.ts';
+import { assertClientMay, clientActions, planPower, type PowerAction } from '../../domain/vps-power.ts';
+import { allowedActions, canTransition, isVpsState, type VpsState } from '../../domain/vps-state.ts';
+import type { HostAgent } from '../../agent/host-agent.ts';
+import type { VmState } from '../../agent/driver.ts';
+import type { Db } from '../db/database.ts';
+import { getHost, hostLoads } from '../repositories/hosts.ts';
+import { SYSTEM_SCOPE, type Scope } from '../repositories/scope.ts';
+import { getVps, recordVpsEvent, setVpsState, type VpsRow } from '../repositories/vps.ts';
+import {
+  acknowledgeAlert,
+  actionInFlight,
+  getVpsAction,
+  insertStaffAlert,
+  insertVpsAction,
+  listStaffAlerts,
+  listVpsActions,
+  updateVpsAction,
+  type VpsActionRow,
+} from '../repositories/vps-actions.ts';
+import type { AuditService } from './audit.ts';
+import type { ClientsService, SuspensionChange } from './clients.ts';
+import { SYSTEM_ACTOR, type AuditActor, type ServiceContext } from './context.ts';
+
+export const POWER_JOB = 'vps.power';
+/** `state_reason` of a VPS paused because its account is suspended (so lifting resumes only those). */
+export const ACCOUNT_SUSPENDED_REASON = 'account suspended';
+
+const driverToVps: Record<VmState, VpsState> = {
+  stopped: 'stopped',
+  starting: 'starting',
+  running: 'running',
+  paused: 'paused',
+  stopping: 'stopping',
+  failed: 'failed',
+};
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+export function createVpsService(ctx: ServiceContext, audit: AuditService, clients: ClientsService) {
+  const { db, clock, agents, log } = ctx;
+
+  async function agentOf(vps: Pick<VpsRow, 'id' | 'host_id'>): Promise<HostAgent> {
+    if (!vps.host_id)
+      throw conflict('vps.not_placed', 'This VPS is on no host (its provisioning did not place it)');
+    return agents.forHost(await getHost(db, vps.host_id));
+  }
+
+  /** The actions the caller may ask for on this VPS now (what the panel shows). */
+  function actionsFor(scope: Scope, v: Pick<VpsRow, 'state'>): PowerAction[] {
+    if (!isVpsState(v.state)) return [];
+    return scope.kind === 'client' ? clientActions(v.state) : allowedActions(v.state);
+  }
+
+  async function alertStaff(
+    exec: Db,
+    kind: string,
+    vps: Pick<VpsRow, 'id' | 'hostname'>,
+    text: string,
+  ): Promise<void> {
+    await insertStaffAlert(exec, {
+      at: clock.now(),
+      kind,
+      subject_type: 'vps',
+      subject_id: vps.id,
+      message: `${vps.hostname}: ${text}`,
+    });
+  }
+
+  const service = {
+    actionsFor,
+
+    /**
+     * Checks and records a power action, queues its job; the VPS shows the action's "during"
+     * state at once (`stopping`, `starting`). Another account's VPS is not found.
+     */
+    async requestPower(
+      scope: Scope,
+      vpsId: string,
+      action: PowerAction,
+      actor: AuditActor,
+    ): Promise<{ action: VpsActionRow; vps: VpsRow }> {
+      const out = await db.transaction().execute(async (tx) => {
+        await getVps(tx, scope, vpsId); // scope first: another account's VPS is a 404, not a 409
+        const v = (await tx
+          .selectFrom('vps')
+          .selectAll()
+          .where('id', '=', vpsId)
+          .forUpdate()
+          .executeTakeFirstOrThrow()) as VpsRow;
+        if (!isVpsState(v.state)) throw new Error(`VPS ${v.id} has an unknown state ${v.state}`);
+        const plan = planPower(v.state, action);
+        if (scope.kind === 'client') {
+          assertClientMay(v.state, action);
+          if (await clients.isSuspended(tx, v.account_id))
+            throw notAllowed('account.suspended', 'This account is suspended');
+        }
+        if (!v.host_id)
+          throw conflict('vps.not_placed', 'This VPS is on no host (its provisioning did not place it)');
+        const busy = await actionInFlight(tx, v.id);
+        if (busy)
+          throw conflict('vps.action_in_progress', `A ${busy.action} of this VPS is in progress`, {
+            action: busy.action,
+          });
+        const a = await insertVpsAction(tx, {
+          vps_id: v.id,
+          action,
+          requested_by: actor.label,
+          requested_at: clock.now(),
+        });
+        if (plan.during !== plan.from)
+          await setVpsState(tx, v.id, plan.during, clock.now(), `${action} requested by ${actor.label}`);
+        await recordVpsEvent(tx, v.id, clock.now(), 'power', {
+          actionId: a.id,
+          action,
+          phase: 'requested',
+          by: actor.label,
+        });
+        await ctx.queue.send(POWER_JOB, { actionId: a.id }, { db: tx, singletonKey: `power:${a.id}` });
+        return { action: a, vps: await getVps(tx, SYSTEM_SCOPE, v.id) };
+      });
+      await audit.record(
+        actor,
+        `vps.${action}`,
+        { type: 'vps', id: vpsId },
+        { actionId: out.action.id, phase: 'requested' },
+      );
+      return out;
+    },
+
+    listActions: (scope: Scope, vpsId: string) => listVpsActions(db, scope, vpsId),
+
+    /** The `vps.power` job: calls the driver, then settles the VPS's state and the action. Idempotent. */
+    async runPower(actionId: string): Promise<void> {
+      const a = await getVpsAction(db, actionId);
+      if (a.state === 'done' || a.state === 'failed') return;
+      await updateVpsAction(db, a.id, { state: 'running', started_at: a.started_at ?? clock.now() });
+      const vps = await getVps(db, SYSTEM_SCOPE, a.vps_id);
+      const to: VpsState = a.action === 'stop' || a.action === 'poweroff' ? 'stopped' : 'running';
+      let agent: HostAgent | undefined;
+      try {
+        agent = await agentOf(vps);
+        const driver = agent.driver;
+        // A job run again after a crash finds the work perhaps done already.
+        const before = await driver.status(vps.id);
+        let result: Record<string, unknown>;
+        if (before.state === driverToVpsInverse(to) && a.action !== 'reboot') result = { already: true };
+        else if (a.action === 'start') {
+          const st = await driver.start(vps.id);
+          result = { pid: st.pid, accel: st.accel };
+        } else if (a.action === 'stop') {
+          const r = await driver.shutdown(vps.id);
+          result = { endedBy: r.endedBy, elapsedMs: r.elapsedMs, rungs: r.rungs };
+        } else if (a.action === 'reboot') {
+          const st = await driver.reboot(vps.id);
+          result = { pid: st.pid };
+        } else {
+          await driver.powerOff(vps.id);
+          result = {};
+        }
+        await db.transaction().execute(async (tx) => {
+          await setVpsState(
+            tx,
+            vps.id,
+            to,
+            clock.now(),
+            a.action === 'stop' && result.endedBy ? `stopped by the ${String(result.endedBy)} rung` : null,
+          );
+          await updateVpsAction(tx, a.id, { state: 'done', finished_at: clock.now(), result });
+          await recordVpsEvent(tx, vps.id, clock.now(), 'power', {
+            actionId: a.id,
+            action: a.action,
+            phase: 'done',
+            ...result,
+          });
+        });
+        await audit.record(
+          SYSTEM_ACTOR,
+          `vps.${a.action}.done`,
+          { type: 'vps', id: vps.id },
+          { actionId: a.id, ...result },
+        );
+        // A VPS started (or rebooted) while its account is suspended goes back to paused.
+        if (to === 'running' && (await clients.isSuspended(db, vps.account_id)))
+          await service.suspend(db, vps.id, ACCOUNT_SUSPENDED_REASON);
+      } catch (e) {
+        const reason = `${a.action} failed: ${message(e)}`;
+        log.error({ vps: vps.id, action: a.action, err: e }, 'power action failed');
+        // Whatever the host says the VM is now, if the state machine allows it; `failed` otherwise.
+        const now = agent
+          ? await agent.driver.status(vps.id).then(
+              (st) => driverToVps[st.state],
+              () => null,
+            )
+          : null;
+        await db.transaction().execute(async (tx) => {
+          const cur = (
+            await tx
+              .selectFrom('vps')
+              .select('state')
+              .where('id', '=', vps.id)
+              .forUpdate()
+              .executeTakeFirstOrThrow()
+          ).state;
+          const target: VpsState =
+            now &&
+            isVpsState(cur) &&
+            (now === cur || canTransition(cur, now)) &&
+            now !== 'starting' &&
+            now !== 'stopping'
+              ? now
+              : 'failed';
+          if (isVpsState(cur) && cur !== target && canTransition(cur, target))
+            await setVpsState(tx, vps.id, target, clock.now(), target === 'failed' ? reason : null);
+          await updateVpsAction(tx, a.id, { state: 'failed', finished_at: clock.now(), error: reason });
+          await recordVpsEvent(tx, vps.id, clock.now(), 'power', {
+            actionId: a.id,
+            action: a.action,
+            phase: 'failed',
+            reason,
+          });
+          await alertStaff(tx, 'power_failed', vps, reason);
+        });
+        await audit.record(
+          SYSTEM_ACTOR,
+          `vps.${a.action}.failed`,
+          { type: 'vps', id: vps.id },
+          { actionId: a.id, reason },
+        );
+      }
+    },
+
+    /** Pauses a running VPS (QMP stop) and records `paused` with the reason. Returns whether it paused it. */
+    async suspend(exec: Db, vpsId: string, reason: string): Promise<boolean> {
+      const vps = await getVps(exec, SYSTEM_SCOPE, vpsId);
+      if (vps.state !== 'running') return false;
+      const agent = await agentOf(vps);
+      const st = await agent.driver.status(vps.id);
+      if (st.state === 'running') await agent.driver.pause(vps.id);
+      else if (st.state !== 'paused') throw conflict('vps.not_running', `The VM of this VPS is ${st.state}`);
+      await setVpsState(exec, vps.id, 'paused', clock.now(), reason);
+      await audit.record(SYSTEM_ACTOR, 'vps.suspend', { type: 'vps', id: vps.id }, { reason });
+      return true;
+    },
+
+    /** Lets a paused VPS run again. Returns whether it resumed it. */
+    async resume(exec: Db, vpsId: string, reason: string): Promise<boolean> {
+      const vps = await getVps(exec, SYSTEM_SCOPE, vpsId);
+      if (vps.state !== 'paused') return false;
+      const agent = await agentOf(vps);
+      const st = await agent.driver.status(vps.id);
+      if (st.state === 'paused') await agent.driver.resume(vps.id);
+      else if (st.state !== 'running') throw conflict('vps.not_paused', `The VM of this VPS is ${st.state}`);
+      await setVpsState(exec, vps.id, 'running', clock.now(), null);
+      await audit.record(SYSTEM_ACTOR, 'vps.resume', { type: 'vps', id: vps.id }, { reason });
+      return true;
+    },
+
+    /** The clients module's listener (R6.1): a suspended account's VPSs pause, a lifted one's resume. */
+    async onSuspensionChange(change: SuspensionChange): Promise<void> {
+      const vpss = await db
+        .selectFrom('vps')
+        .select(['id', 'state', 'state_reason'])
+        .where('account_id', '=', change.accountId)
+        .execute();
+      if (change.suspended) {
+        for (const v of vpss.filter((x) => x.state === 'running'))
+          await service
+            .suspend(db, v.id, `${ACCOUNT_SUSPENDED_REASON} (${change.cause})`)
+            .catch((e: unknown) =>
+              log.error({ vps: v.id, err: e }, 'pause of a suspended account’s VPS failed'),
+            );
+        return;
+      }
+      if (await clients.isSuspended(db, change.accountId)) return; // another suspension still holds
+      for (const v of vpss.filter(
+        (x) => x.state === 'paused' && x.state_reason?.startsWith(ACCOUNT_SUSPENDED_REASON),
+      ))
+        await service
+          .resume(db, v.id, `account suspension lifted (${change.cause})`)
+          .catch((e: unknown) => log.error({ vps: v.id, err: e }, 'resume after a lifted suspension failed'));
+    },
+
+    /** At start: the listeners may have missed a change while the platform was down. */
+    async reconcileSuspensions(): Promise<{ paused: number; resumed: number }> {
+      const suspended = new Set((await clients.allActiveSuspensions()).map((s) => s.account_id));
+      const rows = await db
+        .selectFrom('vps')
+        .select(['id', 'account_id', 'state', 'state_reason'])
+        .where('state', 'in', ['running', 'paused'])
+        .execute();
+      let paused = 0;
+      let resumed = 0;
+      for (const v of rows) {
+        try {
+          if (v.state === 'running' && suspended.has(v.account_id))
+            paused += Number(await service.suspend(db, v.id, ACCOUNT_SUSPENDED_REASON));
+          else if (
+            v.state === 'paused' &&
+            !suspended.has(v.account_id) &&
+            v.state_reason?.startsWith(ACCOUNT_SUSPENDED_REASON)
+          )
+            resumed += Number(await service.resume(db, v.id, 'account no longer suspended'));
+        } catch (e) {
+          log.error({ vps: v.id, err: e }, 'suspension reconcile of a VPS failed');
+        }
+      }
+      return { paused, resumed };
+    },
+
+    /** The serial console's last lines (staff only: the route says so). */
+    async consoleLog(vpsId: string, lines = 200): Promise<{ lines: string[]; available: boolean }> {
+      const vps = await getVps(db, SYSTEM_SCOPE, vpsId);
+      if (!vps.host_id) return { lines: [], available: false };
+      const agent = await agentOf(vps);
+      try {
+        return { lines: (await agent.driver.consoleLog(vps.id, { lines })).lines, available: true };
+      } catch (e) {
+        if (isDomainError(e) && e.kind === 'not_found') return { lines: [], available: false };
+        throw e;
+      }
+    },
+
+    /** A host with what the database places on it and, when its agent is open, the driver's own figures. */
+    async hostDetail(hostId: string) {
+      const host = await getHost(db, hostId);
+      const load = (await hostLoads(db, host.datacenter_id)).find((h) => h.id === host.id)!;
+      const agent = agents.peek?.(host);
+      let live = null;
+      if (agent) {
+        const [cap, caps] = await Promise.all([agent.driver.capacity(), agent.driver.capabilities()]);
+        live = { ...cap, accel: caps.accel, accelReason: caps.accelReason, qemuVersion: caps.qemuVersion };
+      }
+      return { ...load, agent: host.agent, agentOpen: Boolean(agent), live };
+    },
+
+    async orphans(hostId: string) {
+      const agent = await agents.forHost(await getHost(db, hostId));
+      return agent.driver.orphans();
+    },
+
+    async cleanOrphans(hostId: string, actor: AuditActor) {
+      const agent = await agents.forHost(await getHost(db, hostId));
+      const r = await agent.driver.cleanOrphans();
+      await audit.record(actor, 'host.orphans_clean', { type: 'host', id: hostId }, { ...r });
+      return r;
+    },
+
+    listAlerts: (opts: { open?: boolean; limit?: number } = {}) => listStaffAlerts(db, opts),
+
+    async acknowledgeAlert(id: string, actor: AuditActor) {
+      const r = await acknowledgeAlert(db, id, actor.label, clock.now());
+      if (r.changed)
+        await audit.record(actor, 'alert.acknowledge', { type: 'staff_alert', id }, { kind: r.row.kind });
+      return r.row;
+    },
+  };
+  return service;
+}
+
+function driverToVpsInverse(s: VpsState): VmState | null {
+  return s === 'running' || s === 'stopped' ? s : null;
+}
+
+export type VpsService = ReturnType<typeof createVpsService>;
