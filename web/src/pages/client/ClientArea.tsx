@@ -10,6 +10,7 @@ import { InvoiceDetailPage, InvoicesPage } from './Invoices.tsx';
 import { OrdersPage } from './Orders.tsx';
 import { IdentityPage } from './Identity.tsx';
 import { NotFound } from '../Status.tsx';
+import { VpsNetworkPage } from '../NetworkOfVps.tsx';
 
 function Dashboard() {
   const { t } = useI18n();
@@ -38,6 +39,8 @@ function Dashboard() {
 export function ClientArea({ path }: { path: string }) {
   const invoice = /^\/client\/invoices\/([0-9a-f-]{36})$/.exec(path);
   if (invoice) return <InvoiceDetailPage id={invoice[1]!} />;
+  const vpsNetwork = /^\/client\/vps\/([0-9a-f-]{36})\/network$/.exec(path);
+  if (vpsNetwork) return <VpsNetworkPage id={vpsNetwork[1]!} />;
   switch (path) {
     case '/client':
       return <Dashboard />;

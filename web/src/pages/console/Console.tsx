@@ -15,6 +15,8 @@ import { ClientDetailPage, ClientsPage } from './Clients.tsx';
 import { IdentityChecksPage } from './IdentityChecks.tsx';
 import { NoticesPage } from './Notices.tsx';
 import { OutboxPage } from './Outbox.tsx';
+import { MeasuresInForcePage, PoolsPage } from './Network.tsx';
+import { VpsNetworkPage } from '../NetworkOfVps.tsx';
 
 function Dashboard() {
   const { t } = useI18n();
@@ -118,6 +120,8 @@ export function Console({ path }: { path: string }) {
   if (invoice) return <InvoiceDetailPage id={invoice[1]!} />;
   const client = /^\/console\/clients\/([0-9a-f-]{36})$/.exec(path);
   if (client) return <ClientDetailPage id={client[1]!} />;
+  const vpsNetwork = /^\/console\/vps\/([0-9a-f-]{36})\/network$/.exec(path);
+  if (vpsNetwork) return <VpsNetworkPage id={vpsNetwork[1]!} />;
   switch (path) {
     case '/console':
       return <Dashboard />;
@@ -129,6 +133,10 @@ export function Console({ path }: { path: string }) {
       return <EmptyPage titleKey="nav.console.hosts" />;
     case '/console/vps':
       return <EmptyPage titleKey="nav.console.vps" />;
+    case '/console/measures':
+      return <MeasuresInForcePage />;
+    case '/console/pools':
+      return <PoolsPage />;
     case '/console/orders':
       return <OrdersConsolePage />;
     case '/console/payments':
