@@ -15,6 +15,7 @@ import { loadMasterKey, SecretBox } from '../control/security/secretbox.ts';
 import { createServices } from '../control/services/index.ts';
 import { SYSTEM_ACTOR } from '../control/services/context.ts';
 import { totpCode } from '../control/security/totp.ts';
+import { infraCommand, infraUsage, UsageError } from './commands/infra.ts';
 
 const usage = `infogere — managed VPS hosting platform
 
@@ -23,7 +24,7 @@ const usage = `infogere — managed VPS hosting platform
                                     create a provider staff member (TOTP secret printed once)
   infogere audit verify             check the audit log's hash chain (exit 1 if broken)
   infogere config [--markdown]      list the settings (INFOGERE_*) and their defaults
-`;
+${infraUsage}`;
 
 async function withServices<T>(fn: (s: ReturnType<typeof createServices>) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -40,7 +41,17 @@ async function withServices<T>(fn: (s: ReturnType<typeof createServices>) => Pro
       },
     };
     try {
-      return await fn(createServices({ db: database.db, queue, agents: localAgents(config, systemClock, log), clock: systemClock, config, secrets, log }));
+      return await fn(
+        createServices({
+          db: database.db,
+          queue,
+          agents: localAgents(config, systemClock, log),
+          clock: systemClock,
+          config,
+          secrets,
+          log,
+        }),
+      );
     } finally {
       await jobs?.stop();
     }
@@ -51,7 +62,12 @@ async function withServices<T>(fn: (s: ReturnType<typeof createServices>) => Pro
   }
 }
 
-function printStaffCredentials(email: string, password: string | null, secret: string, otpauthUrl: string): void {
+function printStaffCredentials(
+  email: string,
+  password: string | null,
+  secret: string,
+  otpauthUrl: string,
+): void {
   console.log(`
   email:        ${email}${password ? `\n  password:     ${password}` : ''}
   TOTP secret:  ${secret}
@@ -63,16 +79,31 @@ function printStaffCredentials(email: string, password: string | null, secret: s
 async function main(argv: string[]): Promise<number> {
   const [cmd, sub, ...rest] = argv;
   if (cmd === 'start') {
-    const { values } = parseArgs({ args: argv.slice(1), options: { 'first-run': { type: 'boolean', default: false } } });
+    const { values } = parseArgs({
+      args: argv.slice(1),
+      options: { 'first-run': { type: 'boolean', default: false } },
+    });
     const platform = await startPlatform({});
     if (values['first-run']) {
-      const staff = await platform.db.selectFrom('users').select('id').where('kind', '=', 'staff').limit(1).execute();
+      const staff = await platform.db
+        .selectFrom('users')
+        .select('id')
+        .where('kind', '=', 'staff')
+        .limit(1)
+        .execute();
       if (staff.length === 0) {
         const password = randomBytes(12).toString('base64url');
         const email = 'admin@infogere.localhost';
-        const r = await platform.services.identity.createStaff({ email, name: 'Administrator', password, role: 'admin' }, SYSTEM_ACTOR);
+        const r = await platform.services.identity.createStaff(
+          { email, name: 'Administrator', password, role: 'admin' },
+          SYSTEM_ACTOR,
+        );
         const file = path.join(platform.config.dataDir, 'first-admin.txt');
-        await writeFile(file, `email: ${email}\npassword: ${password}\ntotp secret: ${r.totpSecret}\notpauth: ${r.otpauthUrl}\n`, { mode: 0o600 });
+        await writeFile(
+          file,
+          `email: ${email}\npassword: ${password}\ntotp secret: ${r.totpSecret}\notpauth: ${r.otpauthUrl}\n`,
+          { mode: 0o600 },
+        );
         console.log(`\nFirst run: an administrator was created (also written to ${file}):`);
         printStaffCredentials(email, password, r.totpSecret, r.otpauthUrl);
       }
@@ -91,13 +122,21 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'admin' && sub === 'create') {
     const { values } = parseArgs({
       args: rest,
-      options: { email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string', default: 'admin' }, password: { type: 'string' } },
+      options: {
+        email: { type: 'string' },
+        name: { type: 'string' },
+        role: { type: 'string', default: 'admin' },
+        password: { type: 'string' },
+      },
     });
     if (!values.email || !values.name) throw new Error('admin create needs --email and --name');
     if (values.role !== 'admin' && values.role !== 'support') throw new Error('--role is admin or support');
     const password = values.password ?? randomBytes(12).toString('base64url');
     const r = await withServices((s) =>
-      s.identity.createStaff({ email: values.email!, name: values.name!, password, role: values.role as 'admin' | 'support' }, { ...SYSTEM_ACTOR, label: 'cli' }),
+      s.identity.createStaff(
+        { email: values.email!, name: values.name!, password, role: values.role as 'admin' | 'support' },
+        { ...SYSTEM_ACTOR, label: 'cli' },
+      ),
     );
     console.log(`Staff member created (${r.user.role}):`);
     printStaffCredentials(r.user.email, values.password ? null : password, r.totpSecret, r.otpauthUrl);
@@ -106,15 +145,20 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === 'audit' && sub === 'verify') {
     const r = await withServices((s) => s.audit.verify());
     if (r.ok) console.log(`audit chain OK: ${r.checked} entries verified`);
-    else console.log(`audit chain BROKEN at entry ${r.firstBadId}: ${r.reason} (${r.checked} entries verified before it)`);
+    else
+      console.log(
+        `audit chain BROKEN at entry ${r.firstBadId}: ${r.reason} (${r.checked} entries verified before it)`,
+      );
     return r.ok ? 0 : 1;
   }
+  if (cmd === 'hosts' || cmd === 'vps') return infraCommand(cmd, sub, rest, withServices, () => loadConfig());
   if (cmd === 'config') {
     if (sub === '--markdown') {
       process.stdout.write(settingsMarkdown());
       return 0;
     }
-    for (const s of describeSettings()) console.log(`${s.env.padEnd(42)} ${String(s.default ?? '(unset)').padEnd(14)} ${s.help}`);
+    for (const s of describeSettings())
+      console.log(`${s.env.padEnd(42)} ${String(s.default ?? '(unset)').padEnd(14)} ${s.help}`);
     return 0;
   }
   process.stdout.write(usage);
@@ -124,6 +168,13 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
+    if (
+      e instanceof UsageError ||
+      (e instanceof Error && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))
+    ) {
+      console.error(`infogere: ${e.message}`);
+      process.exit(2);
+    }
     if (e instanceof ConfigError) console.error(`infogere: configuration error: ${e.message}`);
     else if (isDomainError(e)) console.error(`infogere: ${e.code}: ${e.message}`);
     else console.error(`infogere: ${e instanceof Error ? e.message : String(e)}`);
