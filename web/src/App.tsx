@@ -4,6 +4,7 @@ import { useEffect } from 'react';
 import { Shell } from './components/Shell.tsx';
 import { Loading } from './components/ui.tsx';
 import { Login } from './pages/Login.tsx';
+import { AccessCodesPage } from './pages/AccessCodes.tsx';
 import { SignUp, VerifyEmail } from './pages/SignUp.tsx';
 import { ClientArea } from './pages/client/ClientArea.tsx';
 import { Console } from './pages/console/Console.tsx';
@@ -35,8 +36,9 @@ export function App() {
   const redirect = ((): string | null => {
     if (state.status === 'loading') return null;
     if (state.status === 'anonymous') {
-      // Public pages: sign-up and the email link's landing page.
-      if (pathname === '/login' || pathname === '/signup' || pathname === '/verify') return null;
+      // Public pages: sign-up, the email links' landing pages (verification, access codes).
+      if (pathname === '/login' || pathname === '/signup' || pathname === '/verify' || pathname === '/access')
+        return null;
       const keep =
         pathname === '/' || state.reason === 'logged_out'
           ? ''
@@ -61,6 +63,7 @@ export function App() {
     );
   }
   if (pathname === '/verify') return <VerifyEmail />;
+  if (pathname === '/access') return <AccessCodesPage />;
   if (state.status === 'anonymous')
     return pathname === '/signup' ? <SignUp /> : <Login notice={state.reason} />;
 

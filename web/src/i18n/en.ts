@@ -423,7 +423,8 @@ export const en: Messages = {
   'traffic.throttled': 'Quota exceeded: bandwidth is limited to 1 Mbit/s until {until} (article 3.13).',
   'traffic.daily': 'Per day',
   'traffic.dailyLabel': 'Outbound traffic per day in the cycle',
-  'traffic.countedAt': 'Counted at the switch port: what the VPS sends, Ethernet headers included (1 TB = 10^12 bytes).',
+  'traffic.countedAt':
+    'Counted at the switch port: what the VPS sends, Ethernet headers included (1 TB = 10^12 bytes).',
   'measures.title': 'Network measures in force',
   'measures.none': 'No measure in force.',
   'measures.isolate': 'VPS cut off from the Internet',
@@ -456,4 +457,27 @@ export const en: Messages = {
   'pools.usage': 'Usage',
   'pools.counts': '{allocated} allocated, {quarantined} in quarantine, of {size}',
   'error.measure.not_in_force': 'This measure was already lifted.',
+  'access.title': 'Your server’s access codes',
+  'access.intro':
+    'This personal link, sent to you by email, shows your server’s initial password. Nothing is shown until you click the button below.',
+  'access.introOnce':
+    'The password is shown only once: click when you are ready to note it down or to log in.',
+  'access.reveal': 'Reveal my password',
+  'access.revealing': 'Revealing…',
+  'access.hostname': 'Server name',
+  'access.ipv4': 'IPv4 address',
+  'access.username': 'User name',
+  'access.password': 'Initial password',
+  'access.copy': 'Copy',
+  'access.copied': 'Copied.',
+  'access.copyManually': 'Selected: copy it with Ctrl+C.',
+  'access.sshIntro': 'To log in:',
+  'access.shownOnce': 'Note this password now: it will never be shown again, this link no longer works.',
+  'access.changeAtFirstLogin':
+    'At your first login the server asks you to change this password: type it once, then your new password twice.',
+  'access.askSupport': 'To get a new password, contact support from your client area.',
+  'error.access.link_used': 'This link was already used: the password can be shown only once.',
+  'error.access.link_expired': 'This link has expired (it is valid for 72 hours).',
+  'error.access.link_unknown': 'This link is not valid. Check that it is complete.',
+  'error.access.password_gone': 'The initial password is no longer held.',
 };

@@ -401,7 +401,7 @@ export const fr = {
   'error.invoice.already_paid': 'Cette facture est déjà payée.',
   'error.invoice.void': 'Cette facture est annulée.',
   'error.invoice.not_found': 'Facture introuvable.',
-  'error.payment.amount_mismatch': "Le montant ne correspond pas au total de la facture.",
+  'error.payment.amount_mismatch': 'Le montant ne correspond pas au total de la facture.',
   'error.plan.inactive': "Cette offre n'est plus en vente.",
   'error.plan.code_taken': 'Une offre porte déjà ce code.',
   'error.plan.not_found': 'Offre introuvable.',
@@ -426,7 +426,8 @@ export const fr = {
   'traffic.throttled': 'Quota dépassé : le débit est limité à 1 Mbit/s jusqu’au {until} (article 3.13).',
   'traffic.daily': 'Par jour',
   'traffic.dailyLabel': 'Trafic sortant par jour sur la période',
-  'traffic.countedAt': 'Compté au port du commutateur : ce que le VPS envoie, en-têtes Ethernet compris (1 To = 10^12 octets).',
+  'traffic.countedAt':
+    'Compté au port du commutateur : ce que le VPS envoie, en-têtes Ethernet compris (1 To = 10^12 octets).',
   'measures.title': 'Mesures réseau en vigueur',
   'measures.none': 'Aucune mesure en vigueur.',
   'measures.isolate': 'VPS isolé d’Internet',
@@ -459,6 +460,31 @@ export const fr = {
   'pools.usage': 'Utilisation',
   'pools.counts': '{allocated} attribuées, {quarantined} en quarantaine, sur {size}',
   'error.measure.not_in_force': 'Cette mesure a déjà été levée.',
+  'access.title': 'Codes d’accès de votre serveur',
+  'access.intro':
+    'Ce lien personnel, reçu par e-mail, affiche le mot de passe initial de votre serveur. Rien n’est affiché tant que vous ne cliquez pas sur le bouton ci-dessous.',
+  'access.introOnce':
+    'Le mot de passe ne s’affiche qu’une seule fois : cliquez quand vous êtes prêt à le noter ou à vous connecter.',
+  'access.reveal': 'Afficher mon mot de passe',
+  'access.revealing': 'Affichage…',
+  'access.hostname': 'Nom du serveur',
+  'access.ipv4': 'Adresse IPv4',
+  'access.username': 'Nom d’utilisateur',
+  'access.password': 'Mot de passe initial',
+  'access.copy': 'Copier',
+  'access.copied': 'Copié.',
+  'access.copyManually': 'Sélectionné : copiez-le avec Ctrl+C.',
+  'access.sshIntro': 'Pour vous connecter :',
+  'access.shownOnce':
+    'Notez ce mot de passe maintenant : il ne sera plus jamais affiché, ce lien ne fonctionne plus.',
+  'access.changeAtFirstLogin':
+    'À la première connexion, le serveur vous demande de changer ce mot de passe : saisissez-le une fois, puis deux fois votre nouveau mot de passe.',
+  'access.askSupport':
+    'Pour obtenir un nouveau mot de passe, contactez le support depuis votre espace client.',
+  'error.access.link_used': 'Ce lien a déjà servi : le mot de passe ne peut être affiché qu’une fois.',
+  'error.access.link_expired': 'Ce lien a expiré (il est valable 72 heures).',
+  'error.access.link_unknown': 'Ce lien n’est pas valide. Vérifiez qu’il est complet.',
+  'error.access.password_gone': 'Le mot de passe initial n’est plus conservé.',
 } as const satisfies Record<string, string>;
 
 export type MessageKey = keyof typeof fr;
