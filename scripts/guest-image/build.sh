@@ -15,7 +15,7 @@
 #                                   `resize2fs /dev/vda`), so no host-side resize is needed.
 #   var/images/<NAME>/cmdline       the kernel command line to pass with -append
 #   var/images/<NAME>/manifest.json kernel version, package versions, sha256 of each file, build time
-# QEMU devices the guest expects: -M pc (TCG or KVM), root disk as the first virtio-blk (/dev/vda),
+# QEMU devices the guest expects: -M q35 (or pc, slower to boot under TCG; TCG or KVM), root disk as the first virtio-blk (/dev/vda),
 # NoCloud config drive (iso9660 or vfat, label "cidata") as the second virtio-blk, virtio-net-pci,
 # virtio-serial-pci with a virtserialport named org.qemu.guest_agent.0, optionally virtio-balloon.
 #
@@ -39,11 +39,15 @@ MODULES=(
   drivers/cdrom/cdrom fs/isofs/isofs fs/fat/fat fs/fat/vfat fs/nls/nls_cp437 fs/nls/nls_iso8859-1
   drivers/input/evdev drivers/acpi/button
 )
-# pci=noacpi: under TCG, ACPI PCI interrupt-link setup costs ~0.5 s per virtio device (2.4 s of
-# module loading measured, 0.4 s without); the pc machine's BIOS IRQ table is enough.
-CMDLINE="console=ttyS0 quiet panic=-1 pci=noacpi"
+# No pci=noacpi: it also stops the kernel from reading the IO-APIC from ACPI, so the guest ran in
+# PIC mode, without MSI-X and with ONE CPU whatever -smp said (R2.2). Its speed-up came from the
+# pc machine's ACPI _PRT, an AML loop the kernel evaluates for every PCI device it enables (about
+# 0.25 s each under TCG); the q35 machine's _PRT is a static table (docs/guest-image.md).
+CMDLINE="console=ttyS0 quiet panic=-1"
 # Top-level packages; their library dependencies are added by walking Depends below.
-TOP_PKGS=(busybox-static dropbear-bin qemu-guest-agent e2fsprogs)
+# passwd (shadow's, setuid root, with PAM's pam_unix from libpam-modules): the client's own
+# password change, forced at first login when the seed expires it (R3.1; docs/guest-image.md).
+TOP_PKGS=(busybox-static dropbear-bin qemu-guest-agent e2fsprogs passwd libpam-modules)
 
 log() { printf 'guest-image: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -170,6 +174,17 @@ cp "${DIR[dropbear-bin]}/usr/sbin/dropbear" "$R/usr/sbin/"
 cp "${DIR[dropbear-bin]}/usr/bin/dropbearkey" "$R/usr/bin/"
 cp "${DIR[qemu-guest-agent]}/usr/sbin/qemu-ga" "$R/usr/sbin/"
 cp "${DIR[e2fsprogs]}/sbin/resize2fs" "$R/usr/sbin/"
+# R3.1/R3.4: shadow's passwd is the image's only setuid program. It changes the caller's own
+# password only, after pam_unix has checked the current one (as on any Debian system).
+install -m 4755 "${DIR[passwd]}/usr/bin/passwd" "$R/usr/bin/passwd"
+PAMDIR=usr/lib/x86_64-linux-gnu/security
+mkdir -p "$R/$PAMDIR"
+for m in pam_unix pam_deny pam_permit; do
+  f=""
+  for d in usr/lib lib; do [[ -f "${DIR[libpam-modules]}/$d/x86_64-linux-gnu/security/$m.so" ]] && f="${DIR[libpam-modules]}/$d/x86_64-linux-gnu/security/$m.so"; done
+  [[ -n "$f" ]] || die "$m.so not found in libpam-modules"
+  install -m 0644 "$f" "$R/$PAMDIR/$m.so"
+done
 
 # Shared libraries: ELF NEEDED closure, each soname taken from the extracted library packages.
 LIBDIRS=()
@@ -180,7 +195,8 @@ for p in "${PKGS[@]}"; do
 done
 findlib() { local d; for d in "${LIBDIRS[@]}"; do [[ -e "$d/$1" ]] && { echo "$d/$1"; return 0; }; done; return 1; }
 declare -A HAVE=()
-todo=("$R/usr/sbin/dropbear" "$R/usr/bin/dropbearkey" "$R/usr/sbin/qemu-ga" "$R/usr/sbin/resize2fs")
+todo=("$R/usr/sbin/dropbear" "$R/usr/bin/dropbearkey" "$R/usr/sbin/qemu-ga" "$R/usr/sbin/resize2fs"
+      "$R/usr/bin/passwd" "$R/$PAMDIR"/*.so)
 while ((${#todo[@]})); do
   f="${todo[0]}"; todo=("${todo[@]:1}")
   while read -r so; do
@@ -203,6 +219,11 @@ install -m 0755 -D "$HERE/nocloud-yaml.awk" "$R/usr/lib/infogere/nocloud-yaml.aw
 install -m 0755 "$HERE/nocloud-apply" "$R/usr/lib/infogere/nocloud-apply"
 install -m 0755 "$HERE/run-qemu-ga" "$R/usr/lib/infogere/run-qemu-ga"
 install -m 0755 "$HERE/run-dropbear" "$R/usr/lib/infogere/run-dropbear"
+install -m 0755 "$HERE/login-shell" "$R/usr/lib/infogere/login-shell"
+install -m 0644 -D "$HERE/pam.d-passwd" "$R/etc/pam.d/passwd"
+install -m 0644 "$HERE/pam.d-other" "$R/etc/pam.d/other"
+install -m 0644 "$HERE/login.defs" "$R/etc/login.defs"
+install -m 0644 "$HERE/profile" "$R/etc/profile"
 install -m 0755 "$HERE/shutdown" "$R/usr/sbin/shutdown"
 install -m 0755 -D "$HERE/acpi-power" "$R/etc/acpi/PWRF/00000080"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' >"$R/etc/passwd"
@@ -210,7 +231,9 @@ printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:
 printf 'root:!:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n' >"$R/etc/shadow"
 chmod 0600 "$R/etc/shadow"
 printf 'root:x:0:\ntty:x:5:\nusers:x:100:\nnogroup:x:65534:\n' >"$R/etc/group"
-printf '/bin/sh\n' >"$R/etc/shells"
+# The client's account gets login-shell (forced password change, then /bin/sh); dropbear only
+# accepts shells listed here.
+printf '/bin/sh\n/usr/lib/infogere/login-shell\n' >"$R/etc/shells"
 printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n' >"$R/etc/nsswitch.conf"
 printf '127.0.0.1 localhost\n::1 localhost\n' >"$R/etc/hosts"
 printf 'localhost\n' >"$R/etc/hostname"

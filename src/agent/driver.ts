@@ -56,6 +56,8 @@ export interface VmUser {
   name: string;
   /** crypt(3) hash of the client's password (never the clear text). */
   passwordHash?: string;
+  /** R3.1: the client must change the password at first login (with `passwordHash` only). */
+  expirePassword?: boolean;
   sshAuthorizedKeys?: string[];
 }
 

@@ -62,6 +62,19 @@ const cases: Record<string, ConfigDriveSpec> = {
     network: { mac: '52:54:00:00:00:02', address: '198.51.100.7/25' },
   },
   minimal: { instanceId: 'vps-3', hostname: 'min', user: { name: 'carol' } },
+  // R3.1: the initial password must be changed at first login.
+  'expire-password': {
+    instanceId: 'vps-4',
+    hostname: 'exp',
+    user: { name: 'erin', passwordHash: clientHash, expirePassword: true },
+    rootPasswordHash: rootHash,
+  },
+  // expirePassword without a password has nothing to expire: not rendered.
+  'expire-key-only': {
+    instanceId: 'vps-5',
+    hostname: 'exp2',
+    user: { name: 'frank', expirePassword: true, sshAuthorizedKeys: ['ssh-rsa AAAAB3NzaC1yc2E='] },
+  },
 };
 
 for (const [name, spec] of Object.entries(cases)) {
@@ -154,6 +167,12 @@ test("the guest's parser (nocloud-yaml.awk) reads what the renderers write", asy
   assert.equal(ud.get('users.0.ssh_authorized_keys.0'), spec.user.sshAuthorizedKeys![0]);
   assert.equal(ud.get('chpasswd.users.0.name'), 'root');
   assert.equal(ud.get('chpasswd.users.0.password'), rootHash);
+  assert.equal(ud.get('users.0.expire'), undefined);
+  // R3.1: the user's expire flag reaches the guest; root's chpasswd entry stays unexpired.
+  const exp = await flat(renderUserData(cases['expire-password']!));
+  assert.equal(exp.get('users.0.expire'), 'true');
+  assert.equal(exp.get('chpasswd.expire'), 'false');
+  assert.equal(exp.get('chpasswd.users.0.name'), 'root');
   const md = await flat(renderMetaData(spec));
   assert.equal(md.get('instance-id'), 'vps-1a2b');
   assert.equal(md.get('local-hostname'), 'web-1.example.test');

@@ -31,13 +31,13 @@ test('qemu argv: pure (same spec, same argv) and never a shell string', () => {
   assert.deepEqual(renderQemuArgv(structuredClone(spec)), a);
   assert.ok(!a.includes('sh') && !a.includes('-c'));
   assert.ok(a.includes('-nodefaults') && a.includes('-no-user-config'));
-  assert.equal(a[a.indexOf('-machine') + 1], 'pc,accel=tcg');
+  assert.equal(a[a.indexOf('-machine') + 1], 'q35,accel=tcg');
 });
 
 test('qemu argv: accel follows the capability', () => {
   const spec = JSON.parse(readFileSync(path.join(dir, 'tcg-basic.spec.json'), 'utf8')) as LaunchSpec;
   const k = renderQemuArgv({ ...spec, accel: 'kvm' });
-  assert.equal(k[k.indexOf('-machine') + 1], 'pc,accel=kvm');
+  assert.equal(k[k.indexOf('-machine') + 1], 'q35,accel=kvm');
 });
 
 test('qemu argv: netns prefixes ip netns exec', () => {

@@ -17,6 +17,11 @@ export interface ConfigDriveUser {
   name: string;
   /** crypt(3) SHA-512 hash (`$6$…`) of the client's password. */
   passwordHash?: string;
+  /**
+   * R3.1: the password must be changed at first login (`expire: true` on the user's entry; the
+   * guest's login shell runs `passwd` before anything else). Only with `passwordHash`.
+   */
+  expirePassword?: boolean;
   sshAuthorizedKeys?: string[];
 }
 
@@ -124,7 +129,8 @@ export function renderMetaData(spec: ConfigDriveSpec): string {
 /**
  * user-data (#cloud-config): the client's account and root's password.
  * R3.4: the account has no `sudo` and no `groups` (cloud-init then grants nothing);
- * `lock_passwd: false` only when a password hash is given. Root's hash goes through
+ * `lock_passwd: false` only when a password hash is given, then `expire: true` when the spec
+ * says the password must be changed at first login (R3.1). Root's hash goes through
  * `chpasswd.users` with `type: hash` and `expire: false` (cloud-init ≥ 22.3 syntax).
  */
 export function renderUserData(spec: ConfigDriveSpec): string {
@@ -137,8 +143,11 @@ export function renderUserData(spec: ConfigDriveSpec): string {
     `  - name: ${q(u.name)}`,
     '    shell: "/bin/sh"',
   ];
-  if (u.passwordHash !== undefined) lines.push('    lock_passwd: false', `    passwd: ${q(u.passwordHash)}`);
-  else lines.push('    lock_passwd: true');
+  if (u.passwordHash !== undefined) {
+    lines.push('    lock_passwd: false', `    passwd: ${q(u.passwordHash)}`);
+    // Per user, not cloud-init's `chpasswd.expire` (that one would expire root's password too).
+    if (u.expirePassword === true) lines.push('    expire: true');
+  } else lines.push('    lock_passwd: true');
   const keys = u.sshAuthorizedKeys ?? [];
   if (keys.length > 0) {
     lines.push('    ssh_authorized_keys:');

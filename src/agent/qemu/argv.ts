@@ -53,8 +53,10 @@ export function renderQemuArgv(s: LaunchSpec): string[] {
   argv.push(s.qemuBinary ?? 'qemu-system-x86_64');
   argv.push('-name', `guest=${QEMU_NAME_PREFIX}${s.id},debug-threads=on`);
   argv.push('-nodefaults', '-no-user-config');
-  // -M pc: microvm hangs under TCG here (machine-facts.md).
-  argv.push('-machine', `pc,accel=${s.accel}`);
+  // -M q35: microvm hangs under TCG here (machine-facts.md); with pc, the guest kernel spends
+  // ~0.25 s per PCI device under TCG in the ACPI _PRT (an AML loop), and the only way around it
+  // (pci=noacpi) leaves the guest with one CPU (docs/guest-image.md).
+  argv.push('-machine', `q35,accel=${s.accel}`);
   argv.push('-cpu', s.accel === 'kvm' ? 'host' : 'qemu64');
   argv.push('-smp', String(s.vcpus));
   argv.push('-m', String(s.memoryMiB));
