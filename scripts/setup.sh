@@ -48,4 +48,7 @@ if [ ! -f web/dist/index.html ] || [ -n "$(find web/src web/index.html web/vite.
   echo "setup: building the panel" >&2
   npx vite build --config web/vite.config.ts --logLevel warn >&2
 fi
+# The small guest image VPSs boot (built from Debian packages, cached under var/).
+scripts/guest-image/build.sh >&2
+
 echo "$nodebin"
