@@ -35,6 +35,8 @@ export const consoleNav: readonly NavItem[] = [
   { path: '/console/identity', label: 'nav.console.identity' },
   { path: '/console/hosts', label: 'nav.console.hosts' },
   { path: '/console/vps', label: 'nav.console.vps' },
+  { path: '/console/provisioning', label: 'nav.console.provisioning' },
+  { path: '/console/alerts', label: 'nav.console.alerts' },
   { path: '/console/measures', label: 'nav.console.measures' },
   { path: '/console/pools', label: 'nav.console.pools' },
   { path: '/console/orders', label: 'nav.console.orders' },

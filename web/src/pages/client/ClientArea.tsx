@@ -11,6 +11,8 @@ import { OrdersPage } from './Orders.tsx';
 import { IdentityPage } from './Identity.tsx';
 import { NotFound } from '../Status.tsx';
 import { VpsNetworkPage } from '../NetworkOfVps.tsx';
+import { ClientVpsDetailPage } from './VpsDetail.tsx';
+import { ClientVpsListPage } from './VpsList.tsx';
 
 function Dashboard() {
   const { t } = useI18n();
@@ -41,11 +43,13 @@ export function ClientArea({ path }: { path: string }) {
   if (invoice) return <InvoiceDetailPage id={invoice[1]!} />;
   const vpsNetwork = /^\/client\/vps\/([0-9a-f-]{36})\/network$/.exec(path);
   if (vpsNetwork) return <VpsNetworkPage id={vpsNetwork[1]!} />;
+  const vpsDetail = /^\/client\/vps\/([0-9a-f-]{36})$/.exec(path);
+  if (vpsDetail) return <ClientVpsDetailPage id={vpsDetail[1]!} />;
   switch (path) {
     case '/client':
       return <Dashboard />;
     case '/client/vps':
-      return <EmptyPage titleKey="nav.client.vps" />;
+      return <ClientVpsListPage />;
     case '/client/invoices':
       return <InvoicesPage />;
     case '/client/catalogue':

@@ -1,7 +1,7 @@
 // The provider console (/console/...): staff only.
 import { api, call } from '../../api/client.ts';
 import { Link } from '../../router.tsx';
-import { EmptyPage, EmptyState, ErrorNote, Loading, Page, useResource } from '../../components/ui.tsx';
+import { EmptyState, ErrorNote, Loading, Page, useResource } from '../../components/ui.tsx';
 import { navFor } from '../../components/Shell.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { useMe } from '../../session.tsx';
@@ -15,6 +15,11 @@ import { ClientDetailPage, ClientsPage } from './Clients.tsx';
 import { IdentityChecksPage } from './IdentityChecks.tsx';
 import { NoticesPage } from './Notices.tsx';
 import { OutboxPage } from './Outbox.tsx';
+import { AlertsPage, OpenAlertsCard } from './Alerts.tsx';
+import { HostsPage } from './Hosts.tsx';
+import { ProvisioningPage } from './Provisioning.tsx';
+import { ConsoleVpsPage } from './Vps.tsx';
+import { ConsoleVpsDetailPage } from './VpsDetail.tsx';
 import { MeasuresInForcePage, PoolsPage } from './Network.tsx';
 import { VpsNetworkPage } from '../NetworkOfVps.tsx';
 
@@ -25,6 +30,7 @@ function Dashboard() {
     <Page title={t('dashboard.hello', { name: me.name })}>
       <p className="lead">{t('dashboard.consoleIntro')}</p>
       <p className="muted">{t('dashboard.signedInAs', { email: me.email, role: t(`role.${me.role}`) })}</p>
+      <OpenAlertsCard />
       <ul className="tiles">
         {navFor(me)
           .slice(1)
@@ -122,6 +128,8 @@ export function Console({ path }: { path: string }) {
   if (client) return <ClientDetailPage id={client[1]!} />;
   const vpsNetwork = /^\/console\/vps\/([0-9a-f-]{36})\/network$/.exec(path);
   if (vpsNetwork) return <VpsNetworkPage id={vpsNetwork[1]!} />;
+  const vpsDetail = /^\/console\/vps\/([0-9a-f-]{36})$/.exec(path);
+  if (vpsDetail) return <ConsoleVpsDetailPage id={vpsDetail[1]!} />;
   switch (path) {
     case '/console':
       return <Dashboard />;
@@ -130,9 +138,13 @@ export function Console({ path }: { path: string }) {
     case '/console/identity':
       return <IdentityChecksPage />;
     case '/console/hosts':
-      return <EmptyPage titleKey="nav.console.hosts" />;
+      return <HostsPage />;
     case '/console/vps':
-      return <EmptyPage titleKey="nav.console.vps" />;
+      return <ConsoleVpsPage />;
+    case '/console/provisioning':
+      return <ProvisioningPage />;
+    case '/console/alerts':
+      return <AlertsPage />;
     case '/console/measures':
       return <MeasuresInForcePage />;
     case '/console/pools':
