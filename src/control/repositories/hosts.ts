@@ -1,23 +1,13 @@
 import { sql } from 'kysely';
 import { notFound } from '../../domain/errors.ts';
 import type { HostLoad } from '../../domain/placement.ts';
+import type { Insertable, Selectable } from 'kysely';
 import type { Db } from '../db/database.ts';
+import type { HostsTable } from '../db/tables/infra.ts';
 
-export interface HostRow {
-  id: string;
-  name: string;
-  datacenter_id: string;
-  agent: 'local';
-  cpu_cores: number;
-  memory_mib: number;
-  disk_gib: number;
-  cpu_overcommit: number;
-  ram_overcommit: number;
-  state: 'active' | 'draining' | 'down';
-  created_at: Date;
-}
+export type HostRow = Selectable<HostsTable>;
 
-export function insertHost(db: Db, h: Omit<HostRow, 'id'>): Promise<HostRow> {
+export function insertHost(db: Db, h: Insertable<HostsTable>): Promise<HostRow> {
   return db.insertInto('hosts').values(h).returningAll().executeTakeFirstOrThrow();
 }
 

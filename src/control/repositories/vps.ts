@@ -1,34 +1,11 @@
 import { notFound } from '../../domain/errors.ts';
 import { isVpsState, transition, type VpsState } from '../../domain/vps-state.ts';
+import type { Selectable } from 'kysely';
 import type { Db } from '../db/database.ts';
+import type { VpsTable } from '../db/tables/infra.ts';
 import type { Scope } from './scope.ts';
 
-export interface VpsRow {
-  id: string;
-  account_id: string;
-  datacenter_id: string;
-  host_id: string | null;
-  hostname: string;
-  vcpus: number;
-  memory_mib: number;
-  disk_gib: number;
-  image: string;
-  state: string;
-  state_reason: string | null;
-  state_changed_at: Date;
-  ipv4: string | null;
-  mac: string | null;
-  net_slot: number | null;
-  billing_anchor: Date;
-  client_username: string;
-  root_password_enc: string | null;
-  initial_password_enc: string | null;
-  provision_step: string | null;
-  provision_percent: number;
-  provision_errors: number;
-  access_codes_sent_at: Date | null;
-  created_at: Date;
-}
+export type VpsRow = Selectable<VpsTable>;
 
 export type NewVps = Omit<
   VpsRow,
