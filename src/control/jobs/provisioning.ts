@@ -175,7 +175,8 @@ export function provisioningJob(s: Services): JobDefinition<{ vpsId: string }> {
         await agent.driver.destroy(vps.id).catch((e: unknown) => {
           if (!(isDomainError(e) && e.kind === 'not_found')) throw e;
         });
-        if (vps.net_slot !== null) await agent.network.removeVps({ vpsId: vps.id, slot: vps.net_slot, port: (await agent.network.ensurePort(vps.id)).port });
+        // Through the traffic service: the tap's last counters are counted before it goes.
+        await s.traffic.removeVpsNetwork(agent, vps);
       } catch (e) {
         log.error({ vps: vps.id, err: e }, 'cleanup of a failed VPS on its host failed');
       }
