@@ -1,0 +1,570 @@
+// Issue 5 end to end, on real parts, with one VM for the whole path (acceptance items "End to
+// end with real parts" and "The same path in the browser"): the real server (startPlatform with
+// its pg-boss, scheduler and local host agent in a network namespace the test owns), real
+// PostgreSQL, a real QEMU guest (TCG), a real SMTP server (smtp-server) on loopback, and Debian's
+// Chromium driven by playwright-core for the client's and the staff's clicks.
+//
+//   staff (API)      datacenter, pool 192.0.2.0/24, host, plan sold there
+//   client (browser) signs up → the verification mail reaches the SMTP server → its link opened
+//                    in the browser → logs in → order form → the invoice on the invoices page
+//   staff (browser)  orders page: record the payment, validate (automatic validation off)
+//   client           the VPS goes provisioning → running (seen by the client's session)
+//   SMTP             the access-codes mail arrives: hostname, IPv4, user name, one-time link,
+//                    no password in it
+//   browser          the link's page reveals the password once (button = POST); reopened, the
+//                    link is refused; the API refuses a second use too (409 access.link_used)
+//   SSH              as the client with that password (changed at first login if the guest asks),
+//                    from inside the namespace: works, uid ≠ 0, root refused
+//
+// Addresses: 192.0.2.0/24 (the namespace's bridge) and loopback only. Everything is removed in
+// after(), even on failure (lab.cleanup(): QEMUs of this lab, the namespace, the SMTP server).
+// Run: node scripts/run-tests.ts --skip-static test/e2e/order.test.ts
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startPlatform, type Platform } from '../../src/control/platform.ts';
+import { totpCode } from '../../src/control/security/totp.ts';
+import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
+import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import type { ReceivedMail } from '../helpers/smtp.ts';
+import { createVpsLab, POOL, repoRoot, type VpsLab } from '../helpers/vps-lab.ts';
+
+const webDir = path.join(repoRoot, 'web');
+const chromiumPath = process.env.INFOGERE_CHROMIUM ?? '/usr/bin/chromium';
+
+const admin = {
+  email: 'alice.admin@example.test',
+  name: 'Alice Martin',
+  password: 'correct horse battery staple 1',
+};
+const support = {
+  email: 'sam.support@example.test',
+  name: 'Sam Petit',
+  password: 'correct horse battery staple 2',
+};
+const client = {
+  lastName: 'Durand',
+  firstName: 'Camille',
+  line1: '12 rue des Lilas',
+  postalCode: '75011',
+  city: 'Paris',
+  phone: '01 23 45 67 89',
+  email: 'camille@durand.example.test',
+  password: 'another long passphrase 2',
+  hostname: 'web1',
+  username: 'camille',
+};
+
+let lab: VpsLab | undefined;
+let db: TestDatabase | undefined;
+let platform: Platform | undefined;
+let browser: Browser | undefined;
+let userDataDir: string | undefined;
+let supportTotp = '';
+let plan: { id: string };
+let dc: { id: string };
+const pageErrors: string[] = [];
+
+/** Rebuilds web/dist when a panel source is newer than the build (as test/e2e/panel.test.ts). */
+async function ensurePanelBuilt(): Promise<void> {
+  const built = path.join(webDir, 'dist', 'index.html');
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((max, entry) => {
+      const p = path.join(dir, entry.name);
+      return Math.max(max, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+    }, 0);
+  const sources = Math.max(
+    newest(path.join(webDir, 'src')),
+    statSync(path.join(webDir, 'index.html')).mtimeMs,
+    statSync(path.join(webDir, 'vite.config.ts')).mtimeMs,
+  );
+  if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
+  const { build } = await import('vite');
+  await build({ configFile: path.join(webDir, 'vite.config.ts'), logLevel: 'warn' });
+}
+
+/** A free loopback port, so the links in the emails point at the server under test. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function until<T>(
+  what: string,
+  f: () => Promise<T | undefined | null | false>,
+  ms = 300_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+/** A cookie session on the real server over HTTP (the staff's API calls). */
+class ApiSession {
+  cookie = '';
+  csrf = '';
+  readonly base: string;
+  constructor(base: string) {
+    this.base = base;
+  }
+  async login(email: string, password: string, totpSecret?: string): Promise<void> {
+    const body: Record<string, string> = { email, password };
+    if (totpSecret) body.totp = totpCode(totpSecret, new Date());
+    const r = await fetch(`${this.base}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    assert.equal(r.status, 200, await r.clone().text());
+    const set = r.headers.getSetCookie().find((c) => c.startsWith('infogere_session='));
+    assert.ok(set, 'a session cookie');
+    this.cookie = set.split(';')[0]!;
+    this.csrf = ((await r.json()) as { csrfToken: string }).csrfToken;
+  }
+  async send(
+    method: string,
+    url: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: Record<string, unknown> }> {
+    const r = await fetch(`${this.base}${url}`, {
+      method,
+      headers: {
+        ...(this.cookie ? { cookie: this.cookie } : {}),
+        ...(this.csrf && method !== 'GET' ? { 'x-csrf-token': this.csrf } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    let json: Record<string, unknown> = { text };
+    try {
+      json = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      // not JSON: kept as { text }
+    }
+    return { status: r.status, json };
+  }
+  async created(url: string, body: unknown): Promise<{ id: string }> {
+    const r = await this.send('POST', url, body);
+    assert.equal(r.status, 201, `${url}: ${JSON.stringify(r.json)}`);
+    return r.json as { id: string };
+  }
+}
+
+async function waitForPath(page: Page, pathname: string): Promise<void> {
+  await page.waitForURL((url) => url.pathname === pathname);
+}
+
+function watchErrors(page: Page): void {
+  page.on('pageerror', (error) => pageErrors.push(String(error)));
+  page.on('console', (message) => {
+    // Chromium reports every 4xx answer (a 409 for a used link, a 401 before login) as a
+    // console error: not a bug.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+      pageErrors.push(message.text());
+    }
+  });
+}
+
+async function newContext(): Promise<BrowserContext> {
+  const context = await browser!.newContext({
+    viewport: { width: 1280, height: 800 },
+    locale: 'fr-FR',
+    timezoneId: 'Europe/Paris',
+  });
+  context.setDefaultTimeout(20_000);
+  // The browser talks to the platform under test and nothing else.
+  const allowed = new URL(platform!.url).host;
+  await context.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    return url.host === allowed || url.protocol === 'data:'
+      ? route.continue()
+      : route.abort('blockedbyclient');
+  });
+  return context;
+}
+
+const mailTo = (to: string, subject: RegExp) => (m: ReceivedMail) =>
+  m.to.includes(to) && subject.test(m.subject);
+
+before(async () => {
+  await ensurePanelBuilt();
+  lab = await createVpsLab();
+  db = await freshDatabase();
+  const port = await freePort();
+  platform = await startPlatform({
+    root: repoRoot,
+    env: {
+      ...lab.env,
+      DATABASE_URL: db.url,
+      INFOGERE_HTTP_HOST: '127.0.0.1',
+      INFOGERE_HTTP_PORT: String(port),
+      INFOGERE_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      INFOGERE_AUTO_VALIDATE_ON_PAYMENT: 'false',
+    },
+  });
+  const s = platform.services;
+  const a = await s.identity.createStaff({ ...admin, role: 'admin' }, SYSTEM_ACTOR);
+  supportTotp = (await s.identity.createStaff({ ...support, role: 'support' }, SYSTEM_ACTOR)).totpSecret;
+
+  // Staff set up where the plan is sold, through the API.
+  const staff = new ApiSession(platform.url);
+  await staff.login(admin.email, admin.password, a.totpSecret);
+  dc = await staff.created('/v1/admin/datacenters', {
+    code: 'PAR1',
+    name: 'Paris 1',
+    city: 'Paris',
+    country: 'FR',
+    region: 'FR-IDF',
+  });
+  await staff.created('/v1/admin/pools', { datacenterId: dc.id, cidr: POOL.cidr, gateway: POOL.gateway });
+  await staff.created('/v1/admin/hosts', {
+    name: 'local',
+    datacenterId: dc.id,
+    cpuCores: 2,
+    memoryMiB: 4096,
+    diskGiB: 20,
+  });
+  plan = await staff.created('/v1/admin/plans', {
+    code: 'XS1',
+    name: 'VPS XS',
+    vcpus: 1,
+    memoryMiB: 256,
+    diskGiB: 1,
+    monthlyPriceCents: 499,
+    vatRateBp: 2000,
+    datacenterIds: [dc.id],
+  });
+
+  userDataDir = await mkdtemp(path.join(tmpdir(), 'infogere-e2e-order-'));
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close().catch(() => undefined);
+  await platform?.stop().catch(() => undefined);
+  await lab?.cleanup();
+  await db?.drop();
+  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+});
+
+test('issue 5 end to end: sign up, order, pay, validate, a real VM, the access codes by email, SSH', async (t) => {
+  const p = platform!;
+  const smtp = lab!.smtp;
+  const clientCtx = await newContext();
+  const staffCtx = await newContext();
+  const page = await clientCtx.newPage();
+  const staffPage = await staffCtx.newPage();
+  watchErrors(page);
+  watchErrors(staffPage);
+  let orderId = '';
+  let invoiceNumber = '';
+  let vpsId = '';
+  let ip = '';
+  let token = '';
+  let password = '';
+
+  await t.test(
+    'client: signs up on the sign-up page; the verification mail reaches the SMTP server',
+    async () => {
+      await page.goto(`${p.url}/login`);
+      await page.getByRole('link', { name: 'Créer un compte' }).click();
+      await waitForPath(page, '/signup');
+      const form = page.locator('form');
+      await form.locator('input[name="lastName"]').fill(client.lastName);
+      await form.locator('input[name="firstName"]').fill(client.firstName);
+      await form.locator('input[name="line1"]').fill(client.line1);
+      await form.locator('input[name="postalCode"]').fill(client.postalCode);
+      await form.locator('input[name="city"]').fill(client.city);
+      await form.locator('select[name="country"]').selectOption('FR');
+      await form.locator('input[name="phone"]').fill(client.phone);
+      await form.locator('input[name="email"]').fill(client.email);
+      await form.locator('input[name="password"]').fill(client.password);
+      await page.getByRole('button', { name: 'Créer mon compte' }).click();
+      await page.getByTestId('signup-done').waitFor();
+      const account = await p.db
+        .selectFrom('users')
+        .select(['account_id', 'email'])
+        .where('email', '=', client.email)
+        .executeTakeFirstOrThrow();
+      assert.ok(account.account_id);
+    },
+  );
+
+  await t.test('client: the link from that mail, opened in the browser, verifies the address', async () => {
+    const mail = await until('the verification mail', async () =>
+      smtp.received.find(mailTo(client.email, /Confirmez votre adresse/)),
+    );
+    const link = /https?:\/\/\S+\/verify\?token=[A-Za-z0-9_%-]+/.exec(mail.text)?.[0];
+    assert.ok(link, `a verification link in the mail: ${mail.text}`);
+    assert.equal(new URL(link).host, new URL(p.url).host, 'the link points at this server');
+    await page.goto(link);
+    await page.getByTestId('verify-ok').waitFor();
+    const verified = await p.db
+      .selectFrom('client_signups')
+      .select('verified_at')
+      .where('email', '=', client.email)
+      .executeTakeFirstOrThrow();
+    assert.ok(verified.verified_at, 'the address is verified');
+  });
+
+  await t.test(
+    'client: logs in, orders on the order form, sees the invoice on the invoices page',
+    async () => {
+      await page.goto(`${p.url}/login`);
+      await page.getByLabel('Adresse e-mail').fill(client.email);
+      await page.getByLabel(/^Mot de passe$/).fill(client.password);
+      await page.getByRole('button', { name: 'Se connecter' }).click();
+      await waitForPath(page, '/client');
+      const nav = page.getByRole('navigation', { name: 'Navigation principale' });
+      await nav.getByRole('link', { name: 'Commander un VPS' }).click();
+      await waitForPath(page, '/client/catalogue');
+      const form = page.getByTestId('order-form');
+      await form.locator('select[name="plan"]').selectOption(plan.id);
+      await form.locator('select[name="datacenter"]').selectOption(dc.id);
+      await form.locator('input[name="termMonths"]').fill('12');
+      await form.locator('input[name="hostname"]').fill(client.hostname);
+      await form.locator('input[name="username"]').fill(client.username);
+      await form.getByRole('button', { name: 'Commander' }).click();
+      await page.waitForURL((url) => url.pathname.startsWith('/client/invoices/'));
+      await page.getByTestId('invoice').waitFor();
+
+      const order = await p.db.selectFrom('orders').selectAll().executeTakeFirstOrThrow();
+      assert.equal(order.state, 'awaiting_payment');
+      assert.equal(order.hostname, client.hostname);
+      orderId = order.id;
+      const invoice = await p.db
+        .selectFrom('invoices')
+        .selectAll()
+        .where('order_id', '=', orderId)
+        .executeTakeFirstOrThrow();
+      invoiceNumber = invoice.number;
+      assert.equal(invoice.total_cents, 12 * 499 + Math.round((12 * 499 * 2000) / 10_000));
+
+      await nav.getByRole('link', { name: 'Factures', exact: true }).click();
+      await waitForPath(page, '/client/invoices');
+      const row = page.getByTestId('invoices').locator('tbody tr').filter({ hasText: invoiceNumber });
+      await row.waitFor();
+      await row.getByText('À payer').waitFor();
+    },
+  );
+
+  await t.test('staff: on the orders page, record the payment, then validate', async () => {
+    await staffPage.goto(`${p.url}/login`);
+    await staffPage.getByLabel('Adresse e-mail').fill(support.email);
+    await staffPage.getByLabel(/^Mot de passe$/).fill(support.password);
+    await staffPage.getByRole('button', { name: 'Se connecter' }).click();
+    const totp = staffPage.getByLabel('Code de vérification');
+    await totp.waitFor();
+    await totp.fill(totpCode(supportTotp, new Date()));
+    await staffPage.getByRole('button', { name: 'Se connecter' }).click();
+    await waitForPath(staffPage, '/console');
+    const nav = staffPage.getByRole('navigation', { name: 'Navigation principale' });
+    await nav.getByRole('link', { name: 'Commandes', exact: true }).click();
+    await waitForPath(staffPage, '/console/orders');
+    const filter = staffPage.getByLabel('État');
+    await filter.selectOption('awaiting_payment');
+    const row = () =>
+      staffPage.getByTestId('console-orders').locator('tbody tr').filter({ hasText: invoiceNumber });
+    await row().getByRole('button', { name: 'Enregistrer un paiement' }).click();
+    await row().getByLabel('Référence').fill('VIR-2026-0001');
+    await row()
+      .getByRole('button', { name: /^Enregistrer .*€/ })
+      .click();
+    await staffPage.getByRole('status').getByText('Paiement enregistré.').waitFor();
+    // Automatic validation is off: the order waits, paid, for staff.
+    const paid = await p.db
+      .selectFrom('orders')
+      .select('state')
+      .where('id', '=', orderId)
+      .executeTakeFirstOrThrow();
+    assert.equal(paid.state, 'paid');
+    assert.equal(
+      await p.db.selectFrom('vps').select('id').executeTakeFirst(),
+      undefined,
+      'no VPS before validation',
+    );
+
+    await filter.selectOption('paid');
+    await row().getByRole('button', { name: 'Valider' }).click();
+    await staffPage
+      .getByRole('status')
+      .getByText(/Commande validée/)
+      .waitFor();
+    const validated = await p.db
+      .selectFrom('orders')
+      .select('state')
+      .where('id', '=', orderId)
+      .executeTakeFirstOrThrow();
+    assert.equal(validated.state, 'validated');
+  });
+
+  await t.test("client: the VPS shows provisioning, then running, in the client's session", async () => {
+    // The client's VPS pages are another engineer's; the client's own session reads GET /v1/vps.
+    type Vps = { id: string; state: string; hostname: string; ipv4: string | null; provisionPercent: number };
+    const list = async () => (await page.evaluate(() => fetch('/v1/vps').then((r) => r.json()))) as Vps[];
+    const states = new Set<string>();
+    const percents = new Set<number>();
+    const running = await until('the VPS to run', async () => {
+      const [v] = await list();
+      if (!v) return undefined;
+      states.add(v.state);
+      percents.add(v.provisionPercent);
+      if (v.state === 'failed') throw new Error('provisioning failed');
+      return v.state === 'running' ? v : undefined;
+    });
+    assert.equal(running.hostname, client.hostname);
+    assert.ok(
+      [...states].some((s) => s === 'pending' || s === 'provisioning'),
+      `seen before running: ${[...states].join(', ')}`,
+    );
+    assert.ok(percents.size >= 2, `progress moved (${[...percents].join(', ')})`);
+    assert.match(running.ipv4 ?? '', /^192\.0\.2\.\d+\/24$/);
+    vpsId = running.id;
+    ip = running.ipv4!.split('/')[0]!;
+    assert.notEqual(ip, POOL.gateway);
+  });
+
+  await t.test(
+    'the access-codes mail reaches the SMTP server: hostname, IPv4, user name, one-time link',
+    async () => {
+      const mail = await until('the access-codes mail', async () =>
+        smtp.received.find(mailTo(client.email, new RegExp(`VPS ${client.hostname} est prêt`))),
+      );
+      assert.ok(mail.text.includes(ip), 'the mail gives the IPv4');
+      assert.ok(mail.text.includes(client.username), 'the mail gives the user name');
+      const link = /https?:\/\/\S+\/access\?token=([A-Za-z0-9_%-]+)/.exec(mail.text);
+      assert.ok(link, 'the mail holds a one-time link');
+      assert.equal(new URL(link[0]).host, new URL(p.url).host, 'the link points at this server');
+      token = decodeURIComponent(link[1]!);
+      const sealed = await p.db
+        .selectFrom('vps')
+        .select('initial_password_enc')
+        .where('id', '=', vpsId)
+        .executeTakeFirstOrThrow();
+      const initial = p.services.ctx.secrets.open(sealed.initial_password_enc!);
+      assert.ok(!mail.raw.includes(initial), 'the password is not in the mail (R3.1)');
+
+      // The page opened from the link (GET) spends nothing; the button reveals.
+      const anon = await newContext();
+      const reveal = await anon.newPage();
+      watchErrors(reveal);
+      await reveal.goto(link[0]);
+      await reveal.getByRole('heading', { name: 'Codes d’accès de votre serveur' }).waitFor();
+      const used = await p.db
+        .selectFrom('access_links')
+        .select('used_at')
+        .where('vps_id', '=', vpsId)
+        .execute();
+      assert.deepEqual(
+        used.map((u) => u.used_at),
+        [null],
+        'opening the page does not use the link',
+      );
+      await reveal.getByRole('button', { name: 'Afficher mon mot de passe' }).click();
+      const codes = reveal.getByTestId('access-codes');
+      await codes.waitFor();
+      password = ((await reveal.getByTestId('access-password').textContent()) ?? '').trim();
+      assert.equal(password, initial);
+      assert.equal((await reveal.getByTestId('access-hostname').textContent())?.trim(), client.hostname);
+      assert.equal((await reveal.getByTestId('access-ipv4').textContent())?.trim(), ip);
+      assert.equal((await reveal.getByTestId('access-username').textContent())?.trim(), client.username);
+      assert.equal(
+        (await reveal.getByTestId('access-ssh').textContent())?.trim(),
+        `ssh ${client.username}@${ip}`,
+      );
+      await codes.getByText('il ne sera plus jamais affiché').waitFor();
+      await codes.getByText('changer ce mot de passe').waitFor();
+
+      // Reopened: the link is spent, the page says so.
+      await reveal.reload();
+      await reveal.getByRole('button', { name: 'Afficher mon mot de passe' }).click();
+      await reveal
+        .locator('[role="alert"][data-code="access.link_used"]')
+        .getByText('Ce lien a déjà servi')
+        .waitFor();
+      assert.equal(await reveal.getByTestId('access-codes').count(), 0);
+      // An unknown link gets its own message.
+      await reveal.goto(`${p.url}/access?token=${'x'.repeat(43)}`);
+      await reveal.getByRole('button', { name: 'Afficher mon mot de passe' }).click();
+      await reveal.locator('[role="alert"][data-code="access.link_unknown"]').waitFor();
+      await anon.close();
+
+      // The API refuses a second use as well.
+      const again = await new ApiSession(p.url).send('POST', '/v1/access-codes/reveal', { token });
+      assert.equal(again.status, 409);
+      assert.equal(again.json.code, 'access.link_used');
+    },
+  );
+
+  await t.test('SSH as the client with that password works and is not root', async (st) => {
+    await lab!.joinBridge();
+    const root = p.services.ctx.secrets.open(
+      (
+        await p.db
+          .selectFrom('vps')
+          .select('root_password_enc')
+          .where('id', '=', vpsId)
+          .executeTakeFirstOrThrow()
+      ).root_password_enc!,
+    );
+    const r = await lab!.sshProbe(ip, client.username, password, root);
+    assert.equal(r.error, undefined, JSON.stringify(r));
+    st.diagnostic(`password change at first login: ${r.expired ? 'asked by the guest, done' : 'not asked'}`);
+    if (r.expired) {
+      // R3.1: the guest made the client change the initial password first.
+      assert.equal((r.change as { gotShell: boolean }).gotShell, true, JSON.stringify(r.change));
+      assert.match(String(r.oldPasswordAfterChange), /^refused/);
+    }
+    assert.notEqual(r.idU, '0');
+    assert.equal(r.whoami, client.username);
+    assert.equal(r.hostname, client.hostname);
+    assert.match(String(r.rootLogin), /^refused/);
+    // Exactly one of everything.
+    const addrs = await p.db
+      .selectFrom('ip_addresses')
+      .select('address')
+      .where('vps_id', '=', vpsId)
+      .execute();
+    assert.equal(addrs.length, 1);
+    const mails = await p.db
+      .selectFrom('mail_outbox')
+      .select('id')
+      .where('template', '=', 'vps.access_codes')
+      .execute();
+    assert.equal(mails.length, 1);
+  });
+
+  await t.test('no script error in the pages', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+  await clientCtx.close();
+  await staffCtx.close();
+});
