@@ -25,7 +25,13 @@ export interface Jobs extends JobQueue {
 export async function startJobs(url: string, defs: JobDefinition<never>[], log: Logger, opts: { work?: boolean } = {}): Promise<Jobs> {
   // Supervision every 10 s: a job whose worker died (no heartbeat) is retried within ~20 s.
   const boss = new PgBoss({ connectionString: url, schema: 'pgboss', superviseIntervalSeconds: 10, monitorIntervalSeconds: 10, max: 4 });
-  boss.on('error', (e: unknown) => log.error({ err: e }, 'pg-boss error'));
+  // Only the message and code: pg's error objects carry the whole client, connection settings
+  // included. A database shutting down (57P01: Ctrl-C reaches PostgreSQL too) is not an error.
+  boss.on('error', (e: unknown) => {
+    const { message, code } = e as { message?: string; code?: string };
+    if (code === '57P01') log.warn({ code }, 'job queue: the database is shutting down');
+    else log.error({ code, message }, 'job queue error');
+  });
   await boss.start();
   for (const d of defs) {
     await boss.createQueue(d.name, {
