@@ -313,6 +313,8 @@ test('SSH: the initial password must be changed first (R3.1); the client is not 
     rootLogin?: string;
     shadow?: { code: number | null; out: string };
     hashLeak?: string;
+    setuidFiles?: string;
+    passwdAbuse?: { code: number | null; out: string };
     expired?: false | { code: number | null; out: string };
     failedChange?: { code: number | null; gotShell: boolean; transcript: string };
     stillExpiredAfterFailedChange?: boolean;
@@ -343,5 +345,11 @@ test('SSH: the initial password must be changed first (R3.1); the client is not 
   assert.equal(r.hostname, 'guest-test');
   assert.notEqual(r.shadow?.code, 0, 'R3.4: /etc/shadow must not be readable by the client');
   assert.equal(r.hashLeak, '', `R3.4: files readable by the client hold a password hash: ${r.hashLeak}`);
+  assert.equal(r.setuidFiles, '/usr/bin/passwd', 'R3.4: passwd is the only setuid/setgid program');
+  assert.equal(
+    r.passwdAbuse?.out,
+    'done',
+    `R3.4: passwd did more than change the own password: ${r.passwdAbuse?.out}`,
+  );
   assert.match(r.rootLogin ?? '', /^refused/, 'R3.4: root login over SSH must be refused');
 });

@@ -182,6 +182,19 @@ try {
     'command -v sudo || echo absent; ls /usr/bin/sudo /usr/sbin/sudo /bin/sudo 2>/dev/null',
   );
   result.hostname = (await exec(c, 'hostname')).out;
+  // R3.4 with R3.1's passwd: the only setuid/setgid file is shadow's passwd, and it does nothing
+  // for the client beyond its own password (no other account, no expiry/lock/delete flags).
+  result.setuidFiles = (
+    await exec(c, 'find / -xdev \\( -perm -4000 -o -perm -2000 \\) -type f 2>/dev/null')
+  ).out;
+  result.passwdAbuse = await exec(
+    c,
+    [
+      'for a in "-S root" "-e root" "-d root" "-d $(id -un)" "-l $(id -un)" "-x 0 $(id -un)" "root"; do',
+      '  /usr/bin/passwd $a </dev/null >/dev/null 2>&1 && echo "allowed: passwd $a";',
+      'done; echo done',
+    ].join(' '),
+  );
   // R3.4: root's hash must be unreadable to the client (shadow, the seed drive, its flattened copy).
   result.shadow = await exec(c, 'cat /etc/shadow');
   result.hashLeak = (
