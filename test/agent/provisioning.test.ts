@@ -26,7 +26,11 @@ after(async () => {
   await database?.drop();
 });
 
-async function until<T>(what: string, f: () => Promise<T | undefined | null | false>, ms = 240_000): Promise<T> {
+async function until<T>(
+  what: string,
+  f: () => Promise<T | undefined | null | false>,
+  ms = 240_000,
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await f();
@@ -42,18 +46,48 @@ describe('provisioning a VPS end to end (real QEMU, real pg-boss, real SMTP)', (
 
   it('a requested VPS is placed, addressed, booted and announced by email with a one-time link (R3.1, R3.2)', async () => {
     const s = platform.services;
-    const dc = await s.infra.createDatacenter({ code: 'TST1', name: 'Test', city: 'Paris', country: 'FR', region: 'FR-IDF' }, SYSTEM_ACTOR);
-    await s.infra.createPool({ datacenterId: dc.id, cidr: POOL.cidr, gateway: POOL.gateway }, SYSTEM_ACTOR);
-    await s.infra.registerHost({ name: 'local', datacenterId: dc.id, cpuCores: 2, memoryMiB: 4096, diskGiB: 20 }, SYSTEM_ACTOR);
-    const c = await s.identity.createClientAccount({ accountName: 'Lab', email: 'lab@example.test', name: 'Lab Client', password: 'a long enough password', language: 'en' }, SYSTEM_ACTOR);
-    accountId = c.account.id;
-    const v = await platform.db.transaction().execute((tx) =>
-      s.infra.requestVps(tx, { accountId, datacenterId: dc.id, hostname: 'web1', vcpus: 1, memoryMiB: 256, diskGiB: 1, billingAnchor: new Date(), clientUsername: 'camille' }),
+    const dc = await s.infra.createDatacenter(
+      { code: 'TST1', name: 'Test', city: 'Paris', country: 'FR', region: 'FR-IDF' },
+      SYSTEM_ACTOR,
     );
+    await s.infra.createPool({ datacenterId: dc.id, cidr: POOL.cidr, gateway: POOL.gateway }, SYSTEM_ACTOR);
+    await s.infra.registerHost(
+      { name: 'local', datacenterId: dc.id, cpuCores: 2, memoryMiB: 4096, diskGiB: 20 },
+      SYSTEM_ACTOR,
+    );
+    const c = await s.identity.createClientAccount(
+      {
+        accountName: 'Lab',
+        email: 'lab@example.test',
+        name: 'Lab Client',
+        password: 'a long enough password',
+        language: 'en',
+      },
+      SYSTEM_ACTOR,
+    );
+    accountId = c.account.id;
+    const v = await platform.db
+      .transaction()
+      .execute((tx) =>
+        s.infra.requestVps(tx, {
+          accountId,
+          datacenterId: dc.id,
+          hostname: 'web1',
+          vcpus: 1,
+          memoryMiB: 256,
+          diskGiB: 1,
+          billingAnchor: new Date(),
+          clientUsername: 'camille',
+        }),
+      );
     vpsId = v.id;
     const seen = new Set<number>();
     const running = await until('the VPS to run', async () => {
-      const row = await platform.db.selectFrom('vps').selectAll().where('id', '=', vpsId).executeTakeFirstOrThrow();
+      const row = await platform.db
+        .selectFrom('vps')
+        .selectAll()
+        .where('id', '=', vpsId)
+        .executeTakeFirstOrThrow();
       seen.add(row.provision_percent);
       if (row.state === 'failed') throw new Error(`provisioning failed: ${row.state_reason}`);
       return row.state === 'running' ? row : undefined;
@@ -62,7 +96,9 @@ describe('provisioning a VPS end to end (real QEMU, real pg-boss, real SMTP)', (
     assert.ok(seen.size >= 2, `progress moved (${[...seen].join(', ')})`);
     assert.match(running.ipv4!, /^192\.0\.2\.\d+\/24$/);
     assert.notEqual(running.ipv4, `${POOL.gateway}/24`);
-    const mail = await until('the access-codes mail', async () => lab.smtp.received.find((m) => m.subject.includes('web1')));
+    const mail = await until('the access-codes mail', async () =>
+      lab.smtp.received.find((m) => m.subject.includes('web1')),
+    );
     assert.deepEqual(mail.to, ['lab@example.test']);
     const ip = running.ipv4!.split('/')[0]!;
     assert.ok(mail.text.includes(ip), 'the mail gives the IPv4');
@@ -70,11 +106,16 @@ describe('provisioning a VPS end to end (real QEMU, real pg-boss, real SMTP)', (
     const token = /access\?token=([A-Za-z0-9_-]+)/.exec(mail.text)?.[1];
     assert.ok(token, 'the mail holds a one-time link');
     // No password in the mail itself (R3.1).
-    const sealed = await platform.db.selectFrom('vps').select('initial_password_enc').where('id', '=', vpsId).executeTakeFirstOrThrow();
+    const sealed = await platform.db
+      .selectFrom('vps')
+      .select('initial_password_enc')
+      .where('id', '=', vpsId)
+      .executeTakeFirstOrThrow();
     const initial = platform.services.ctx.secrets.open(sealed.initial_password_enc!);
     assert.ok(!mail.raw.includes(initial), 'the initial password is not in the mail');
 
-    const reveal = (t: string) => platform.app.inject({ method: 'POST', url: '/v1/access-codes/reveal', payload: { token: t } });
+    const reveal = (t: string) =>
+      platform.app.inject({ method: 'POST', url: '/v1/access-codes/reveal', payload: { token: t } });
     const first = await reveal(token);
     assert.equal(first.statusCode, 200, first.body);
     assert.deepEqual(first.json(), { hostname: 'web1', ipv4: ip, username: 'camille', password: initial });
@@ -85,35 +126,83 @@ describe('provisioning a VPS end to end (real QEMU, real pg-boss, real SMTP)', (
     // SSH as the client with the revealed password: works, and is not root (R3.4).
     await lab.joinBridge();
     const root = platform.services.ctx.secrets.open(
-      (await platform.db.selectFrom('vps').select('root_password_enc').where('id', '=', vpsId).executeTakeFirstOrThrow()).root_password_enc!,
+      (
+        await platform.db
+          .selectFrom('vps')
+          .select('root_password_enc')
+          .where('id', '=', vpsId)
+          .executeTakeFirstOrThrow()
+      ).root_password_enc!,
     );
     const r = await lab.sshProbe(ip, 'camille', initial, root);
     assert.equal(r.error, undefined, JSON.stringify(r));
+    // R3.1: the initial password had to be changed at first login before any command ran.
+    assert.ok(
+      r.expired && typeof r.newPassword === 'string',
+      `the initial password was not expired: ${JSON.stringify(r.expired)}`,
+    );
     assert.notEqual(r.uid, '0');
     assert.match(String(r.rootLogin), /^refused/);
     // Exactly one of everything.
-    const addrs = await platform.db.selectFrom('ip_addresses').selectAll().where('vps_id', '=', vpsId).execute();
+    const addrs = await platform.db
+      .selectFrom('ip_addresses')
+      .selectAll()
+      .where('vps_id', '=', vpsId)
+      .execute();
     assert.equal(addrs.length, 1);
-    const mails = await platform.db.selectFrom('mail_outbox').select('id').where('template', '=', 'vps.access_codes').execute();
+    const mails = await platform.db
+      .selectFrom('mail_outbox')
+      .select('id')
+      .where('template', '=', 'vps.access_codes')
+      .execute();
     assert.equal(mails.length, 1);
   });
 
   it('a VPS in a datacenter whose pools are full fails for good with the reason, resources released, staff alerted', async () => {
     const s = platform.services;
-    const dc = await s.infra.createDatacenter({ code: 'TST2', name: 'Full', city: 'Lyon', country: 'FR', region: 'FR-ARA' }, SYSTEM_ACTOR);
-    await s.infra.registerHost({ name: 'local2', datacenterId: dc.id, cpuCores: 2, memoryMiB: 4096, diskGiB: 20 }, SYSTEM_ACTOR);
-    // No pool at all in this datacenter: the address step can never succeed.
-    const v = await platform.db.transaction().execute((tx) =>
-      s.infra.requestVps(tx, { accountId, datacenterId: dc.id, hostname: 'nope', vcpus: 1, memoryMiB: 256, diskGiB: 1, billingAnchor: new Date(), clientUsername: 'camille' }),
+    const dc = await s.infra.createDatacenter(
+      { code: 'TST2', name: 'Full', city: 'Lyon', country: 'FR', region: 'FR-ARA' },
+      SYSTEM_ACTOR,
     );
-    const failed = await until('the VPS to fail for good', async () => {
-      const row = await platform.db.selectFrom('vps').selectAll().where('id', '=', v.id).executeTakeFirstOrThrow();
-      return row.state === 'failed' ? row : undefined;
-    }, 300_000);
+    await s.infra.registerHost(
+      { name: 'local2', datacenterId: dc.id, cpuCores: 2, memoryMiB: 4096, diskGiB: 20 },
+      SYSTEM_ACTOR,
+    );
+    // No pool at all in this datacenter: the address step can never succeed.
+    const v = await platform.db
+      .transaction()
+      .execute((tx) =>
+        s.infra.requestVps(tx, {
+          accountId,
+          datacenterId: dc.id,
+          hostname: 'nope',
+          vcpus: 1,
+          memoryMiB: 256,
+          diskGiB: 1,
+          billingAnchor: new Date(),
+          clientUsername: 'camille',
+        }),
+      );
+    const failed = await until(
+      'the VPS to fail for good',
+      async () => {
+        const row = await platform.db
+          .selectFrom('vps')
+          .selectAll()
+          .where('id', '=', v.id)
+          .executeTakeFirstOrThrow();
+        return row.state === 'failed' ? row : undefined;
+      },
+      300_000,
+    );
     assert.match(failed.state_reason!, /address: No free IPv4/);
     assert.equal(failed.host_id, null);
     assert.equal(failed.ipv4, null);
-    const alerts = await platform.db.selectFrom('staff_alerts').selectAll().where('subject_id', '=', v.id).execute();
+    const alerts = await platform.db
+      .selectFrom('staff_alerts')
+      .selectAll()
+      .where('subject_id', '=', v.id)
+      .execute();
     assert.equal(alerts.length, 1);
     assert.equal(alerts[0]!.kind, 'provisioning_failed');
   });

@@ -6,7 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { conflict, isDomainError } from '../../domain/errors.ts';
 import { choosePlacement } from '../../domain/placement.ts';
-import { firstFreeSlot, percentAfter, remainingSteps, type ProvisioningStep } from '../../domain/provisioning.ts';
+import {
+  firstFreeSlot,
+  percentAfter,
+  remainingSteps,
+  type ProvisioningStep,
+} from '../../domain/provisioning.ts';
 import { hashPassword as cryptPassword } from '../../agent/image/config-drive.ts';
 import type { HostAgent } from '../../agent/host-agent.ts';
 import type { VmSpec } from '../../agent/driver.ts';
@@ -51,11 +56,28 @@ export function provisioningJob(s: Services): JobDefinition<{ vpsId: string }> {
       await db.transaction().execute(async (tx) => {
         await sql`SELECT pg_advisory_xact_lock(hashtext(${`placement:${vps.datacenter_id}`}))`.execute(tx);
         const loads = await hostLoads(tx, vps.datacenter_id);
-        const choice = choosePlacement(loads, { datacenterId: vps.datacenter_id, vcpus: vps.vcpus, memoryMiB: vps.memory_mib, diskGiB: vps.disk_gib });
+        const choice = choosePlacement(loads, {
+          datacenterId: vps.datacenter_id,
+          vcpus: vps.vcpus,
+          memoryMiB: vps.memory_mib,
+          diskGiB: vps.disk_gib,
+        });
         if ('refused' in choice)
-          throw conflict('placement.no_room', `No host in this datacenter has room (${choice.refused.map((r) => r.reason).join(', ') || 'no host'})`);
-        const taken = await tx.selectFrom('vps').select('net_slot').where('host_id', '=', choice.hostId).where('state', '!=', 'destroyed').where('net_slot', 'is not', null).execute();
-        await updateVps(tx, vps.id, { host_id: choice.hostId, net_slot: firstFreeSlot(taken.map((t) => t.net_slot!)) });
+          throw conflict(
+            'placement.no_room',
+            `No host in this datacenter has room (${choice.refused.map((r) => r.reason).join(', ') || 'no host'})`,
+          );
+        const taken = await tx
+          .selectFrom('vps')
+          .select('net_slot')
+          .where('host_id', '=', choice.hostId)
+          .where('state', '!=', 'destroyed')
+          .where('net_slot', 'is not', null)
+          .execute();
+        await updateVps(tx, vps.id, {
+          host_id: choice.hostId,
+          net_slot: firstFreeSlot(taken.map((t) => t.net_slot!)),
+        });
       });
     },
     // R3.2: the fixed IPv4, from a pool of the VPS's own datacenter.
@@ -70,7 +92,10 @@ export function provisioningJob(s: Services): JobDefinition<{ vpsId: string }> {
     // sealed until the one-time link reveals it.
     async credentials(vps) {
       if (vps.root_password_enc) return;
-      await updateVps(db, vps.id, { root_password_enc: secrets.seal(randomPassword()), initial_password_enc: secrets.seal(randomPassword()) });
+      await updateVps(db, vps.id, {
+        root_password_enc: secrets.seal(randomPassword()),
+        initial_password_enc: secrets.seal(randomPassword()),
+      });
     },
     // R6.3, R3.11, R3.13: the tap on the bridge and the VPS's whole policy, applied atomically.
     async network(vps) {
@@ -101,11 +126,19 @@ export function provisioningJob(s: Services): JobDefinition<{ vpsId: string }> {
         memoryMiB: vps.memory_mib,
         diskGiB: vps.disk_gib,
         image: vps.image,
-        network: { tap: (await agent.network.ensurePort(vps.id)).port, mac: vps.mac!, ...(agent.netns ? { netns: agent.netns } : {}) },
+        network: {
+          tap: (await agent.network.ensurePort(vps.id)).port,
+          mac: vps.mac!,
+          ...(agent.netns ? { netns: agent.netns } : {}),
+        },
         seed: {
           hostname: vps.hostname,
           ipv4: { address: vps.ipv4!, gateway: pool.gateway, dns: splitList(s.ctx.config.vpsNameservers) },
-          user: { name: vps.client_username, ...(client ? { passwordHash: await cryptPassword(client) } : {}) },
+          // R3.1: the initial password (revealed once by the link) must be changed at first login.
+          user: {
+            name: vps.client_username,
+            ...(client ? { passwordHash: await cryptPassword(client), expirePassword: true } : {}),
+          },
           rootPasswordHash: await cryptPassword(secrets.open(vps.root_password_enc!)),
         },
       };
@@ -127,15 +160,23 @@ export function provisioningJob(s: Services): JobDefinition<{ vpsId: string }> {
     // R3.4: the client's account exists in the guest and is not root.
     async accounts(vps) {
       const agent = await agentOf(vps);
-      const r = await agent.driver.guestExec(vps.id, ['id', '-u', vps.client_username], { timeoutMs: 30_000 });
+      const r = await agent.driver.guestExec(vps.id, ['id', '-u', vps.client_username], {
+        timeoutMs: 30_000,
+      });
       const uid = Number(r.stdout.trim());
-      if (r.exitCode !== 0 || !Number.isInteger(uid)) throw new Error(`the client account ${vps.client_username} is missing in the guest`);
+      if (r.exitCode !== 0 || !Number.isInteger(uid))
+        throw new Error(`the client account ${vps.client_username} is missing in the guest`);
       if (uid === 0) throw new Error('the client account has uid 0 (R3.4 forbids it)');
     },
     // R3.1: the access codes by email, once: the mail, the link and the mark commit together.
     async access_codes(vps) {
       await db.transaction().execute(async (tx) => {
-        const cur = await tx.selectFrom('vps').select('access_codes_sent_at').where('id', '=', vps.id).forUpdate().executeTakeFirstOrThrow();
+        const cur = await tx
+          .selectFrom('vps')
+          .select('access_codes_sent_at')
+          .where('id', '=', vps.id)
+          .forUpdate()
+          .executeTakeFirstOrThrow();
         if (cur.access_codes_sent_at) return;
         const owner = await tx
           .selectFrom('users')
@@ -183,12 +224,28 @@ export function provisioningJob(s: Services): JobDefinition<{ vpsId: string }> {
     }
     await db.transaction().execute(async (tx) => {
       // The address was never given to the client: it goes back to the pool at once.
-      await tx.deleteFrom('ip_addresses').where('vps_id', '=', vps.id).where('state', '=', 'allocated').execute();
-      await updateVps(tx, vps.id, { host_id: null, net_slot: null, ipv4: null, root_password_enc: null, initial_password_enc: null });
+      await tx
+        .deleteFrom('ip_addresses')
+        .where('vps_id', '=', vps.id)
+        .where('state', '=', 'allocated')
+        .execute();
+      await updateVps(tx, vps.id, {
+        host_id: null,
+        net_slot: null,
+        ipv4: null,
+        root_password_enc: null,
+        initial_password_enc: null,
+      });
       await setVpsState(tx, vps.id, 'failed', clock.now(), reason);
       await tx
         .insertInto('staff_alerts')
-        .values({ at: clock.now(), kind: 'provisioning_failed', subject_type: 'vps', subject_id: vps.id, message: `Provisioning of ${vps.hostname} failed: ${reason}` })
+        .values({
+          at: clock.now(),
+          kind: 'provisioning_failed',
+          subject_type: 'vps',
+          subject_id: vps.id,
+          message: `Provisioning of ${vps.hostname} failed: ${reason}`,
+        })
         .execute();
     });
     await s.audit.record(SYSTEM_ACTOR, 'vps.provisioning_failed', { type: 'vps', id: vps.id }, { reason });
@@ -206,7 +263,8 @@ export function provisioningJob(s: Services): JobDefinition<{ vpsId: string }> {
     concurrency: 2,
     async handler({ vpsId }, meta) {
       let vps = await getVps(db, SYSTEM_SCOPE, vpsId);
-      if (vps.state === 'pending' || vps.state === 'failed') await setVpsState(db, vpsId, 'provisioning', clock.now());
+      if (vps.state === 'pending' || vps.state === 'failed')
+        await setVpsState(db, vpsId, 'provisioning', clock.now());
       else if (vps.state !== 'provisioning') return; // done already, or destroyed meanwhile
       for (const step of remainingSteps(vps.provision_step)) {
         vps = await getVps(db, SYSTEM_SCOPE, vpsId);
@@ -220,7 +278,12 @@ export function provisioningJob(s: Services): JobDefinition<{ vpsId: string }> {
             .where('id', '=', vpsId)
             .returning('provision_errors')
             .executeTakeFirstOrThrow();
-          await recordVpsEvent(db, vpsId, clock.now(), 'provision_error', { step, reason, errors, job_retry: meta.retryCount });
+          await recordVpsEvent(db, vpsId, clock.now(), 'provision_error', {
+            step,
+            reason,
+            errors,
+            job_retry: meta.retryCount,
+          });
           if (errors >= PROVISION_MAX_ERRORS) {
             await failForGood(vps, reason);
             return;
@@ -234,4 +297,3 @@ export function provisioningJob(s: Services): JobDefinition<{ vpsId: string }> {
     },
   };
 }
-
