@@ -1,5 +1,6 @@
 // Each VM's state on disk, under <dataDir>/vms/<id>/state.json, written atomically (temp file,
 // fsync, rename) so a killed agent leaves either the old or the new record, never half of one.
+import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { VmSpec, VmState } from '../driver.ts';
@@ -60,9 +61,26 @@ export class StateStore {
     await mkdir(this.root, { recursive: true, mode: 0o700 });
   }
 
-  async save(rec: VmRecord): Promise<void> {
+  /** Saves of one VM run one after the other, in call order: the last call's record wins. */
+  #saving = new Map<string, Promise<void>>();
+
+  save(rec: VmRecord): Promise<void> {
+    const id = rec.spec.id;
+    const prev = this.#saving.get(id) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(() => this.#write(rec));
+    this.#saving.set(id, next);
+    void next
+      .finally(() => {
+        if (this.#saving.get(id) === next) this.#saving.delete(id);
+      })
+      .catch(() => undefined);
+    return next;
+  }
+
+  async #write(rec: VmRecord): Promise<void> {
     await mkdir(rec.paths.dir, { recursive: true, mode: 0o700 });
-    const tmp = `${rec.paths.state}.tmp`;
+    // A temp file of its own, renamed over the state atomically.
+    const tmp = `${rec.paths.state}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     const fh = await open(tmp, 'w', 0o600);
     try {
       await fh.writeFile(JSON.stringify(rec, null, 2) + '\n');
@@ -91,7 +109,8 @@ export class StateStore {
       return [];
     }
     const out: { id: string; dir: string; record: VmRecord | null }[] = [];
-    for (const id of names.sort()) out.push({ id, dir: path.join(this.root, id), record: await this.load(id) });
+    for (const id of names.sort())
+      out.push({ id, dir: path.join(this.root, id), record: await this.load(id) });
     return out;
   }
 
