@@ -12,6 +12,8 @@ import type { Scheduler } from './scheduler.ts';
 import { vpsPowerJob } from './vps-power.ts';
 import { reconcileJob } from './traffic.ts';
 import { TRAFFIC_CYCLE_END } from '../services/traffic.ts';
+import { planChangeJob } from './plan-changes.ts';
+import { PLAN_CHANGE_DUE, PLAN_CHANGE_REBOOT, PLAN_CHANGE_RETRY } from '../services/plan-changes.ts';
 
 export function createScheduler(services: Services, log: Logger): Scheduler {
   // Its tick also sweeps the mail outbox (retries due, anything a mail.deliver job missed).
@@ -21,9 +23,13 @@ export function createScheduler(services: Services, log: Logger): Scheduler {
   scheduler.on(PROOF_DUE, (d, c) => services.clients.onProofDue(d, c.now));
   // R3.13: a throttled VPS's billing cycle ends: the throttle is lifted, the rate restored.
   scheduler.on(TRAFFIC_CYCLE_END, (d, c) => services.traffic.onCycleEnd(d, c));
+  // R3.12: a plan change's deadline (late if not applied), its announced reboot, its retries.
+  scheduler.on(PLAN_CHANGE_DUE, (d, c) => services.planChanges.onDue(d, c));
+  scheduler.on(PLAN_CHANGE_REBOOT, (d, c) => services.planChanges.onRebootDue(d, c));
+  scheduler.on(PLAN_CHANGE_RETRY, (d, c) => services.planChanges.onRetryDue(d, c));
   return scheduler;
 }
 
 export function allJobs(services: Services): JobDefinition<never>[] {
-  return [...platformJobs(services.ctx), ...mailJobs(services.mail), provisioningJob(services) as JobDefinition<never>, reconcileJob(services) as JobDefinition<never>, vpsPowerJob(services) as JobDefinition<never>];
+  return [...platformJobs(services.ctx), ...mailJobs(services.mail), provisioningJob(services) as JobDefinition<never>, reconcileJob(services) as JobDefinition<never>, vpsPowerJob(services) as JobDefinition<never>, planChangeJob(services) as JobDefinition<never>];
 }

@@ -145,6 +145,8 @@ const uniqueViolation = (e: unknown, constraint?: string): boolean => {
 
 export function createCommerceService(ctx: ServiceContext, audit: AuditService, deps: CommerceDeps) {
   const now = () => ctx.clock.now();
+  /** Called inside the paying transaction once an invoice is paid (e.g. plan changes: R3.12). No mail from here. */
+  const invoicePaidListeners: ((tx: Db, invoice: InvoiceRow) => Promise<void>)[] = [];
 
   function checkPlanInput(p: PlanInput) {
     const code = p.code.trim().toUpperCase();
@@ -270,6 +272,7 @@ export function createCommerceService(ctx: ServiceContext, audit: AuditService, 
       throw e;
     });
     const paid = await setInvoiceStatus(tx, invoice.id, { status: 'paid', paid_at: at });
+    for (const listener of invoicePaidListeners) await listener(tx, paid);
     let order: OrderRow | null = null;
     let contract: ContractRow | null = null;
     if (invoice.order_id) {
@@ -305,6 +308,10 @@ export function createCommerceService(ctx: ServiceContext, audit: AuditService, 
   }
 
   return {
+    onInvoicePaid: (listener: (tx: Db, invoice: InvoiceRow) => Promise<void>) => {
+      invoicePaidListeners.push(listener);
+    },
+
     // ---- catalogue ----------------------------------------------------------------------
 
     /** What is sold, where, and under which terms (every logged-in user). */

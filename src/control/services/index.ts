@@ -11,6 +11,7 @@ import { createAccessCodesService } from './access-codes.ts';
 import { createVpsService } from './vps.ts';
 import { createNetMeasuresService } from './net-measures.ts';
 import { createTrafficService } from './traffic.ts';
+import { createPlanChangesService } from './plan-changes.ts';
 
 export function createServices(ctx: ServiceContext) {
   const audit = createAuditService(ctx);
@@ -20,6 +21,10 @@ export function createServices(ctx: ServiceContext) {
   // R6.1: an account suspension pauses its running VPSs, its lifting resumes them.
   const vps = createVpsService(ctx, audit, clients);
   clients.onSuspensionChange((change) => vps.onSuspensionChange(change));
+  const commerce = createCommerceService(ctx, audit, { infra, mail });
+  // R3.12: a plan change's invoice paid starts its 48 h deadline (services/plan-changes.ts).
+  const planChanges = createPlanChangesService(ctx, audit, { mail, clients, vps });
+  commerce.onInvoicePaid((tx, invoice) => planChanges.onInvoicePaid(tx, invoice));
   return {
     ctx,
     audit,
@@ -31,7 +36,8 @@ export function createServices(ctx: ServiceContext) {
     traffic: createTrafficService(ctx, audit, mail),
     netMeasures: createNetMeasuresService(ctx, audit),
     clients,
-    commerce: createCommerceService(ctx, audit, { infra, mail }),
+    commerce,
+    planChanges,
     vps,
   };
 }

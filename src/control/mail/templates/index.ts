@@ -10,6 +10,8 @@ import { invoiceIssued } from './invoice-issued.ts';
 import { signupVerify } from './signup-verify.ts';
 import { trafficThrottled } from './traffic-throttled.ts';
 import { vpsAccessCodes } from './vps-access-codes.ts';
+import { vpsPlanChangeReboot } from './vps-plan-change-reboot.ts';
+import { vpsPlanChanged } from './vps-plan-changed.ts';
 
 export const templates: MailTemplate[] = [
   accountWelcome,
@@ -21,5 +23,7 @@ export const templates: MailTemplate[] = [
   invoiceIssued,
   vpsAccessCodes,
   trafficThrottled,
+  vpsPlanChangeReboot,
+  vpsPlanChanged,
   // Other modules: add your template's line here.
 ];
