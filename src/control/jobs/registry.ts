@@ -12,6 +12,8 @@ import type { Scheduler } from './scheduler.ts';
 import { vpsPowerJob } from './vps-power.ts';
 import { reconcileJob } from './traffic.ts';
 import { TRAFFIC_CYCLE_END } from '../services/traffic.ts';
+import { TERMINATION_DUE } from '../services/terminations.ts';
+import { terminationJob } from './terminations.ts';
 import { planChangeJob } from './plan-changes.ts';
 import { PLAN_CHANGE_DUE, PLAN_CHANGE_REBOOT, PLAN_CHANGE_RETRY } from '../services/plan-changes.ts';
 
@@ -23,6 +25,8 @@ export function createScheduler(services: Services, log: Logger): Scheduler {
   scheduler.on(PROOF_DUE, (d, c) => services.clients.onProofDue(d, c.now));
   // R3.13: a throttled VPS's billing cycle ends: the throttle is lifted, the rate restored.
   scheduler.on(TRAFFIC_CYCLE_END, (d, c) => services.traffic.onCycleEnd(d, c));
+  // R12.4: a termination's effective date: the deletion job is queued.
+  scheduler.on(TERMINATION_DUE, (d, c) => services.terminations.onDue(d, c));
   // R3.12: a plan change's deadline (late if not applied), its announced reboot, its retries.
   scheduler.on(PLAN_CHANGE_DUE, (d, c) => services.planChanges.onDue(d, c));
   scheduler.on(PLAN_CHANGE_REBOOT, (d, c) => services.planChanges.onRebootDue(d, c));
@@ -31,5 +35,5 @@ export function createScheduler(services: Services, log: Logger): Scheduler {
 }
 
 export function allJobs(services: Services): JobDefinition<never>[] {
-  return [...platformJobs(services.ctx), ...mailJobs(services.mail), provisioningJob(services) as JobDefinition<never>, reconcileJob(services) as JobDefinition<never>, vpsPowerJob(services) as JobDefinition<never>, planChangeJob(services) as JobDefinition<never>];
+  return [...platformJobs(services.ctx), ...mailJobs(services.mail), provisioningJob(services) as JobDefinition<never>, reconcileJob(services) as JobDefinition<never>, vpsPowerJob(services) as JobDefinition<never>, terminationJob(services) as JobDefinition<never>, planChangeJob(services) as JobDefinition<never>];
 }

@@ -11,6 +11,7 @@ import { createAccessCodesService } from './access-codes.ts';
 import { createVpsService } from './vps.ts';
 import { createNetMeasuresService } from './net-measures.ts';
 import { createTrafficService } from './traffic.ts';
+import { createTerminationsService } from './terminations.ts';
 import { createPlanChangesService } from './plan-changes.ts';
 
 export function createServices(ctx: ServiceContext) {
@@ -21,6 +22,7 @@ export function createServices(ctx: ServiceContext) {
   // R6.1: an account suspension pauses its running VPSs, its lifting resumes them.
   const vps = createVpsService(ctx, audit, clients);
   clients.onSuspensionChange((change) => vps.onSuspensionChange(change));
+  const netMeasures = createNetMeasuresService(ctx, audit);
   const commerce = createCommerceService(ctx, audit, { infra, mail });
   // R3.12: a plan change's invoice paid starts its 48 h deadline (services/plan-changes.ts).
   const planChanges = createPlanChangesService(ctx, audit, { mail, clients, vps });
@@ -34,11 +36,12 @@ export function createServices(ctx: ServiceContext) {
     infra,
     accessCodes: createAccessCodesService(ctx, audit),
     traffic: createTrafficService(ctx, audit, mail),
-    netMeasures: createNetMeasuresService(ctx, audit),
+    netMeasures,
     clients,
     commerce,
     planChanges,
     vps,
+    terminations: createTerminationsService(ctx, audit, { mail, vps, netMeasures }),
   };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -10,6 +10,8 @@ import { invoiceIssued } from './invoice-issued.ts';
 import { signupVerify } from './signup-verify.ts';
 import { trafficThrottled } from './traffic-throttled.ts';
 import { vpsAccessCodes } from './vps-access-codes.ts';
+import { contractTerminated } from './contract-terminated.ts';
+import { contractTerminationScheduled } from './contract-termination-scheduled.ts';
 import { vpsPlanChangeReboot } from './vps-plan-change-reboot.ts';
 import { vpsPlanChanged } from './vps-plan-changed.ts';
 
@@ -25,5 +27,7 @@ export const templates: MailTemplate[] = [
   trafficThrottled,
   vpsPlanChangeReboot,
   vpsPlanChanged,
+  contractTerminationScheduled,
+  contractTerminated,
   // Other modules: add your template's line here.
 ];
