@@ -13,6 +13,7 @@ import { NotFound } from '../Status.tsx';
 import { VpsNetworkPage } from '../NetworkOfVps.tsx';
 import { ClientVpsDetailPage } from './VpsDetail.tsx';
 import { ClientVpsListPage } from './VpsList.tsx';
+import { PlanChangePage } from './PlanChange.tsx';
 
 function Dashboard() {
   const { t } = useI18n();
@@ -43,6 +44,8 @@ export function ClientArea({ path }: { path: string }) {
   if (invoice) return <InvoiceDetailPage id={invoice[1]!} />;
   const vpsNetwork = /^\/client\/vps\/([0-9a-f-]{36})\/network$/.exec(path);
   if (vpsNetwork) return <VpsNetworkPage id={vpsNetwork[1]!} />;
+  const vpsPlan = /^\/client\/vps\/([0-9a-f-]{36})\/plan$/.exec(path);
+  if (vpsPlan) return <PlanChangePage id={vpsPlan[1]!} />;
   const vpsDetail = /^\/client\/vps\/([0-9a-f-]{36})$/.exec(path);
   if (vpsDetail) return <ClientVpsDetailPage id={vpsDetail[1]!} />;
   switch (path) {

@@ -79,7 +79,8 @@ export function ClientVpsDetailPage({ id }: { id: string }) {
           <dd>{formatDateTime(v.stateChangedAt)}</dd>
         </dl>
         <p>
-          <Link to={`/client/vps/${v.id}/network`}>{t('vps.networkLink')}</Link>
+          <Link to={`/client/vps/${v.id}/network`}>{t('vps.networkLink')}</Link> ·{' '}
+          <Link to={`/client/vps/${v.id}/plan`}>{t('vps.planChangeLink')}</Link>
         </p>
       </section>
       <section className="card" aria-labelledby="vps-power">

@@ -22,6 +22,7 @@ import { ConsoleVpsPage } from './Vps.tsx';
 import { ConsoleVpsDetailPage } from './VpsDetail.tsx';
 import { MeasuresInForcePage, PoolsPage } from './Network.tsx';
 import { VpsNetworkPage } from '../NetworkOfVps.tsx';
+import { PlanChangesPage } from './PlanChanges.tsx';
 
 function Dashboard() {
   const { t } = useI18n();
@@ -145,6 +146,8 @@ export function Console({ path }: { path: string }) {
       return <ProvisioningPage />;
     case '/console/alerts':
       return <AlertsPage />;
+    case '/console/plan-changes':
+      return <PlanChangesPage />;
     case '/console/measures':
       return <MeasuresInForcePage />;
     case '/console/pools':
