@@ -38,6 +38,7 @@ export const consoleNav: readonly NavItem[] = [
   { path: '/console/provisioning', label: 'nav.console.provisioning' },
   { path: '/console/alerts', label: 'nav.console.alerts' },
   { path: '/console/plan-changes', label: 'nav.console.planChanges' },
+  { path: '/console/terminations', label: 'nav.console.terminations' },
   { path: '/console/measures', label: 'nav.console.measures' },
   { path: '/console/pools', label: 'nav.console.pools' },
   { path: '/console/orders', label: 'nav.console.orders' },

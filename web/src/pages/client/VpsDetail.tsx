@@ -15,6 +15,7 @@ import {
 } from '../../components/VpsParts.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { Link } from '../../router.tsx';
+import { TerminationFacts } from '../console/Terminations.tsx';
 
 function ContractFacts({ id }: { id: string }) {
   const { t, formatDateTime } = useI18n();
@@ -75,6 +76,7 @@ export function ClientVpsDetailPage({ id }: { id: string }) {
           <dt>{t('vps.plan')}</dt>
           <dd>{t('vps.planFigures', { vcpus: v.vcpus, ram: v.memoryMiB, disk: v.diskGiB })}</dd>
           <ContractFacts id={id} />
+          <TerminationFacts vpsId={id} />
           <dt>{t('vps.since')}</dt>
           <dd>{formatDateTime(v.stateChangedAt)}</dd>
         </dl>

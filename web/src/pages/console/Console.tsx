@@ -23,6 +23,7 @@ import { ConsoleVpsDetailPage } from './VpsDetail.tsx';
 import { MeasuresInForcePage, PoolsPage } from './Network.tsx';
 import { VpsNetworkPage } from '../NetworkOfVps.tsx';
 import { PlanChangesPage } from './PlanChanges.tsx';
+import { TerminationsPage } from './Terminations.tsx';
 
 function Dashboard() {
   const { t } = useI18n();
@@ -148,6 +149,8 @@ export function Console({ path }: { path: string }) {
       return <AlertsPage />;
     case '/console/plan-changes':
       return <PlanChangesPage />;
+    case '/console/terminations':
+      return <TerminationsPage />;
     case '/console/measures':
       return <MeasuresInForcePage />;
     case '/console/pools':
