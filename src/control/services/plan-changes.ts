@@ -521,7 +521,14 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
             memoryMiB: (r.memoryMiB ?? 'unchanged') as ResizeApplied,
             diskGiB: (r.diskGiB ?? 'unchanged') as ResizeApplied,
           };
-          const reboot = needsReboot(vps.state === 'running', result);
+          // A run after a crash gets `unchanged` for what the first run set: the driver's own
+          // pending list says what still waits for a start (vCPU/RAM, or a filesystem not grown live).
+          const st = await agent.driver.status(vps.id);
+          const pending =
+            st.pending.vcpus !== undefined ||
+            st.pending.memoryMiB !== undefined ||
+            st.pending.growFilesystem === true;
+          const reboot = needsReboot(vps.state === 'running', result) || (vps.state === 'running' && pending);
           const at = now();
           await db.transaction().execute(async (tx) => {
             const fresh = await getChange(tx, c.id, { forUpdate: true });
