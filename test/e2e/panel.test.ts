@@ -186,14 +186,14 @@ test('the panel works for an admin and for a client in a real browser', async (t
     await shot(page, '04-console-audit');
   });
 
-  await t.test('admin: the clients list and an empty page', async () => {
+  await t.test('admin: the clients list and the hosts page with no host yet', async () => {
     const nav = page.getByRole('navigation', { name: 'Navigation principale' });
     await nav.getByRole('link', { name: 'Clients' }).click();
     await waitForPath(page, '/console/clients');
     await page.getByRole('cell', { name: client.accountName }).waitFor();
     await shot(page, '05a-console-clients');
     await nav.getByRole('link', { name: 'Hôtes' }).click();
-    await page.getByText('Rien ici pour le moment').waitFor();
+    await page.getByText('Aucun hôte enregistré.').waitFor();
     await shot(page, '05b-console-hosts-empty');
   });
 
@@ -255,7 +255,7 @@ test('the panel works for an admin and for a client in a real browser', async (t
     assert.equal(await page.locator('html').getAttribute('lang'), 'en');
     const nav = page.getByRole('navigation', { name: 'Main navigation' });
     await nav.getByRole('link', { name: 'My VPS' }).click();
-    await page.getByText('Nothing here yet').waitFor();
+    await page.getByText('No VPS.').waitFor();
     await shot(page, '08-client-vps-empty-en');
   });
 

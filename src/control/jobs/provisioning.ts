@@ -15,7 +15,6 @@ import {
 import { hashPassword as cryptPassword } from '../../agent/image/config-drive.ts';
 import type { HostAgent } from '../../agent/host-agent.ts';
 import type { VmSpec } from '../../agent/driver.ts';
-import type { Db } from '../db/database.ts';
 import { getHost, hostLoads } from '../repositories/hosts.ts';
 import { SYSTEM_SCOPE } from '../repositories/scope.ts';
 import { getVps, recordVpsEvent, setVpsState, updateVps, type VpsRow } from '../repositories/vps.ts';
