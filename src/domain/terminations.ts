@@ -14,7 +14,7 @@ export type TerminationCause = (typeof terminationCauses)[number];
 export const isTerminationCause = (s: string): s is TerminationCause =>
   (terminationCauses as readonly string[]).includes(s);
 
-/** Causes whose effective date may be "now" (immediate); the others must be strictly in the future... or now. */
+/** Causes that may take effect at once: a past or present date becomes now. The others need a date not in the past. */
 export const IMMEDIATE_CAUSES: readonly TerminationCause[] = ['term_end', 'provider_breach'];
 
 export const terminationStates = ['scheduled', 'executing', 'done', 'cancelled'] as const;

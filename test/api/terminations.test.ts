@@ -247,17 +247,15 @@ describe('terminate (the interface other modules call)', () => {
   it('records, schedules the deadline, audits and emails the client; usable in the caller’s transaction', async () => {
     const { contractId } = await makeContract();
     const at = new Date(t.clock.now().getTime() + 10 * DAY);
-    const v = await t.database.db
-      .transaction()
-      .execute((tx) =>
-        t.services.terminations.terminate(tx, {
-          contractId,
-          cause: 'force_majeure_provider',
-          effectiveAt: at,
-          recordedBy: SYSTEM_ACTOR,
-          reason: 'Datacenter flooded',
-        }),
-      );
+    const v = await t.database.db.transaction().execute((tx) =>
+      t.services.terminations.terminate(tx, {
+        contractId,
+        cause: 'force_majeure_provider',
+        effectiveAt: at,
+        recordedBy: SYSTEM_ACTOR,
+        reason: 'Datacenter flooded',
+      }),
+    );
     assert.equal(v.state, 'scheduled');
     assert.equal(v.effectiveAt, at.toISOString());
     const dl = await t.database.db
@@ -348,6 +346,11 @@ describe('staff routes and the client’s view', () => {
     assert.equal(mine.statusCode, 200, mine.body);
     assert.equal(mine.json().termination.effectiveAt, req);
     assert.equal((await get(`/v1/vps/${vpsId}/termination`, bob)).statusCode, 404);
+    assert.equal((await get(`/v1/contracts/${contractId}/termination`, bob)).statusCode, 404);
+    assert.equal(
+      (await get(`/v1/contracts/${contractId}/termination`, alice)).json().termination.cause,
+      'client_letter',
+    );
     assert.equal(
       (await post(`/v1/contracts/${contractId}/terminations/letter`, alice, { letterReceivedAt: rx }))
         .statusCode,
@@ -379,6 +382,10 @@ describe('staff routes and the client’s view', () => {
     assert.equal(
       (await post(`/v1/terminations/${id}/cancel`, admin, { reason: 'again' })).json().code,
       'termination.not_scheduled',
+    );
+    assert.equal(
+      (await notices('contract.termination_cancelled')).filter((m) => m.reason.includes(contractId)).length,
+      1,
     );
     const audit = await t.database.db
       .selectFrom('audit_log')

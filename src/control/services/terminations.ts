@@ -420,6 +420,26 @@ export function createTerminationsService(
             .returningAll()
             .executeTakeFirstOrThrow();
           await cancelDeadline(tx, TERMINATION_DUE, 'termination', id, now);
+          const vps = await tx
+            .selectFrom('vps')
+            .select('hostname')
+            .where('id', '=', t.vps_id)
+            .executeTakeFirstOrThrow();
+          const owner = await ownerOf(tx, t.account_id);
+          // Last in the transaction: the mail module holds the notices chain's lock until commit.
+          await mail.send(tx, {
+            to: owner.email,
+            template: 'contract.termination_cancelled',
+            language: owner.language,
+            vars: {
+              name: owner.name,
+              hostname: vps.hostname,
+              effectiveAt: mailDate(t.effective_at),
+              reason: why,
+            },
+            accountId: t.account_id,
+            reason: `R12 termination of contract ${t.contract_id} cancelled`,
+          });
           return row;
         })
         .then(async (row) => {

@@ -12,6 +12,7 @@ import { trafficThrottled } from './traffic-throttled.ts';
 import { vpsAccessCodes } from './vps-access-codes.ts';
 import { contractTerminated } from './contract-terminated.ts';
 import { contractTerminationScheduled } from './contract-termination-scheduled.ts';
+import { contractTerminationCancelled } from './contract-termination-cancelled.ts';
 import { vpsPlanChangeReboot } from './vps-plan-change-reboot.ts';
 import { vpsPlanChanged } from './vps-plan-changed.ts';
 
@@ -29,5 +30,6 @@ export const templates: MailTemplate[] = [
   vpsPlanChanged,
   contractTerminationScheduled,
   contractTerminated,
+  contractTerminationCancelled,
   // Other modules: add your template's line here.
 ];
