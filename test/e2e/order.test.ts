@@ -8,7 +8,7 @@
 //   client (browser) signs up → the verification mail reaches the SMTP server → its link opened
 //                    in the browser → logs in → order form → the invoice on the invoices page
 //   staff (browser)  orders page: record the payment, validate (automatic validation off)
-//   client           the VPS goes provisioning → running (seen by the client's session)
+//   client (browser) the VPS page shows the provisioning progress, then running, with its IPv4
 //   SMTP             the access-codes mail arrives: hostname, IPv4, user name, one-time link,
 //                    no password in it
 //   browser          the link's page reveals the password once (button = POST); reopened, the
@@ -426,30 +426,42 @@ test('issue 5 end to end: sign up, order, pay, validate, a real VM, the access c
     assert.equal(validated.state, 'validated');
   });
 
-  await t.test("client: the VPS shows provisioning, then running, in the client's session", async () => {
-    // The client's VPS pages are another engineer's; the client's own session reads GET /v1/vps.
-    type Vps = { id: string; state: string; hostname: string; ipv4: string | null; provisionPercent: number };
-    const list = async () => (await page.evaluate(() => fetch('/v1/vps').then((r) => r.json()))) as Vps[];
-    const states = new Set<string>();
-    const percents = new Set<number>();
-    const running = await until('the VPS to run', async () => {
-      const [v] = await list();
-      if (!v) return undefined;
-      states.add(v.state);
-      percents.add(v.provisionPercent);
-      if (v.state === 'failed') throw new Error('provisioning failed');
-      return v.state === 'running' ? v : undefined;
-    });
-    assert.equal(running.hostname, client.hostname);
-    assert.ok(
-      [...states].some((s) => s === 'pending' || s === 'provisioning'),
-      `seen before running: ${[...states].join(', ')}`,
+  await t.test('client: the VPS page shows the provisioning progress, then running', async () => {
+    const nav = page.getByRole('navigation', { name: 'Navigation principale' });
+    await nav.getByRole('link', { name: 'Mes VPS', exact: true }).click();
+    await waitForPath(page, '/client/vps');
+    await page.getByTestId('client-vps-table').getByRole('link', { name: client.hostname }).click();
+    await page.waitForURL((url) => /^\/client\/vps\/[0-9a-f-]{36}$/.test(url.pathname));
+    vpsId = new URL(page.url()).pathname.split('/').pop()!;
+    // Provisioning: the progress card with the step and percent, polled live by the page.
+    const progress = page.getByTestId('provision-progress');
+    await progress.waitFor();
+    const percents = new Set<string>();
+    const state = page.getByTestId('vps-state').first();
+    await until(
+      'the VPS page to show running',
+      async () => {
+        const now = await state.getAttribute('data-state');
+        if (now === 'failed') throw new Error('provisioning failed');
+        if (await progress.isVisible())
+          percents.add((await page.getByTestId('provision-percent').textContent()) ?? '');
+        return now === 'running';
+      },
+      300_000,
     );
-    assert.ok(percents.size >= 2, `progress moved (${[...percents].join(', ')})`);
-    assert.match(running.ipv4 ?? '', /^192\.0\.2\.\d+\/24$/);
-    vpsId = running.id;
-    ip = running.ipv4!.split('/')[0]!;
+    assert.equal(await progress.count(), 0, 'no progress card once running');
+    assert.ok(percents.size >= 1, 'the progress card showed a percent');
+    const shownIp = ((await page.getByTestId('vps-ipv4').textContent()) ?? '').trim();
+    assert.match(shownIp, /^192\.0\.2\.\d+$/);
+    ip = shownIp;
     assert.notEqual(ip, POOL.gateway);
+    // The same through the client's own session on the API.
+    type Vps = { id: string; state: string; hostname: string; ipv4: string | null };
+    const list = (await page.evaluate(() => fetch('/v1/vps').then((r) => r.json()))) as Vps[];
+    assert.deepEqual(
+      list.map((v) => [v.id, v.state, v.hostname, v.ipv4]),
+      [[vpsId, 'running', client.hostname, `${ip}/24`]],
+    );
   });
 
   await t.test(
