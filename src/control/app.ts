@@ -24,6 +24,7 @@ import { accessCodeRoutes } from './routes/access-codes.ts';
 import { mailRoutes } from './routes/mail.ts';
 import { trafficRoutes } from './routes/traffic.ts';
 import { vpsRoutes } from './routes/vps.ts';
+import { measureRoutes } from './routes/measures.ts';
 import { terminationRoutes } from './routes/terminations.ts';
 import { planChangeRoutes } from './routes/plan-changes.ts';
 import type { Services } from './services/index.ts';
@@ -95,6 +96,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}, extraR
   commerceRoutes(app, services);
   trafficRoutes(app, services);
   vpsRoutes(app, services);
+  measureRoutes(app, services);
   terminationRoutes(app, services);
   planChangeRoutes(app, services);
   for (const group of extraRoutes) group(app, services);

@@ -12,6 +12,7 @@ import type { Scheduler } from './scheduler.ts';
 import { vpsPowerJob } from './vps-power.ts';
 import { reconcileJob } from './traffic.ts';
 import { TRAFFIC_CYCLE_END } from '../services/traffic.ts';
+import { MEASURE_END } from '../services/measures.ts';
 import { TERMINATION_DUE } from '../services/terminations.ts';
 import { terminationJob } from './terminations.ts';
 import { planChangeJob } from './plan-changes.ts';
@@ -25,6 +26,8 @@ export function createScheduler(services: Services, log: Logger): Scheduler {
   scheduler.on(PROOF_DUE, (d, c) => services.clients.onProofDue(d, c.now));
   // R3.13: a throttled VPS's billing cycle ends: the throttle is lifted, the rate restored.
   scheduler.on(TRAFFIC_CYCLE_END, (d, c) => services.traffic.onCycleEnd(d, c));
+  // R5.1, R12.5: a measure's planned end: lifted (unless restoring may be refused).
+  scheduler.on(MEASURE_END, (d) => services.measures.onPlannedEnd(d));
   // R12.4: a termination's effective date: the deletion job is queued.
   scheduler.on(TERMINATION_DUE, (d, c) => services.terminations.onDue(d, c));
   // R3.12: a plan change's deadline (late if not applied), its announced reboot, its retries.

@@ -13,6 +13,8 @@ import { createNetMeasuresService } from './net-measures.ts';
 import { createTrafficService } from './traffic.ts';
 import { createTerminationsService } from './terminations.ts';
 import { createPlanChangesService } from './plan-changes.ts';
+import { createMeasuresService } from './measures.ts';
+import { createAuthorityNoticesService } from './authority-notices.ts';
 
 export function createServices(ctx: ServiceContext) {
   const audit = createAuditService(ctx);
@@ -27,6 +29,9 @@ export function createServices(ctx: ServiceContext) {
   // R3.12: a plan change's invoice paid starts its 48 h deadline (services/plan-changes.ts).
   const planChanges = createPlanChangesService(ctx, audit, { mail, clients, vps });
   commerce.onInvoicePaid((tx, invoice) => planChanges.onInvoicePaid(tx, invoice));
+  const terminations = createTerminationsService(ctx, audit, { mail, vps, netMeasures });
+  // R12.5: the ladder of measures applies through net measures, vps.suspend, clients.suspend, terminations.
+  const measures = createMeasuresService(ctx, audit, { mail, netMeasures, vps, clients, terminations: () => terminations });
   return {
     ctx,
     audit,
@@ -41,7 +46,9 @@ export function createServices(ctx: ServiceContext) {
     commerce,
     planChanges,
     vps,
-    terminations: createTerminationsService(ctx, audit, { mail, vps, netMeasures }),
+    terminations,
+    measures,
+    authorityNotices: createAuthorityNoticesService(ctx, audit, measures),
   };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -16,7 +16,8 @@ import { NETWORKED_STATES } from './traffic.ts';
 export const RECONCILE_JOB = 'net.reconcile';
 
 export interface NewMeasure {
-  kind: 'isolate' | 'block';
+  /** `throttle`: the after-quota rate (R3.13) set by staff, the measures module's limitation (R12.5). */
+  kind: 'isolate' | 'block' | 'throttle';
   protocol?: 'tcp' | 'udp' | 'icmp' | 'all';
   port?: number;
   direction?: 'in' | 'out' | 'both';
@@ -94,9 +95,9 @@ export function createNetMeasuresService(ctx: ServiceContext, audit: AuditServic
     const reason = p.reason.trim();
     if (reason.length < 3)
       throw invalidData('validation.reason', 'Say why (the client is shown it: R5.1)', { field: 'reason' });
-    if (p.kind === 'isolate') {
+    if (p.kind !== 'block') {
       if (p.protocol || p.port || p.direction)
-        throw invalidData('validation.kind', 'An isolation takes no protocol, port or direction', {
+        throw invalidData('validation.kind', 'An isolation or a throttle takes no protocol, port or direction', {
           field: 'kind',
         });
       return;

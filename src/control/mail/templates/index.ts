@@ -10,6 +10,8 @@ import { invoiceIssued } from './invoice-issued.ts';
 import { signupVerify } from './signup-verify.ts';
 import { trafficThrottled } from './traffic-throttled.ts';
 import { vpsAccessCodes } from './vps-access-codes.ts';
+import { measureApplied } from './measure-applied.ts';
+import { measureLifted } from './measure-lifted.ts';
 import { contractTerminated } from './contract-terminated.ts';
 import { contractTerminationScheduled } from './contract-termination-scheduled.ts';
 import { contractTerminationCancelled } from './contract-termination-cancelled.ts';
@@ -26,6 +28,8 @@ export const templates: MailTemplate[] = [
   invoiceIssued,
   vpsAccessCodes,
   trafficThrottled,
+  measureApplied,
+  measureLifted,
   vpsPlanChangeReboot,
   vpsPlanChanged,
   contractTerminationScheduled,

@@ -1,0 +1,77 @@
+// Tables of the measures module (R3.14, R5.1, R6.4, R12.5) and authority notices (R12.6).
+import type { Generated } from 'kysely';
+import type { Json, Timestamp } from '../column-types.ts';
+
+/** What a measure applied, so lifting undoes exactly that. */
+export interface MeasureApplied {
+  /** vps_net_measures rows it added (block, throttle, isolate). */
+  netMeasureIds?: string[];
+  /** VPSs it paused (lifting resumes these only). */
+  pausedVpsIds?: string[];
+  /** The account suspension it started (whole-account suspension). */
+  accountSuspensionId?: string;
+  /** Contracts it terminated (R12.3; not undone by a lift). */
+  terminatedContractIds?: string[];
+}
+
+export interface MeasureParams {
+  protocol?: 'tcp' | 'udp' | 'icmp' | 'all';
+  port?: number;
+  direction?: 'in' | 'out' | 'both';
+}
+
+export interface MeasuresTable {
+  id: Generated<string>;
+  account_id: string;
+  vps_id: string | null;
+  rung: 'warning' | 'restriction' | 'limitation' | 'suspension' | 'isolation' | 'termination';
+  suggested_rung: string;
+  override_reason: string | null;
+  breach_kind: string;
+  severity: 'minor' | 'serious' | 'critical';
+  reason: string;
+  evidence: string;
+  evidence_path: string | null;
+  evidence_file_name: string | null;
+  evidence_content_type: string | null;
+  evidence_size: number | null;
+  params: Json<MeasureParams>;
+  planned_end: Timestamp | null;
+  lift_condition: string | null;
+  withheld: boolean;
+  restore_refusable: boolean;
+  notice_id: string | null;
+  applied: Json<MeasureApplied>;
+  applied_by: string;
+  applied_at: Timestamp;
+  lifted_at: Timestamp | null;
+  lifted_by: string | null;
+  lift_reason: string | null;
+  lift_override: Generated<boolean>;
+}
+
+export interface AuthorityNoticesTable {
+  id: Generated<string>;
+  account_id: string;
+  vps_id: string | null;
+  authority: string;
+  type: 'administrative' | 'arbitral' | 'judicial';
+  reference: string;
+  /** 'YYYY-MM-DD' (date). */
+  received_on: string;
+  measure_ordered: 'restriction' | 'limitation' | 'suspension';
+  withheld: boolean;
+  notes: string | null;
+  scan_path: string | null;
+  scan_file_name: string | null;
+  scan_content_type: string | null;
+  scan_size: number | null;
+  scan_sha256: string | null;
+  recorded_by: string;
+  recorded_at: Timestamp;
+}
+
+export interface MeasuresTables {
+  measures: MeasuresTable;
+  authority_notices: AuthorityNoticesTable;
+}

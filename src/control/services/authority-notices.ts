@@ -1,0 +1,289 @@
+// Authority notices (R12.6): a notice from an administrative, arbitral or judicial authority is
+// recorded (authority, type, reference, date received, the scan of the document, the measure
+// it orders) and the ordered measure (restriction, limitation or suspension) is applied at
+// once through the measures module, linked to the notice. A withheld notice (the authority
+// forbids telling the client) sends no email, so nothing of it enters the notices chain.
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { invalidData, notFound } from '../../domain/errors.ts';
+import { authorityCase, type AuthorityRung } from '../../domain/measures.ts';
+import type { AuditService } from './audit.ts';
+import type { AuditActor, ServiceContext } from './context.ts';
+import { storeUpload, type MeasureRecordView, type MeasuresService } from './measures.ts';
+
+export const MAX_SCAN_BYTES = 10 * 1024 * 1024;
+
+export interface NoticeInput {
+  accountId?: string;
+  vpsId?: string;
+  authority: string;
+  type: 'administrative' | 'arbitral' | 'judicial';
+  reference: string;
+  /** YYYY-MM-DD */
+  receivedOn: string;
+  measureOrdered: AuthorityRung;
+  withheld: boolean;
+  notes?: string;
+  /** The ordered measure's details. */
+  protocol?: 'tcp' | 'udp' | 'icmp' | 'all';
+  port?: number;
+  direction?: 'in' | 'out' | 'both';
+  plannedEnd?: Date;
+  liftCondition?: string;
+}
+
+export interface NoticeView {
+  id: string;
+  accountId: string;
+  vpsId: string | null;
+  authority: string;
+  type: 'administrative' | 'arbitral' | 'judicial';
+  reference: string;
+  receivedOn: string;
+  measureOrdered: AuthorityRung;
+  withheld: boolean;
+  notes: string | null;
+  scan: { name: string; contentType: string; size: number; sha256: string } | null;
+  recordedBy: string;
+  recordedAt: string;
+}
+
+type NoticeRow = {
+  id: string;
+  account_id: string;
+  vps_id: string | null;
+  authority: string;
+  type: 'administrative' | 'arbitral' | 'judicial';
+  reference: string;
+  received_on: string | Date;
+  measure_ordered: AuthorityRung;
+  withheld: boolean;
+  notes: string | null;
+  scan_path: string | null;
+  scan_file_name: string | null;
+  scan_content_type: string | null;
+  scan_size: number | null;
+  scan_sha256: string | null;
+  recorded_by: string;
+  recorded_at: Date;
+};
+
+const dayOf = (d: string | Date) =>
+  typeof d === 'string'
+    ? d.slice(0, 10)
+    : `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+
+export const noticeView = (n: NoticeRow): NoticeView => ({
+  id: n.id,
+  accountId: n.account_id,
+  vpsId: n.vps_id,
+  authority: n.authority,
+  type: n.type,
+  reference: n.reference,
+  receivedOn: dayOf(n.received_on),
+  measureOrdered: n.measure_ordered,
+  withheld: n.withheld,
+  notes: n.notes,
+  scan:
+    n.scan_path && n.scan_file_name && n.scan_content_type
+      ? {
+          name: n.scan_file_name,
+          contentType: n.scan_content_type,
+          size: n.scan_size ?? 0,
+          sha256: n.scan_sha256 ?? '',
+        }
+      : null,
+  recordedBy: n.recorded_by,
+  recordedAt: n.recorded_at.toISOString(),
+});
+
+export function createAuthorityNoticesService(
+  ctx: ServiceContext,
+  audit: AuditService,
+  measures: MeasuresService,
+) {
+  const { db, clock } = ctx;
+  const uploadRoot = path.join(ctx.config.dataDir, 'uploads', 'authority-notices');
+
+  async function getRow(id: string): Promise<NoticeRow> {
+    const n = await db.selectFrom('authority_notices').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!n) throw notFound('notice.not_found', 'No such authority notice');
+    return n as NoticeRow;
+  }
+
+  const service = {
+    /** Staff: records a notice and applies the measure it orders at once (R12.6). */
+    async record(
+      actor: AuditActor,
+      p: NoticeInput,
+    ): Promise<{ notice: NoticeView; measure: MeasureRecordView }> {
+      for (const [field, v] of [
+        ['authority', p.authority],
+        ['reference', p.reference],
+      ] as const)
+        if (v.trim().length < 2) throw invalidData(`validation.${field}`, `Give the ${field}`, { field });
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(p.receivedOn) || Number.isNaN(Date.parse(`${p.receivedOn}T00:00:00Z`)))
+        throw invalidData('validation.receivedOn', 'The date received is YYYY-MM-DD', {
+          field: 'receivedOn',
+        });
+      if (Date.parse(`${p.receivedOn}T00:00:00Z`) > clock.now().getTime())
+        throw invalidData('validation.receivedOn', 'The date received is in the future', {
+          field: 'receivedOn',
+        });
+      let accountId = p.accountId;
+      if (p.vpsId) {
+        const v = await db
+          .selectFrom('vps')
+          .select('account_id')
+          .where('id', '=', p.vpsId)
+          .executeTakeFirst();
+        if (!v) throw notFound('vps.not_found', 'No such VPS');
+        if (accountId && accountId !== v.account_id)
+          throw invalidData('validation.vpsId', 'This VPS is not of that account', { field: 'vpsId' });
+        accountId = v.account_id;
+      }
+      if (!accountId) throw invalidData('validation.target', 'Name a VPS or an account', { field: 'vpsId' });
+      const acc = await db.selectFrom('accounts').select('id').where('id', '=', accountId).executeTakeFirst();
+      if (!acc) throw notFound('account.not_found', 'No such account');
+      const now = clock.now();
+      const notice = (await db
+        .insertInto('authority_notices')
+        .values({
+          account_id: accountId,
+          vps_id: p.vpsId ?? null,
+          authority: p.authority.trim(),
+          type: p.type,
+          reference: p.reference.trim(),
+          received_on: p.receivedOn,
+          measure_ordered: p.measureOrdered,
+          withheld: p.withheld,
+          notes: p.notes?.trim() || null,
+          recorded_by: actor.label,
+          recorded_at: now,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow()) as NoticeRow;
+      await audit.record(
+        actor,
+        'authority_notice.record',
+        { type: 'authority_notice', id: notice.id },
+        {
+          accountId,
+          vpsId: p.vpsId ?? null,
+          type: p.type,
+          reference: notice.reference,
+          measureOrdered: p.measureOrdered,
+          withheld: p.withheld,
+        },
+      );
+      const c = authorityCase();
+      const suggested = await measures.suggest({
+        accountId,
+        ...(p.vpsId ? { vpsId: p.vpsId } : {}),
+        breachKind: c.kind,
+        severity: c.severity,
+      });
+      let measure: MeasureRecordView;
+      try {
+        measure = await measures.apply(actor, {
+          accountId,
+          ...(p.vpsId ? { vpsId: p.vpsId } : {}),
+          breachKind: c.kind,
+          severity: c.severity,
+          rung: p.measureOrdered,
+          ...(suggested.rung !== p.measureOrdered
+            ? { overrideReason: `ordered by ${p.authority.trim()} (${p.type}, ${notice.reference})` }
+            : {}),
+          reason: p.withheld
+            ? `Order of a competent authority (${p.type})`
+            : `Order of a competent authority: ${p.authority.trim()} (${p.type}), reference ${notice.reference}`,
+          evidence: `Authority notice ${notice.id} received ${p.receivedOn}`,
+          ...(p.protocol ? { protocol: p.protocol } : {}),
+          ...(p.port !== undefined ? { port: p.port } : {}),
+          ...(p.direction ? { direction: p.direction } : {}),
+          ...(p.plannedEnd ? { plannedEnd: p.plannedEnd } : {}),
+          liftCondition: p.liftCondition?.trim() || 'the authority lifts its order',
+          withheld: p.withheld,
+          noticeId: notice.id,
+        });
+      } catch (e) {
+        // Nothing ordered could be applied: the notice is not kept half-done.
+        await db.deleteFrom('authority_notices').where('id', '=', notice.id).execute();
+        await audit.record(
+          actor,
+          'authority_notice.discard',
+          { type: 'authority_notice', id: notice.id },
+          {
+            error: (e as Error).message,
+          },
+        );
+        throw e;
+      }
+      return { notice: noticeView(notice), measure };
+    },
+
+    async list(): Promise<(NoticeView & { measuresInForce: number })[]> {
+      const rows = (await db
+        .selectFrom('authority_notices')
+        .selectAll()
+        .orderBy('recorded_at', 'desc')
+        .limit(500)
+        .execute()) as NoticeRow[];
+      const counts = await db
+        .selectFrom('measures')
+        .select(['notice_id', db.fn.countAll<string>().as('n')])
+        .where('notice_id', 'is not', null)
+        .where('lifted_at', 'is', null)
+        .groupBy('notice_id')
+        .execute();
+      const byId = new Map(counts.map((c) => [c.notice_id, Number(c.n)]));
+      return rows.map((r) => ({ ...noticeView(r), measuresInForce: byId.get(r.id) ?? 0 }));
+    },
+
+    async get(id: string): Promise<{ notice: NoticeView; measures: MeasureRecordView[] }> {
+      const n = await getRow(id);
+      return { notice: noticeView(n), measures: await measures.list({ noticeId: id }) };
+    },
+
+    /** Staff: the scan of the document (PDF, JPEG or PNG by content). */
+    async attachScan(
+      actor: AuditActor,
+      id: string,
+      file: { stream: Readable; fileName: string | undefined },
+    ) {
+      const n = await getRow(id);
+      const stored = await storeUpload(path.join(uploadRoot, n.account_id), file, MAX_SCAN_BYTES);
+      await db
+        .updateTable('authority_notices')
+        .set({
+          scan_path: stored.path,
+          scan_file_name: stored.fileName,
+          scan_content_type: stored.type,
+          scan_size: stored.size,
+          scan_sha256: stored.sha256,
+        })
+        .where('id', '=', id)
+        .execute();
+      await audit.record(
+        actor,
+        'authority_notice.scan',
+        { type: 'authority_notice', id },
+        { sha256: stored.sha256, size: stored.size },
+      );
+      return noticeView(await getRow(id));
+    },
+
+    async scanFile(id: string) {
+      const n = await getRow(id);
+      if (!n.scan_path) throw notFound('notice.no_scan', 'This notice has no scan');
+      return {
+        path: n.scan_path,
+        contentType: n.scan_content_type!,
+        fileName: n.scan_file_name!,
+        size: n.scan_size!,
+      };
+    },
+  };
+  return service;
+}
+export type AuthorityNoticesService = ReturnType<typeof createAuthorityNoticesService>;

@@ -1,0 +1,515 @@
+// The ladder of measures through the API (R3.14, R5.1, R6.4, R6.5, R12.3, R12.5) against host
+// doubles: each rung applies through the module that owns its mechanics (net measures, pause,
+// account suspension, termination), the client is emailed (nature, duration; a reinstall for
+// an isolation) unless withheld, lifting undoes what the measure applied and only that, a
+// measure not in force is a conflict, R5.1 refusal needs an admin's override, tenancy.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { HostDriver, VmState } from '../../src/agent/driver.ts';
+import type { HostAgent } from '../../src/agent/host-agent.ts';
+import type { HostAgents } from '../../src/control/hosts/agents.ts';
+import type { Terminator } from '../../src/control/services/measures.ts';
+import { login, makeClient, makeStaff, testApp, type Session, type TestApp } from '../helpers/app.ts';
+import { fakeNetwork, hostFor, placedVps, type FakeNetwork } from '../helpers/traffic.ts';
+
+let t: TestApp;
+let net: FakeNetwork;
+const vms = new Map<string, VmState>();
+let admin: Session;
+let support: Session;
+let alice: Session;
+let bob: Session;
+let aliceAccount: string;
+let aliceEmail: string;
+let bobAccount: string;
+let place: { dcId: string; hostId: string };
+let slot = 0;
+let relogin: () => Promise<void>;
+const terminated: { contractId: string; cause: string }[] = [];
+
+function agentsWith(network: FakeNetwork): HostAgents {
+  const st = (id: string) =>
+    ({ id, state: vms.get(id) ?? 'running' }) as Awaited<ReturnType<HostDriver['status']>>;
+  const driver = {
+    status: async (id: string) => st(id),
+    pause: async (id: string) => {
+      vms.set(id, 'paused');
+      return st(id);
+    },
+    resume: async (id: string) => {
+      vms.set(id, 'running');
+      return st(id);
+    },
+  } as unknown as HostDriver;
+  const agent: HostAgent = { driver, network, close: async () => {} };
+  return {
+    forHost: async () => agent,
+    opened: () => [{ hostId: null, agent }],
+    onVmEvent() {},
+    close: async () => {},
+  };
+}
+
+before(async () => {
+  net = fakeNetwork();
+  t = await testApp({}, { agents: agentsWith(net) });
+  const a = await makeStaff(t, 'admin');
+  const sp = await makeStaff(t, 'support');
+  const c1 = await makeClient(t);
+  const c2 = await makeClient(t);
+  aliceAccount = c1.account.id;
+  aliceEmail = c1.email;
+  bobAccount = c2.account.id;
+  // Sessions expire when a test moves the clock by days.
+  relogin = async () => {
+    admin = await login(t, a.email, { totpSecret: a.totpSecret });
+    support = await login(t, sp.email, { totpSecret: sp.totpSecret });
+    alice = await login(t, c1.email);
+    bob = await login(t, c2.email);
+  };
+  await relogin();
+  const { dc, host } = await hostFor(t, 'MSR1');
+  place = { dcId: dc.id, hostId: host.id };
+  const double: Terminator = {
+    async terminate(_db, p) {
+      terminated.push({ contractId: p.contractId, cause: p.cause });
+      return {};
+    },
+  };
+  t.services.measures.useTerminator(double);
+});
+after(async () => t?.close());
+
+const get = (url: string, s = admin) => t.app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
+const post = (url: string, payload: object, s = admin) =>
+  t.app.inject({ method: 'POST', url, payload, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf } });
+
+async function newVps(accountId = aliceAccount) {
+  slot++;
+  return placedVps(t, {
+    accountId,
+    datacenterId: place.dcId,
+    hostId: place.hostId,
+    slot,
+    ipv4: `203.0.113.${10 + slot}`,
+  });
+}
+
+const mails = async (template: string) =>
+  t.database.db
+    .selectFrom('mail_outbox')
+    .selectAll()
+    .where('template', '=', template)
+    .where('account_id', '=', aliceAccount)
+    .orderBy('created_at')
+    .execute();
+const notices = async () => t.database.db.selectFrom('mail_notices').selectAll().orderBy('id').execute();
+const liveNet = async (vpsId: string) =>
+  t.database.db
+    .selectFrom('vps_net_measures')
+    .selectAll()
+    .where('vps_id', '=', vpsId)
+    .where('lifted_at', 'is', null)
+    .execute();
+const lastPolicy = (vpsId: string) => net.applied.filter((p) => p.vpsId === vpsId).at(-1)!;
+const soon = () => new Date(t.clock.now().getTime() + 7 * 86_400_000).toISOString();
+
+describe('applying the ladder (R12.5)', () => {
+  it('suggests the rung: same breach twice moves one rung up', async () => {
+    const v = await newVps();
+    let r = await get(`/v1/admin/sanctions/suggest?vpsId=${v.id}&breachKind=proxy&severity=minor`);
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(r.json().rung, 'warning');
+    r = await post('/v1/admin/sanctions', {
+      vpsId: v.id,
+      breachKind: 'proxy',
+      severity: 'minor',
+      reason: 'Open proxy reported by abuse desk',
+      evidence: 'Report #123',
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    assert.equal(r.json().rung, 'warning');
+    assert.equal(r.json().inForce, false);
+    r = await get(`/v1/admin/sanctions/suggest?vpsId=${v.id}&breachKind=proxy&severity=minor`);
+    assert.equal(r.json().rung, 'restriction');
+    assert.equal(r.json().recurrences, 1);
+    const warned = await mails('measure.applied');
+    assert.equal(warned.length, 1);
+    assert.equal(warned[0]!.to_address, aliceEmail);
+    assert.match(warned[0]!.body_text, /avertissement/);
+  });
+
+  it('restriction blocks the chosen port through net measures; lifting removes exactly that block', async () => {
+    const v = await newVps();
+    // Someone else's block on the same VPS stays untouched by the lift.
+    const other = await post(`/v1/admin/vps/${v.id}/measures`, {
+      kind: 'block',
+      protocol: 'udp',
+      port: 53,
+      direction: 'out',
+      reason: 'unrelated block',
+    });
+    assert.equal(other.statusCode, 201, other.body);
+    const r = await post('/v1/admin/sanctions', {
+      vpsId: v.id,
+      breachKind: 'spam',
+      severity: 'minor',
+      reason: 'Spam sent from the VPS',
+      evidence: 'Spamhaus listing',
+      plannedEnd: soon(),
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    const m = r.json();
+    assert.equal(m.rung, 'restriction');
+    assert.deepEqual([m.protocol, m.port, m.direction], ['tcp', 25, 'out']);
+    const blocks = lastPolicy(v.id).blocks;
+    assert.ok(blocks.some((b) => b.protocol === 'tcp' && b.port === 25 && b.direction === 'out'));
+    const mail = (await mails('measure.applied')).at(-1)!;
+    assert.match(mail.body_text, /TCP port 25 sortant/);
+    assert.match(mail.body_text, /Durée prévue : jusqu'au/);
+    // The client sees it on its VPS, with reason and end.
+    const seen = await get(`/v1/vps/${v.id}/sanctions`, alice);
+    assert.equal(seen.statusCode, 200);
+    assert.equal(seen.json().length, 1);
+    assert.equal(seen.json()[0].reason, 'Spam sent from the VPS');
+    assert.equal(seen.json()[0].plannedEnd, m.plannedEnd);
+
+    const lift = await post(`/v1/admin/sanctions/${m.id}/lift`, { reason: 'Client fixed the mail server' });
+    assert.equal(lift.statusCode, 200, lift.body);
+    const live = await liveNet(v.id);
+    assert.deepEqual(
+      live.map((x) => [x.protocol, x.port]),
+      [['udp', 53]],
+    );
+    assert.equal((await mails('measure.lifted')).length, 1);
+    // Lifting again: conflict, nothing changed.
+    const before = (await notices()).length;
+    const again = await post(`/v1/admin/sanctions/${m.id}/lift`, { reason: 'again' });
+    assert.equal(again.statusCode, 409);
+    assert.equal(again.json().code, 'measure.not_in_force');
+    assert.equal((await notices()).length, before);
+    assert.equal((await liveNet(v.id)).length, 1);
+  });
+
+  it('another rung than the ladder needs a reason', async () => {
+    const v = await newVps();
+    const r = await post('/v1/admin/sanctions', {
+      vpsId: v.id,
+      breachKind: 'other',
+      severity: 'minor',
+      rung: 'limitation',
+      reason: 'Heavy traffic',
+      evidence: 'graphs',
+      plannedEnd: soon(),
+    });
+    assert.equal(r.statusCode, 400);
+    assert.equal(r.json().code, 'validation.overrideReason');
+    assert.equal((await liveNet(v.id)).length, 0);
+  });
+
+  it('limitation caps the bandwidth (a throttle net measure); the planned end lifts it', async () => {
+    const v = await newVps();
+    const end = new Date(t.clock.now().getTime() + 2 * 86_400_000);
+    const r = await post('/v1/admin/sanctions', {
+      vpsId: v.id,
+      breachKind: 'p2p_irc',
+      severity: 'serious',
+      reason: 'Peer-to-peer saturating the uplink',
+      evidence: 'netflow',
+      plannedEnd: end.toISOString(),
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    assert.equal(r.json().rung, 'limitation');
+    assert.equal(lastPolicy(v.id).throttled, true);
+    t.clock.advance(2 * 86_400_000 + 1000);
+    await t.scheduler.tick();
+    await relogin();
+    assert.equal(lastPolicy(v.id).throttled, false);
+    const m = await get(`/v1/admin/sanctions/${r.json().id}`);
+    assert.equal(m.json().liftedBy, 'system');
+    assert.equal((await liveNet(v.id)).length, 0);
+  });
+
+  it('suspension pauses the VM and isolates it; lifting resumes and reconnects', async () => {
+    const v = await newVps();
+    const r = await post('/v1/admin/sanctions', {
+      vpsId: v.id,
+      breachKind: 'intrusion',
+      severity: 'serious',
+      reason: 'Port scans from the VPS',
+      evidence: 'IDS log',
+      liftCondition: 'the client has found and removed the scanner',
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    assert.equal(r.json().rung, 'suspension');
+    assert.equal(vms.get(v.id), 'paused');
+    assert.equal(lastPolicy(v.id).isolated, true);
+    const row = await t.database.db
+      .selectFrom('vps')
+      .select('state')
+      .where('id', '=', v.id)
+      .executeTakeFirstOrThrow();
+    assert.equal(row.state, 'paused');
+    // The client cannot start it back itself.
+    const lift = await post(`/v1/admin/sanctions/${r.json().id}/lift`, { reason: 'Scanner removed' });
+    assert.equal(lift.statusCode, 200, lift.body);
+    assert.equal(vms.get(v.id), 'running');
+    assert.equal(lastPolicy(v.id).isolated, false);
+  });
+
+  it('isolation cuts the VPS off until reinstall (R6.4): the email says a reinstall is needed', async () => {
+    const v = await newVps();
+    const r = await post('/v1/admin/sanctions', {
+      vpsId: v.id,
+      breachKind: 'compromised',
+      severity: 'critical',
+      reason: 'Rootkit found',
+      evidence: 'rkhunter output',
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    assert.equal(r.json().rung, 'isolation');
+    assert.match(r.json().liftCondition, /reinstall/);
+    assert.equal(lastPolicy(v.id).isolated, true);
+    const mail = (await mails('measure.applied')).at(-1)!;
+    assert.match(mail.body_text, /réinstallation de votre VPS est nécessaire/);
+  });
+
+  it('a whole account: suspension suspends the account (every VPS paused), lifting restores it', async () => {
+    const carol = await makeClient(t);
+    const v1 = await newVps(carol.account.id);
+    const v2 = await newVps(carol.account.id);
+    const r = await post('/v1/admin/sanctions', {
+      accountId: carol.account.id,
+      breachKind: 'unpaid',
+      severity: 'minor',
+      reason: 'Licence fees unpaid',
+      evidence: 'invoice 2026-0001',
+      liftCondition: 'the licence fees are paid',
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    assert.equal(r.json().vpsId, null);
+    assert.equal(vms.get(v1.id), 'paused');
+    assert.equal(vms.get(v2.id), 'paused');
+    assert.equal(await t.services.clients.isSuspended(t.database.db, carol.account.id), true);
+    assert.equal(lastPolicy(v1.id).isolated, true);
+    const lift = await post(`/v1/admin/sanctions/${r.json().id}/lift`, { reason: 'Paid' });
+    assert.equal(lift.statusCode, 200, lift.body);
+    assert.equal(await t.services.clients.isSuspended(t.database.db, carol.account.id), false);
+    assert.equal(vms.get(v1.id), 'running');
+    assert.equal(lastPolicy(v2.id).isolated, false);
+  });
+
+  it('termination goes through the terminations module (R12.3, provider_breach)', async () => {
+    const v = await newVps();
+    await contractFor(v.id);
+    const r = await post('/v1/admin/sanctions', {
+      vpsId: v.id,
+      breachKind: 'card_sharing',
+      severity: 'critical',
+      reason: 'Card sharing server',
+      evidence: 'complaint',
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    assert.equal(r.json().rung, 'termination');
+    const c = await t.database.db.selectFrom('contracts').select('id').where('vps_id', '=', v.id).execute();
+    assert.equal(c.length, 1);
+    assert.deepEqual(
+      terminated.map((x) => x.contractId),
+      c.map((x) => x.id),
+    );
+    assert.ok(terminated.every((x) => x.cause === 'provider_breach'));
+    const lift = await post(`/v1/admin/sanctions/${r.json().id}/lift`, { reason: 'not in force' });
+    assert.equal(lift.statusCode, 409);
+    assert.equal(lift.json().code, 'measure.not_in_force');
+  });
+});
+
+/** A contract for a VPS (what order validation leaves), without the commerce flow. */
+async function contractFor(vpsId: string) {
+  const db = t.database.db;
+  const now = t.clock.now();
+  const plan = await db
+    .insertInto('plans')
+    .values({
+      code: 'MSR-S',
+      name: 'Small',
+      vcpus: 1,
+      memory_mib: 256,
+      disk_gib: 1,
+      monthly_price_cents: 500,
+      vat_rate_bp: 2000,
+      active: true,
+      created_at: now,
+      updated_at: now,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const order = await db
+    .insertInto('orders')
+    .values({
+      account_id: aliceAccount,
+      user_id: null,
+      plan_id: plan.id,
+      datacenter_id: place.dcId,
+      kind: 'fixed',
+      term_months: 1,
+      hostname: 'term1',
+      client_username: 'camille',
+      plan_code: 'S',
+      plan_name: 'Small',
+      vcpus: 1,
+      memory_mib: 256,
+      disk_gib: 1,
+      monthly_price_cents: 500,
+      vat_rate_bp: 2000,
+      state: 'validated',
+      state_changed_at: now,
+      created_at: now,
+      paid_at: now,
+      validated_at: now,
+      validated_by: null,
+      cancelled_at: null,
+      cancelled_by: null,
+      cancel_reason: null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await db
+    .insertInto('contracts')
+    .values({
+      account_id: aliceAccount,
+      order_id: order.id,
+      vps_id: vpsId,
+      plan_id: plan.id,
+      datacenter_id: place.dcId,
+      terms_version: 'test',
+      kind: 'fixed',
+      term_months: 1,
+      started_at: now,
+      billing_anchor: now,
+      renewal_anchor: null,
+      periods: 0,
+      expires_at: new Date(now.getTime() + 30 * 86_400_000),
+      renewal_stopped_at: null,
+      monthly_price_cents: 500,
+      vat_rate_bp: 2000,
+      state: 'active',
+      state_changed_at: now,
+      ended_at: null,
+      created_at: now,
+    })
+    .execute();
+}
+
+describe('refusal to restore after repeated serious cases (R5.1)', () => {
+  it('the third serious case: the lift is refused unless an admin overrides', async () => {
+    const dave = await makeClient(t);
+    const v = await newVps(dave.account.id);
+    const apply = (kind: string) =>
+      post('/v1/admin/sanctions', {
+        vpsId: v.id,
+        breachKind: kind,
+        severity: 'serious',
+        rung: 'restriction',
+        overrideReason: 'keep it small for the test',
+        protocol: 'tcp',
+        port: 6667,
+        direction: 'out',
+        reason: `Case ${kind}`,
+        evidence: 'log',
+        plannedEnd: soon(),
+      });
+    for (const k of ['spam', 'spoofing']) {
+      const r = await apply(k);
+      assert.equal(r.statusCode, 201, r.body);
+      assert.equal(r.json().restoreRefusable, false);
+    }
+    const third = await apply('intrusion');
+    assert.equal(third.json().restoreRefusable, true);
+    const id = third.json().id as string;
+    let r = await post(`/v1/admin/sanctions/${id}/lift`, { reason: 'please' }, support);
+    assert.equal(r.statusCode, 409);
+    assert.equal(r.json().code, 'measure.restore_refused');
+    r = await post(`/v1/admin/sanctions/${id}/lift`, { reason: 'override please', override: true }, support);
+    assert.equal(r.statusCode, 403);
+    r = await post(`/v1/admin/sanctions/${id}/lift`, {
+      reason: 'Client proved the fix; admin decision',
+      override: true,
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(r.json().liftOverride, true);
+    const audit = await t.database.db
+      .selectFrom('audit_log')
+      .select(['action', 'details'])
+      .where('action', '=', 'measure.lift')
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow();
+    assert.equal((audit.details as { override: boolean }).override, true);
+  });
+});
+
+describe('withheld notice and tenancy', () => {
+  it('a withheld measure sends no email and adds nothing to the notices chain', async () => {
+    const erin = await makeClient(t);
+    const v = await newVps(erin.account.id);
+    const before = (await notices()).length;
+    const r = await post('/v1/admin/sanctions', {
+      vpsId: v.id,
+      breachKind: 'authority_order',
+      severity: 'serious',
+      reason: 'Order',
+      evidence: 'sealed',
+      withheld: true,
+      liftCondition: 'the authority lifts its order',
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    assert.equal((await notices()).length, before);
+    const l = await post(`/v1/admin/sanctions/${r.json().id}/lift`, { reason: 'Order lifted' });
+    assert.equal(l.statusCode, 200);
+    assert.equal((await notices()).length, before);
+  });
+
+  it('clients see their own VPS only; staff routes are staff only', async () => {
+    const v = await newVps();
+    assert.equal((await get(`/v1/vps/${v.id}/sanctions`, bob)).statusCode, 404);
+    assert.equal((await get(`/v1/vps/${v.id}/sanctions`, alice)).statusCode, 200);
+    assert.equal((await get('/v1/admin/sanctions', alice)).statusCode, 403);
+    const r = await post(
+      '/v1/admin/sanctions',
+      {
+        vpsId: v.id,
+        breachKind: 'spam',
+        severity: 'minor',
+        reason: 'x'.repeat(5),
+        evidence: 'e',
+        plannedEnd: soon(),
+      },
+      alice,
+    );
+    assert.equal(r.statusCode, 403);
+    assert.equal((await liveNet(v.id)).length, 0);
+    // A VPS named with another account: refused.
+    const x = await post('/v1/admin/sanctions', {
+      vpsId: v.id,
+      accountId: bobAccount,
+      breachKind: 'spam',
+      severity: 'minor',
+      reason: 'wrong',
+      evidence: 'e',
+      plannedEnd: soon(),
+    });
+    assert.equal(x.statusCode, 400);
+  });
+
+  it('every client-facing email of the ladder is in the notices chain', async () => {
+    const ns = await notices();
+    const outbox = await t.database.db
+      .selectFrom('mail_outbox')
+      .select(['id', 'template'])
+      .where('template', 'like', 'measure.%')
+      .execute();
+    assert.ok(outbox.length >= 4);
+    const chained = new Set(ns.map((n) => n.outbox_id));
+    for (const o of outbox) assert.ok(chained.has(o.id), `${o.template} ${o.id} not in the chain`);
+  });
+});
