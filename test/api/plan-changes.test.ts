@@ -428,6 +428,21 @@ describe('bad input: clear conflicts, nothing changed', () => {
     const again = await post(`/v1/vps/${vpsId}/plan-change`, alice, { planId: plans.BIGDISK });
     assert.equal(again.statusCode, 409);
     assert.equal(again.json().code, 'plan_change.pending');
+    // The unpaid change is dropped by its client: its invoice voided, another plan may be ordered.
+    assert.equal((await post(`/v1/vps/${vpsId}/plan-change/cancel`, bob)).statusCode, 404);
+    const cancelled = await post(`/v1/vps/${vpsId}/plan-change/cancel`, alice);
+    assert.equal(cancelled.statusCode, 200, cancelled.body);
+    assert.equal(cancelled.json().state, 'cancelled');
+    const voided = (await get(`/v1/invoices/${cancelled.json().invoiceId}`, alice)).json();
+    assert.equal(voided.status, 'void');
+    assert.equal(
+      (await post(`/v1/vps/${vpsId}/plan-change/cancel`, alice)).json().code,
+      'plan_change.nothing_to_cancel',
+    );
+    assert.equal(
+      (await post(`/v1/vps/${vpsId}/plan-change`, alice, { planId: plans.BIGDISK })).statusCode,
+      201,
+    );
   });
 
   it('tenancy: another account’s VPS → 404 (order, list, options); staff routes → 403 for clients', async () => {

@@ -125,6 +125,20 @@ export function planChangeRoutes(app: App, s: Services): void {
     },
   );
 
+  app.post(
+    '/v1/vps/:id/plan-change/cancel',
+    {
+      config: { access: 'any' },
+      schema: {
+        tags: ['plan-changes'],
+        summary: 'Drop the plan change waiting for payment; its invoice is voided (409 when none waits)',
+        params: IdParams,
+        response: { 200: PlanChange, ...authErrors },
+      },
+    },
+    async (req) => s.planChanges.cancel(principalOf(req).scope, req.params.id, auditActorOf(req)),
+  );
+
   app.get(
     '/v1/vps/:id/plan-changes',
     {

@@ -18,8 +18,7 @@
 //                  staff alerted; the console lists it highlighted (status computed from due_at).
 import { MINUTE } from '../../domain/clock.ts';
 import { conflict, notFound } from '../../domain/errors.ts';
-import { termText } from '../../domain/invoices.ts';
-import { invoiceYear } from '../../domain/invoices.ts';
+import { invoiceYear, termText, transitionInvoice } from '../../domain/invoices.ts';
 import { formatCents, totalsOf } from '../../domain/money.ts';
 import {
   checkPlanChange,
@@ -37,7 +36,7 @@ import type { MailService } from '../mail/index.ts';
 import { contractOfVps, updateContract } from '../repositories/contracts.ts';
 import { cancelDeadline, scheduleDeadline } from '../repositories/deadlines.ts';
 import { getHost } from '../repositories/hosts.ts';
-import { insertInvoice, type InvoiceRow } from '../repositories/invoices.ts';
+import { getInvoice, insertInvoice, setInvoiceStatus, type InvoiceRow } from '../repositories/invoices.ts';
 import { getPlan, isSoldIn, listPlans } from '../repositories/plans.ts';
 import { SYSTEM_SCOPE, type Scope } from '../repositories/scope.ts';
 import { findUserById, getAccount } from '../repositories/users.ts';
@@ -670,6 +669,12 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
       const c = await getChange(at.db, d.subject_id, { forUpdate: true });
       if (c.state !== 'paid') return;
       await at.db.updateTable('plan_changes').set({ late_at: at.now }).where('id', '=', c.id).execute();
+      // One more attempt now (a job lost after its retries is not lost for good).
+      await ctx.queue.send(
+        PLAN_CHANGE_JOB,
+        { changeId: c.id },
+        { db: at.db, singletonKey: `plan-change:${c.id}:due` },
+      );
       const vps = await getVps(at.db, SYSTEM_SCOPE, c.vps_id);
       await insertStaffAlert(at.db, {
         at: at.now,
@@ -678,6 +683,53 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
         subject_id: vps.id,
         message: `${vps.hostname}: plan change to ${c.to_plan_name} paid ${c.paid_at ? fmtDate(c.paid_at) : ''} not applied by its deadline (R3.12)${c.last_error ? `: ${c.last_error}` : ''}`,
       });
+    },
+
+    /** The client (or staff) drops a change not paid yet: its invoice is voided (the number stays used). */
+    async cancel(scope: Scope, vpsId: string, actor: AuditActor): Promise<PlanChangeView> {
+      const row = await db.transaction().execute(async (tx) => {
+        await getVps(tx, scope, vpsId);
+        const c = await tx
+          .selectFrom('plan_changes')
+          .selectAll()
+          .where('vps_id', '=', vpsId)
+          .where('state', '=', 'awaiting_payment')
+          .forUpdate()
+          .executeTakeFirst();
+        if (!c)
+          throw conflict(
+            'plan_change.nothing_to_cancel',
+            'No plan change of this VPS is waiting for payment',
+          );
+        const at = now();
+        if (c.invoice_id) {
+          const inv = await getInvoice(tx, SYSTEM_SCOPE, c.invoice_id, { forUpdate: true });
+          transitionInvoice(inv.status, 'void');
+          await setInvoiceStatus(tx, inv.id, {
+            status: 'void',
+            voided_at: at,
+            void_reason: 'plan change cancelled',
+          });
+        }
+        await recordVpsEvent(tx, vpsId, at, 'plan_change', {
+          changeId: c.id,
+          phase: 'cancelled',
+          by: actor.label,
+        });
+        return tx
+          .updateTable('plan_changes')
+          .set({ state: 'cancelled', cancelled_at: at })
+          .where('id', '=', c.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+      });
+      await audit.record(
+        actor,
+        'plan_change.cancel',
+        { type: 'plan_change', id: row.id },
+        { invoice: row.invoice_id },
+      );
+      return view(row);
     },
 
     /** Staff: try a paid change again now (audited). */

@@ -68,7 +68,15 @@ export function DeadlineBadge({
   );
 }
 
-export function PlanChangesList({ changes, now }: { changes: readonly PlanChangeView[]; now: number }) {
+export function PlanChangesList({
+  changes,
+  now,
+  onCancel,
+}: {
+  changes: readonly PlanChangeView[];
+  now: number;
+  onCancel?: () => void;
+}) {
   const { t, language, formatDateTime } = useI18n();
   if (changes.length === 0) return <EmptyState text={t('planChange.noneYet')} />;
   return (
@@ -100,7 +108,17 @@ export function PlanChangesList({ changes, now }: { changes: readonly PlanChange
                   formatMoney(0, language)
                 )}
               </td>
-              <td>{t(`planChange.stateName.${c.state}`)}</td>
+              <td>
+                {t(`planChange.stateName.${c.state}`)}
+                {c.state === 'awaiting_payment' && onCancel ? (
+                  <>
+                    {' '}
+                    <button type="button" className="button-quiet" onClick={onCancel}>
+                      {t('planChange.cancel')}
+                    </button>
+                  </>
+                ) : null}
+              </td>
               <td className="nowrap">{c.paidAt ? formatDateTime(c.paidAt) : '—'}</td>
               <td className="nowrap">{c.dueAt ? formatDateTime(c.dueAt) : '—'}</td>
               <td>
@@ -137,6 +155,13 @@ export function PlanChangePage({ id }: { id: string }) {
     options.reload();
     changes.reload();
   }
+  async function cancel() {
+    if (!window.confirm(t('planChange.confirmCancel'))) return;
+    const r = await call(api.POST('/v1/vps/{id}/plan-change/cancel', { params: { path: { id } } }));
+    setError(r.ok ? null : r.error);
+    options.reload();
+    changes.reload();
+  }
   return (
     <Page
       title={t('planChange.title')}
@@ -148,7 +173,9 @@ export function PlanChangePage({ id }: { id: string }) {
         <h2 id="pc-changes">{t('planChange.changes')}</h2>
         {changes.status === 'loading' ? <Loading /> : null}
         {changes.status === 'error' ? <ErrorNote error={changes.error} /> : null}
-        {changes.status === 'ready' ? <PlanChangesList changes={changes.data} now={now} /> : null}
+        {changes.status === 'ready' ? (
+          <PlanChangesList changes={changes.data} now={now} onCancel={() => void cancel()} />
+        ) : null}
       </section>
       <section className="card" aria-labelledby="pc-plans">
         <h2 id="pc-plans">{t('planChange.plans')}</h2>
