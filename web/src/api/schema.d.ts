@@ -1570,6 +1570,561 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/authority-notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Authority notices (R12.6), newest first, with their measures in force */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": (components["schemas"]["def-15"] & {
+                            measuresInForce: number;
+                        })[];
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Record an authority notice (R12.6) and apply the measure it orders at once (restriction, limitation or suspension); withheld: no email to the client */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        accountId?: string;
+                        authority: string;
+                        direction?: "in" | "out" | "both";
+                        liftCondition?: string;
+                        measureOrdered: "restriction" | "limitation" | "suspension";
+                        notes?: string;
+                        /** Format: date-time */
+                        plannedEnd?: string;
+                        port?: number;
+                        protocol?: "tcp" | "udp" | "icmp" | "all";
+                        /** Format: date */
+                        receivedOn: string;
+                        reference: string;
+                        type: "administrative" | "arbitral" | "judicial";
+                        /** Format: uuid */
+                        vpsId?: string;
+                        withheld: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            measure: components["schemas"]["def-14"];
+                            notice: components["schemas"]["def-15"];
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/authority-notices/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An authority notice with the measures it caused */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            measures: components["schemas"]["def-14"][];
+                            notice: components["schemas"]["def-15"];
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/authority-notices/{id}/scan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download the scan of an authority notice */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Upload the scan of an authority notice (multipart field "file"; PDF, JPEG or PNG by content) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            authority: string;
+                            id: string;
+                            measureOrdered: "restriction" | "limitation" | "suspension";
+                            notes: string | null;
+                            receivedOn: string;
+                            recordedAt: string;
+                            recordedBy: string;
+                            reference: string;
+                            scan: {
+                                contentType: string;
+                                name: string;
+                                sha256: string;
+                                size: number;
+                            } | null;
+                            type: "administrative" | "arbitral" | "judicial";
+                            vpsId: string | null;
+                            withheld: boolean;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                406: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/clients": {
         parameters: {
             query?: never;
@@ -4270,7 +4825,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": (components["schemas"]["def-15"] & {
+                        "application/json": (components["schemas"]["def-18"] & {
                             accountName: string;
                             hostname: string;
                         })[];
@@ -5053,6 +5608,894 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/sanctions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Measures applied (history, newest first); filters: account, VPS, in force, notice */
+        get: {
+            parameters: {
+                query?: {
+                    accountId?: string;
+                    inForce?: boolean;
+                    noticeId?: string;
+                    vpsId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-14"][];
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Apply a measure to a VPS or a whole account: the ladder’s rung or another with a reason; applied at once, audited, the client emailed unless withheld */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        accountId?: string;
+                        breachKind: "spam" | "intrusion" | "spoofing" | "proxy" | "card_sharing" | "p2p_irc" | "compromised" | "security_hole" | "unpaid" | "authority_order" | "other";
+                        direction?: "in" | "out" | "both";
+                        evidence: string;
+                        liftCondition?: string;
+                        overrideReason?: string;
+                        /** Format: date-time */
+                        plannedEnd?: string;
+                        port?: number;
+                        protocol?: "tcp" | "udp" | "icmp" | "all";
+                        reason: string;
+                        rung?: "warning" | "restriction" | "limitation" | "suspension" | "isolation" | "termination";
+                        severity: "minor" | "serious" | "critical";
+                        /** Format: uuid */
+                        vpsId?: string;
+                        withheld?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            appliedAt: string;
+                            appliedBy: string;
+                            breachKind: string;
+                            direction: string | null;
+                            evidence: string;
+                            evidenceFile: {
+                                contentType: string;
+                                name: string;
+                                size: number;
+                            } | null;
+                            hostname: string | null;
+                            id: string;
+                            inForce: boolean;
+                            liftCondition: string | null;
+                            liftedAt: string | null;
+                            liftedBy: string | null;
+                            liftOverride: boolean;
+                            liftReason: string | null;
+                            noticeId: string | null;
+                            overrideReason: string | null;
+                            plannedEnd: string | null;
+                            port: number | null;
+                            protocol: string | null;
+                            reason: string;
+                            restoreRefusable: boolean;
+                            rung: "warning" | "restriction" | "limitation" | "suspension" | "isolation" | "termination";
+                            severity: "minor" | "serious" | "critical";
+                            suggestedRung: "warning" | "restriction" | "limitation" | "suspension" | "isolation" | "termination";
+                            vpsId: string | null;
+                            withheld: boolean;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/sanctions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One measure */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            appliedAt: string;
+                            appliedBy: string;
+                            breachKind: string;
+                            direction: string | null;
+                            evidence: string;
+                            evidenceFile: {
+                                contentType: string;
+                                name: string;
+                                size: number;
+                            } | null;
+                            hostname: string | null;
+                            id: string;
+                            inForce: boolean;
+                            liftCondition: string | null;
+                            liftedAt: string | null;
+                            liftedBy: string | null;
+                            liftOverride: boolean;
+                            liftReason: string | null;
+                            noticeId: string | null;
+                            overrideReason: string | null;
+                            plannedEnd: string | null;
+                            port: number | null;
+                            protocol: string | null;
+                            reason: string;
+                            restoreRefusable: boolean;
+                            rung: "warning" | "restriction" | "limitation" | "suspension" | "isolation" | "termination";
+                            severity: "minor" | "serious" | "critical";
+                            suggestedRung: "warning" | "restriction" | "limitation" | "suspension" | "isolation" | "termination";
+                            vpsId: string | null;
+                            withheld: boolean;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/sanctions/{id}/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download a measure’s evidence file */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Upload an evidence file for a measure (multipart field "file"; PDF, JPEG or PNG by content) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            appliedAt: string;
+                            appliedBy: string;
+                            breachKind: string;
+                            direction: string | null;
+                            evidence: string;
+                            evidenceFile: {
+                                contentType: string;
+                                name: string;
+                                size: number;
+                            } | null;
+                            hostname: string | null;
+                            id: string;
+                            inForce: boolean;
+                            liftCondition: string | null;
+                            liftedAt: string | null;
+                            liftedBy: string | null;
+                            liftOverride: boolean;
+                            liftReason: string | null;
+                            noticeId: string | null;
+                            overrideReason: string | null;
+                            plannedEnd: string | null;
+                            port: number | null;
+                            protocol: string | null;
+                            reason: string;
+                            restoreRefusable: boolean;
+                            rung: "warning" | "restriction" | "limitation" | "suspension" | "isolation" | "termination";
+                            severity: "minor" | "serious" | "critical";
+                            suggestedRung: "warning" | "restriction" | "limitation" | "suspension" | "isolation" | "termination";
+                            vpsId: string | null;
+                            withheld: boolean;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                406: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/sanctions/{id}/lift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lift a measure in force (409 measure.not_in_force otherwise; 409 measure.restore_refused after repeated serious cases unless an admin overrides, R5.1); undoes what it applied */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        override?: boolean;
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            appliedAt: string;
+                            appliedBy: string;
+                            breachKind: string;
+                            direction: string | null;
+                            evidence: string;
+                            evidenceFile: {
+                                contentType: string;
+                                name: string;
+                                size: number;
+                            } | null;
+                            hostname: string | null;
+                            id: string;
+                            inForce: boolean;
+                            liftCondition: string | null;
+                            liftedAt: string | null;
+                            liftedBy: string | null;
+                            liftOverride: boolean;
+                            liftReason: string | null;
+                            noticeId: string | null;
+                            overrideReason: string | null;
+                            plannedEnd: string | null;
+                            port: number | null;
+                            protocol: string | null;
+                            reason: string;
+                            restoreRefusable: boolean;
+                            rung: "warning" | "restriction" | "limitation" | "suspension" | "isolation" | "termination";
+                            severity: "minor" | "serious" | "critical";
+                            suggestedRung: "warning" | "restriction" | "limitation" | "suspension" | "isolation" | "termination";
+                            vpsId: string | null;
+                            withheld: boolean;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/sanctions/suggest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ladder’s rung for a breach of this VPS or account now (R12.5: kind, severity, recurrence; R5.1 refusal) */
+        get: {
+            parameters: {
+                query: {
+                    accountId?: string;
+                    breachKind: "spam" | "intrusion" | "spoofing" | "proxy" | "card_sharing" | "p2p_irc" | "compromised" | "security_hole" | "unpaid" | "authority_order" | "other";
+                    severity: "minor" | "serious" | "critical";
+                    vpsId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            baseRung: "warning" | "restriction" | "limitation" | "suspension" | "isolation" | "termination";
+                            recurrences: number;
+                            reinstallNeeded: boolean;
+                            restoreMayBeRefused: boolean;
+                            restriction: {
+                                direction: "in" | "out" | "both";
+                                port?: number;
+                                protocol: "tcp" | "udp" | "icmp" | "all";
+                            } | null;
+                            rung: "warning" | "restriction" | "limitation" | "suspension" | "isolation" | "termination";
+                            seriousCases: number;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -6892,7 +8335,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            termination: components["schemas"]["def-13"] | null;
+                            termination: components["schemas"]["def-16"] | null;
                         };
                     };
                 };
@@ -7009,7 +8452,7 @@ export interface paths {
                                 isolated: boolean;
                                 paused: boolean;
                             };
-                            termination: components["schemas"]["def-13"];
+                            termination: components["schemas"]["def-16"];
                         };
                     };
                 };
@@ -7596,7 +9039,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-14"][];
+                        "application/json": components["schemas"]["def-17"][];
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -9798,7 +11241,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-13"][];
+                        "application/json": components["schemas"]["def-16"][];
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -11319,7 +12762,110 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-15"][];
+                        "application/json": components["schemas"]["def-18"][];
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/vps/{id}/sanctions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Measures in force on a VPS (its own and its account’s) with their reason and end (R5.1) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-13"][];
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -11423,7 +12969,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            termination: components["schemas"]["def-13"] | null;
+                            termination: components["schemas"]["def-16"] | null;
                         };
                     };
                 };
@@ -11975,8 +13521,73 @@ export interface components {
             state: "queued" | "running" | "done" | "failed";
             vpsId: string;
         };
-        /** Termination */
+        /** SanctionInForce */
         "def-13": {
+            appliedAt: string;
+            id: string;
+            liftCondition: string | null;
+            plannedEnd: string | null;
+            reason: string;
+            rung: "warning" | "restriction" | "limitation" | "suspension" | "isolation" | "termination";
+            vpsId: string | null;
+        };
+        /** Sanction */
+        "def-14": {
+            accountId: string;
+            appliedAt: string;
+            appliedBy: string;
+            breachKind: string;
+            direction: string | null;
+            evidence: string;
+            evidenceFile: {
+                contentType: string;
+                name: string;
+                size: number;
+            } | null;
+            hostname: string | null;
+            id: string;
+            inForce: boolean;
+            liftCondition: string | null;
+            liftedAt: string | null;
+            liftedBy: string | null;
+            liftOverride: boolean;
+            liftReason: string | null;
+            noticeId: string | null;
+            overrideReason: string | null;
+            plannedEnd: string | null;
+            port: number | null;
+            protocol: string | null;
+            reason: string;
+            restoreRefusable: boolean;
+            rung: "warning" | "restriction" | "limitation" | "suspension" | "isolation" | "termination";
+            severity: "minor" | "serious" | "critical";
+            suggestedRung: "warning" | "restriction" | "limitation" | "suspension" | "isolation" | "termination";
+            vpsId: string | null;
+            withheld: boolean;
+        };
+        /** AuthorityNotice */
+        "def-15": {
+            accountId: string;
+            authority: string;
+            id: string;
+            measureOrdered: "restriction" | "limitation" | "suspension";
+            notes: string | null;
+            receivedOn: string;
+            recordedAt: string;
+            recordedBy: string;
+            reference: string;
+            scan: {
+                contentType: string;
+                name: string;
+                sha256: string;
+                size: number;
+            } | null;
+            type: "administrative" | "arbitral" | "judicial";
+            vpsId: string | null;
+            withheld: boolean;
+        };
+        /** Termination */
+        "def-16": {
             accountId: string;
             cancelledAt: string | null;
             cancelledBy: string | null;
@@ -11998,7 +13609,7 @@ export interface components {
             vpsId: string;
         };
         /** DeletionRecord */
-        "def-14": {
+        "def-17": {
             cause: string;
             completedAt: string | null;
             contractId: string;
@@ -12016,7 +13627,7 @@ export interface components {
             vpsId: string;
         };
         /** PlanChange */
-        "def-15": {
+        "def-18": {
             accountId: string;
             amountCents: number;
             appliedAt: string | null;
