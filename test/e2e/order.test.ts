@@ -12,7 +12,8 @@
 //   SMTP             the access-codes mail arrives: hostname, IPv4, user name, one-time link,
 //                    no password in it
 //   browser          the link's page reveals the password once (button = POST); reopened, the
-//                    link is refused; the API refuses a second use too (409 access.link_used)
+//                    link is refused; the API refuses a second use too (409 access.link_used);
+//                    an unknown and an expired link get their own messages
 //   SSH              as the client with that password (changed at first login if the guest asks),
 //                    from inside the namespace: works, uid ≠ 0, root refused
 //
@@ -527,6 +528,20 @@ test('issue 5 end to end: sign up, order, pay, validate, a real VM, the access c
       await reveal.goto(`${p.url}/access?token=${'x'.repeat(43)}`);
       await reveal.getByRole('button', { name: 'Afficher mon mot de passe' }).click();
       await reveal.locator('[role="alert"][data-code="access.link_unknown"]').waitFor();
+      // A link past its 72 h (a second link for the VPS, its expiry moved into the past).
+      const late = await p.services.accessCodes.createLink(p.db, vpsId);
+      await p.db
+        .updateTable('access_links')
+        .set({ expires_at: new Date(Date.now() - 1_000) })
+        .where('used_at', 'is', null)
+        .where('vps_id', '=', vpsId)
+        .execute();
+      await reveal.goto(late.url);
+      await reveal.getByRole('button', { name: 'Afficher mon mot de passe' }).click();
+      await reveal
+        .locator('[role="alert"][data-code="access.link_expired"]')
+        .getByText('Ce lien a expiré')
+        .waitFor();
       await anon.close();
 
       // The API refuses a second use as well.
