@@ -40,6 +40,8 @@ export const consoleNav: readonly NavItem[] = [
   { path: '/console/plan-changes', label: 'nav.console.planChanges' },
   { path: '/console/terminations', label: 'nav.console.terminations' },
   { path: '/console/measures', label: 'nav.console.measures' },
+  { path: '/console/sanctions', label: 'nav.console.sanctions' },
+  { path: '/console/authority-notices', label: 'nav.console.authorityNotices' },
   { path: '/console/pools', label: 'nav.console.pools' },
   { path: '/console/orders', label: 'nav.console.orders' },
   { path: '/console/payments', label: 'nav.console.payments' },

@@ -24,6 +24,8 @@ import { MeasuresInForcePage, PoolsPage } from './Network.tsx';
 import { VpsNetworkPage } from '../NetworkOfVps.tsx';
 import { PlanChangesPage } from './PlanChanges.tsx';
 import { TerminationsPage } from './Terminations.tsx';
+import { SanctionsPage } from './Sanctions.tsx';
+import { AuthorityNoticeDetailPage, AuthorityNoticesPage } from './AuthorityNotices.tsx';
 
 function Dashboard() {
   const { t } = useI18n();
@@ -130,6 +132,8 @@ export function Console({ path }: { path: string }) {
   if (client) return <ClientDetailPage id={client[1]!} />;
   const vpsNetwork = /^\/console\/vps\/([0-9a-f-]{36})\/network$/.exec(path);
   if (vpsNetwork) return <VpsNetworkPage id={vpsNetwork[1]!} />;
+  const notice = /^\/console\/authority-notices\/([0-9a-f-]{36})$/.exec(path);
+  if (notice) return <AuthorityNoticeDetailPage id={notice[1]!} />;
   const vpsDetail = /^\/console\/vps\/([0-9a-f-]{36})$/.exec(path);
   if (vpsDetail) return <ConsoleVpsDetailPage id={vpsDetail[1]!} />;
   switch (path) {
@@ -153,6 +157,10 @@ export function Console({ path }: { path: string }) {
       return <TerminationsPage />;
     case '/console/measures':
       return <MeasuresInForcePage />;
+    case '/console/sanctions':
+      return <SanctionsPage />;
+    case '/console/authority-notices':
+      return <AuthorityNoticesPage />;
     case '/console/pools':
       return <PoolsPage />;
     case '/console/orders':
