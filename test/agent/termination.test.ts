@@ -12,6 +12,7 @@ import { run } from '../../src/agent/exec/run.ts';
 import { tapName } from '../../src/agent/net/index.ts';
 import { startPlatform, type Platform } from '../../src/control/platform.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
+import { CURRENT_TERMS } from '../../src/domain/terms.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 import { createVpsLab, POOL, type VpsLab } from '../helpers/vps-lab.ts';
 
@@ -155,7 +156,7 @@ describe('termination of a real VM (real QEMU, real pg-boss, real SMTP)', () => 
         vps_id: v.id,
         plan_id: plan.id,
         datacenter_id: dc.id,
-        terms_version: 'test',
+        terms_version: CURRENT_TERMS.version,
         kind: 'fixed',
         term_months: 1,
         started_at: now,

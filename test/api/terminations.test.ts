@@ -11,6 +11,7 @@ import { DAY } from '../../src/domain/clock.ts';
 import type { HostAgents } from '../../src/control/hosts/agents.ts';
 import { allJobs } from '../../src/control/jobs/registry.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
+import { CURRENT_TERMS } from '../../src/domain/terms.ts';
 import {
   registerTerminationHook,
   unregisterTerminationHook,
@@ -153,7 +154,7 @@ async function makeContract(expiresInDays = 30): Promise<{ contractId: string; v
       vps_id: v.id,
       plan_id: planId,
       datacenter_id: dcId,
-      terms_version: 'test',
+      terms_version: CURRENT_TERMS.version,
       kind: 'fixed',
       term_months: 1,
       started_at: now,
