@@ -207,13 +207,15 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
         .where('id', '=', c.id)
         .execute();
       await recordVpsEvent(tx, vps.id, now(), 'plan_change', { changeId: c.id, phase: 'failed', reason });
-      await insertStaffAlert(tx, {
-        at: now(),
-        kind: 'plan_change_failed',
-        subject_type: 'vps',
-        subject_id: vps.id,
-        message: `${vps.hostname}: plan change to ${c.to_plan_name} not applied: ${reason}`,
-      });
+      // One alert per distinct failure, not one per retry (every 30 min).
+      if (c.last_error !== reason.slice(0, 1000))
+        await insertStaffAlert(tx, {
+          at: now(),
+          kind: 'plan_change_failed',
+          subject_type: 'vps',
+          subject_id: vps.id,
+          message: `${vps.hostname}: plan change to ${c.to_plan_name} not applied: ${reason}`,
+        });
       await scheduleRetry(tx, c, RETRY_AFTER_MS);
     });
     await audit.record(SYSTEM_ACTOR, 'plan_change.failed', { type: 'plan_change', id: c.id }, { reason });
