@@ -22,7 +22,7 @@
 // Run: node scripts/run-tests.ts --skip-static test/e2e/order.test.ts
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -67,6 +67,7 @@ let db: TestDatabase | undefined;
 let platform: Platform | undefined;
 let browser: Browser | undefined;
 let userDataDir: string | undefined;
+let shotsDir = '';
 let supportTotp = '';
 let plan: { id: string };
 let dc: { id: string };
@@ -200,6 +201,11 @@ async function newContext(): Promise<BrowserContext> {
   return context;
 }
 
+/** Screenshots go to $INFOGERE_SCREENSHOT_DIR (default: a temp dir, printed as a diagnostic). */
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(shotsDir, `order-${name}.png`), fullPage: true });
+}
+
 const mailTo = (to: string, subject: RegExp) => (m: ReceivedMail) =>
   m.to.includes(to) && subject.test(m.subject);
 
@@ -253,6 +259,9 @@ before(async () => {
   });
 
   userDataDir = await mkdtemp(path.join(tmpdir(), 'infogere-e2e-order-'));
+  shotsDir =
+    process.env.INFOGERE_SCREENSHOT_DIR ?? (await mkdtemp(path.join(tmpdir(), 'infogere-e2e-order-shots-')));
+  await mkdir(shotsDir, { recursive: true });
   browser = await chromium.launch({
     executablePath: chromiumPath,
     headless: true,
@@ -279,6 +288,7 @@ after(async () => {
 test('issue 5 end to end: sign up, order, pay, validate, a real VM, the access codes by email, SSH', async (t) => {
   const p = platform!;
   const smtp = lab!.smtp;
+  t.diagnostic(`screenshots in ${shotsDir}`);
   const clientCtx = await newContext();
   const staffCtx = await newContext();
   const page = await clientCtx.newPage();
@@ -310,6 +320,7 @@ test('issue 5 end to end: sign up, order, pay, validate, a real VM, the access c
       await form.locator('input[name="password"]').fill(client.password);
       await page.getByRole('button', { name: 'Créer mon compte' }).click();
       await page.getByTestId('signup-done').waitFor();
+      await shot(page, '01-signup-done');
       const account = await p.db
         .selectFrom('users')
         .select(['account_id', 'email'])
@@ -374,6 +385,7 @@ test('issue 5 end to end: sign up, order, pay, validate, a real VM, the access c
       const row = page.getByTestId('invoices').locator('tbody tr').filter({ hasText: invoiceNumber });
       await row.waitFor();
       await row.getByText('À payer').waitFor();
+      await shot(page, '02-client-invoices');
     },
   );
 
@@ -419,6 +431,7 @@ test('issue 5 end to end: sign up, order, pay, validate, a real VM, the access c
       .getByRole('status')
       .getByText(/Commande validée/)
       .waitFor();
+    await shot(staffPage, '03-console-order-validated');
     const validated = await p.db
       .selectFrom('orders')
       .select('state')
@@ -437,6 +450,7 @@ test('issue 5 end to end: sign up, order, pay, validate, a real VM, the access c
     // Provisioning: the progress card with the step and percent, polled live by the page.
     const progress = page.getByTestId('provision-progress');
     await progress.waitFor();
+    await shot(page, '04-client-vps-provisioning');
     const percents = new Set<string>();
     const state = page.getByTestId('vps-state').first();
     await until(
@@ -451,6 +465,7 @@ test('issue 5 end to end: sign up, order, pay, validate, a real VM, the access c
       300_000,
     );
     assert.equal(await progress.count(), 0, 'no progress card once running');
+    await shot(page, '05-client-vps-running');
     assert.ok(percents.size >= 1, 'the progress card showed a percent');
     const shownIp = ((await page.getByTestId('vps-ipv4').textContent()) ?? '').trim();
     assert.match(shownIp, /^192\.0\.2\.\d+$/);
@@ -491,6 +506,7 @@ test('issue 5 end to end: sign up, order, pay, validate, a real VM, the access c
       watchErrors(reveal);
       await reveal.goto(link[0]);
       await reveal.getByRole('heading', { name: 'Codes d’accès de votre serveur' }).waitFor();
+      await shot(reveal, '06-access-before');
       const used = await p.db
         .selectFrom('access_links')
         .select('used_at')
@@ -515,6 +531,7 @@ test('issue 5 end to end: sign up, order, pay, validate, a real VM, the access c
       );
       await codes.getByText('il ne sera plus jamais affiché').waitFor();
       await codes.getByText('changer ce mot de passe').waitFor();
+      await shot(reveal, '07-access-revealed');
 
       // Reopened: the link is spent, the page says so.
       await reveal.reload();
@@ -524,6 +541,7 @@ test('issue 5 end to end: sign up, order, pay, validate, a real VM, the access c
         .getByText('Ce lien a déjà servi')
         .waitFor();
       assert.equal(await reveal.getByTestId('access-codes').count(), 0);
+      await shot(reveal, '08-access-used');
       // An unknown link gets its own message.
       await reveal.goto(`${p.url}/access?token=${'x'.repeat(43)}`);
       await reveal.getByRole('button', { name: 'Afficher mon mot de passe' }).click();
