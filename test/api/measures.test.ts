@@ -257,6 +257,72 @@ describe('applying the ladder (R12.5)', () => {
     assert.equal(lastPolicy(v.id).isolated, false);
   });
 
+  it('two suspensions on one VPS: lifting the first keeps it paused, lifting the second resumes it', async () => {
+    const v = await newVps();
+    const suspend = (reason: string) =>
+      post('/v1/admin/sanctions', {
+        vpsId: v.id,
+        breachKind: 'unpaid',
+        severity: 'minor',
+        reason,
+        evidence: 'e',
+        liftCondition: 'paid',
+      });
+    const a = await suspend('First unpaid licence');
+    const b = await suspend('Second unpaid licence');
+    assert.equal(a.statusCode, 201, a.body);
+    assert.equal(b.statusCode, 201, b.body);
+    assert.equal(vms.get(v.id), 'paused');
+    assert.equal(
+      (await post(`/v1/admin/sanctions/${a.json().id}/lift`, { reason: 'First paid' })).statusCode,
+      200,
+    );
+    assert.equal(vms.get(v.id), 'paused');
+    assert.equal(lastPolicy(v.id).isolated, true);
+    assert.equal(
+      (await post(`/v1/admin/sanctions/${b.json().id}/lift`, { reason: 'Second paid' })).statusCode,
+      200,
+    );
+    assert.equal(vms.get(v.id), 'running');
+    assert.equal(lastPolicy(v.id).isolated, false);
+  });
+
+  it('an evidence file (type by content) is kept with the measure', async () => {
+    const v = await newVps();
+    const r = await post('/v1/admin/sanctions', {
+      vpsId: v.id,
+      breachKind: 'other',
+      severity: 'minor',
+      reason: 'Open relay',
+      evidence: 'see the attached capture',
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    const id = r.json().id as string;
+    const boundary = '----msr' + Math.random().toString(16).slice(2);
+    const payload = Buffer.concat([
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="capture.png"\r\nContent-Type: image/png\r\n\r\n`,
+      ),
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]),
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const up = await t.app.inject({
+      method: 'POST',
+      url: `/v1/admin/sanctions/${id}/evidence`,
+      payload,
+      headers: {
+        cookie: admin.cookie,
+        'x-csrf-token': admin.csrf,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+      },
+    });
+    assert.equal(up.statusCode, 201, up.body);
+    assert.deepEqual(up.json().evidenceFile, { name: 'capture.png', contentType: 'image/png', size: 11 });
+    const dl = await get(`/v1/admin/sanctions/${id}/evidence`);
+    assert.equal(dl.statusCode, 200);
+    assert.equal(dl.headers['content-type'], 'image/png');
+  });
+
   it('isolation cuts the VPS off until reinstall (R6.4): the email says a reinstall is needed', async () => {
     const v = await newVps();
     const r = await post('/v1/admin/sanctions', {

@@ -461,8 +461,34 @@ export function createMeasuresService(
         .where('id', '=', v)
         .executeTakeFirst();
       // Only a VPS still paused by this measure (not by an account suspension since).
-      if (row?.state === 'paused' && row.state_reason?.startsWith(`measure ${m.id}`))
-        await deps.vps.resume(db, v, `measure ${m.id} lifted`);
+      if (row?.state !== 'paused' || !row.state_reason?.startsWith(`measure ${m.id}`)) continue;
+      // Another suspension still in force on this VPS keeps it paused: it takes the pause over.
+      const other = await db
+        .selectFrom('measures')
+        .select(['id', 'reason', 'applied'])
+        .where('id', '!=', m.id)
+        .where('vps_id', '=', v)
+        .where('rung', '=', 'suspension')
+        .where('lifted_at', 'is', null)
+        .orderBy('applied_at')
+        .executeTakeFirst();
+      if (other) {
+        const applied = other.applied as MeasureApplied;
+        await db
+          .updateTable('measures')
+          .set({
+            applied: JSON.stringify({ ...applied, pausedVpsIds: [...(applied.pausedVpsIds ?? []), v] }),
+          })
+          .where('id', '=', other.id)
+          .execute();
+        await db
+          .updateTable('vps')
+          .set({ state_reason: `measure ${other.id}: ${other.reason}` })
+          .where('id', '=', v)
+          .execute();
+        continue;
+      }
+      await deps.vps.resume(db, v, `measure ${m.id} lifted`);
     }
   }
 
