@@ -287,6 +287,42 @@ describe('applying the ladder (R12.5)', () => {
     assert.equal(lastPolicy(v.id).isolated, false);
   });
 
+  it('an account suspension and a VPS suspension: the VM runs again only when both are lifted', async () => {
+    const fay = await makeClient(t);
+    const v = await newVps(fay.account.id);
+    const body = (extra: object) => ({
+      breachKind: 'unpaid',
+      severity: 'minor',
+      reason: 'Unpaid licence',
+      evidence: 'e',
+      liftCondition: 'paid',
+      ...extra,
+    });
+    const acc = await post('/v1/admin/sanctions', body({ accountId: fay.account.id }));
+    assert.equal(acc.statusCode, 201, acc.body);
+    const one = await post('/v1/admin/sanctions', body({ vpsId: v.id }));
+    assert.equal(one.statusCode, 201, one.body);
+    assert.equal(
+      (await post(`/v1/admin/sanctions/${acc.json().id}/lift`, { reason: 'Account paid' })).statusCode,
+      200,
+    );
+    assert.equal(vms.get(v.id), 'paused', 'the VPS measure still holds it');
+    // And the other order: the account suspended again, the VPS measure lifted first.
+    const acc2 = await post('/v1/admin/sanctions', body({ accountId: fay.account.id }));
+    assert.equal(acc2.statusCode, 201, acc2.body);
+    assert.equal(
+      (await post(`/v1/admin/sanctions/${one.json().id}/lift`, { reason: 'VPS paid' })).statusCode,
+      200,
+    );
+    assert.equal(vms.get(v.id), 'paused', 'the account suspension still holds it');
+    assert.equal(
+      (await post(`/v1/admin/sanctions/${acc2.json().id}/lift`, { reason: 'All paid' })).statusCode,
+      200,
+    );
+    assert.equal(vms.get(v.id), 'running');
+    assert.equal(lastPolicy(v.id).isolated, false);
+  });
+
   it('an evidence file (type by content) is kept with the measure', async () => {
     const v = await newVps();
     const r = await post('/v1/admin/sanctions', {

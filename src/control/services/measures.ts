@@ -38,7 +38,7 @@ import type { AuditService } from './audit.ts';
 import type { ClientsService } from './clients.ts';
 import { SYSTEM_ACTOR, type AuditActor, type ServiceContext } from './context.ts';
 import type { NetMeasuresService } from './net-measures.ts';
-import type { VpsService } from './vps.ts';
+import { ACCOUNT_SUSPENDED_REASON, type VpsService } from './vps.ts';
 
 /** Deadline kind: a measure's planned end; the measure is lifted then (unless restoring may be refused). */
 export const MEASURE_END = 'measure.planned_end';
@@ -399,9 +399,21 @@ export function createMeasuresService(
           );
           if (s) applied.accountSuspensionId = s.id;
         } else {
-          for (const v of target.vpsIds)
-            if (await deps.vps.suspend(db, v, `measure ${measureId}: ${reason}`))
-              applied.pausedVpsIds!.push(v);
+          for (const v of target.vpsIds) {
+            const why = `measure ${measureId}: ${reason}`;
+            if (await deps.vps.suspend(db, v, why)) applied.pausedVpsIds!.push(v);
+            else {
+              // Already paused (an account suspension, another measure): this measure holds the
+              // pause now, so the other's end does not resume it while this one is in force.
+              const r = await db
+                .updateTable('vps')
+                .set({ state_reason: why })
+                .where('id', '=', v)
+                .where('state', '=', 'paused')
+                .executeTakeFirst();
+              if (Number(r.numUpdatedRows) > 0) applied.pausedVpsIds!.push(v);
+            }
+          }
         }
         await net('isolate');
         break;
@@ -484,6 +496,15 @@ export function createMeasuresService(
         await db
           .updateTable('vps')
           .set({ state_reason: `measure ${other.id}: ${other.reason}` })
+          .where('id', '=', v)
+          .execute();
+        continue;
+      }
+      // An account suspension still in force keeps it paused (its lifting resumes it).
+      if (await deps.clients.isSuspended(db, m.account_id)) {
+        await db
+          .updateTable('vps')
+          .set({ state_reason: `${ACCOUNT_SUSPENDED_REASON} (measure ${m.id} lifted)` })
           .where('id', '=', v)
           .execute();
         continue;
