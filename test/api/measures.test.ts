@@ -540,12 +540,26 @@ describe('refusal to restore after repeated serious cases (R5.1)', () => {
     });
     assert.equal(r.statusCode, 200, r.body);
     assert.equal(r.json().liftOverride, true);
-    const audit = await t.database.db
+    // Its planned end does not restore it by itself: staff get an alert.
+    const fourth = await apply('spam');
+    assert.equal(fourth.json().restoreRefusable, true);
+    t.clock.advance(8 * 86_400_000);
+    await t.scheduler.tick();
+    await relogin();
+    const still = await get(`/v1/admin/sanctions/${fourth.json().id}`);
+    assert.equal(still.json().inForce, true);
+    const alert = await t.database.db
+      .selectFrom('staff_alerts')
+      .select('kind')
+      .where('subject_id', '=', fourth.json().id)
+      .executeTakeFirst();
+    assert.equal(alert?.kind, 'measure.planned_end');
+    const audits = await t.database.db
       .selectFrom('audit_log')
       .select(['action', 'details'])
       .where('action', '=', 'measure.lift')
-      .orderBy('id', 'desc')
-      .executeTakeFirstOrThrow();
+      .execute();
+    const audit = audits.find((a) => (a.details as { measureId: string }).measureId === id)!;
     assert.equal((audit.details as { override: boolean }).override, true);
   });
 });

@@ -34,6 +34,7 @@ import type { MailService } from '../mail/index.ts';
 import { cancelDeadline, scheduleDeadline } from '../repositories/deadlines.ts';
 import { SYSTEM_SCOPE, type Scope } from '../repositories/scope.ts';
 import { getVps } from '../repositories/vps.ts';
+import { insertStaffAlert } from '../repositories/vps-actions.ts';
 import type { AuditService } from './audit.ts';
 import type { ClientsService } from './clients.ts';
 import { SYSTEM_ACTOR, type AuditActor, type ServiceContext } from './context.ts';
@@ -719,6 +720,14 @@ export function createMeasuresService(
       const m = await getRow(db, d.subject_id);
       if (m.lifted_at) return;
       if (m.restore_refusable) {
+        // R5.1: restoring may be refused: staff decide (an admin's override lifts it).
+        await insertStaffAlert(db, {
+          at: clock.now(),
+          kind: 'measure.planned_end',
+          subject_type: 'measure',
+          subject_id: m.id,
+          message: `Planned end of a ${m.rung} reached; restoring may be refused (R5.1): lift it or keep it`,
+        });
         log.info({ measure: m.id }, 'planned end reached; restoring may be refused (R5.1): left to staff');
         return;
       }
