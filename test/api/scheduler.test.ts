@@ -67,4 +67,23 @@ describe('deadline scheduler', () => {
     assert.equal(await s.tick(), 1);
     assert.equal((await t.db.selectFrom('deadlines').select('status').where('subject_id', '=', 'c').executeTakeFirstOrThrow()).status, 'done');
   });
+
+  it('a handler may schedule the next deadline of its own kind for the same subject (a chain of reminders)', async () => {
+    const clock = new ManualClock('2026-05-01T10:00:00Z');
+    const s = new Scheduler(t.db, clock, log);
+    const seen: string[] = [];
+    s.on('test.chain', async (d, { db, now }) => {
+      const n = Number((d.payload as { n: number }).n);
+      seen.push(`${n}@${now.toISOString()}`);
+      if (n < 3) await s.schedule({ kind: 'test.chain', subjectType: 'thing', subjectId: 'e', dueAt: new Date(now.getTime() + HOUR), payload: { n: n + 1 } }, db);
+    });
+    await s.schedule({ kind: 'test.chain', subjectType: 'thing', subjectId: 'e', dueAt: clock.now(), payload: { n: 1 } });
+    for (let i = 0; i < 4; i++) {
+      await s.tick();
+      clock.advance(HOUR);
+    }
+    assert.deepEqual(seen, ['1@2026-05-01T10:00:00.000Z', '2@2026-05-01T11:00:00.000Z', '3@2026-05-01T12:00:00.000Z']);
+    const rows = await t.db.selectFrom('deadlines').select('status').where('subject_id', '=', 'e').execute();
+    assert.deepEqual(rows.map((r) => r.status), ['done', 'done', 'done']);
+  });
 });

@@ -79,8 +79,11 @@ export class Scheduler {
         }
         try {
           await sql`SAVEPOINT deadline`.execute(tx);
-          await handler(d, { db: tx, now });
+          // Done before the handler runs, so the handler may schedule the next deadline of the
+          // same kind for the same subject (a new pending row, not this one moved then closed);
+          // a failure rolls this back with the handler's writes.
           await tx.updateTable('deadlines').set({ status: 'done', done_at: now, attempts: d.attempts + 1 }).where('id', '=', d.id).execute();
+          await handler(d, { db: tx, now });
         } catch (e) {
           await sql`ROLLBACK TO SAVEPOINT deadline`.execute(tx);
           const attempts = d.attempts + 1;
