@@ -22,6 +22,7 @@ import { healthRoutes } from './routes/health.ts';
 import { infraRoutes } from './routes/infra.ts';
 import { accessCodeRoutes } from './routes/access-codes.ts';
 import { mailRoutes } from './routes/mail.ts';
+import { renewalRoutes } from './routes/renewals.ts';
 import { trafficRoutes } from './routes/traffic.ts';
 import { vpsRoutes } from './routes/vps.ts';
 import { measureRoutes } from './routes/measures.ts';
@@ -94,6 +95,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}, extraR
   accessCodeRoutes(app, services);
   mailRoutes(app, services);
   commerceRoutes(app, services);
+  renewalRoutes(app, services);
   trafficRoutes(app, services);
   vpsRoutes(app, services);
   measureRoutes(app, services);

@@ -3,6 +3,7 @@
 // typed object. A wrong value stops the start with a message naming the setting.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseWarningDays } from '../domain/renewals.ts';
 
 type Kind =
   | { type: 'string'; default: string | undefined }
@@ -10,7 +11,8 @@ type Kind =
   | { type: 'number'; default: number; min: number; max: number }
   | { type: 'bool'; default: boolean }
   | { type: 'url'; default: string | undefined; protocols: string[] }
-  | { type: 'enum'; default: string; values: readonly string[] };
+  | { type: 'enum'; default: string; values: readonly string[] }
+  | { type: 'days'; default: readonly number[] };
 
 interface Setting {
   env: string;
@@ -50,11 +52,16 @@ const settings = {
   vpsNameservers: { env: 'INFOGERE_VPS_NAMESERVERS', kind: { type: 'string', default: '' }, help: 'Comma-separated resolvers written into each VPS’s network config.' },
   cpuOvercommit: { env: 'INFOGERE_CPU_OVERCOMMIT', kind: { type: 'number', default: 4, min: 1, max: 64 }, help: 'Default host vCPU overcommit ratio (R2.2).' },
   ramOvercommit: { env: 'INFOGERE_RAM_OVERCOMMIT', kind: { type: 'number', default: 1.5, min: 1, max: 8 }, help: 'Default host RAM overcommit ratio (R2.2).' },
+  termWarningDays: { env: 'INFOGERE_TERM_WARNING_DAYS', kind: { type: 'days', default: [14, 3] }, help: 'Days before the end of a contract that does not renew (fixed term, stopped subscription) when the client is warned by email, comma-separated (R11.1, R11.2); none: no warning.' },
+  renewalInvoiceDaysAhead: { env: 'INFOGERE_RENEWAL_INVOICE_DAYS_AHEAD', kind: { type: 'int', default: 7, min: 0, max: 28 }, help: 'Days before a subscription’s expiry when the invoice of its next month is issued and emailed (R11.2).' },
+  renewalGraceDays: { env: 'INFOGERE_RENEWAL_GRACE_DAYS', kind: { type: 'int', default: 7, min: 0, max: 60 }, help: 'Days an unpaid renewal keeps the service running after the expiry; still unpaid then, the invoice is voided and the contract ends (docs/renewals.md).' },
 } satisfies Record<string, Setting>;
 
 type Settings = typeof settings;
 type ValueOf<K extends Kind> = K extends { type: 'int' | 'number' }
   ? number
+  : K extends { type: 'days' }
+    ? readonly number[]
   : K extends { type: 'bool' }
     ? boolean
     : K extends { default: string }
@@ -105,6 +112,12 @@ function parseValue(s: Setting, raw: string): unknown {
     case 'enum':
       if (!k.values.includes(raw)) throw new ConfigError(s.env, `expected one of ${k.values.join(', ')}, got "${raw}"`);
       return raw;
+    case 'days':
+      try {
+        return Object.freeze(parseWarningDays(raw));
+      } catch (e) {
+        throw new ConfigError(s.env, `expected comma-separated days, e.g. "14,3": ${(e as Error).message}`);
+      }
   }
 }
 

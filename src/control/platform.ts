@@ -99,6 +99,11 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     .reconcileSuspensions()
     .then((r) => (r.paused || r.resumed ? log.info(r, 'VPS suspensions reconciled') : undefined))
     .catch((err: unknown) => log.error({ err }, 'VPS suspension reconcile failed'));
+  // R11.1–R11.3: contracts opened before the renewals module get their deadlines (once).
+  void services.renewals
+    .planUnplanned()
+    .then((n) => (n ? log.info({ contracts: n }, 'contract renewal deadlines planned') : undefined))
+    .catch((err: unknown) => log.error({ err }, 'planning contract renewal deadlines failed'));
   // R3.13: traffic counted every few seconds; R6.3/R3.11/R5.1: the hosts' rules reconciled every 5 min.
   await jobs.boss.schedule(RECONCILE_JOB, RECONCILE_CRON, {});
   const traffic = trafficCollector(services, log);

@@ -193,6 +193,15 @@ export function stopRenewal(c: ContractTimes, at: Date): ContractTimes {
   return { ...c, renewalStoppedAt: at };
 }
 
+/** R11.2: the client takes back a stop; tacit renewal runs again from the same anchor (before the expiry: renewals.ts). */
+export function resumeRenewal(c: ContractTimes): ContractTimes {
+  if (c.kind !== 'subscription')
+    throw conflict('contract.not_subscription', 'Only a subscription has a renewal to resume');
+  if (!c.renewalStoppedAt)
+    throw conflict('contract.renewal_not_stopped', 'The renewal of this subscription is not stopped');
+  return { ...c, renewalStoppedAt: null };
+}
+
 /** The billing cycle (month from the anchor) holding `at`: [start, end). */
 export function billingCycleAt(anchor: Date, at: Date): { index: number; start: Date; end: Date } {
   const index = Math.max(0, monthsBetween(anchor, at));

@@ -12,6 +12,7 @@ import {
   openContract,
   renew,
   renewalPeriod,
+  resumeRenewal,
   stopRenewal,
   switchToSubscription,
   transitionContract,
@@ -174,6 +175,122 @@ describe('contract dates', () => {
     );
     assert.throws(
       () => renew(fixed, CURRENT_TERMS),
+      (e: DomainError) => e.code === 'contract.not_subscription',
+    );
+  });
+});
+
+describe('renewal dates, table (R11.2, R11.3): month ends, leap years, the switch keeps the expiry as anchor', () => {
+  /** The expiries a contract goes through as it renews `n` times. */
+  const expiries = (c: ReturnType<typeof openContract>, n: number): string[] => {
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) out.push(iso((c = renew(c, CURRENT_TERMS)).expiresAt)!);
+    return out;
+  };
+  const sub = (start: string) =>
+    openContract({ kind: 'subscription', termMonths: null, start: d(start), terms: CURRENT_TERMS });
+  const fixed = (start: string, months: number) =>
+    openContract({ kind: 'fixed', termMonths: months, start: d(start), terms: CURRENT_TERMS });
+
+  const table: [string, ReturnType<typeof openContract>, string, string[]][] = [
+    [
+      'subscription started 31 Jan: the last day of each month, never drifting to the 28th',
+      sub('2026-01-31T10:00:00Z'),
+      '2026-02-28T10:00:00.000Z',
+      [
+        '2026-03-31T10:00:00.000Z',
+        '2026-04-30T10:00:00.000Z',
+        '2026-05-31T10:00:00.000Z',
+        '2026-06-30T10:00:00.000Z',
+      ],
+    ],
+    [
+      'subscription started 30 Jan of a leap year: 29 Feb, then the 30th',
+      sub('2028-01-30T08:00:00Z'),
+      '2028-02-29T08:00:00.000Z',
+      ['2028-03-30T08:00:00.000Z', '2028-04-30T08:00:00.000Z', '2028-05-30T08:00:00.000Z'],
+    ],
+    [
+      'subscription across a year end',
+      sub('2026-11-30T23:30:00Z'),
+      '2026-12-30T23:30:00.000Z',
+      ['2027-01-30T23:30:00.000Z', '2027-02-28T23:30:00.000Z', '2027-03-30T23:30:00.000Z'],
+    ],
+    [
+      'fixed term ending 31 Mar switched mid-February: renews 30 Apr, 31 May, 30 Jun (R11.3)',
+      switchToSubscription(fixed('2026-01-31T10:00:00Z', 2)),
+      '2026-03-31T10:00:00.000Z',
+      [
+        '2026-04-30T10:00:00.000Z',
+        '2026-05-31T10:00:00.000Z',
+        '2026-06-30T10:00:00.000Z',
+        '2026-07-31T10:00:00.000Z',
+      ],
+    ],
+    [
+      'fixed term ending 31 Jan 2028 switched: 29 Feb (leap), 31 Mar',
+      switchToSubscription(fixed('2027-01-31T12:00:00Z', 12)),
+      '2028-01-31T12:00:00.000Z',
+      ['2028-02-29T12:00:00.000Z', '2028-03-31T12:00:00.000Z', '2028-04-30T12:00:00.000Z'],
+    ],
+    [
+      'fixed term ending on a leap day (29 Feb 2028) switched: the 29th where it exists, 28 Feb the year after',
+      switchToSubscription(fixed('2028-01-29T09:00:00Z', 1)),
+      '2028-02-29T09:00:00.000Z',
+      [
+        '2028-03-29T09:00:00.000Z',
+        '2028-04-29T09:00:00.000Z',
+        '2028-05-29T09:00:00.000Z',
+        '2028-06-29T09:00:00.000Z',
+        '2028-07-29T09:00:00.000Z',
+        '2028-08-29T09:00:00.000Z',
+        '2028-09-29T09:00:00.000Z',
+        '2028-10-29T09:00:00.000Z',
+        '2028-11-29T09:00:00.000Z',
+        '2028-12-29T09:00:00.000Z',
+        '2029-01-29T09:00:00.000Z',
+        '2029-02-28T09:00:00.000Z',
+        '2029-03-29T09:00:00.000Z',
+      ],
+    ],
+    [
+      'expiry in the night Europe moves to summer time (29 Mar 2026, 01:00 UTC): UTC months, no hour lost',
+      switchToSubscription(fixed('2026-01-29T01:30:00Z', 2)),
+      '2026-03-29T01:30:00.000Z',
+      ['2026-04-29T01:30:00.000Z', '2026-05-29T01:30:00.000Z'],
+    ],
+  ];
+  for (const [what, c, expiry, next] of table)
+    it(what, () => {
+      assert.equal(iso(c.expiresAt), expiry);
+      assert.equal(iso(nextRenewalAt(c)), expiry, 'the next renewal is the current expiry');
+      assert.deepEqual(expiries(c, next.length), next);
+    });
+
+  it('R11.3 a switched contract renews exactly like a subscription started at its expiry', () => {
+    for (const [start, months] of [
+      ['2026-01-31T10:00:00Z', 2],
+      ['2027-02-28T09:00:00Z', 12],
+      ['2026-08-31T22:00:00Z', 6],
+    ] as const) {
+      const switched = switchToSubscription(fixed(start, months));
+      const fromExpiry = sub(iso(switched.expiresAt)!);
+      assert.deepEqual(expiries(switched, 13), [iso(fromExpiry.expiresAt), ...expiries(fromExpiry, 12)]);
+      assert.equal(iso(switched.billingAnchor), iso(d(start)), 'the quota cycles keep their anchor');
+    }
+  });
+
+  it('R11.2 resuming a stopped renewal keeps the anchor; only a stopped subscription resumes', () => {
+    const s = sub('2026-01-31T10:00:00Z');
+    const resumed = resumeRenewal(stopRenewal(s, d('2026-02-10T00:00:00Z')));
+    assert.equal(resumed.renewalStoppedAt, null);
+    assert.deepEqual(expiries(resumed, 2), expiries(s, 2));
+    assert.throws(
+      () => resumeRenewal(s),
+      (e: DomainError) => e.code === 'contract.renewal_not_stopped',
+    );
+    assert.throws(
+      () => resumeRenewal(fixed('2026-01-31T10:00:00Z', 3)),
       (e: DomainError) => e.code === 'contract.not_subscription',
     );
   });

@@ -9,9 +9,10 @@ import * as m0004 from './migrations/0004_clients.ts';
 import * as m0005 from './migrations/0005_commerce.ts';
 import * as m0006traffic from './migrations/0006_traffic.ts';
 import * as m0006 from './migrations/0006_vps_power.ts';
+import * as m0007renewals from './migrations/0007_renewals.ts';
+import * as m0008planChanges from './migrations/0008_plan_changes.ts';
 import * as m0009measures from './migrations/0009_measures.ts';
 import * as m0010terminations from './migrations/0010_terminations.ts';
-import * as m0008planChanges from './migrations/0008_plan_changes.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -21,9 +22,10 @@ export const migrations: Record<string, Migration> = {
   '0005_commerce': m0005,
   '0006_traffic': m0006traffic,
   '0006_vps_power': m0006,
+  '0007_renewals': m0007renewals,
+  '0008_plan_changes': m0008planChanges,
   '0009_measures': m0009measures,
   '0010_terminations': m0010terminations,
-  '0008_plan_changes': m0008planChanges,
 };
 
 export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {

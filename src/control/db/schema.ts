@@ -9,9 +9,10 @@ import type { InfraTables } from './tables/infra.ts';
 import type { MailTables } from './tables/mail.ts';
 import type { VpsPowerTables } from './tables/vps-power.ts';
 import type { TrafficTables } from './tables/traffic.ts';
+import type { RenewalTables } from './tables/renewals.ts';
+import type { PlanChangeTables } from './tables/plan-changes.ts';
 import type { MeasuresTables } from './tables/measures.ts';
 import type { TerminationTables } from './tables/terminations.ts';
-import type { PlanChangeTables } from './tables/plan-changes.ts';
 
 export type Language = 'fr' | 'en';
 export type UserKind = 'staff' | 'client';
@@ -121,7 +122,7 @@ export interface MailOutboxTable {
   last_error: string | null;
 }
 
-export interface Database extends InfraTables, MailTables, ClientTables, CommerceTables, TrafficTables, VpsPowerTables, TerminationTables, MeasuresTables, PlanChangeTables {
+export interface Database extends InfraTables, MailTables, ClientTables, CommerceTables, TrafficTables, VpsPowerTables, RenewalTables, TerminationTables, MeasuresTables, PlanChangeTables {
   accounts: AccountsTable;
   users: UsersTable;
   sessions: SessionsTable;

@@ -12,6 +12,7 @@ import type { Scheduler } from './scheduler.ts';
 import { vpsPowerJob } from './vps-power.ts';
 import { reconcileJob } from './traffic.ts';
 import { TRAFFIC_CYCLE_END } from '../services/traffic.ts';
+import { CONTRACT_EXPIRY, RENEWAL_GRACE_END, RENEWAL_INVOICE, TERM_WARNING } from '../services/renewals.ts';
 import { MEASURE_END } from '../services/measures.ts';
 import { TERMINATION_DUE } from '../services/terminations.ts';
 import { terminationJob } from './terminations.ts';
@@ -26,6 +27,11 @@ export function createScheduler(services: Services, log: Logger): Scheduler {
   scheduler.on(PROOF_DUE, (d, c) => services.clients.onProofDue(d, c.now));
   // R3.13: a throttled VPS's billing cycle ends: the throttle is lifted, the rate restored.
   scheduler.on(TRAFFIC_CYCLE_END, (d, c) => services.traffic.onCycleEnd(d, c));
+  // R11.1–R11.3: term-end warnings, renewal invoices ahead, the expiry, an unpaid renewal's grace end.
+  scheduler.on(TERM_WARNING, (d, c) => services.renewals.onTermWarning(d, c));
+  scheduler.on(RENEWAL_INVOICE, (d, c) => services.renewals.onRenewalInvoice(d, c));
+  scheduler.on(CONTRACT_EXPIRY, (d, c) => services.renewals.onExpiry(d, c));
+  scheduler.on(RENEWAL_GRACE_END, (d, c) => services.renewals.onGraceEnd(d, c));
   // R5.1, R12.5: a measure's planned end: lifted (unless restoring may be refused).
   scheduler.on(MEASURE_END, (d) => services.measures.onPlannedEnd(d));
   // R12.4: a termination's effective date: the deletion job is queued.

@@ -242,7 +242,7 @@ const uniqueEmail = (e: unknown): never => {
 const tooMany = (message: string) => new DomainError('not_allowed', 'auth.throttled', message);
 
 /** How a date reads in a mail, in the client's language (Paris time: the provider's). */
-function mailDate(d: Date, language: Language): string {
+export function mailDate(d: Date, language: Language): string {
   const s = new Intl.DateTimeFormat(language === 'fr' ? 'fr-FR' : 'en-GB', {
     dateStyle: 'long',
     timeStyle: 'short',

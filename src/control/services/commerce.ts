@@ -147,6 +147,8 @@ export function createCommerceService(ctx: ServiceContext, audit: AuditService, 
   const now = () => ctx.clock.now();
   /** Called inside the paying transaction once an invoice is paid (e.g. plan changes: R3.12). No mail from here. */
   const invoicePaidListeners: ((tx: Db, invoice: InvoiceRow) => Promise<void>)[] = [];
+  /** Called inside the validating transaction once a contract is opened (its renewal deadlines: services/renewals.ts). */
+  const contractOpenedListeners: ((tx: Db, contract: ContractRow) => Promise<void>)[] = [];
 
   function checkPlanInput(p: PlanInput) {
     const code = p.code.trim().toUpperCase();
@@ -223,6 +225,7 @@ export function createCommerceService(ctx: ServiceContext, audit: AuditService, 
       ended_at: null,
       created_at: at,
     });
+    for (const listener of contractOpenedListeners) await listener(tx, contract);
     const updated = await updateOrder(tx, order.id, {
       state: 'validated',
       state_changed_at: at,
@@ -310,6 +313,9 @@ export function createCommerceService(ctx: ServiceContext, audit: AuditService, 
   return {
     onInvoicePaid: (listener: (tx: Db, invoice: InvoiceRow) => Promise<void>) => {
       invoicePaidListeners.push(listener);
+    },
+    onContractOpened: (listener: (tx: Db, contract: ContractRow) => Promise<void>) => {
+      contractOpenedListeners.push(listener);
     },
 
     // ---- catalogue ----------------------------------------------------------------------

@@ -11,10 +11,11 @@ import { createAccessCodesService } from './access-codes.ts';
 import { createVpsService } from './vps.ts';
 import { createNetMeasuresService } from './net-measures.ts';
 import { createTrafficService } from './traffic.ts';
+import { createRenewalsService } from './renewals.ts';
 import { createTerminationsService } from './terminations.ts';
-import { createPlanChangesService } from './plan-changes.ts';
 import { createMeasuresService } from './measures.ts';
 import { createAuthorityNoticesService } from './authority-notices.ts';
+import { createPlanChangesService } from './plan-changes.ts';
 
 export function createServices(ctx: ServiceContext) {
   const audit = createAuditService(ctx);
@@ -25,13 +26,17 @@ export function createServices(ctx: ServiceContext) {
   const vps = createVpsService(ctx, audit, clients);
   clients.onSuspensionChange((change) => vps.onSuspensionChange(change));
   const netMeasures = createNetMeasuresService(ctx, audit);
+  const terminations = createTerminationsService(ctx, audit, { mail, vps, netMeasures });
+  // R12.5: the ladder of measures applies through net measures, vps.suspend, clients.suspend, terminations.
+  const measures = createMeasuresService(ctx, audit, { mail, netMeasures, vps, clients, terminations: () => terminations });
   const commerce = createCommerceService(ctx, audit, { infra, mail });
   // R3.12: a plan change's invoice paid starts its 48 h deadline (services/plan-changes.ts).
   const planChanges = createPlanChangesService(ctx, audit, { mail, clients, vps });
   commerce.onInvoicePaid((tx, invoice) => planChanges.onInvoicePaid(tx, invoice));
-  const terminations = createTerminationsService(ctx, audit, { mail, vps, netMeasures });
-  // R12.5: the ladder of measures applies through net measures, vps.suspend, clients.suspend, terminations.
-  const measures = createMeasuresService(ctx, audit, { mail, netMeasures, vps, clients, terminations: () => terminations });
+  // R11.1–R11.3: a contract's term and renewal deadlines, set when it opens; a renewal paid moves its expiry.
+  const renewals = createRenewalsService(ctx, audit, { mail, terminations });
+  commerce.onContractOpened((tx, contract) => renewals.onContractOpened(tx, contract));
+  commerce.onInvoicePaid((tx, invoice) => renewals.onInvoicePaid(tx, invoice));
   return {
     ctx,
     audit,
@@ -45,6 +50,7 @@ export function createServices(ctx: ServiceContext) {
     clients,
     commerce,
     planChanges,
+    renewals,
     vps,
     terminations,
     measures,

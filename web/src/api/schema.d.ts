@@ -1593,7 +1593,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": (components["schemas"]["def-15"] & {
+                        "application/json": (components["schemas"]["def-16"] & {
                             measuresInForce: number;
                         })[];
                     };
@@ -1706,8 +1706,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            measure: components["schemas"]["def-14"];
-                            notice: components["schemas"]["def-15"];
+                            measure: components["schemas"]["def-15"];
+                            notice: components["schemas"]["def-16"];
                         };
                     };
                 };
@@ -1810,8 +1810,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            measures: components["schemas"]["def-14"][];
-                            notice: components["schemas"]["def-15"];
+                            measures: components["schemas"]["def-15"][];
+                            notice: components["schemas"]["def-16"];
                         };
                     };
                 };
@@ -3900,7 +3900,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": (components["schemas"]["def-11"] & {
+                        "application/json": (components["schemas"]["def-12"] & {
                             accountId: string;
                             hostname: string;
                             vpsId: string;
@@ -4825,7 +4825,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": (components["schemas"]["def-18"] & {
+                        "application/json": (components["schemas"]["def-19"] & {
                             accountName: string;
                             hostname: string;
                         })[];
@@ -5614,6 +5614,113 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/renewals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Renewals due: running contracts expiring within `days` (and past their expiry, in grace) */
+        get: {
+            parameters: {
+                query?: {
+                    days?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            contracts: components["schemas"]["def-11"][];
+                            now: string;
+                            timeZone: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/sanctions": {
         parameters: {
             query?: never;
@@ -5642,7 +5749,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-14"][];
+                        "application/json": components["schemas"]["def-15"][];
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -7094,7 +7201,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-11"] & {
+                        "application/json": components["schemas"]["def-12"] & {
                             applied: boolean;
                         };
                     };
@@ -7200,7 +7307,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-11"] & {
+                        "application/json": components["schemas"]["def-12"] & {
                             applied: boolean;
                         };
                     };
@@ -8309,6 +8416,602 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/contracts/{id}/renewal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A contract’s term or renewal: dates, renewal invoice, warnings, allowed actions */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            /** @description What the caller may do now */
+                            actions: ("switch_to_subscription" | "stop_renewal" | "resume_renewal")[];
+                            contractId: string;
+                            /** @description When the contract ends at its expiry (fixed term, or renewal stopped) */
+                            endsAt: string | null;
+                            /** @description End of the term (fixed) or of the paid month (subscription), UTC */
+                            expiresAt: string;
+                            /** @description Renewal unpaid at the expiry: the contract ends then unless paid */
+                            graceEndsAt: string | null;
+                            hostname: string;
+                            kind: "fixed" | "subscription";
+                            monthlyPriceCents: number;
+                            nextRenewalAt: string | null;
+                            nextWarningAt: string | null;
+                            renewalInvoice: {
+                                id: string;
+                                issuedAt: string;
+                                number: string;
+                                periodEnd: string;
+                                periodStart: string;
+                                status: "issued" | "paid" | "void";
+                                totalCents: number;
+                            } | null;
+                            /** @description When the next renewal invoice will be issued (not issued yet) */
+                            renewalInvoiceAt: string | null;
+                            renewalStoppedAt: string | null;
+                            /** @description A subscription whose tacit renewal runs (R11.2) */
+                            renews: boolean;
+                            startedAt: string;
+                            state: "active" | "suspended" | "ended" | "terminated";
+                            termination: {
+                                cause: string;
+                                effectiveAt: string;
+                                state: string;
+                            } | null;
+                            termMonths: number | null;
+                            /** @description The time zone the client reads dates in (IANA name) */
+                            timeZone: string;
+                            vatRateBp: number;
+                            vpsId: string;
+                            warningsSent: {
+                                daysBefore: number;
+                                sentAt: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{id}/resume-renewal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** R11.2: resume a stopped renewal, before the expiry */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            /** @description What the caller may do now */
+                            actions: ("switch_to_subscription" | "stop_renewal" | "resume_renewal")[];
+                            contractId: string;
+                            /** @description When the contract ends at its expiry (fixed term, or renewal stopped) */
+                            endsAt: string | null;
+                            /** @description End of the term (fixed) or of the paid month (subscription), UTC */
+                            expiresAt: string;
+                            /** @description Renewal unpaid at the expiry: the contract ends then unless paid */
+                            graceEndsAt: string | null;
+                            hostname: string;
+                            kind: "fixed" | "subscription";
+                            monthlyPriceCents: number;
+                            nextRenewalAt: string | null;
+                            nextWarningAt: string | null;
+                            renewalInvoice: {
+                                id: string;
+                                issuedAt: string;
+                                number: string;
+                                periodEnd: string;
+                                periodStart: string;
+                                status: "issued" | "paid" | "void";
+                                totalCents: number;
+                            } | null;
+                            /** @description When the next renewal invoice will be issued (not issued yet) */
+                            renewalInvoiceAt: string | null;
+                            renewalStoppedAt: string | null;
+                            /** @description A subscription whose tacit renewal runs (R11.2) */
+                            renews: boolean;
+                            startedAt: string;
+                            state: "active" | "suspended" | "ended" | "terminated";
+                            termination: {
+                                cause: string;
+                                effectiveAt: string;
+                                state: string;
+                            } | null;
+                            termMonths: number | null;
+                            /** @description The time zone the client reads dates in (IANA name) */
+                            timeZone: string;
+                            vatRateBp: number;
+                            vpsId: string;
+                            warningsSent: {
+                                daysBefore: number;
+                                sentAt: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{id}/stop-renewal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** R11.2: stop the tacit renewal; the contract ends at its current expiry */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            /** @description What the caller may do now */
+                            actions: ("switch_to_subscription" | "stop_renewal" | "resume_renewal")[];
+                            contractId: string;
+                            /** @description When the contract ends at its expiry (fixed term, or renewal stopped) */
+                            endsAt: string | null;
+                            /** @description End of the term (fixed) or of the paid month (subscription), UTC */
+                            expiresAt: string;
+                            /** @description Renewal unpaid at the expiry: the contract ends then unless paid */
+                            graceEndsAt: string | null;
+                            hostname: string;
+                            kind: "fixed" | "subscription";
+                            monthlyPriceCents: number;
+                            nextRenewalAt: string | null;
+                            nextWarningAt: string | null;
+                            renewalInvoice: {
+                                id: string;
+                                issuedAt: string;
+                                number: string;
+                                periodEnd: string;
+                                periodStart: string;
+                                status: "issued" | "paid" | "void";
+                                totalCents: number;
+                            } | null;
+                            /** @description When the next renewal invoice will be issued (not issued yet) */
+                            renewalInvoiceAt: string | null;
+                            renewalStoppedAt: string | null;
+                            /** @description A subscription whose tacit renewal runs (R11.2) */
+                            renews: boolean;
+                            startedAt: string;
+                            state: "active" | "suspended" | "ended" | "terminated";
+                            termination: {
+                                cause: string;
+                                effectiveAt: string;
+                                state: string;
+                            } | null;
+                            termMonths: number | null;
+                            /** @description The time zone the client reads dates in (IANA name) */
+                            timeZone: string;
+                            vatRateBp: number;
+                            vpsId: string;
+                            warningsSent: {
+                                daysBefore: number;
+                                sentAt: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contracts/{id}/switch-to-subscription": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** R11.3: a fixed term becomes a monthly subscription, renewed from its current expiry (409 contract.already_subscription) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            /** @description What the caller may do now */
+                            actions: ("switch_to_subscription" | "stop_renewal" | "resume_renewal")[];
+                            contractId: string;
+                            /** @description When the contract ends at its expiry (fixed term, or renewal stopped) */
+                            endsAt: string | null;
+                            /** @description End of the term (fixed) or of the paid month (subscription), UTC */
+                            expiresAt: string;
+                            /** @description Renewal unpaid at the expiry: the contract ends then unless paid */
+                            graceEndsAt: string | null;
+                            hostname: string;
+                            kind: "fixed" | "subscription";
+                            monthlyPriceCents: number;
+                            nextRenewalAt: string | null;
+                            nextWarningAt: string | null;
+                            renewalInvoice: {
+                                id: string;
+                                issuedAt: string;
+                                number: string;
+                                periodEnd: string;
+                                periodStart: string;
+                                status: "issued" | "paid" | "void";
+                                totalCents: number;
+                            } | null;
+                            /** @description When the next renewal invoice will be issued (not issued yet) */
+                            renewalInvoiceAt: string | null;
+                            renewalStoppedAt: string | null;
+                            /** @description A subscription whose tacit renewal runs (R11.2) */
+                            renews: boolean;
+                            startedAt: string;
+                            state: "active" | "suspended" | "ended" | "terminated";
+                            termination: {
+                                cause: string;
+                                effectiveAt: string;
+                                state: string;
+                            } | null;
+                            termMonths: number | null;
+                            /** @description The time zone the client reads dates in (IANA name) */
+                            timeZone: string;
+                            vatRateBp: number;
+                            vpsId: string;
+                            warningsSent: {
+                                daysBefore: number;
+                                sentAt: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/contracts/{id}/termination": {
         parameters: {
             query?: never;
@@ -8335,7 +9038,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            termination: components["schemas"]["def-16"] | null;
+                            termination: components["schemas"]["def-17"] | null;
                         };
                     };
                 };
@@ -8452,7 +9155,7 @@ export interface paths {
                                 isolated: boolean;
                                 paused: boolean;
                             };
-                            termination: components["schemas"]["def-16"];
+                            termination: components["schemas"]["def-17"];
                         };
                     };
                 };
@@ -9039,7 +9742,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-17"][];
+                        "application/json": components["schemas"]["def-18"][];
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -11241,7 +11944,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-16"][];
+                        "application/json": components["schemas"]["def-17"][];
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -11807,7 +12510,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-12"][];
+                        "application/json": components["schemas"]["def-13"][];
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -11914,7 +12617,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            action: components["schemas"]["def-12"];
+                            action: components["schemas"]["def-13"];
                             vps: components["schemas"]["def-5"];
                         };
                     };
@@ -12250,7 +12953,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-11"][];
+                        "application/json": components["schemas"]["def-12"][];
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -12762,7 +13465,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-18"][];
+                        "application/json": components["schemas"]["def-19"][];
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -12865,7 +13568,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-13"][];
+                        "application/json": components["schemas"]["def-14"][];
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -12969,7 +13672,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            termination: components["schemas"]["def-16"] | null;
+                            termination: components["schemas"]["def-17"] | null;
                         };
                     };
                 };
@@ -13492,8 +14195,31 @@ export interface components {
             reference: string;
             source: "staff" | "webhook";
         };
-        /** NetMeasure */
+        /** RenewalDue */
         "def-11": {
+            accountId: string;
+            accountName: string;
+            contractId: string;
+            expiresAt: string;
+            graceEndsAt: string | null;
+            hostname: string;
+            kind: "fixed" | "subscription";
+            monthlyPriceCents: number;
+            /** @description renews: a subscription renewing; ends: ends at its expiry; unpaid: past its expiry, in grace */
+            outcome: "renews" | "ends" | "unpaid";
+            renewalInvoice: {
+                id: string;
+                number: string;
+                status: "issued" | "paid" | "void";
+                totalCents: number;
+            } | null;
+            renewalStoppedAt: string | null;
+            state: "active" | "suspended" | "ended" | "terminated";
+            termMonths: number | null;
+            vpsId: string;
+        };
+        /** NetMeasure */
+        "def-12": {
             createdAt: string;
             createdBy: string;
             direction: string | null;
@@ -13507,7 +14233,7 @@ export interface components {
             until: string | null;
         };
         /** VpsAction */
-        "def-12": {
+        "def-13": {
             action: "start" | "stop" | "reboot" | "poweroff";
             error: string | null;
             finishedAt: string | null;
@@ -13522,7 +14248,7 @@ export interface components {
             vpsId: string;
         };
         /** SanctionInForce */
-        "def-13": {
+        "def-14": {
             appliedAt: string;
             id: string;
             liftCondition: string | null;
@@ -13532,7 +14258,7 @@ export interface components {
             vpsId: string | null;
         };
         /** Sanction */
-        "def-14": {
+        "def-15": {
             accountId: string;
             appliedAt: string;
             appliedBy: string;
@@ -13566,7 +14292,7 @@ export interface components {
             withheld: boolean;
         };
         /** AuthorityNotice */
-        "def-15": {
+        "def-16": {
             accountId: string;
             authority: string;
             id: string;
@@ -13587,7 +14313,7 @@ export interface components {
             withheld: boolean;
         };
         /** Termination */
-        "def-16": {
+        "def-17": {
             accountId: string;
             cancelledAt: string | null;
             cancelledBy: string | null;
@@ -13609,7 +14335,7 @@ export interface components {
             vpsId: string;
         };
         /** DeletionRecord */
-        "def-17": {
+        "def-18": {
             cause: string;
             completedAt: string | null;
             contractId: string;
@@ -13627,7 +14353,7 @@ export interface components {
             vpsId: string;
         };
         /** PlanChange */
-        "def-18": {
+        "def-19": {
             accountId: string;
             amountCents: number;
             appliedAt: string | null;

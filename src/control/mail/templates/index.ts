@@ -10,6 +10,9 @@ import { invoiceIssued } from './invoice-issued.ts';
 import { signupVerify } from './signup-verify.ts';
 import { trafficThrottled } from './traffic-throttled.ts';
 import { vpsAccessCodes } from './vps-access-codes.ts';
+import { contractRenewalInvoice } from './contract-renewal-invoice.ts';
+import { contractRenewalUnpaid } from './contract-renewal-unpaid.ts';
+import { contractTermEnding } from './contract-term-ending.ts';
 import { measureApplied } from './measure-applied.ts';
 import { measureLifted } from './measure-lifted.ts';
 import { contractTerminated } from './contract-terminated.ts';
@@ -28,12 +31,15 @@ export const templates: MailTemplate[] = [
   invoiceIssued,
   vpsAccessCodes,
   trafficThrottled,
+  contractTermEnding,
+  contractRenewalInvoice,
+  contractRenewalUnpaid,
+  contractTerminationScheduled,
+  contractTerminated,
+  contractTerminationCancelled,
   measureApplied,
   measureLifted,
   vpsPlanChangeReboot,
   vpsPlanChanged,
-  contractTerminationScheduled,
-  contractTerminated,
-  contractTerminationCancelled,
   // Other modules: add your template's line here.
 ];

@@ -1,0 +1,196 @@
+// Term and renewal (issue 6 item 1): the warnings sent, the renewal invoices of a contract, the
+// contracts due for renewal or end. Client-reachable reads go through contracts.ts (scoped).
+import { sql } from 'kysely';
+import { notFound } from '../../domain/errors.ts';
+import type { Db } from '../db/database.ts';
+import type { ContractRow } from './contracts.ts';
+import type { InvoiceRow } from './invoices.ts';
+
+/** Locks a contract without waiting: a deadline handler already holds its deadline row, so it never queues on another lock. */
+export async function lockContractNoWait(db: Db, id: string): Promise<ContractRow> {
+  try {
+    const c = await db
+      .selectFrom('contracts')
+      .selectAll()
+      .where('id', '=', id)
+      .forUpdate()
+      .noWait()
+      .executeTakeFirst();
+    if (!c) throw notFound('contract.not_found', 'No such contract');
+    return c;
+  } catch (e) {
+    throw busy(e, `contract ${id}`);
+  }
+}
+
+/** PostgreSQL's lock_not_available (NOWAIT) becomes a plain error: the deadline is retried later. */
+function busy(e: unknown, what: string): unknown {
+  return (e as { code?: string }).code === '55P03'
+    ? new Error(`${what} is locked by another transaction; retried later`)
+    : e;
+}
+
+/** The warning points already sent for this contract and expiry (days before). */
+export async function sentWarnings(db: Db, contractId: string, expiresAt: Date): Promise<number[]> {
+  const rows = await db
+    .selectFrom('contract_term_warnings')
+    .select('days_before')
+    .where('contract_id', '=', contractId)
+    .where('expires_at', '=', expiresAt)
+    .execute();
+  return rows.map((r) => r.days_before);
+}
+
+export function warningsOf(db: Db, contractId: string, expiresAt: Date) {
+  return db
+    .selectFrom('contract_term_warnings')
+    .selectAll()
+    .where('contract_id', '=', contractId)
+    .where('expires_at', '=', expiresAt)
+    .orderBy('sent_at')
+    .execute();
+}
+
+/** Records a warning; false when that point was already sent for that expiry (then nothing is sent). */
+export async function recordWarning(
+  db: Db,
+  w: { contractId: string; expiresAt: Date; daysBefore: number; sentAt: Date; outboxId: string },
+): Promise<boolean> {
+  const r = await db
+    .insertInto('contract_term_warnings')
+    .values({
+      contract_id: w.contractId,
+      expires_at: w.expiresAt,
+      days_before: w.daysBefore,
+      sent_at: w.sentAt,
+      outbox_id: w.outboxId,
+    })
+    .onConflict((oc) => oc.columns(['contract_id', 'expires_at', 'days_before']).doNothing())
+    .returning('contract_id')
+    .executeTakeFirst();
+  return r !== undefined;
+}
+
+/** A renewal invoice with the period it bills. */
+export type RenewalInvoice = InvoiceRow & { renewal_period_start: Date; renewal_period_end: Date };
+
+/** Records that an invoice renews a contract for a period (in the issuing transaction). */
+export async function insertRenewalInvoice(
+  db: Db,
+  r: { invoiceId: string; contractId: string; periodStart: Date; periodEnd: Date },
+): Promise<void> {
+  await db
+    .insertInto('renewal_invoices')
+    .values({
+      invoice_id: r.invoiceId,
+      contract_id: r.contractId,
+      period_start: r.periodStart,
+      period_end: r.periodEnd,
+    })
+    .execute();
+}
+
+/** The renewal that an invoice is, if it is one. */
+export function renewalOfInvoice(db: Db, invoiceId: string) {
+  return db.selectFrom('renewal_invoices').selectAll().where('invoice_id', '=', invoiceId).executeTakeFirst();
+}
+
+function renewals(db: Db) {
+  return db
+    .selectFrom('renewal_invoices as r')
+    .innerJoin('invoices as i', 'i.id', 'r.invoice_id')
+    .selectAll('i')
+    .select(['r.period_start as renewal_period_start', 'r.period_end as renewal_period_end']);
+}
+
+/** The live (issued or paid) renewal invoice of a contract's period starting at `periodStart`. */
+export async function renewalInvoiceFor(
+  db: Db,
+  contractId: string,
+  periodStart: Date,
+  opts: { lock?: 'wait' | 'nowait' } = {},
+): Promise<RenewalInvoice | undefined> {
+  let q = renewals(db)
+    .where('r.contract_id', '=', contractId)
+    .where('r.period_start', '=', periodStart)
+    .where('i.status', '!=', 'void');
+  if (opts.lock) q = q.forUpdate('i');
+  if (opts.lock === 'nowait') q = q.noWait();
+  try {
+    return await q.executeTakeFirst();
+  } catch (e) {
+    throw busy(e, `the renewal invoice of contract ${contractId}`);
+  }
+}
+
+/** Locks the unpaid renewal invoices of a contract (before the contract: the paying transaction's order). */
+export function lockUnpaidRenewals(db: Db, contractId: string): Promise<RenewalInvoice[]> {
+  return renewals(db)
+    .where('r.contract_id', '=', contractId)
+    .where('i.status', '=', 'issued')
+    .forUpdate('i')
+    .execute();
+}
+
+/** Running contracts none of whose renewal deadlines was ever written (opened before this module). */
+export function contractsNeverPlanned(db: Db, kinds: readonly string[]): Promise<ContractRow[]> {
+  return db
+    .selectFrom('contracts as c')
+    .selectAll('c')
+    .where('c.state', 'in', ['active', 'suspended'])
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('deadlines as d')
+            .select(sql`1`.as('one'))
+            .where('d.subject_type', '=', 'contract')
+            .whereRef('d.subject_id', '=', sql<string>`c.id::text`)
+            .where('d.kind', 'in', kinds),
+        ),
+      ),
+    )
+    .execute();
+}
+
+/** A termination recorded for the contract and not cancelled (R12.1–R12.3, or the term end itself). */
+export function openTermination(db: Db, contractId: string) {
+  return db
+    .selectFrom('terminations')
+    .select(['id', 'cause', 'effective_at', 'state'])
+    .where('contract_id', '=', contractId)
+    .where('state', '!=', 'cancelled')
+    .executeTakeFirst();
+}
+
+/** The console's "renewals due": running contracts expiring by `until` (or already past it, in grace), soonest first. */
+export function renewalsDue(db: Db, until: Date) {
+  return db
+    .selectFrom('contracts as c')
+    .innerJoin('accounts as a', 'a.id', 'c.account_id')
+    .innerJoin('vps as v', 'v.id', 'c.vps_id')
+    .select([
+      'c.id',
+      'c.account_id',
+      'a.name as account_name',
+      'c.vps_id',
+      'v.hostname',
+      'c.kind',
+      'c.term_months',
+      'c.state',
+      'c.expires_at',
+      'c.renewal_stopped_at',
+      'c.monthly_price_cents',
+    ])
+    .where('c.state', 'in', ['active', 'suspended'])
+    .where('c.expires_at', '<=', until)
+    .orderBy('c.expires_at')
+    .orderBy('c.id')
+    .limit(1000)
+    .execute();
+}
+
+/** The live renewal invoices of these contracts (issued or paid), to match with their expiry. */
+export function liveRenewalsOf(db: Db, contractIds: readonly string[]): Promise<RenewalInvoice[]> {
+  if (contractIds.length === 0) return Promise.resolve([]);
+  return renewals(db).where('r.contract_id', 'in', contractIds).where('i.status', '!=', 'void').execute();
+}
