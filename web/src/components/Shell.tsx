@@ -44,6 +44,7 @@ export const consoleNav: readonly NavItem[] = [
   { path: '/console/authority-notices', label: 'nav.console.authorityNotices' },
   { path: '/console/pools', label: 'nav.console.pools' },
   { path: '/console/orders', label: 'nav.console.orders' },
+  { path: '/console/renewals', label: 'nav.console.renewals' },
   { path: '/console/payments', label: 'nav.console.payments' },
   { path: '/console/plans', label: 'nav.console.plans' },
   { path: '/console/outbox', label: 'nav.console.outbox' },

@@ -12,6 +12,7 @@ import { IdentityPage } from './Identity.tsx';
 import { NotFound } from '../Status.tsx';
 import { VpsNetworkPage } from '../NetworkOfVps.tsx';
 import { ClientVpsDetailPage } from './VpsDetail.tsx';
+import { ClientContractPage } from './Contract.tsx';
 import { ClientVpsListPage } from './VpsList.tsx';
 import { PlanChangePage } from './PlanChange.tsx';
 
@@ -42,6 +43,8 @@ function Dashboard() {
 export function ClientArea({ path }: { path: string }) {
   const invoice = /^\/client\/invoices\/([0-9a-f-]{36})$/.exec(path);
   if (invoice) return <InvoiceDetailPage id={invoice[1]!} />;
+  const contract = /^\/client\/contracts\/([0-9a-f-]{36})$/.exec(path);
+  if (contract) return <ClientContractPage id={contract[1]!} />;
   const vpsNetwork = /^\/client\/vps\/([0-9a-f-]{36})\/network$/.exec(path);
   if (vpsNetwork) return <VpsNetworkPage id={vpsNetwork[1]!} />;
   const vpsPlan = /^\/client\/vps\/([0-9a-f-]{36})\/plan$/.exec(path);

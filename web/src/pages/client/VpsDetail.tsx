@@ -31,7 +31,8 @@ function ContractFacts({ id }: { id: string }) {
           ? t('vps.contractFixed', { months: c.termMonths ?? 0, end: formatDateTime(c.expiresAt) })
           : c.nextRenewalAt
             ? t('vps.contractRenews', { date: formatDateTime(c.nextRenewalAt) })
-            : t('vps.contractEnds', { date: formatDateTime(c.expiresAt) })}
+            : t('vps.contractEnds', { date: formatDateTime(c.expiresAt) })}{' '}
+        · <Link to={`/client/contracts/${c.id}`}>{t('contract.manage')}</Link>
       </dd>
     </>
   );

@@ -8,6 +8,7 @@ import { useMe } from '../../session.tsx';
 import { AccountPage } from '../Account.tsx';
 import { InvoiceDetailPage } from '../client/Invoices.tsx';
 import { OrdersConsolePage } from './Orders.tsx';
+import { RenewalsPage } from './Renewals.tsx';
 import { PaymentsPage } from './Payments.tsx';
 import { PlansPage } from './Plans.tsx';
 import { NotAllowed, NotFound } from '../Status.tsx';
@@ -165,6 +166,8 @@ export function Console({ path }: { path: string }) {
       return <PoolsPage />;
     case '/console/orders':
       return <OrdersConsolePage />;
+    case '/console/renewals':
+      return <RenewalsPage />;
     case '/console/payments':
       return <PaymentsPage />;
     case '/console/plans':
