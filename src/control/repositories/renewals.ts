@@ -30,17 +30,7 @@ function busy(e: unknown, what: string): unknown {
     : e;
 }
 
-/** The warning points already sent for this contract and expiry (days before). */
-export async function sentWarnings(db: Db, contractId: string, expiresAt: Date): Promise<number[]> {
-  const rows = await db
-    .selectFrom('contract_term_warnings')
-    .select('days_before')
-    .where('contract_id', '=', contractId)
-    .where('expires_at', '=', expiresAt)
-    .execute();
-  return rows.map((r) => r.days_before);
-}
-
+/** The warnings sent for this contract and expiry, oldest first. */
 export function warningsOf(db: Db, contractId: string, expiresAt: Date) {
   return db
     .selectFrom('contract_term_warnings')

@@ -241,12 +241,15 @@ const uniqueEmail = (e: unknown): never => {
 
 const tooMany = (message: string) => new DomainError('not_allowed', 'auth.throttled', message);
 
+/** Where clients read dates (instants are kept in UTC): the provider's zone, until accounts carry their own. */
+export const CLIENT_TIME_ZONE = 'Europe/Paris';
+
 /** How a date reads in a mail, in the client's language (Paris time: the provider's). */
 export function mailDate(d: Date, language: Language): string {
   const s = new Intl.DateTimeFormat(language === 'fr' ? 'fr-FR' : 'en-GB', {
     dateStyle: 'long',
     timeStyle: 'short',
-    timeZone: 'Europe/Paris',
+    timeZone: CLIENT_TIME_ZONE,
   }).format(d);
   return language === 'fr' ? `${s} (heure de Paris)` : `${s} (Paris time)`;
 }

@@ -28,6 +28,7 @@
 // Audit: the client's and staff's actions (switch, stop, resume) are audited after the commit.
 // What the platform does on its own leaves its own records (invoices, their payments' audit,
 // the notices of every mail, the warnings table, the termination's audit).
+import { DAY } from '../../domain/clock.ts';
 import {
   isRunning,
   nextRenewalAt,
@@ -51,7 +52,6 @@ import {
   nextTermWarning,
   renewalActions,
   renewalInvoiceAt,
-  type RenewalAction,
   type RenewalSettings,
 } from '../../domain/renewals.ts';
 import { termsFor } from '../../domain/terms.ts';
@@ -78,14 +78,13 @@ import {
   renewalInvoiceFor,
   renewalOfInvoice,
   renewalsDue,
-  sentWarnings,
   warningsOf,
   type RenewalInvoice,
 } from '../repositories/renewals.ts';
 import { SYSTEM_SCOPE, type Scope } from '../repositories/scope.ts';
 import { findUserById, getAccount, listUsers } from '../repositories/users.ts';
 import type { AuditService } from './audit.ts';
-import { mailDate } from './clients.ts';
+import { CLIENT_TIME_ZONE, mailDate } from './clients.ts';
 import type { AuditActor, ServiceContext } from './context.ts';
 
 export const TERM_WARNING = 'contract.term_warning';
@@ -95,9 +94,6 @@ export const RENEWAL_GRACE_END = 'contract.renewal_grace_end';
 /** Every deadline kind of this module (subject type `contract`). */
 export const RENEWAL_DEADLINES = [TERM_WARNING, RENEWAL_INVOICE, CONTRACT_EXPIRY, RENEWAL_GRACE_END] as const;
 const SUBJECT = 'contract';
-
-/** Contract instants are UTC; they are shown in the client's time zone, the provider's (Paris) for now. */
-export const DISPLAY_TIME_ZONE = 'Europe/Paris';
 
 /**
  * What this module needs from the termination module (services/terminations.ts): a contract
@@ -132,6 +128,10 @@ export function createRenewalsService(ctx: ServiceContext, audit: AuditService, 
 
   // ---- planning ----------------------------------------------------------------------------
 
+  /** The warning points already sent for the contract's current expiry (days before). */
+  const sentWarnings = async (tx: Db, c: ContractRow) =>
+    (await warningsOf(tx, c.id, c.expires_at)).map((w) => w.days_before);
+
   /**
    * A termination recorded to take effect by the expiry (a registered letter, R12.2...): the
    * contract ends through it, so no end-of-term warning (its own mail tells the client) and no
@@ -162,7 +162,7 @@ export function createRenewalsService(ctx: ServiceContext, audit: AuditService, 
     if (endsAtExpiry(t)) {
       const w = terminating
         ? null
-        : nextTermWarning(t, settings.termWarningDays, now, await sentWarnings(tx, c.id, c.expires_at));
+        : nextTermWarning(t, settings.termWarningDays, now, await sentWarnings(tx, c));
       if (w) await schedule(TERM_WARNING, w.at, { expiresAt, daysBefore: w.daysBefore });
       else await cancel(TERM_WARNING);
       await cancel(RENEWAL_INVOICE, RENEWAL_GRACE_END);
@@ -343,7 +343,7 @@ export function createRenewalsService(ctx: ServiceContext, audit: AuditService, 
     const t = contractTimesOf(c);
     const w =
       same(c.expires_at, payloadOf(d).expiresAt as string) && !(await endsByTermination(tx, c))
-        ? dueTermWarning(t, settings.termWarningDays, now, await sentWarnings(tx, c.id, c.expires_at))
+        ? dueTermWarning(t, settings.termWarningDays, now, await sentWarnings(tx, c))
         : null;
     if (w) {
       const { vps, plan: p } = await factsOf(tx, c);
@@ -367,7 +367,7 @@ export function createRenewalsService(ctx: ServiceContext, audit: AuditService, 
           hostname: vps.hostname,
           plan: p.name,
           endsAt: mailDate(c.expires_at, to.language),
-          daysLeft: Math.ceil((c.expires_at.getTime() - now.getTime()) / 86_400_000),
+          daysLeft: Math.ceil((c.expires_at.getTime() - now.getTime()) / DAY),
           howToKeep: howToKeep[to.language],
           contractUrl: contractUrl(c),
         },
@@ -544,7 +544,7 @@ export function createRenewalsService(ctx: ServiceContext, audit: AuditService, 
       state: c.state,
       startedAt: c.started_at.toISOString(),
       expiresAt: c.expires_at.toISOString(),
-      timeZone: DISPLAY_TIME_ZONE,
+      timeZone: CLIENT_TIME_ZONE,
       renews: running && nextRenewalAt(t) !== null,
       nextRenewalAt: running ? iso(nextRenewalAt(t)) : null,
       endsAt: running && endsAtExpiry(t) ? c.expires_at.toISOString() : null,
@@ -574,7 +574,7 @@ export function createRenewalsService(ctx: ServiceContext, audit: AuditService, 
           }
         : null,
       actions: (termination ? [] : renewalActions(c.state as ContractState, t, now)).filter(
-        (a: RenewalAction) => who === 'client' || a === 'switch_to_subscription',
+        (a) => who === 'client' || a === 'switch_to_subscription',
       ),
     };
   }
@@ -697,20 +697,27 @@ export function createRenewalsService(ctx: ServiceContext, audit: AuditService, 
     /** Staff: running contracts expiring within `days` (and those past their expiry, in grace), soonest first. */
     async due(days: number) {
       const now = ctx.clock.now();
-      const rows = await renewalsDue(ctx.db, new Date(now.getTime() + days * 86_400_000));
+      const rows = await renewalsDue(ctx.db, new Date(now.getTime() + days * DAY));
       const invoices = await liveRenewalsOf(
         ctx.db,
         rows.map((r) => r.id),
       );
-      const grace = await ctx.db
-        .selectFrom('deadlines')
-        .select(['subject_id', 'due_at'])
-        .where('kind', '=', RENEWAL_GRACE_END)
-        .where('status', '=', 'pending')
-        .execute();
+      const grace = rows.length
+        ? await ctx.db
+            .selectFrom('deadlines')
+            .select(['subject_id', 'due_at'])
+            .where('kind', '=', RENEWAL_GRACE_END)
+            .where('status', '=', 'pending')
+            .where(
+              'subject_id',
+              'in',
+              rows.map((r) => r.id),
+            )
+            .execute()
+        : [];
       return {
         now: now.toISOString(),
-        timeZone: DISPLAY_TIME_ZONE,
+        timeZone: CLIENT_TIME_ZONE,
         contracts: rows.map((r) => {
           const inv = invoices.find(
             (i) => i.contract_id === r.id && i.renewal_period_start.getTime() === r.expires_at.getTime(),
