@@ -113,13 +113,25 @@ export async function renewalInvoiceFor(
   }
 }
 
-/** Locks the unpaid renewal invoices of a contract (before the contract: the paying transaction's order). */
-export function lockUnpaidRenewals(db: Db, contractId: string): Promise<RenewalInvoice[]> {
-  return renewals(db)
+/**
+ * Locks the unpaid renewal invoices of a contract (before the contract: the paying
+ * transaction's order); `nowait` for deadline handlers, which never queue on a lock.
+ */
+export async function lockUnpaidRenewals(
+  db: Db,
+  contractId: string,
+  opts: { nowait?: boolean } = {},
+): Promise<RenewalInvoice[]> {
+  let q = renewals(db)
     .where('r.contract_id', '=', contractId)
     .where('i.status', '=', 'issued')
-    .forUpdate('i')
-    .execute();
+    .forUpdate('i');
+  if (opts.nowait) q = q.noWait();
+  try {
+    return await q.execute();
+  } catch (e) {
+    throw busy(e, `the renewal invoices of contract ${contractId}`);
+  }
 }
 
 /** Running contracts none of whose renewal deadlines was ever written (opened before this module). */

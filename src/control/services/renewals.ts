@@ -416,7 +416,7 @@ export function createRenewalsService(ctx: ServiceContext, audit: AuditService, 
       );
     if (endsAtExpiry(t)) {
       // R11.1 (or R11.2 with the renewal stopped): the service ran for its term; the contract ends.
-      for (const inv of await lockUnpaidRenewals(tx, c.id))
+      for (const inv of await lockUnpaidRenewals(tx, c.id, { nowait: true }))
         await voidRenewal(tx, inv, now, 'R11.2: renewal stopped, the contract ended at its expiry');
       await endContract(
         tx,
@@ -432,7 +432,7 @@ export function createRenewalsService(ctx: ServiceContext, audit: AuditService, 
     // A renewing subscription whose next month is not paid (paying it moves the expiry).
     const term = await openTermination(tx, c.id);
     if (term && term.effective_at.getTime() <= now.getTime()) {
-      for (const inv of await lockUnpaidRenewals(tx, c.id))
+      for (const inv of await lockUnpaidRenewals(tx, c.id, { nowait: true }))
         await voidRenewal(tx, inv, now, 'The contract is terminated');
       await cancelOthers();
       return;
