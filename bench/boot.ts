@@ -105,8 +105,14 @@ try {
     listener: (e) => onEvent?.(e),
   });
   const caps = await driver.capabilities();
-  console.log(`accel: ${caps.accel} (${caps.accelReason}); QEMU ${caps.qemuVersion}; ${runs} runs, ${vcpus} vCPU(s)`);
-  console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (figures are wall-clock: other work on the host inflates them)`);
+  console.log(
+    `accel: ${caps.accel} (${caps.accelReason}); QEMU ${caps.qemuVersion}; ${runs} runs, ${vcpus} vCPU(s)`,
+  );
+  console.log(
+    `load average before: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (figures are wall-clock: other work on the host inflates them)`,
+  );
 
   for (let i = 1; i <= runs; i++) {
     const id = `bench-${i}`;
@@ -122,7 +128,11 @@ try {
     let probeOut = '';
     prober.stdout.on('data', (d: Buffer) => (probeOut += d.toString()));
     const bannerAt = new Promise<number>((resolve, reject) =>
-      prober.once('exit', (c) => (c === 0 ? resolve((JSON.parse(probeOut) as { at: number }).at) : reject(new Error('no SSH banner within 120 s')))),
+      prober.once('exit', (c) =>
+        c === 0
+          ? resolve((JSON.parse(probeOut) as { at: number }).at)
+          : reject(new Error('no SSH banner within 120 s')),
+      ),
     );
     await new Promise((r) => setTimeout(r, 300)); // the prober is up before the clock starts
 
@@ -134,7 +144,11 @@ try {
       diskGiB: 2,
       image: 'infogere-mini',
       network: { tap, mac: '52:54:00:00:0d:01', netns: ns },
-      seed: { hostname: id, ipv4: { address: `${GUEST}/24`, gateway: HOST }, user: { name: 'client', sshAuthorizedKeys: [] } },
+      seed: {
+        hostname: id,
+        ipv4: { address: `${GUEST}/24`, gateway: HOST },
+        user: { name: 'client', sshAuthorizedKeys: [] },
+      },
     });
     const t1 = Date.now();
     await driver.start(id);
@@ -161,7 +175,9 @@ try {
     );
     await driver.destroy(id);
     // The tap is the network side's; recreate it for the next run if QEMU's exit removed it.
-    const links = JSON.parse((await run(['ip', '-n', ns, '-j', 'link', 'show'])).stdout) as { ifname: string }[];
+    const links = JSON.parse((await run(['ip', '-n', ns, '-j', 'link', 'show'])).stdout) as {
+      ifname: string;
+    }[];
     if (!links.some((l) => l.ifname === tap)) {
       await run(['ip', '-n', ns, 'tuntap', 'add', 'dev', tap, 'mode', 'tap']);
       await run(['ip', '-n', ns, 'link', 'set', tap, 'master', 'br0', 'up']);
@@ -183,8 +199,14 @@ try {
   });
   const ok1 = m('overheadMs') < 300;
   const ok2 = m('sshBannerMs') < 15_000 && m('agentUpMs') < 15_000;
-  console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`goal overhead < 300 ms: ${ok1 ? 'met' : 'NOT met'}; goal whole < 15 s (${caps.accel}): ${ok2 ? 'met' : 'NOT met'}`);
+  console.log(
+    `load average after: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  console.log(
+    `goal overhead < 300 ms: ${ok1 ? 'met' : 'NOT met'}; goal whole < 15 s (${caps.accel}): ${ok2 ? 'met' : 'NOT met'}`,
+  );
 } finally {
   await cleanup();
 }

@@ -46,7 +46,11 @@ async function benchDatabase(n: number) {
   const { db } = createDb(withDatabaseName(admin, name));
   await migrateToLatest(db as never);
   const now = new Date();
-  const account = await db.insertInto('accounts').values({ name: 'bench', language: 'fr', created_at: now }).returning('id').executeTakeFirstOrThrow();
+  const account = await db
+    .insertInto('accounts')
+    .values({ name: 'bench', language: 'fr', created_at: now })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   const dc = await db
     .insertInto('datacenters')
     .values({ code: 'BENCH', name: 'bench', city: 'Paris', country: 'FR', region: 'FR-IDF', created_at: now })
@@ -118,30 +122,43 @@ async function main() {
       });
     }
     let t = performance.now();
-    const lines = policies.flatMap((p) => [`tuntap add dev ${p.port} mode tap`, `link set dev ${p.port} master ${host.bridge} up`]);
+    const lines = policies.flatMap((p) => [
+      `tuntap add dev ${p.port} mode tap`,
+      `link set dev ${p.port} master ${host.bridge} up`,
+    ]);
     await run(['ip', '-n', ns, '-batch', '-'], { input: lines.join('\n') + '\n', timeoutMs: 300_000 });
     console.log(`setup: ${N} taps on the bridge in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     t = performance.now();
     for (let i = 0; i < N; i += 100) {
-      const batch: NftBatch = { nftables: policies.slice(i, i + 100).flatMap((p) => renderVpsBatch(host, p).nftables) };
+      const batch: NftBatch = {
+        nftables: policies.slice(i, i + 100).flatMap((p) => renderVpsBatch(host, p).nftables),
+      };
       await applyNft(host, batch);
     }
     console.log(`setup: ${N} VPS rule sets in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    const rules = JSON.parse((await run(['ip', 'netns', 'exec', ns, 'nft', '-j', 'list', 'ruleset'], { timeoutMs: 120_000 })).stdout) as {
+    const rules = JSON.parse(
+      (await run(['ip', 'netns', 'exec', ns, 'nft', '-j', 'list', 'ruleset'], { timeoutMs: 120_000 })).stdout,
+    ) as {
       nftables: { rule?: unknown }[];
     };
     console.log(`setup: ${rules.nftables.filter((x) => x.rule).length} rules in the table`);
     t = performance.now();
     const fixes = await reconcileNft(host, policies);
-    if (fixes.length) throw new Error(`reconcile found drift after setup: ${JSON.stringify(fixes.slice(0, 3))}`);
-    console.log(`reconcile of ${N} VPSs (reads the live table, nothing to fix): ${(performance.now() - t).toFixed(0)} ms`);
+    if (fixes.length)
+      throw new Error(`reconcile found drift after setup: ${JSON.stringify(fixes.slice(0, 3))}`);
+    console.log(
+      `reconcile of ${N} VPSs (reads the live table, nothing to fix): ${(performance.now() - t).toFixed(0)} ms`,
+    );
 
     // 1. one VPS's rules, 1,000 VPSs present
     const nftTimes: number[] = [];
     const fullTimes: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const p = policies[(r * 37) % N]!;
-      const changed: VpsNetPolicy = { ...p, blocks: r % 2 ? [] : [{ id: `bench-${r}`, direction: 'in', protocol: 'udp', port: 5000 + r }] };
+      const changed: VpsNetPolicy = {
+        ...p,
+        blocks: r % 2 ? [] : [{ id: `bench-${r}`, direction: 'in', protocol: 'udp', port: 5000 + r }],
+      };
       let s = performance.now();
       await applyVpsPolicy(host, changed, { tc: false });
       nftTimes.push(performance.now() - s);
@@ -152,7 +169,13 @@ async function main() {
     const newTimes: number[] = [];
     for (let r = 0; r < 5; r++) {
       const vpsId = `bench-new-${r}`;
-      const p: VpsNetPolicy = { ...policies[0]!, vpsId, port: tapName(vpsId), mac: vpsMac(vpsId), slot: N + 1 + r };
+      const p: VpsNetPolicy = {
+        ...policies[0]!,
+        vpsId,
+        port: tapName(vpsId),
+        mac: vpsMac(vpsId),
+        slot: N + 1 + r,
+      };
       const s = performance.now();
       await applyVpsPolicy(host, p, { tc: false });
       newTimes.push(performance.now() - s);
@@ -164,9 +187,15 @@ async function main() {
       spawnTimes.push(performance.now() - s);
     }
     const nftStats = stats(nftTimes);
-    console.log(`apply one VPS's nft rules (1 atomic batch) with ${N} VPSs present: ${fmt(nftStats)} (goal < 50 ms)`);
-    console.log(`  of which spawning a program in the namespace (ip netns exec NS true): ${fmt(stats(spawnTimes))}`);
-    console.log(`  machine load average at the end: ${(await import('node:os')).loadavg()[0]!.toFixed(2)} on ${(await import('node:os')).availableParallelism()} CPUs`);
+    console.log(
+      `apply one VPS's nft rules (1 atomic batch) with ${N} VPSs present: ${fmt(nftStats)} (goal < 50 ms)`,
+    );
+    console.log(
+      `  of which spawning a program in the namespace (ip netns exec NS true): ${fmt(stats(spawnTimes))}`,
+    );
+    console.log(
+      `  machine load average at the end: ${(await import('node:os')).loadavg()[0]!.toFixed(2)} on ${(await import('node:os')).availableParallelism()} CPUs`,
+    );
     console.log(`add a new VPS's nft rules and map elements (first apply): ${fmt(stats(newTimes))}`);
     console.log(`apply one VPS's nft rules + tc classes (class change in place): ${fmt(stats(fullTimes))}`);
 
@@ -192,7 +221,9 @@ async function main() {
       counterTimes.push(performance.now() - s);
       if (samples.size !== N) throw new Error(`read ${samples.size} of ${N} ports`);
     }
-    console.log(`read + delta ${N} VPS port counters in memory (one ip -s -j link call): ${fmt(stats(counterTimes))}`);
+    console.log(
+      `read + delta ${N} VPS port counters in memory (one ip -s -j link call): ${fmt(stats(counterTimes))}`,
+    );
 
     // The collector's path: one read, then the deltas and the storage in one transaction.
     const bench = await benchDatabase(N);
@@ -206,9 +237,19 @@ async function main() {
           const readings: PortReading[] = [];
           for (const [name, v] of byPort) {
             const c = all.get(name);
-            if (c) readings.push({ vpsId: v.id, anchor: v.billing_anchor, counterId: String(c.ifindex), outBytes: c.rxBytes, inBytes: c.txBytes });
+            if (c)
+              readings.push({
+                vpsId: v.id,
+                anchor: v.billing_anchor,
+                counterId: String(c.ifindex),
+                outBytes: c.rxBytes,
+                inBytes: c.txBytes,
+              });
           }
-          return storeReadings(tx, 'tap', new Date(), readings, { lineRateBitsPerSecond: 10_000_000_000, firstReading: 'count' });
+          return storeReadings(tx, 'tap', new Date(), readings, {
+            lineRateBitsPerSecond: 10_000_000_000,
+            firstReading: 'count',
+          });
         });
         storeTimes.push(performance.now() - s);
         if (stored.length !== N) throw new Error(`stored ${stored.length} of ${N} ports`);
@@ -217,7 +258,9 @@ async function main() {
       await bench.close();
     }
     const cStats = stats(storeTimes);
-    console.log(`read + store ${N} VPS port counters (one ip -s -j link call, one PostgreSQL transaction): ${fmt(cStats)} (goal < 500 ms)`);
+    console.log(
+      `read + store ${N} VPS port counters (one ip -s -j link call, one PostgreSQL transaction): ${fmt(cStats)} (goal < 500 ms)`,
+    );
     const ok = nftStats.median < 50 && cStats.median < 500;
     console.log(ok ? 'goals met (medians)' : 'GOALS NOT MET');
   } finally {

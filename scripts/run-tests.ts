@@ -57,7 +57,9 @@ async function removeAbandonedRuns(dir: string): Promise<void> {
     const owner = Number(await readFile(path.join(runDir, 'owner.pid'), 'utf8').catch(() => '0'));
     if (owner > 0 && alive(owner)) continue;
     if (owner === 0 && Date.now() - (await stat(runDir)).mtimeMs < 600_000) continue; // an older runner's, maybe live
-    const pm = Number((await readFile(path.join(runDir, 'data', 'postmaster.pid'), 'utf8').catch(() => '0')).split('\n')[0]);
+    const pm = Number(
+      (await readFile(path.join(runDir, 'data', 'postmaster.pid'), 'utf8').catch(() => '0')).split('\n')[0],
+    );
     if (pm > 0 && alive(pm)) {
       process.kill(pm, 'SIGINT');
       for (let i = 0; i < 100 && alive(pm); i++) await new Promise((r) => setTimeout(r, 100));
@@ -74,6 +76,8 @@ if (!values['skip-static']) {
   if ((await step([bin('tsc'), '--noEmit', '-p', 'web/tsconfig.json'])) !== 0) failed = true;
   console.log('# lint (eslint)');
   if ((await step([bin('eslint'), '--max-warnings=0', '.'])) !== 0) failed = true;
+  console.log('# format (prettier --check)');
+  if ((await step([bin('prettier'), '--check', '--log-level=warn', '.'])) !== 0) failed = true;
 }
 
 let adminUrl = process.env.INFOGERE_TEST_DATABASE_URL;
@@ -87,7 +91,9 @@ if (!adminUrl) {
   const port = await freePort();
   const t0 = Date.now();
   const emb = await startEmbeddedPostgres({ dir: pgDir, port });
-  console.log(`# embedded PostgreSQL for the tests on ${new URL(emb.adminUrl).host} (${emb.startedHere ? "started" : "reused"} in ${Date.now() - t0} ms)`);
+  console.log(
+    `# embedded PostgreSQL for the tests on ${new URL(emb.adminUrl).host} (${emb.startedHere ? 'started' : 'reused'} in ${Date.now() - t0} ms)`,
+  );
   adminUrl = emb.adminUrl;
   stopPg = async () => {
     await emb.stop();
@@ -107,7 +113,12 @@ await tpl.db.destroy();
 const files = positionals.length > 0 ? positionals : ['test/**/*.test.ts'];
 const code = await step(
   [process.execPath, '--test', `--test-concurrency=${values.concurrency}`, '--test-timeout=600000', ...files],
-  { ...process.env, INFOGERE_TEST_ADMIN_URL: adminUrl, INFOGERE_TEST_TEMPLATE_DB: TEMPLATE_DB, INFOGERE_TEST_RUN_ID: runId },
+  {
+    ...process.env,
+    INFOGERE_TEST_ADMIN_URL: adminUrl,
+    INFOGERE_TEST_TEMPLATE_DB: TEMPLATE_DB,
+    INFOGERE_TEST_RUN_ID: runId,
+  },
 );
 if (code !== 0) failed = true;
 if (stopPg) await stopPg();
@@ -115,8 +126,12 @@ else {
   // An external server: remove what this run made.
   const c = new pg.Client({ connectionString: adminUrl });
   await c.connect();
-  const mine = await c.query(`SELECT datname FROM pg_database WHERE datname = $1 OR datname LIKE $2`, [TEMPLATE_DB, `t\\_${runId}\\_%`]);
-  for (const r of mine.rows as { datname: string }[]) await c.query(`DROP DATABASE IF EXISTS "${r.datname}" WITH (FORCE)`);
+  const mine = await c.query(`SELECT datname FROM pg_database WHERE datname = $1 OR datname LIKE $2`, [
+    TEMPLATE_DB,
+    `t\\_${runId}\\_%`,
+  ]);
+  for (const r of mine.rows as { datname: string }[])
+    await c.query(`DROP DATABASE IF EXISTS "${r.datname}" WITH (FORCE)`);
   await c.end();
 }
 if (failed) console.log('# FAILED: see above (type check, lint or tests)');

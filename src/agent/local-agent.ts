@@ -25,10 +25,11 @@ const portCounters = (c: LinkCounters): PortCounters => ({
 
 export function localNetwork(host: HostNetConfig): HostNetwork {
   let ready: Promise<void> | undefined;
-  const setup = () => (ready ??= setupHost(host).catch((e: unknown) => {
-    ready = undefined;
-    throw e;
-  }));
+  const setup = () =>
+    (ready ??= setupHost(host).catch((e: unknown) => {
+      ready = undefined;
+      throw e;
+    }));
   return {
     setup,
     async ensurePort(vpsId) {
@@ -53,7 +54,12 @@ export function localNetwork(host: HostNetConfig): HostNetwork {
     async readDrops() {
       const out: Record<string, Record<string, { packets: string; bytes: string }>> = {};
       for (const [vpsId, kinds] of await readDropCounters(host))
-        out[vpsId] = Object.fromEntries(Object.entries(kinds).map(([k, v]) => [k, { packets: v.packets.toString(), bytes: v.bytes.toString() }]));
+        out[vpsId] = Object.fromEntries(
+          Object.entries(kinds).map(([k, v]) => [
+            k,
+            { packets: v.packets.toString(), bytes: v.bytes.toString() },
+          ]),
+        );
       return out;
     },
     async reconcile(policies) {

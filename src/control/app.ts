@@ -50,7 +50,11 @@ export interface AppOptions {
 /** More route groups from later issues plug in here. */
 export type RouteGroup = (app: App, s: Services) => void;
 
-export async function buildApp(services: Services, opts: AppOptions = {}, extraRoutes: RouteGroup[] = []): Promise<App> {
+export async function buildApp(
+  services: Services,
+  opts: AppOptions = {},
+  extraRoutes: RouteGroup[] = [],
+): Promise<App> {
   const config = services.ctx.config;
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
@@ -80,7 +84,8 @@ export async function buildApp(services: Services, opts: AppOptions = {}, extraR
     // Fail at start, not in production: every API route states who may call it. Static files
     // of the panel are public.
     if (route.config?.access) return;
-    if (route.url.startsWith('/v1/')) throw new Error(`route ${String(route.method)} ${route.url} has no config.access`);
+    if (route.url.startsWith('/v1/'))
+      throw new Error(`route ${String(route.method)} ${route.url} has no config.access`);
     route.config = { ...route.config, access: 'public' };
   });
   app.addHook('onRequest', accessHook(services.auth));
@@ -103,7 +108,9 @@ export async function buildApp(services: Services, opts: AppOptions = {}, extraR
   planChangeRoutes(app, services);
   for (const group of extraRoutes) group(app, services);
 
-  app.get('/v1/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
+  app.get('/v1/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
 
   const webDir = opts.webDir ?? path.join(config.root, 'web', 'dist');
   const hasPanel = existsSync(path.join(webDir, 'index.html'));
@@ -113,10 +120,14 @@ export async function buildApp(services: Services, opts: AppOptions = {}, extraR
     if (req.method === 'GET' && !p.startsWith('/v1/') && p !== '/metrics' && p !== '/healthz') {
       if (hasPanel) {
         // Built assets that exist are served by @fastify/static; anything else is a client route.
-        if (p.startsWith('/assets/')) return reply.status(404).send({ code: 'not_found', message: 'No such file' });
+        if (p.startsWith('/assets/'))
+          return reply.status(404).send({ code: 'not_found', message: 'No such file' });
         return reply.type('text/html').sendFile('index.html');
       }
-      return reply.status(503).type('text/plain').send('The panel is not built: run `make up` (or npm run build:web).');
+      return reply
+        .status(503)
+        .type('text/plain')
+        .send('The panel is not built: run `make up` (or npm run build:web).');
     }
     return reply.status(404).send({ code: 'not_found', message: `No route ${req.method} ${p}` });
   });

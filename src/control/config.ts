@@ -21,40 +21,180 @@ interface Setting {
 }
 
 const settings = {
-  dataDir: { env: 'INFOGERE_DATA_DIR', kind: { type: 'string', default: 'var' }, help: 'Where the platform keeps its files (database, disks, uploads, secrets).' },
-  httpHost: { env: 'INFOGERE_HTTP_HOST', kind: { type: 'string', default: '127.0.0.1' }, help: 'Address the HTTP server listens on.' },
-  httpPort: { env: 'INFOGERE_HTTP_PORT', kind: { type: 'int', default: 8080, min: 0, max: 65535 }, help: 'Port of the HTTP server (panel and API).' },
-  publicUrl: { env: 'INFOGERE_PUBLIC_URL', kind: { type: 'url', default: undefined, protocols: ['http:', 'https:'] }, help: 'URL clients use to reach the panel (links in emails). Default: http://HOST:PORT.' },
-  databaseUrl: { env: 'DATABASE_URL', kind: { type: 'url', default: undefined, protocols: ['postgres:', 'postgresql:'] }, help: 'External PostgreSQL. Unset: the platform starts its own (embedded).' },
-  embeddedPgPort: { env: 'INFOGERE_EMBEDDED_PG_PORT', kind: { type: 'int', default: 54329, min: 1, max: 65535 }, help: 'Port of the embedded PostgreSQL (127.0.0.1 only).' },
-  logLevel: { env: 'INFOGERE_LOG_LEVEL', kind: { type: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, help: 'Log level.' },
-  sessionIdleMinutes: { env: 'INFOGERE_SESSION_IDLE_MINUTES', kind: { type: 'int', default: 30, min: 1, max: 1440 }, help: 'A session unused this long ends.' },
-  sessionAbsoluteHours: { env: 'INFOGERE_SESSION_ABSOLUTE_HOURS', kind: { type: 'int', default: 12, min: 1, max: 168 }, help: 'A session ends this long after login, used or not.' },
-  cookieSecure: { env: 'INFOGERE_COOKIE_SECURE', kind: { type: 'enum', default: 'auto', values: ['auto', 'true', 'false'] }, help: 'Secure flag on the session cookie; auto = when the public URL is https.' },
-  loginMaxFailuresPerAccount: { env: 'INFOGERE_LOGIN_MAX_FAILURES_PER_ACCOUNT', kind: { type: 'int', default: 5, min: 1, max: 1000 }, help: 'Failed logins on one account within the window before it is throttled.' },
-  loginMaxFailuresPerAddress: { env: 'INFOGERE_LOGIN_MAX_FAILURES_PER_ADDRESS', kind: { type: 'int', default: 20, min: 1, max: 10000 }, help: 'Failed logins from one address within the window before it is throttled.' },
-  loginWindowMinutes: { env: 'INFOGERE_LOGIN_WINDOW_MINUTES', kind: { type: 'int', default: 15, min: 1, max: 1440 }, help: 'Window for counting failed logins.' },
-  masterKey: { env: 'INFOGERE_MASTER_KEY', kind: { type: 'string', default: undefined }, help: 'Base64 32-byte key encrypting stored secrets. Unset: generated once in DATA_DIR/secrets/master.key.' },
-  smtpUrl: { env: 'INFOGERE_SMTP_URL', kind: { type: 'url', default: undefined, protocols: ['smtp:', 'smtps:'] }, help: 'SMTP relay. Unset: mail stays in the outbox, readable in the provider console.' },
-  mailFrom: { env: 'INFOGERE_MAIL_FROM', kind: { type: 'string', default: 'infogere <noreply@infogere.invalid>' }, help: 'Sender of the platform’s emails.' },
-  trafficIntervalSeconds: { env: 'INFOGERE_TRAFFIC_INTERVAL_SECONDS', kind: { type: 'int', default: 10, min: 1, max: 3600 }, help: 'How often the VPS ports’ traffic counters are read and stored (R3.13).' },
-  schedulerTickSeconds: { env: 'INFOGERE_SCHEDULER_TICK_SECONDS', kind: { type: 'int', default: 30, min: 1, max: 3600 }, help: 'How often due deadlines are looked for.' },
-  autoValidateOnPayment: { env: 'INFOGERE_AUTO_VALIDATE_ON_PAYMENT', kind: { type: 'bool', default: false }, help: 'Validate an order as soon as its invoice is paid (staff validate by hand otherwise); validation opens the contract and starts provisioning.' },
-  paymentWebhookSecret: { env: 'INFOGERE_PAYMENT_WEBHOOK_SECRET', kind: { type: 'string', default: undefined }, help: 'Shared secret of the payment webhook (HMAC-SHA256 of the raw body, header x-infogere-signature: sha256=<hex>). Unset: the webhook refuses every call.' },
-  ipQuarantineDays: { env: 'INFOGERE_IP_QUARANTINE_DAYS', kind: { type: 'int', default: 30, min: 0, max: 3650 }, help: 'Days a released IPv4 waits before it can be given to another VPS (R3.2, R12.4).' },
-  imagesDir: { env: 'INFOGERE_IMAGES_DIR', kind: { type: 'string', default: undefined }, help: 'Guest images (scripts/guest-image/build.sh writes var/images). Default: DATA_DIR/images.' },
-  agentAccel: { env: 'INFOGERE_AGENT_ACCEL', kind: { type: 'enum', default: 'auto', values: ['auto', 'kvm', 'tcg'] }, help: 'QEMU accelerator: auto = KVM when a real boot probe succeeds, else TCG.' },
-  agentBridge: { env: 'INFOGERE_AGENT_BRIDGE', kind: { type: 'string', default: 'igbr0' }, help: 'The host bridge the VPS taps join.' },
-  agentUplink: { env: 'INFOGERE_AGENT_UPLINK', kind: { type: 'string', default: undefined }, help: 'Bridge port towards the provider network (outbound shaping happens on it, R3.13).' },
-  agentUplinkMbps: { env: 'INFOGERE_AGENT_UPLINK_MBPS', kind: { type: 'int', default: 10000, min: 1, max: 400000 }, help: 'Capacity of the uplink, Mbit/s.' },
-  agentManagement: { env: 'INFOGERE_AGENT_MANAGEMENT', kind: { type: 'string', default: '' }, help: 'Comma-separated IPv4 addresses/CIDRs an isolated VPS may still reach (R5.1, R6.4).' },
-  agentNetns: { env: 'INFOGERE_AGENT_NETNS', kind: { type: 'string', default: undefined }, help: 'Run VMs and their network in this network namespace (tests).' },
-  vpsNameservers: { env: 'INFOGERE_VPS_NAMESERVERS', kind: { type: 'string', default: '' }, help: 'Comma-separated resolvers written into each VPS’s network config.' },
-  cpuOvercommit: { env: 'INFOGERE_CPU_OVERCOMMIT', kind: { type: 'number', default: 4, min: 1, max: 64 }, help: 'Default host vCPU overcommit ratio (R2.2).' },
-  ramOvercommit: { env: 'INFOGERE_RAM_OVERCOMMIT', kind: { type: 'number', default: 1.5, min: 1, max: 8 }, help: 'Default host RAM overcommit ratio (R2.2).' },
-  termWarningDays: { env: 'INFOGERE_TERM_WARNING_DAYS', kind: { type: 'days', default: [14, 3] }, help: 'Days before the end of a contract that does not renew (fixed term, stopped subscription) when the client is warned by email, comma-separated (R11.1, R11.2); none: no warning.' },
-  renewalInvoiceDaysAhead: { env: 'INFOGERE_RENEWAL_INVOICE_DAYS_AHEAD', kind: { type: 'int', default: 7, min: 0, max: 28 }, help: 'Days before a subscription’s expiry when the invoice of its next month is issued and emailed (R11.2).' },
-  renewalGraceDays: { env: 'INFOGERE_RENEWAL_GRACE_DAYS', kind: { type: 'int', default: 7, min: 0, max: 60 }, help: 'Days an unpaid renewal keeps the service running after the expiry; still unpaid then, the invoice is voided and the contract ends (docs/renewals.md).' },
+  dataDir: {
+    env: 'INFOGERE_DATA_DIR',
+    kind: { type: 'string', default: 'var' },
+    help: 'Where the platform keeps its files (database, disks, uploads, secrets).',
+  },
+  httpHost: {
+    env: 'INFOGERE_HTTP_HOST',
+    kind: { type: 'string', default: '127.0.0.1' },
+    help: 'Address the HTTP server listens on.',
+  },
+  httpPort: {
+    env: 'INFOGERE_HTTP_PORT',
+    kind: { type: 'int', default: 8080, min: 0, max: 65535 },
+    help: 'Port of the HTTP server (panel and API).',
+  },
+  publicUrl: {
+    env: 'INFOGERE_PUBLIC_URL',
+    kind: { type: 'url', default: undefined, protocols: ['http:', 'https:'] },
+    help: 'URL clients use to reach the panel (links in emails). Default: http://HOST:PORT.',
+  },
+  databaseUrl: {
+    env: 'DATABASE_URL',
+    kind: { type: 'url', default: undefined, protocols: ['postgres:', 'postgresql:'] },
+    help: 'External PostgreSQL. Unset: the platform starts its own (embedded).',
+  },
+  embeddedPgPort: {
+    env: 'INFOGERE_EMBEDDED_PG_PORT',
+    kind: { type: 'int', default: 54329, min: 1, max: 65535 },
+    help: 'Port of the embedded PostgreSQL (127.0.0.1 only).',
+  },
+  logLevel: {
+    env: 'INFOGERE_LOG_LEVEL',
+    kind: {
+      type: 'enum',
+      default: 'info',
+      values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    },
+    help: 'Log level.',
+  },
+  sessionIdleMinutes: {
+    env: 'INFOGERE_SESSION_IDLE_MINUTES',
+    kind: { type: 'int', default: 30, min: 1, max: 1440 },
+    help: 'A session unused this long ends.',
+  },
+  sessionAbsoluteHours: {
+    env: 'INFOGERE_SESSION_ABSOLUTE_HOURS',
+    kind: { type: 'int', default: 12, min: 1, max: 168 },
+    help: 'A session ends this long after login, used or not.',
+  },
+  cookieSecure: {
+    env: 'INFOGERE_COOKIE_SECURE',
+    kind: { type: 'enum', default: 'auto', values: ['auto', 'true', 'false'] },
+    help: 'Secure flag on the session cookie; auto = when the public URL is https.',
+  },
+  loginMaxFailuresPerAccount: {
+    env: 'INFOGERE_LOGIN_MAX_FAILURES_PER_ACCOUNT',
+    kind: { type: 'int', default: 5, min: 1, max: 1000 },
+    help: 'Failed logins on one account within the window before it is throttled.',
+  },
+  loginMaxFailuresPerAddress: {
+    env: 'INFOGERE_LOGIN_MAX_FAILURES_PER_ADDRESS',
+    kind: { type: 'int', default: 20, min: 1, max: 10000 },
+    help: 'Failed logins from one address within the window before it is throttled.',
+  },
+  loginWindowMinutes: {
+    env: 'INFOGERE_LOGIN_WINDOW_MINUTES',
+    kind: { type: 'int', default: 15, min: 1, max: 1440 },
+    help: 'Window for counting failed logins.',
+  },
+  masterKey: {
+    env: 'INFOGERE_MASTER_KEY',
+    kind: { type: 'string', default: undefined },
+    help: 'Base64 32-byte key encrypting stored secrets. Unset: generated once in DATA_DIR/secrets/master.key.',
+  },
+  smtpUrl: {
+    env: 'INFOGERE_SMTP_URL',
+    kind: { type: 'url', default: undefined, protocols: ['smtp:', 'smtps:'] },
+    help: 'SMTP relay. Unset: mail stays in the outbox, readable in the provider console.',
+  },
+  mailFrom: {
+    env: 'INFOGERE_MAIL_FROM',
+    kind: { type: 'string', default: 'infogere <noreply@infogere.invalid>' },
+    help: 'Sender of the platform’s emails.',
+  },
+  trafficIntervalSeconds: {
+    env: 'INFOGERE_TRAFFIC_INTERVAL_SECONDS',
+    kind: { type: 'int', default: 10, min: 1, max: 3600 },
+    help: 'How often the VPS ports’ traffic counters are read and stored (R3.13).',
+  },
+  schedulerTickSeconds: {
+    env: 'INFOGERE_SCHEDULER_TICK_SECONDS',
+    kind: { type: 'int', default: 30, min: 1, max: 3600 },
+    help: 'How often due deadlines are looked for.',
+  },
+  autoValidateOnPayment: {
+    env: 'INFOGERE_AUTO_VALIDATE_ON_PAYMENT',
+    kind: { type: 'bool', default: false },
+    help: 'Validate an order as soon as its invoice is paid (staff validate by hand otherwise); validation opens the contract and starts provisioning.',
+  },
+  paymentWebhookSecret: {
+    env: 'INFOGERE_PAYMENT_WEBHOOK_SECRET',
+    kind: { type: 'string', default: undefined },
+    help: 'Shared secret of the payment webhook (HMAC-SHA256 of the raw body, header x-infogere-signature: sha256=<hex>). Unset: the webhook refuses every call.',
+  },
+  ipQuarantineDays: {
+    env: 'INFOGERE_IP_QUARANTINE_DAYS',
+    kind: { type: 'int', default: 30, min: 0, max: 3650 },
+    help: 'Days a released IPv4 waits before it can be given to another VPS (R3.2, R12.4).',
+  },
+  imagesDir: {
+    env: 'INFOGERE_IMAGES_DIR',
+    kind: { type: 'string', default: undefined },
+    help: 'Guest images (scripts/guest-image/build.sh writes var/images). Default: DATA_DIR/images.',
+  },
+  agentAccel: {
+    env: 'INFOGERE_AGENT_ACCEL',
+    kind: { type: 'enum', default: 'auto', values: ['auto', 'kvm', 'tcg'] },
+    help: 'QEMU accelerator: auto = KVM when a real boot probe succeeds, else TCG.',
+  },
+  agentBridge: {
+    env: 'INFOGERE_AGENT_BRIDGE',
+    kind: { type: 'string', default: 'igbr0' },
+    help: 'The host bridge the VPS taps join.',
+  },
+  agentUplink: {
+    env: 'INFOGERE_AGENT_UPLINK',
+    kind: { type: 'string', default: undefined },
+    help: 'Bridge port towards the provider network (outbound shaping happens on it, R3.13).',
+  },
+  agentUplinkMbps: {
+    env: 'INFOGERE_AGENT_UPLINK_MBPS',
+    kind: { type: 'int', default: 10000, min: 1, max: 400000 },
+    help: 'Capacity of the uplink, Mbit/s.',
+  },
+  agentManagement: {
+    env: 'INFOGERE_AGENT_MANAGEMENT',
+    kind: { type: 'string', default: '' },
+    help: 'Comma-separated IPv4 addresses/CIDRs an isolated VPS may still reach (R5.1, R6.4).',
+  },
+  agentNetns: {
+    env: 'INFOGERE_AGENT_NETNS',
+    kind: { type: 'string', default: undefined },
+    help: 'Run VMs and their network in this network namespace (tests).',
+  },
+  vpsNameservers: {
+    env: 'INFOGERE_VPS_NAMESERVERS',
+    kind: { type: 'string', default: '' },
+    help: 'Comma-separated resolvers written into each VPS’s network config.',
+  },
+  cpuOvercommit: {
+    env: 'INFOGERE_CPU_OVERCOMMIT',
+    kind: { type: 'number', default: 4, min: 1, max: 64 },
+    help: 'Default host vCPU overcommit ratio (R2.2).',
+  },
+  ramOvercommit: {
+    env: 'INFOGERE_RAM_OVERCOMMIT',
+    kind: { type: 'number', default: 1.5, min: 1, max: 8 },
+    help: 'Default host RAM overcommit ratio (R2.2).',
+  },
+  termWarningDays: {
+    env: 'INFOGERE_TERM_WARNING_DAYS',
+    kind: { type: 'days', default: [14, 3] },
+    help: 'Days before the end of a contract that does not renew (fixed term, stopped subscription) when the client is warned by email, comma-separated (R11.1, R11.2); none: no warning.',
+  },
+  renewalInvoiceDaysAhead: {
+    env: 'INFOGERE_RENEWAL_INVOICE_DAYS_AHEAD',
+    kind: { type: 'int', default: 7, min: 0, max: 28 },
+    help: 'Days before a subscription’s expiry when the invoice of its next month is issued and emailed (R11.2).',
+  },
+  renewalGraceDays: {
+    env: 'INFOGERE_RENEWAL_GRACE_DAYS',
+    kind: { type: 'int', default: 7, min: 0, max: 60 },
+    help: 'Days an unpaid renewal keeps the service running after the expiry; still unpaid then, the invoice is voided and the contract ends (docs/renewals.md).',
+  },
 } satisfies Record<string, Setting>;
 
 type Settings = typeof settings;
@@ -62,11 +202,11 @@ type ValueOf<K extends Kind> = K extends { type: 'int' | 'number' }
   ? number
   : K extends { type: 'days' }
     ? readonly number[]
-  : K extends { type: 'bool' }
-    ? boolean
-    : K extends { default: string }
-      ? string
-      : string | undefined;
+    : K extends { type: 'bool' }
+      ? boolean
+      : K extends { default: string }
+        ? string
+        : string | undefined;
 
 export type Config = {
   readonly [P in keyof Settings]: ValueOf<Settings[P]['kind']>;
@@ -90,8 +230,12 @@ function parseValue(s: Setting, raw: string): unknown {
     case 'number': {
       const n = Number(raw);
       if (raw.trim() === '' || !Number.isFinite(n) || (k.type === 'int' && !Number.isInteger(n)))
-        throw new ConfigError(s.env, `expected ${k.type === 'int' ? 'a whole number' : 'a number'}, got "${raw}"`);
-      if (n < k.min || n > k.max) throw new ConfigError(s.env, `must be between ${k.min} and ${k.max}, got ${n}`);
+        throw new ConfigError(
+          s.env,
+          `expected ${k.type === 'int' ? 'a whole number' : 'a number'}, got "${raw}"`,
+        );
+      if (n < k.min || n > k.max)
+        throw new ConfigError(s.env, `must be between ${k.min} and ${k.max}, got ${n}`);
       return n;
     }
     case 'bool':
@@ -110,7 +254,8 @@ function parseValue(s: Setting, raw: string): unknown {
       return raw;
     }
     case 'enum':
-      if (!k.values.includes(raw)) throw new ConfigError(s.env, `expected one of ${k.values.join(', ')}, got "${raw}"`);
+      if (!k.values.includes(raw))
+        throw new ConfigError(s.env, `expected one of ${k.values.join(', ')}, got "${raw}"`);
       return raw;
     case 'days':
       try {
@@ -125,7 +270,10 @@ function parseValue(s: Setting, raw: string): unknown {
  * Builds the configuration from an environment (process.env by default) and the optional file.
  * `root` is the directory relative paths are resolved against.
  */
-export function loadConfig(env: Record<string, string | undefined> = process.env, root = process.cwd()): Config {
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  root = process.cwd(),
+): Config {
   let file: Record<string, unknown> = {};
   const fileName = env.INFOGERE_CONFIG_FILE;
   if (fileName) {
@@ -148,11 +296,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   for (const [key, s] of Object.entries(settings) as [keyof Settings, Setting][]) {
     const fromEnv = env[s.env];
     const fromFile = file[s.env];
-    const raw = fromEnv !== undefined && fromEnv !== '' ? fromEnv : fromFile !== undefined ? String(fromFile) : undefined;
+    const raw =
+      fromEnv !== undefined && fromEnv !== ''
+        ? fromEnv
+        : fromFile !== undefined
+          ? String(fromFile)
+          : undefined;
     out[key] = raw === undefined ? s.kind.default : parseValue(s, raw);
   }
   out.dataDir = path.resolve(root, out.dataDir as string);
-  out.imagesDir = out.imagesDir ? path.resolve(root, out.imagesDir as string) : path.join(out.dataDir as string, 'images');
+  out.imagesDir = out.imagesDir
+    ? path.resolve(root, out.imagesDir as string)
+    : path.join(out.dataDir as string, 'images');
   out.root = root;
   if (!out.publicUrl) {
     const host = out.httpHost === '0.0.0.0' || out.httpHost === '::' ? '127.0.0.1' : (out.httpHost as string);
@@ -169,12 +324,19 @@ export function cookieIsSecure(c: Config): boolean {
 
 /** The settings table, for docs and `infogere config`. */
 export function describeSettings(): { env: string; default: unknown; help: string }[] {
-  return Object.values(settings as Record<string, Setting>).map((s) => ({ env: s.env, default: s.kind.default, help: s.help }));
+  return Object.values(settings as Record<string, Setting>).map((s) => ({
+    env: s.env,
+    default: s.kind.default,
+    help: s.help,
+  }));
 }
 
 /** docs/configuration.md, generated from the settings table (a test keeps the file current). */
 export function settingsMarkdown(): string {
-  const rows = describeSettings().map((s) => `| \`${s.env}\` | ${s.default === undefined ? '(unset)' : `\`${String(s.default)}\``} | ${s.help} |`);
+  const rows = describeSettings().map(
+    (s) =>
+      `| \`${s.env}\` | ${s.default === undefined ? '(unset)' : `\`${String(s.default)}\``} | ${s.help} |`,
+  );
   return [
     '# Configuration',
     '',

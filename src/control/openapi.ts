@@ -12,7 +12,15 @@ import { createServices } from './services/index.ts';
 export async function openApiDocument(): Promise<Record<string, unknown>> {
   const config = loadConfig({}, process.cwd());
   const { db } = createDb('postgres://unused@127.0.0.1:1/unused');
-  const services = createServices({ db, queue: { send: () => Promise.reject(new Error('no job queue')) }, agents: localAgents(config, systemClock, pino({ level: 'silent' })), clock: systemClock, config, secrets: new SecretBox(Buffer.alloc(32)), log: pino({ level: 'silent' }) });
+  const services = createServices({
+    db,
+    queue: { send: () => Promise.reject(new Error('no job queue')) },
+    agents: localAgents(config, systemClock, pino({ level: 'silent' })),
+    clock: systemClock,
+    config,
+    secrets: new SecretBox(Buffer.alloc(32)),
+    log: pino({ level: 'silent' }),
+  });
   const app = await buildApp(services, { webDir: '/nonexistent' });
   await app.ready();
   const doc = app.swagger() as unknown as Record<string, unknown>;

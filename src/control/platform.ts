@@ -48,7 +48,10 @@ export interface Platform {
 }
 
 /** Opens the database (starting the embedded one if needed) and migrates it. */
-export async function openDatabase(config: Config, log: Logger): Promise<{ db: Db; url: string; close(): Promise<void>; embedded?: EmbeddedDatabase }> {
+export async function openDatabase(
+  config: Config,
+  log: Logger,
+): Promise<{ db: Db; url: string; close(): Promise<void>; embedded?: EmbeddedDatabase }> {
   let url = config.databaseUrl;
   let embedded: EmbeddedDatabase | undefined;
   if (!url) {
@@ -77,7 +80,8 @@ export async function openDatabase(config: Config, log: Logger): Promise<{ db: D
 
 export async function startPlatform(opts: PlatformOptions = {}): Promise<Platform> {
   const config = loadConfig(opts.env ?? process.env, opts.root ?? process.cwd());
-  const log = opts.logger ?? pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
+  const log =
+    opts.logger ?? pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
   const clock = opts.clock ?? systemClock;
   await mkdir(config.dataDir, { recursive: true });
 
@@ -87,7 +91,12 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
   const agents = opts.agents ?? localAgents(config, clock, log);
   const ctx = { db: database.db, queue, agents, clock, config, secrets, log };
   const services = createServices(ctx);
-  agents.onVmEvent((e) => void handleVmEvent(services, e).catch((err: unknown) => log.error({ err, event: e }, 'VM event not recorded')));
+  agents.onVmEvent(
+    (e) =>
+      void handleVmEvent(services, e).catch((err: unknown) =>
+        log.error({ err, event: e }, 'VM event not recorded'),
+      ),
+  );
   const scheduler = createScheduler(services, log);
   const jobDefs: JobDefinition<never>[] = [...allJobs(services), ...(opts.extraJobs ?? [])];
   const jobs = await startJobs(database.url, jobDefs, log);

@@ -1,6 +1,12 @@
 // Errors raised by services and the domain. The kind decides the HTTP status (see
 // src/control/http/errors.ts); the code is stable and documented for API clients.
-export const errorKinds = ['not_found', 'not_allowed', 'conflict', 'invalid_data', 'unexpected_state'] as const;
+export const errorKinds = [
+  'not_found',
+  'not_allowed',
+  'conflict',
+  'invalid_data',
+  'unexpected_state',
+] as const;
 export type ErrorKind = (typeof errorKinds)[number];
 
 export class DomainError extends Error {

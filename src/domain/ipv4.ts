@@ -10,7 +10,8 @@ export function parseIpv4(s: string, field = 'address'): number {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s.trim());
   if (!m) throw invalidData(`validation.${field}`, `"${s}" is not an IPv4 address`, { field });
   const parts = m.slice(1).map(Number);
-  if (parts.some((p) => p > 255)) throw invalidData(`validation.${field}`, `"${s}" is not an IPv4 address`, { field });
+  if (parts.some((p) => p > 255))
+    throw invalidData(`validation.${field}`, `"${s}" is not an IPv4 address`, { field });
   return ((parts[0]! << 24) >>> 0) + (parts[1]! << 16) + (parts[2]! << 8) + parts[3]!;
 }
 
@@ -26,14 +27,19 @@ export function parsePrefix(s: string, field = 'cidr'): Prefix {
   const n = parseIpv4(addr, field);
   const mask = length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
   if ((n & mask) >>> 0 !== n)
-    throw invalidData(`validation.${field}`, `"${s}" has host bits set (the network is ${formatIpv4((n & mask) >>> 0)}/${length})`, { field });
+    throw invalidData(
+      `validation.${field}`,
+      `"${s}" has host bits set (the network is ${formatIpv4((n & mask) >>> 0)}/${length})`,
+      { field },
+    );
   return { network: n, length };
 }
 
 export const formatPrefix = (p: Prefix) => `${formatIpv4(p.network)}/${p.length}`;
 export const prefixSize = (p: Prefix) => 2 ** (32 - p.length);
 export const contains = (p: Prefix, addr: number) => addr >= p.network && addr < p.network + prefixSize(p);
-export const overlaps = (a: Prefix, b: Prefix) => a.network < b.network + prefixSize(b) && b.network < a.network + prefixSize(a);
+export const overlaps = (a: Prefix, b: Prefix) =>
+  a.network < b.network + prefixSize(b) && b.network < a.network + prefixSize(a);
 
 /** Addresses a pool can give to VPSs: all but the network, broadcast and gateway addresses. */
 export function usableAddresses(p: Prefix, gateway: number): number {

@@ -72,17 +72,45 @@ export interface VpsNetPolicy {
 
 /** R3.11: default filtered ports (documented in docs/network.md). */
 export const DEFAULT_FILTERED_PORTS: readonly FilteredPorts[] = Object.freeze([
-  { direction: 'in', protocol: 'tcp', ports: [[135, 139], 445], reason: 'MS-RPC, NetBIOS and SMB: worm entry points, never meant for the Internet' },
-  { direction: 'in', protocol: 'udp', ports: [[135, 139]], reason: 'MS-RPC and NetBIOS name/datagram services: worms, information leaks' },
+  {
+    direction: 'in',
+    protocol: 'tcp',
+    ports: [[135, 139], 445],
+    reason: 'MS-RPC, NetBIOS and SMB: worm entry points, never meant for the Internet',
+  },
+  {
+    direction: 'in',
+    protocol: 'udp',
+    ports: [[135, 139]],
+    reason: 'MS-RPC and NetBIOS name/datagram services: worms, information leaks',
+  },
   { direction: 'in', protocol: 'udp', ports: [1900], reason: 'SSDP: reflection/amplification attacks' },
-  { direction: 'in', protocol: 'udp', ports: [11211], reason: 'memcached over UDP: amplification attacks (factor up to 50,000)' },
+  {
+    direction: 'in',
+    protocol: 'udp',
+    ports: [11211],
+    reason: 'memcached over UDP: amplification attacks (factor up to 50,000)',
+  },
   { direction: 'in', protocol: 'udp', ports: [19], reason: 'chargen: reflection/amplification attacks' },
-  { direction: 'out', protocol: 'tcp', ports: [[135, 139], 445], reason: 'worm propagation from a compromised VPS (SMB/NetBIOS scans)' },
-  { direction: 'out', protocol: 'udp', ports: [[135, 139]], reason: 'worm propagation from a compromised VPS (NetBIOS)' },
+  {
+    direction: 'out',
+    protocol: 'tcp',
+    ports: [[135, 139], 445],
+    reason: 'worm propagation from a compromised VPS (SMB/NetBIOS scans)',
+  },
+  {
+    direction: 'out',
+    protocol: 'udp',
+    ports: [[135, 139]],
+    reason: 'worm propagation from a compromised VPS (NetBIOS)',
+  },
 ] satisfies FilteredPorts[]);
 
 /** R3.11: default per-VPS limits (provider settings override them). */
-export const DEFAULT_RATE_LIMITS: RateLimits = Object.freeze({ udpPacketsPerSecond: 20_000, icmpPacketsPerSecond: 200 });
+export const DEFAULT_RATE_LIMITS: RateLimits = Object.freeze({
+  udpPacketsPerSecond: 20_000,
+  icmpPacketsPerSecond: 200,
+});
 
 export function bandwidthFromTerms(terms: Terms): Bandwidth {
   return {
@@ -111,7 +139,8 @@ export function isIpv4Cidr(s: string): boolean {
   return len === undefined || (/^[0-9]{1,2}$/.test(len) && Number(len) <= 32);
 }
 
-const isPort = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 65535;
+const isPort = (n: unknown): n is number =>
+  Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 65535;
 
 function bad(field: string, message: string): never {
   throw invalidData('net.invalid_policy', message, { field });
@@ -122,20 +151,23 @@ export function validatePortSpecs(field: string, ports: readonly PortSpec[]): vo
   for (const p of ports) {
     if (typeof p === 'number') {
       if (!isPort(p)) bad(field, `${field}: ${p} is not a port`);
-    } else if (!isPort(p[0]) || !isPort(p[1]) || p[0] > p[1]) bad(field, `${field}: bad range ${p[0]}-${p[1]}`);
+    } else if (!isPort(p[0]) || !isPort(p[1]) || p[0] > p[1])
+      bad(field, `${field}: bad range ${p[0]}-${p[1]}`);
   }
 }
 
 /** Throws invalid_data on the first problem; returns the policy unchanged. */
 export function validateVpsNetPolicy(p: VpsNetPolicy): VpsNetPolicy {
   if (!idPattern.test(p.vpsId)) bad('vpsId', `vpsId must match ${idPattern}`);
-  if (!Number.isInteger(p.slot) || p.slot < 1 || p.slot > 65000) bad('slot', 'slot must be an integer in 1..65000');
+  if (!Number.isInteger(p.slot) || p.slot < 1 || p.slot > 65000)
+    bad('slot', 'slot must be an integer in 1..65000');
   if (!ifnamePattern.test(p.port)) bad('port', 'port must be an interface name (1-15 chars)');
   if (!macPattern.test(p.mac)) bad('mac', 'mac must be lower-case xx:xx:xx:xx:xx:xx');
   if ((parseInt(p.mac.slice(0, 2), 16) & 1) !== 0) bad('mac', 'mac must be unicast');
   if (!isIpv4(p.ipv4)) bad('ipv4', 'ipv4 must be a dotted quad');
   for (const r of [p.bandwidth.guaranteedBitsPerSecond, p.bandwidth.afterQuotaBitsPerSecond]) {
-    if (!Number.isInteger(r) || r < 8000) bad('bandwidth', 'rates are integer bits per second, at least 8000');
+    if (!Number.isInteger(r) || r < 8000)
+      bad('bandwidth', 'rates are integer bits per second, at least 8000');
   }
   for (const r of [p.limits.udpPacketsPerSecond, p.limits.icmpPacketsPerSecond]) {
     if (!Number.isInteger(r) || r < 1) bad('limits', 'rate limits are positive integer packets per second');
@@ -146,7 +178,8 @@ export function validateVpsNetPolicy(p: VpsNetPolicy): VpsNetPolicy {
     if (ids.has(b.id)) bad('blocks', `duplicate block id ${b.id}`);
     ids.add(b.id);
     if (b.port !== undefined) {
-      if (b.protocol !== 'tcp' && b.protocol !== 'udp') bad('blocks', 'a port block needs protocol tcp or udp');
+      if (b.protocol !== 'tcp' && b.protocol !== 'udp')
+        bad('blocks', 'a port block needs protocol tcp or udp');
       if (!isPort(b.port)) bad('blocks', `${b.port} is not a port`);
     }
   }

@@ -22,7 +22,10 @@ export interface VpsNeeds {
   diskGiB: number;
 }
 
-export type PlacementRefusal = { hostId: string; reason: 'not_active' | 'other_datacenter' | 'disk' | 'cpu' | 'memory' };
+export type PlacementRefusal = {
+  hostId: string;
+  reason: 'not_active' | 'other_datacenter' | 'disk' | 'cpu' | 'memory';
+};
 
 export function fits(h: HostLoad, n: VpsNeeds): PlacementRefusal['reason'] | null {
   if (h.datacenterId !== n.datacenterId) return 'other_datacenter';
@@ -34,9 +37,14 @@ export function fits(h: HostLoad, n: VpsNeeds): PlacementRefusal['reason'] | nul
 }
 
 /** The host with the most free disk among those that fit, or the reasons each was refused. */
-export function choosePlacement(hosts: HostLoad[], n: VpsNeeds): { hostId: string } | { refused: PlacementRefusal[] } {
+export function choosePlacement(
+  hosts: HostLoad[],
+  n: VpsNeeds,
+): { hostId: string } | { refused: PlacementRefusal[] } {
   const ok = hosts.filter((h) => fits(h, n) === null);
   if (ok.length === 0) return { refused: hosts.map((h) => ({ hostId: h.id, reason: fits(h, n)! })) };
-  ok.sort((a, b) => b.diskGiB - b.diskGiBPlaced - (a.diskGiB - a.diskGiBPlaced) || a.name.localeCompare(b.name));
+  ok.sort(
+    (a, b) => b.diskGiB - b.diskGiBPlaced - (a.diskGiB - a.diskGiBPlaced) || a.name.localeCompare(b.name),
+  );
   return { hostId: ok[0]!.id };
 }

@@ -26,15 +26,26 @@ export function cycleStart(anchor: Date, index: number): Date {
   const month0 = months - year * 12;
   const day = Math.min(anchor.getUTCDate(), daysInMonth(year, month0));
   return new Date(
-    Date.UTC(year, month0, day, anchor.getUTCHours(), anchor.getUTCMinutes(), anchor.getUTCSeconds(), anchor.getUTCMilliseconds()),
+    Date.UTC(
+      year,
+      month0,
+      day,
+      anchor.getUTCHours(),
+      anchor.getUTCMinutes(),
+      anchor.getUTCSeconds(),
+      anchor.getUTCMilliseconds(),
+    ),
   );
 }
 
 /** The cycle containing `now` (start ≤ now < end). */
 export function cycleAt(anchor: Date, now: Date): BillingCycle {
-  if (Number.isNaN(anchor.getTime()) || Number.isNaN(now.getTime())) throw invalidData('quota.bad_date', 'Invalid date');
+  if (Number.isNaN(anchor.getTime()) || Number.isNaN(now.getTime()))
+    throw invalidData('quota.bad_date', 'Invalid date');
   if (now.getTime() < anchor.getTime()) {
-    throw invalidData('quota.before_contract', 'The date is before the contract start', { anchor: anchor.toISOString() });
+    throw invalidData('quota.before_contract', 'The date is before the contract start', {
+      anchor: anchor.toISOString(),
+    });
   }
   let k =
     now.getUTCFullYear() * 12 + now.getUTCMonth() - (anchor.getUTCFullYear() * 12 + anchor.getUTCMonth());
@@ -44,7 +55,10 @@ export function cycleAt(anchor: Date, now: Date): BillingCycle {
 }
 
 /** Sums counted bytes whose interval ended inside the cycle ([start, end)). */
-export function bytesInCycle(samples: readonly { readonly at: number; readonly bytes: bigint }[], cycle: BillingCycle): bigint {
+export function bytesInCycle(
+  samples: readonly { readonly at: number; readonly bytes: bigint }[],
+  cycle: BillingCycle,
+): bigint {
   const s = cycle.start.getTime();
   const e = cycle.end.getTime();
   let total = 0n;
@@ -69,10 +83,18 @@ export interface QuotaStatus {
   readonly bandwidthBitsPerSecond: number;
 }
 
-export type QuotaTerms = Pick<Terms, 'outboundQuotaBytes' | 'guaranteedBandwidthBitsPerSecond' | 'bandwidthAfterQuotaBitsPerSecond'>;
+export type QuotaTerms = Pick<
+  Terms,
+  'outboundQuotaBytes' | 'guaranteedBandwidthBitsPerSecond' | 'bandwidthAfterQuotaBitsPerSecond'
+>;
 
 /** R3.13: the VPS's quota state at `now`, given the bytes counted in the current cycle. */
-export function quotaStatus(input: { anchor: Date; now: Date; usedBytes: bigint; terms: QuotaTerms }): QuotaStatus {
+export function quotaStatus(input: {
+  anchor: Date;
+  now: Date;
+  usedBytes: bigint;
+  terms: QuotaTerms;
+}): QuotaStatus {
   const { anchor, now, usedBytes, terms } = input;
   if (usedBytes < 0n) throw invalidData('quota.negative_bytes', 'Used bytes cannot be negative');
   const cycle = cycleAt(anchor, now);
@@ -90,14 +112,19 @@ export function quotaStatus(input: { anchor: Date; now: Date; usedBytes: bigint;
     forecastExceedsQuota: forecast > quota,
     throttled,
     throttledUntil: throttled ? cycle.end : null,
-    bandwidthBitsPerSecond: throttled ? terms.bandwidthAfterQuotaBitsPerSecond : terms.guaranteedBandwidthBitsPerSecond,
+    bandwidthBitsPerSecond: throttled
+      ? terms.bandwidthAfterQuotaBitsPerSecond
+      : terms.guaranteedBandwidthBitsPerSecond,
   };
 }
 
 export type ThrottleAction = 'throttle' | 'lift' | 'none';
 
 /** What to do to the host given the status and whether the VPS is throttled there now. */
-export function throttleAction(status: Pick<QuotaStatus, 'throttled'>, currentlyThrottled: boolean): ThrottleAction {
+export function throttleAction(
+  status: Pick<QuotaStatus, 'throttled'>,
+  currentlyThrottled: boolean,
+): ThrottleAction {
   if (status.throttled && !currentlyThrottled) return 'throttle';
   if (!status.throttled && currentlyThrottled) return 'lift';
   return 'none';

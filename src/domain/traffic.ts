@@ -43,7 +43,11 @@ export interface DeltaOptions {
   readonly toleranceMilli?: number;
 }
 
-export function trafficDelta(prev: CounterReading | null, cur: CounterReading, opts: DeltaOptions): TrafficSample {
+export function trafficDelta(
+  prev: CounterReading | null,
+  cur: CounterReading,
+  opts: DeltaOptions,
+): TrafficSample {
   if (cur.bytes < 0n) throw new RangeError('counter reading below zero');
   if (!prev) {
     const raw = opts.firstReading === 'count' ? cur.bytes : 0n;
@@ -75,7 +79,10 @@ export function trafficDelta(prev: CounterReading | null, cur: CounterReading, o
 export function isImpossibleRate(bytes: bigint, intervalMs: number, opts: DeltaOptions): boolean {
   const tol = BigInt(opts.toleranceMilli ?? 1100);
   // bytes*8 bits over intervalMs/1000 s  vs  lineRate*tol/1000
-  return bytes * 8n * 1000n * 1000n > BigInt(Math.round(opts.lineRateBitsPerSecond)) * tol * BigInt(Math.round(intervalMs));
+  return (
+    bytes * 8n * 1000n * 1000n >
+    BigInt(Math.round(opts.lineRateBitsPerSecond)) * tol * BigInt(Math.round(intervalMs))
+  );
 }
 
 /** Per-port accumulation: the new state is always the latest reading. */

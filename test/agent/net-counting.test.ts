@@ -38,15 +38,28 @@ describe('net counting (namespaces)', { concurrency: false }, () => {
     lab = await makeLab({ vpsCount: 1 });
     await applyVpsPolicy(lab.host, lab.vps[0]!.policy);
     // a static neighbour: no ARP in the measured traffic (IPv6 is off in the lab)
-    await lab.exec(lab.vps[0]!.ns, ['ip', 'neigh', 'replace', INET_IP, 'lladdr', '02:00:00:00:00:01', 'dev', 'eth0', 'nud', 'permanent']);
+    await lab.exec(lab.vps[0]!.ns, [
+      'ip',
+      'neigh',
+      'replace',
+      INET_IP,
+      'lladdr',
+      '02:00:00:00:00:01',
+      'dev',
+      'eth0',
+      'nud',
+      'permanent',
+    ]);
   });
   after(async () => {
     await lab?.cleanup();
   });
 
   const port = () => lab.vps[0]!.policy.port;
-  const reading = async (): Promise<CounterReading> => outboundReading((await readLinkCounters(lab.host, [port()])).get(port())!, new Date());
-  const send = (count: number, size: number) => lab.node(lab.vps[0]!.ns, UDP_SEND, [INET_IP, '9', String(count), String(size)]);
+  const reading = async (): Promise<CounterReading> =>
+    outboundReading((await readLinkCounters(lab.host, [port()])).get(port())!, new Date());
+  const send = (count: number, size: number) =>
+    lab.node(lab.vps[0]!.ns, UDP_SEND, [INET_IP, '9', String(count), String(size)]);
 
   test('R3.13: N bytes of UDP payload are counted as N + 42 bytes per datagram (Ethernet 14 + IPv4 20 + UDP 8), within 0.1 %', async () => {
     const r0 = await reading();
@@ -78,7 +91,18 @@ describe('net counting (namespaces)', { concurrency: false }, () => {
     const oldIndex = last.ifindex;
     await lab.recreatePort(1);
     await applyVpsPolicy(lab.host, lab.vps[0]!.policy);
-    await lab.exec(lab.vps[0]!.ns, ['ip', 'neigh', 'replace', INET_IP, 'lladdr', '02:00:00:00:00:01', 'dev', 'eth0', 'nud', 'permanent']);
+    await lab.exec(lab.vps[0]!.ns, [
+      'ip',
+      'neigh',
+      'replace',
+      INET_IP,
+      'lladdr',
+      '02:00:00:00:00:01',
+      'dev',
+      'eth0',
+      'nud',
+      'permanent',
+    ]);
     await send(400, 500);
     const after = await reading();
     assert.notEqual(after.epoch, String(oldIndex), 'a new ifindex');
@@ -87,7 +111,10 @@ describe('net counting (namespaces)', { concurrency: false }, () => {
     const expected = udpWireBytes(new Array<number>(900).fill(500));
     const total = sumCounted(samples);
     // the recreated port may also carry the guest's own link-up frames: none here (IPv6 off, static neighbour)
-    assert.ok(Math.abs(Number(total - expected)) / Number(expected) <= 0.001, `counted ${total}, expected ${expected}`);
+    assert.ok(
+      Math.abs(Number(total - expected)) / Number(expected) <= 0.001,
+      `counted ${total}, expected ${expected}`,
+    );
   });
 
   test('R3.13: crossing a small test quota throttles with tc; the new cycle lifts it', async () => {
@@ -107,7 +134,12 @@ describe('net counting (namespaces)', { concurrency: false }, () => {
       const a = advance(prev, cur, opts);
       prev = a.state;
       stored.push({ at: cur.at, bytes: a.sample.counted });
-      const s = quotaStatus({ anchor, now: clock.now(), usedBytes: bytesInCycle(stored, cycleAt(anchor, clock.now())), terms });
+      const s = quotaStatus({
+        anchor,
+        now: clock.now(),
+        usedBytes: bytesInCycle(stored, cycleAt(anchor, clock.now())),
+        terms,
+      });
       const action = throttleAction(s, throttled);
       if (action !== 'none') {
         throttled = action === 'throttle';
@@ -130,14 +162,19 @@ describe('net counting (namespaces)', { concurrency: false }, () => {
     const lifted = await poll();
     assert.equal(lifted.action, 'lift');
     assert.equal(await classRate(policy.port, '1:1'), TERMS_2015_06_01.guaranteedBandwidthBitsPerSecond);
-    assert.equal(await classRate('up0', `1:${slotMinor(policy.slot)}`), TERMS_2015_06_01.guaranteedBandwidthBitsPerSecond);
+    assert.equal(
+      await classRate('up0', `1:${slotMinor(policy.slot)}`),
+      TERMS_2015_06_01.guaranteedBandwidthBitsPerSecond,
+    );
   });
 
   test('ensureTap creates a persistent tap on the bridge (idempotent); deleteTap returns its last counters', async () => {
     const name = tapName(`${lab.tag}-tap`);
     await ensureTap(lab.host, name);
     await ensureTap(lab.host, name);
-    const link = JSON.parse((await run(['ip', '-n', lab.hostNs, '-j', '-d', 'link', 'show', 'dev', name])).stdout) as {
+    const link = JSON.parse(
+      (await run(['ip', '-n', lab.hostNs, '-j', '-d', 'link', 'show', 'dev', name])).stdout,
+    ) as {
       master?: string;
       linkinfo?: { info_kind?: string };
     }[];
@@ -152,7 +189,10 @@ describe('net counting (namespaces)', { concurrency: false }, () => {
     const p = lab.vps[0]!.policy;
     await run(['tc', '-n', lab.hostNs, 'qdisc', 'del', 'dev', p.port, 'root']);
     const fixes = await reconcileTc(lab.host, [p]);
-    assert.deepEqual(fixes.map((f) => `${f.kind}:${f.detail}`), ['tc:tap class']);
+    assert.deepEqual(
+      fixes.map((f) => `${f.kind}:${f.detail}`),
+      ['tc:tap class'],
+    );
     assert.deepEqual(await reconcileTc(lab.host, [p]), []);
   });
 });

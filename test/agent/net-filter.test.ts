@@ -49,7 +49,10 @@ describe('net filter (namespaces)', { concurrency: false }, () => {
   let v1: VpsNetPolicy;
   let v2: VpsNetPolicy;
   before(async () => {
-    lab = await makeLab({ vpsCount: 2, policy: { limits: { udpPacketsPerSecond: 200, icmpPacketsPerSecond: 20 } } });
+    lab = await makeLab({
+      vpsCount: 2,
+      policy: { limits: { udpPacketsPerSecond: 200, icmpPacketsPerSecond: 20 } },
+    });
     v1 = lab.vps[0]!.policy;
     v2 = lab.vps[1]!.policy;
     for (const v of lab.vps) await applyVpsPolicy(lab.host, v.policy);
@@ -66,7 +69,9 @@ describe('net filter (namespaces)', { concurrency: false }, () => {
     const nft = nftBase(lab.host);
     const t = lab.host.table;
     // modified: v1's out chain loses a rule; v2's in chain gets an extra accept
-    const listed = JSON.parse((await run([...nft, '-j', '-a', 'list', 'chain', 'bridge', t, `vps_${v1.vpsId}_out`])).stdout) as {
+    const listed = JSON.parse(
+      (await run([...nft, '-j', '-a', 'list', 'chain', 'bridge', t, `vps_${v1.vpsId}_out`])).stdout,
+    ) as {
       nftables: { rule?: { handle: number } }[];
     };
     const handle = listed.nftables.find((x) => x.rule)!.rule!.handle;
@@ -81,20 +86,31 @@ describe('net filter (namespaces)', { concurrency: false }, () => {
 
     const fixes = await reconcileNft(lab.host, [v1, v2]);
     const kinds = fixes.map((f) => `${f.kind}:${f.vpsId ?? ''}`).sort();
-    assert.deepEqual(kinds, ['foreign_chain:', 'stale_element:', 'stale_vps:ghost', `vps:${v1.vpsId}`, `vps:${v2.vpsId}`].sort());
-    assert.match(fixes.find((f) => f.vpsId === v2.vpsId)!.detail, /rules differ.*element vps_in\[vp2\] missing/);
+    assert.deepEqual(
+      kinds,
+      ['foreign_chain:', 'stale_element:', 'stale_vps:ghost', `vps:${v1.vpsId}`, `vps:${v2.vpsId}`].sort(),
+    );
+    assert.match(
+      fixes.find((f) => f.vpsId === v2.vpsId)!.detail,
+      /rules differ.*element vps_in\[vp2\] missing/,
+    );
     assert.deepEqual(await reconcileNft(lab.host, [v1, v2]), [], 'second pass finds nothing');
   });
 
   test('reconcile rebuilds a deleted table', async () => {
     await run([...nftBase(lab.host), 'delete', 'table', 'bridge', lab.host.table]);
     const fixes = await reconcileNft(lab.host, [v1, v2]);
-    assert.deepEqual(fixes.map((f) => f.kind), ['table', 'vps', 'vps']);
+    assert.deepEqual(
+      fixes.map((f) => f.kind),
+      ['table', 'vps', 'vps'],
+    );
     assert.deepEqual(await reconcileNft(lab.host, [v1, v2]), []);
   });
 
   test('legitimate traffic passes (control for the spoofing tests)', async () => {
-    const out = await lab.exec(lab.vps[0]!.ns, ['ping', '-c', '2', '-i', '0.2', '-W', '1', INET_IP], { okCodes: [0, 1] });
+    const out = await lab.exec(lab.vps[0]!.ns, ['ping', '-c', '2', '-i', '0.2', '-W', '1', INET_IP], {
+      okCodes: [0, 1],
+    });
     assert.equal(out.exitCode, 0, out.stdout);
   });
 
@@ -110,11 +126,26 @@ describe('net filter (namespaces)', { concurrency: false }, () => {
     const before = (await readDropCounters(lab.host)).get(v1.vpsId)!.spoof.packets;
     // spoofed IPv4 source: a second address on the VPS, a static neighbour so the packet leaves
     await lab.exec(ns, ['ip', 'addr', 'add', '203.0.113.99/32', 'dev', 'eth0']);
-    await lab.exec(ns, ['ip', 'neigh', 'replace', INET_IP, 'lladdr', inetMac, 'dev', 'eth0', 'nud', 'permanent']);
-    await lab.exec(ns, ['ping', '-c', '3', '-i', '0.2', '-W', '1', '-I', '203.0.113.99', INET_IP], { okCodes: [0, 1] });
+    await lab.exec(ns, [
+      'ip',
+      'neigh',
+      'replace',
+      INET_IP,
+      'lladdr',
+      inetMac,
+      'dev',
+      'eth0',
+      'nud',
+      'permanent',
+    ]);
+    await lab.exec(ns, ['ping', '-c', '3', '-i', '0.2', '-W', '1', '-I', '203.0.113.99', INET_IP], {
+      okCodes: [0, 1],
+    });
     await lab.node(ns, UDP_SEND, [INET_IP, '9999', '5', '50', '20', '203.0.113.99']);
     // ARP with a spoofed sender IP
-    await lab.exec(ns, ['arping', '-c', '2', '-w', '2', '-I', 'eth0', '-S', '203.0.113.99', INET_IP], { okCodes: [0, 1] });
+    await lab.exec(ns, ['arping', '-c', '2', '-w', '2', '-I', 'eth0', '-S', '203.0.113.99', INET_IP], {
+      okCodes: [0, 1],
+    });
     // a DHCP server reply (udp sport 67) from the VPS's own address
     await lab.node(ns, UDP_SEND, [INET_IP, '68', '3', '50', '20', v1.ipv4, '67']);
     await lab.exec(ns, ['ip', 'addr', 'del', '203.0.113.99/32', 'dev', 'eth0']);
@@ -135,23 +166,45 @@ describe('net filter (namespaces)', { concurrency: false }, () => {
 
   test('R3.11: a filtered port is unreachable, an open one reachable; a block and its lift (R7, R5.1)', async () => {
     const ns = lab.vps[0]!.ns;
-    const server = lab.spawnIn(ns, [process.execPath, '--input-type=module', '-e', TCP_SERVER, '--', '445', '8080', '25']);
+    const server = lab.spawnIn(ns, [
+      process.execPath,
+      '--input-type=module',
+      '-e',
+      TCP_SERVER,
+      '--',
+      '445',
+      '8080',
+      '25',
+    ]);
     await new Promise<void>((r) => server.stdout!.once('data', () => r()));
-    const probe = async (port: number) => (await lab.node(lab.inetNs, TCP_PROBE, [v1.ipv4, String(port)])).trim();
+    const probe = async (port: number) =>
+      (await lab.node(lab.inetNs, TCP_PROBE, [v1.ipv4, String(port)])).trim();
     const beforeF = (await readDropCounters(lab.host)).get(v1.vpsId)!.filtered.packets;
     assert.equal(await probe(8080), 'open');
     assert.equal(await probe(445), 'timeout');
-    assert.ok((await readDropCounters(lab.host)).get(v1.vpsId)!.filtered.packets > beforeF, 'filtered drops counted');
+    assert.ok(
+      (await readDropCounters(lab.host)).get(v1.vpsId)!.filtered.packets > beforeF,
+      'filtered drops counted',
+    );
     // an explicit block on inbound 8080, then lifted
-    await applyVpsPolicy(lab.host, { ...v1, blocks: [{ id: 'test-8080', direction: 'in', protocol: 'tcp', port: 8080 }] }, { tc: false });
+    await applyVpsPolicy(
+      lab.host,
+      { ...v1, blocks: [{ id: 'test-8080', direction: 'in', protocol: 'tcp', port: 8080 }] },
+      { tc: false },
+    );
     assert.equal(await probe(8080), 'timeout');
     assert.ok((await readDropCounters(lab.host)).get(v1.vpsId)!.blocked.packets > 0n);
     await applyVpsPolicy(lab.host, v1, { tc: false });
     assert.equal(await probe(8080), 'open');
     // outbound block of port 25 (the R7 mechanism): v2 → v1:25 stops, v2 → v1:8080 still works
-    const fromV2 = async (port: number) => (await lab.node(lab.vps[1]!.ns, TCP_PROBE, [v1.ipv4, String(port)])).trim();
+    const fromV2 = async (port: number) =>
+      (await lab.node(lab.vps[1]!.ns, TCP_PROBE, [v1.ipv4, String(port)])).trim();
     assert.equal(await fromV2(25), 'open');
-    await applyVpsPolicy(lab.host, { ...v2, blocks: [{ id: 'smtp-1', direction: 'out', protocol: 'tcp', port: 25 }] }, { tc: false });
+    await applyVpsPolicy(
+      lab.host,
+      { ...v2, blocks: [{ id: 'smtp-1', direction: 'out', protocol: 'tcp', port: 25 }] },
+      { tc: false },
+    );
     assert.equal(await fromV2(25), 'timeout');
     assert.equal(await fromV2(8080), 'open');
     await applyVpsPolicy(lab.host, v2, { tc: false });
@@ -161,13 +214,16 @@ describe('net filter (namespaces)', { concurrency: false }, () => {
 
   test('R5.1: an isolated VPS reaches only the management path; lifting restores it', async () => {
     const ns = lab.vps[0]!.ns;
-    const pingOk = async (dst: string) => (await lab.exec(ns, ['ping', '-c', '1', '-W', '1', dst], { okCodes: [0, 1] })).exitCode === 0;
+    const pingOk = async (dst: string) =>
+      (await lab.exec(ns, ['ping', '-c', '1', '-W', '1', dst], { okCodes: [0, 1] })).exitCode === 0;
     assert.ok(await pingOk(INET_IP));
     await applyVpsPolicy(lab.host, { ...v1, isolated: true }, { tc: false });
     assert.equal(await pingOk(INET_IP), false, 'internet unreachable');
     assert.equal(await pingOk(v2.ipv4), false, 'neighbour unreachable');
     assert.ok(await pingOk(MGMT_IP), 'management path reachable');
-    const ping2 = await lab.exec(lab.vps[1]!.ns, ['ping', '-c', '1', '-W', '1', v1.ipv4], { okCodes: [0, 1] });
+    const ping2 = await lab.exec(lab.vps[1]!.ns, ['ping', '-c', '1', '-W', '1', v1.ipv4], {
+      okCodes: [0, 1],
+    });
     assert.equal(ping2.exitCode, 1, 'nothing reaches it either');
     assert.ok((await readDropCounters(lab.host)).get(v1.vpsId)!.isolated.packets > 0n);
     await applyVpsPolicy(lab.host, v1, { tc: false });
@@ -179,12 +235,33 @@ describe('net filter (namespaces)', { concurrency: false }, () => {
     await addWatch(lab.inetNs, { flood: 'udp dport 7777' }).catch(async () => {
       // table exists from the spoofing test: add the counter to it
       await lab.exec(lab.inetNs, ['nft', 'add', 'counter', 'netdev', 'igwatch', 'flood']);
-      await lab.exec(lab.inetNs, ['nft', 'add', 'rule', 'netdev', 'igwatch', 'in', 'udp', 'dport', '7777', 'counter', 'name', 'flood']);
+      await lab.exec(lab.inetNs, [
+        'nft',
+        'add',
+        'rule',
+        'netdev',
+        'igwatch',
+        'in',
+        'udp',
+        'dport',
+        '7777',
+        'counter',
+        'name',
+        'flood',
+      ]);
     });
     const limit = v1.limits.udpPacketsPerSecond; // 200/s
     const before = (await readDropCounters(lab.host)).get(v1.vpsId)!.ratelimit.packets;
     await sleep(1100); // the limit's bucket refills
-    const res = JSON.parse(await lab.node(lab.vps[0]!.ns, UDP_SEND, [INET_IP, '7777', String(limit * 3 * 4), String(limit * 3), '100'])) as {
+    const res = JSON.parse(
+      await lab.node(lab.vps[0]!.ns, UDP_SEND, [
+        INET_IP,
+        '7777',
+        String(limit * 3 * 4),
+        String(limit * 3),
+        '100',
+      ]),
+    ) as {
       sent: number;
       seconds: number;
     };
@@ -197,14 +274,19 @@ describe('net filter (namespaces)', { concurrency: false }, () => {
     const dropped = (await readDropCounters(lab.host)).get(v1.vpsId)!.ratelimit.packets - before;
     // every UDP packet either passed or was counted (the counter also sees the few ICMP
     // port-unreachable errors coming back, limited by the ICMP limit)
-    assert.ok(Number(dropped) >= res.sent - got && Number(dropped) <= res.sent - got + 20, `dropped ${dropped}, sent ${res.sent}, got ${got}`);
+    assert.ok(
+      Number(dropped) >= res.sent - got && Number(dropped) <= res.sent - got + 20,
+      `dropped ${dropped}, sent ${res.sent}, got ${got}`,
+    );
   });
 
   test('R3.11: ICMP above the limit is dropped (inbound direction)', async () => {
     const before = (await readDropCounters(lab.host)).get(v1.vpsId)!.ratelimit.packets;
     await sleep(1100);
     // 100 echo requests at 100/s towards the VPS, limit 20/s: about 20-25 answered
-    const r = await lab.exec(lab.inetNs, ['ping', '-c', '100', '-i', '0.01', '-W', '1', '-q', v1.ipv4], { okCodes: [0, 1] });
+    const r = await lab.exec(lab.inetNs, ['ping', '-c', '100', '-i', '0.01', '-W', '1', '-q', v1.ipv4], {
+      okCodes: [0, 1],
+    });
     const m = /(\d+) packets transmitted, (\d+) received.*time (\d+)ms/.exec(r.stdout);
     assert.ok(m, r.stdout);
     const received = Number(m[2]);

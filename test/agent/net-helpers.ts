@@ -14,7 +14,11 @@ import type { RunOptions } from '../../src/agent/exec/run.ts';
 import { attachPort, setupHost } from '../../src/agent/net/host.ts';
 import { vpsMac } from '../../src/agent/net/names.ts';
 import type { HostNetConfig } from '../../src/agent/net/types.ts';
-import { DEFAULT_FILTERED_PORTS, DEFAULT_RATE_LIMITS, bandwidthFromTerms } from '../../src/domain/net-policy.ts';
+import {
+  DEFAULT_FILTERED_PORTS,
+  DEFAULT_RATE_LIMITS,
+  bandwidthFromTerms,
+} from '../../src/domain/net-policy.ts';
 import type { VpsNetPolicy } from '../../src/domain/net-policy.ts';
 import { TERMS_2015_06_01 } from '../../src/domain/terms.ts';
 
@@ -42,7 +46,8 @@ export interface Lab {
   cleanup(): Promise<void>;
 }
 
-export const nsExec = (ns: string, argv: string[], opts?: RunOptions) => run(['ip', 'netns', 'exec', ns, ...argv], opts);
+export const nsExec = (ns: string, argv: string[], opts?: RunOptions) =>
+  run(['ip', 'netns', 'exec', ns, ...argv], opts);
 
 export async function makeLab(opts: {
   vpsCount: number;
@@ -67,7 +72,13 @@ export async function makeLab(opts: {
   const addNs = async (ns: string) => {
     await run(['ip', 'netns', 'add', ns]);
     namespaces.push(ns);
-    await nsExec(ns, ['sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+    await nsExec(ns, [
+      'sysctl',
+      '-q',
+      '-w',
+      'net.ipv6.conf.all.disable_ipv6=1',
+      'net.ipv6.conf.default.disable_ipv6=1',
+    ]);
     await run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
   };
   const cleanup = async () => {
@@ -84,7 +95,21 @@ export async function makeLab(opts: {
   };
   const makePort = async (i: number, v: VpsEnd) => {
     const port = v.policy.port;
-    await run(['ip', '-n', hostNs, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', v.ns]);
+    await run([
+      'ip',
+      '-n',
+      hostNs,
+      'link',
+      'add',
+      port,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'eth0',
+      'netns',
+      v.ns,
+    ]);
     await run(['ip', '-n', v.ns, 'link', 'set', 'dev', 'eth0', 'address', v.policy.mac, 'up']);
     await run(['ip', '-n', v.ns, 'addr', 'add', `${v.policy.ipv4}/24`, 'dev', 'eth0']);
     await attachPort(host, port);
@@ -93,7 +118,21 @@ export async function makeLab(opts: {
   try {
     await addNs(hostNs);
     await addNs(inetNs);
-    await run(['ip', '-n', hostNs, 'link', 'add', 'up0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', inetNs]);
+    await run([
+      'ip',
+      '-n',
+      hostNs,
+      'link',
+      'add',
+      'up0',
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'eth0',
+      'netns',
+      inetNs,
+    ]);
     await run(['ip', '-n', inetNs, 'link', 'set', 'dev', 'eth0', 'address', '02:00:00:00:00:01', 'up']);
     await run(['ip', '-n', inetNs, 'addr', 'add', `${INET_IP}/24`, 'dev', 'eth0']);
     await run(['ip', '-n', inetNs, 'addr', 'add', `${MGMT_IP}/24`, 'dev', 'eth0']);
@@ -138,7 +177,9 @@ export async function makeLab(opts: {
       return c;
     },
     async node(ns, code, args = [], timeoutMs = 60_000) {
-      const r = await nsExec(ns, [process.execPath, '--input-type=module', '-e', code, '--', ...args], { timeoutMs });
+      const r = await nsExec(ns, [process.execPath, '--input-type=module', '-e', code, '--', ...args], {
+        timeoutMs,
+      });
       return r.stdout;
     },
     async recreatePort(i) {
@@ -167,7 +208,8 @@ export async function addWatch(ns: string, rules: Record<string, string>): Promi
 export async function readWatch(ns: string): Promise<Record<string, number>> {
   const r = await nsExec(ns, ['nft', '-j', 'list', 'counters', 'table', 'netdev', 'igwatch']);
   const out: Record<string, number> = {};
-  for (const it of (JSON.parse(r.stdout) as { nftables: { counter?: { name: string; packets: number } }[] }).nftables) {
+  for (const it of (JSON.parse(r.stdout) as { nftables: { counter?: { name: string; packets: number } }[] })
+    .nftables) {
     if (it.counter) out[it.counter.name] = it.counter.packets;
   }
   return out;

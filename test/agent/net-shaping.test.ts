@@ -30,7 +30,12 @@ describe('net shaping (namespaces, iperf3)', { concurrency: false }, () => {
     await lab?.cleanup();
   });
 
-  const iperf = async (i: number, seconds: number, reverse: boolean, extra: string[] = []): Promise<IperfResult> => {
+  const iperf = async (
+    i: number,
+    seconds: number,
+    reverse: boolean,
+    extra: string[] = [],
+  ): Promise<IperfResult> => {
     const argv = ['iperf3', '-c', INET_IP, '-p', String(5200 + i), '-t', String(seconds), '-J', ...extra];
     if (reverse) argv.push('-R');
     const r = await lab.exec(lab.vps[i - 1]!.ns, argv, { timeoutMs: (seconds + 30) * 1000 });
@@ -43,8 +48,12 @@ describe('net shaping (namespaces, iperf3)', { concurrency: false }, () => {
     test(`R3.13: an unthrottled VPS gets ≥ 90 Mbit/s ${dir} while two neighbours saturate their links`, async () => {
       const [a, b, c] = await Promise.all([iperf(1, 5, reverse), iperf(2, 5, reverse), iperf(3, 5, reverse)]);
       const rates = [mbps(a), mbps(b), mbps(c)];
-      assert.ok(rates[0]! >= (GUARANTEED / 1e6) * 0.9, `VPS 1 got ${rates[0]!.toFixed(1)} Mbit/s (neighbours ${rates.slice(1).map((x) => x.toFixed(1))})`);
-      for (const r of rates) assert.ok(r <= (GUARANTEED / 1e6) * 1.05, `no VPS exceeds its class: ${r.toFixed(1)}`);
+      assert.ok(
+        rates[0]! >= (GUARANTEED / 1e6) * 0.9,
+        `VPS 1 got ${rates[0]!.toFixed(1)} Mbit/s (neighbours ${rates.slice(1).map((x) => x.toFixed(1))})`,
+      );
+      for (const r of rates)
+        assert.ok(r <= (GUARANTEED / 1e6) * 1.05, `no VPS exceeds its class: ${r.toFixed(1)}`);
     });
   }
 
@@ -59,7 +68,10 @@ describe('net shaping (namespaces, iperf3)', { concurrency: false }, () => {
     for (const reverse of [false, true]) {
       const r = await iperf(1, 5, reverse, ['-w', '16K']);
       const got = r.end.sum_received.bits_per_second;
-      assert.ok(Math.abs(got - AFTER_QUOTA) <= AFTER_QUOTA * 0.15, `${reverse ? 'inbound' : 'outbound'} ${(got / 1e6).toFixed(3)} Mbit/s`);
+      assert.ok(
+        Math.abs(got - AFTER_QUOTA) <= AFTER_QUOTA * 0.15,
+        `${reverse ? 'inbound' : 'outbound'} ${(got / 1e6).toFixed(3)} Mbit/s`,
+      );
     }
     await applyThrottle(lab.host, v);
     const back = await iperf(1, 3, false);
@@ -68,7 +80,8 @@ describe('net shaping (namespaces, iperf3)', { concurrency: false }, () => {
 
   test('R3.13: throttling and lifting during a transfer keep the connection (class change, no qdisc deletion)', async () => {
     const v = lab.vps[1]!.policy;
-    const qdiscs = async () => (await run(['tc', '-n', lab.hostNs, '-j', 'qdisc', 'show', 'dev', v.port])).stdout;
+    const qdiscs = async () =>
+      (await run(['tc', '-n', lab.hostNs, '-j', 'qdisc', 'show', 'dev', v.port])).stdout;
     const before = await qdiscs();
     const running = iperf(2, 9, true, ['-w', '64K']);
     await sleep(3000);

@@ -28,13 +28,36 @@ describe('net SNMP source (real snmpd)', { concurrency: false }, () => {
 
   before(async () => {
     await run(['ip', 'netns', 'add', ns]);
-    await run(['ip', 'netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+    await run([
+      'ip',
+      'netns',
+      'exec',
+      ns,
+      'sysctl',
+      '-q',
+      '-w',
+      'net.ipv6.conf.all.disable_ipv6=1',
+      'net.ipv6.conf.default.disable_ipv6=1',
+    ]);
     await run(['ip', 'link', 'add', ifname, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
     await run(['sysctl', '-q', '-w', `net.ipv6.conf.${ifname}.disable_ipv6=1`]);
     await run(['ip', 'link', 'set', 'dev', ifname, 'up']);
     await run(['ip', '-n', ns, 'link', 'set', 'dev', 'eth0', 'up']);
     await run(['ip', '-n', ns, 'addr', 'add', '192.0.2.2/24', 'dev', 'eth0']);
-    await run(['ip', '-n', ns, 'neigh', 'replace', '192.0.2.1', 'lladdr', '02:00:00:00:00:09', 'dev', 'eth0', 'nud', 'permanent']);
+    await run([
+      'ip',
+      '-n',
+      ns,
+      'neigh',
+      'replace',
+      '192.0.2.1',
+      'lladdr',
+      '02:00:00:00:00:09',
+      'dev',
+      'eth0',
+      'nud',
+      'permanent',
+    ]);
     ifIndex = (await readLinkCounters({}, [ifname])).get(ifname)!.ifindex;
     port = 20_000 + Math.floor(Math.random() * 20_000);
     const conf = path.join(dir, 'snmpd.conf');
@@ -56,7 +79,9 @@ describe('net SNMP source (real snmpd)', { concurrency: false }, () => {
     // wait until it answers
     for (let i = 0; i < 50; i++) {
       try {
-        await readSnmpPorts({ host: '127.0.0.1', port, community: COMMUNITY, timeoutMs: 200, retries: 0 }, [ifIndex]);
+        await readSnmpPorts({ host: '127.0.0.1', port, community: COMMUNITY, timeoutMs: 200, retries: 0 }, [
+          ifIndex,
+        ]);
         return;
       } catch {
         await sleep(200);
@@ -91,13 +116,20 @@ describe('net SNMP source (real snmpd)', { concurrency: false }, () => {
     // snmpd caches interface data for a few seconds: poll until it catches up
     let last = '';
     for (let i = 0; i < 40; i++) {
-      const c = (await readSnmpPorts({ host: '127.0.0.1', port, community: COMMUNITY }, [ifIndex])).get(ifIndex);
+      const c = (await readSnmpPorts({ host: '127.0.0.1', port, community: COMMUNITY }, [ifIndex])).get(
+        ifIndex,
+      );
       assert.ok(c, 'snmpd knows the port');
       last = `in ${c.inOctets} out ${c.outOctets} vs kernel rx ${kernel.rxBytes} tx ${kernel.txBytes}`;
       if (c.inOctets === kernel.rxBytes && c.outOctets === kernel.txBytes) {
         const readings = await readSnmpMappings([
           { vpsId: 'vps-a', target: { host: '127.0.0.1', port, community: COMMUNITY }, ifIndex },
-          { vpsId: 'vps-b', target: { host: '127.0.0.1', port, community: COMMUNITY }, ifIndex, vpsOutbound: 'ifHCOutOctets' },
+          {
+            vpsId: 'vps-b',
+            target: { host: '127.0.0.1', port, community: COMMUNITY },
+            ifIndex,
+            vpsOutbound: 'ifHCOutOctets',
+          },
           { vpsId: 'vps-gone', target: { host: '127.0.0.1', port, community: COMMUNITY }, ifIndex: 999_999 },
         ]);
         assert.equal(readings.get('vps-a')!.bytes, kernel.rxBytes);

@@ -37,7 +37,12 @@ async function kill(): Promise<void> {
   });
 }
 
-async function waitFor<T>(what: string, f: () => T | Promise<T>, ms = 120_000, everyMs = 20): Promise<NonNullable<T>> {
+async function waitFor<T>(
+  what: string,
+  f: () => T | Promise<T>,
+  ms = 120_000,
+  everyMs = 20,
+): Promise<NonNullable<T>> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await f();
@@ -50,7 +55,13 @@ async function waitFor<T>(what: string, f: () => T | Promise<T>, ms = 120_000, e
 async function command(line: string, answer: RegExp): Promise<RegExpExecArray> {
   const from = out.length;
   child!.stdin!.write(`${line}\n`);
-  return waitFor(line, () => answer.exec(out.slice(from)) ?? (out.slice(from).includes('ERROR') ? assert.fail(out.slice(from)) : null), 60_000);
+  return waitFor(
+    line,
+    () =>
+      answer.exec(out.slice(from)) ??
+      (out.slice(from).includes('ERROR') ? assert.fail(out.slice(from)) : null),
+    60_000,
+  );
 }
 
 before(async () => {
@@ -68,7 +79,8 @@ describe('provisioning survives the platform being killed at each step', () => {
     await startChild();
     const [, accountId, dcId] = await command('setup', /SETUP (\S+) (\S+)/);
     const [, vpsId] = await command(`request ${accountId} ${dcId} crashy`, /VPS (\S+)/);
-    const row = () => database.db.selectFrom('vps').selectAll().where('id', '=', vpsId!).executeTakeFirstOrThrow();
+    const row = () =>
+      database.db.selectFrom('vps').selectAll().where('id', '=', vpsId!).executeTakeFirstOrThrow();
     const killedDuring: string[] = [];
     // Kill while each step is under way: right after the step before it was recorded.
     for (let i = 0; i < provisioningSteps.length; i++) {
@@ -93,12 +105,20 @@ describe('provisioning survives the platform being killed at each step', () => {
     // One VM process for this VPS, one address, one disk file, one access-codes mail.
     const qemus = (await listInfogereQemus()).filter((q) => q.vmId === vpsId);
     assert.equal(qemus.length, 1, `QEMU processes: ${JSON.stringify(qemus.map((q) => q.pid))}`);
-    const addrs = await database.db.selectFrom('ip_addresses').selectAll().where('vps_id', '=', vpsId!).execute();
+    const addrs = await database.db
+      .selectFrom('ip_addresses')
+      .selectAll()
+      .where('vps_id', '=', vpsId!)
+      .execute();
     assert.equal(addrs.length, 1);
     assert.equal(`${addrs[0]!.address}`.split('/')[0], final.ipv4!.split('/')[0]);
     const disks = (await readdir(path.join(lab.dataDir, 'agent', 'disks'))).filter((f) => f.includes(vpsId!));
     assert.equal(disks.length, 1, `disks: ${disks.join(', ')}`);
-    const outbox = await database.db.selectFrom('mail_outbox').select('id').where('template', '=', 'vps.access_codes').execute();
+    const outbox = await database.db
+      .selectFrom('mail_outbox')
+      .select('id')
+      .where('template', '=', 'vps.access_codes')
+      .execute();
     assert.equal(outbox.length, 1);
     await waitFor('the mail at the SMTP server', () => lab.smtp.received.length > 0, 120_000, 100);
     assert.equal(lab.smtp.received.filter((m) => m.subject.includes('crashy')).length, 1);

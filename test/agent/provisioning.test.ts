@@ -66,20 +66,18 @@ describe('provisioning a VPS end to end (real QEMU, real pg-boss, real SMTP)', (
       SYSTEM_ACTOR,
     );
     accountId = c.account.id;
-    const v = await platform.db
-      .transaction()
-      .execute((tx) =>
-        s.infra.requestVps(tx, {
-          accountId,
-          datacenterId: dc.id,
-          hostname: 'web1',
-          vcpus: 1,
-          memoryMiB: 256,
-          diskGiB: 1,
-          billingAnchor: new Date(),
-          clientUsername: 'camille',
-        }),
-      );
+    const v = await platform.db.transaction().execute((tx) =>
+      s.infra.requestVps(tx, {
+        accountId,
+        datacenterId: dc.id,
+        hostname: 'web1',
+        vcpus: 1,
+        memoryMiB: 256,
+        diskGiB: 1,
+        billingAnchor: new Date(),
+        clientUsername: 'camille',
+      }),
+    );
     vpsId = v.id;
     const seen = new Set<number>();
     const running = await until('the VPS to run', async () => {
@@ -169,20 +167,18 @@ describe('provisioning a VPS end to end (real QEMU, real pg-boss, real SMTP)', (
       SYSTEM_ACTOR,
     );
     // No pool at all in this datacenter: the address step can never succeed.
-    const v = await platform.db
-      .transaction()
-      .execute((tx) =>
-        s.infra.requestVps(tx, {
-          accountId,
-          datacenterId: dc.id,
-          hostname: 'nope',
-          vcpus: 1,
-          memoryMiB: 256,
-          diskGiB: 1,
-          billingAnchor: new Date(),
-          clientUsername: 'camille',
-        }),
-      );
+    const v = await platform.db.transaction().execute((tx) =>
+      s.infra.requestVps(tx, {
+        accountId,
+        datacenterId: dc.id,
+        hostname: 'nope',
+        vcpus: 1,
+        memoryMiB: 256,
+        diskGiB: 1,
+        billingAnchor: new Date(),
+        clientUsername: 'camille',
+      }),
+    );
     const failed = await until(
       'the VPS to fail for good',
       async () => {

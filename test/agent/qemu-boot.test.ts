@@ -15,7 +15,15 @@ import { isAlive, listInfogereQemus, readCmdline } from '../../src/agent/qemu/pr
 import { allocatedBytes, GiB } from '../../src/agent/disks/disks.ts';
 import type { DomainError } from '../../src/domain/errors.ts';
 import type { StopRung } from '../../src/agent/driver.ts';
-import { baseConfig, createTestNet, eventLog, killQemusUnder, removeDir, spec, tempDataDir } from './qemu-support.ts';
+import {
+  baseConfig,
+  createTestNet,
+  eventLog,
+  killQemusUnder,
+  removeDir,
+  spec,
+  tempDataDir,
+} from './qemu-support.ts';
 import type { TestNet } from './qemu-support.ts';
 
 interface SshOutcome {
@@ -102,7 +110,13 @@ after(async () => {
 
 async function sshProbe(): Promise<SshOutcome> {
   const child = spawn('ip', ['netns', 'exec', net.ns, process.execPath, import.meta.filename], {
-    env: { ...process.env, IGQ_SSH_CHILD: '1', IGQ_HOST: net.guestAddr, IGQ_KEY: clientKey.private, IGQ_ROOT_PASSWORD: rootPassword },
+    env: {
+      ...process.env,
+      IGQ_SSH_CHILD: '1',
+      IGQ_HOST: net.guestAddr,
+      IGQ_KEY: clientKey.private,
+      IGQ_ROOT_PASSWORD: rootPassword,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -112,7 +126,9 @@ async function sshProbe(): Promise<SshOutcome> {
 }
 
 test('boot the real guest: guest agent up, root command, filesystem and memory figures', async () => {
-  const rootHash = (await run(['openssl', 'passwd', '-6', '-stdin'], { input: rootPassword + '\n' })).stdout.trim();
+  const rootHash = (
+    await run(['openssl', 'passwd', '-6', '-stdin'], { input: rootPassword + '\n' })
+  ).stdout.trim();
   await driver.define(
     spec(VM, {
       diskGiB: 2,
@@ -139,7 +155,10 @@ test('boot the real guest: guest agent up, root command, filesystem and memory f
   // A program the guest does not have: the agent's error, with the command named.
   await assert.rejects(
     driver.guestExec(VM, ['/nonexistent/program']),
-    (e: DomainError) => e.kind === 'unexpected_state' && e.code === 'vm.guest_agent_error' && e.details?.command === 'guest-exec',
+    (e: DomainError) =>
+      e.kind === 'unexpected_state' &&
+      e.code === 'vm.guest_agent_error' &&
+      e.details?.command === 'guest-exec',
   );
 
   // The guest grows its filesystem to the disk in the background at boot: wait for it.
@@ -149,7 +168,10 @@ test('boot the real guest: guest agent up, root command, filesystem and memory f
     if (root?.totalBytes && root.totalBytes > 1.5 * GiB) break;
     await new Promise((r) => setTimeout(r, 500));
   }
-  assert.ok(root && root.usedBytes! > 0 && root.totalBytes! > 1.5 * GiB, `root fs figures: ${JSON.stringify(root)}`);
+  assert.ok(
+    root && root.usedBytes! > 0 && root.totalBytes! > 1.5 * GiB,
+    `root fs figures: ${JSON.stringify(root)}`,
+  );
 
   let mem;
   for (let i = 0; i < 20; i++) {
@@ -158,7 +180,10 @@ test('boot the real guest: guest agent up, root command, filesystem and memory f
     await new Promise((r) => setTimeout(r, 500));
   }
   assert.equal(mem!.actualBytes, 256 * 1024 * 1024);
-  assert.ok(mem!.totalBytes! > 100 * 1024 * 1024 && mem!.freeBytes! > 0, `balloon stats: ${JSON.stringify(mem)}`);
+  assert.ok(
+    mem!.totalBytes! > 100 * 1024 * 1024 && mem!.freeBytes! > 0,
+    `balloon stats: ${JSON.stringify(mem)}`,
+  );
 
   const frozen = await driver.fsfreeze(VM);
   assert.ok(frozen.frozen >= 1);
@@ -202,7 +227,10 @@ test('reboot with a pending vCPU change: a new QEMU process with 2 vCPUs', async
   const st = await driver.reboot(VM);
   assert.notEqual(st.pid, before.pid);
   assert.deepEqual([st.vcpus, st.pending], [2, {}]);
-  await log.waitFor((e) => e.type === 'guest_agent_up' && e.vmId === VM && log.events.indexOf(e) >= n, 120_000);
+  await log.waitFor(
+    (e) => e.type === 'guest_agent_up' && e.vmId === VM && log.events.indexOf(e) >= n,
+    120_000,
+  );
   const argv = (await readCmdline(st.pid!)) ?? [];
   assert.equal(argv[argv.indexOf('-smp') + 1], '2', 'QEMU runs with 2 vCPUs');
   // What the guest kernel brings up depends on the image's command line (see docs/hypervisor.md).
@@ -212,12 +240,19 @@ test('reboot with a pending vCPU change: a new QEMU process with 2 vCPUs', async
 
 test('stop ladder on the real guest with ACPI and agent silenced: ends by SIGTERM', async () => {
   // acpid and qemu-ga are respawned by init when they die: freeze them instead.
-  const silence = await driver.guestExec(VM, ['sh', '-c', 'kill -STOP $(pidof acpid) $(pidof qemu-ga)'], { timeoutMs: 3_000 }).catch((e: Error) => e);
+  const silence = await driver
+    .guestExec(VM, ['sh', '-c', 'kill -STOP $(pidof acpid) $(pidof qemu-ga)'], { timeoutMs: 3_000 })
+    .catch((e: Error) => e);
   // qemu-ga stopped itself mid-answer: the exec status may never come back; that is expected.
-  console.log(`# silencing acpid and qemu-ga: ${silence instanceof Error ? silence.message : JSON.stringify(silence)}`);
+  console.log(
+    `# silencing acpid and qemu-ga: ${silence instanceof Error ? silence.message : JSON.stringify(silence)}`,
+  );
   // With its agent frozen, a guest command is a conflict answered within the sync timeout.
   const t0 = Date.now();
-  await assert.rejects(driver.guestExec(VM, ['true']), (e: DomainError) => e.kind === 'conflict' && e.code === 'vm.guest_agent_down');
+  await assert.rejects(
+    driver.guestExec(VM, ['true']),
+    (e: DomainError) => e.kind === 'conflict' && e.code === 'vm.guest_agent_down',
+  );
   assert.ok(Date.now() - t0 < 5_000, 'never a hang');
   const st = await driver.status(VM);
   const ladder: StopRung[] = [
@@ -227,9 +262,15 @@ test('stop ladder on the real guest with ACPI and agent silenced: ends by SIGTER
     { kind: 'sigkill', timeoutMs: 5_000 },
   ];
   const r = await driver.shutdown(VM, ladder);
-  console.log(`# ladder on the real guest: ended by ${r.endedBy} in ${r.elapsedMs} ms ${JSON.stringify(r.rungs)}`);
+  console.log(
+    `# ladder on the real guest: ended by ${r.endedBy} in ${r.elapsedMs} ms ${JSON.stringify(r.rungs)}`,
+  );
   assert.equal(r.endedBy, 'sigterm');
-  for (const x of r.rungs) assert.ok(x.elapsedMs <= ladder.find((l) => l.kind === x.kind)!.timeoutMs + 500, `${x.kind} kept to its timeout`);
+  for (const x of r.rungs)
+    assert.ok(
+      x.elapsedMs <= ladder.find((l) => l.kind === x.kind)!.timeoutMs + 500,
+      `${x.kind} kept to its timeout`,
+    );
   assert.equal(r.rungs.find((x) => x.kind === 'acpi')?.ended, false);
   assert.equal(await isAlive(st.pid!), false);
   assert.equal((await driver.status(VM)).state, 'stopped');
@@ -244,8 +285,14 @@ test('R12.4: destroy leaves no process, socket, disk, config drive or tap behind
   assert.equal(existsSync(paths.disk), false, 'no disk');
   assert.equal(existsSync(paths.dir), false, 'no state dir, sockets, config drive, console log');
   assert.deepEqual(readdirSync(path.join(dataDir, 'disks')), []);
-  const links = JSON.parse((await run(['ip', '-n', net.ns, '-j', 'link', 'show'])).stdout) as { ifname: string }[];
-  assert.equal(links.some((l) => l.ifname === net.tap), false, 'no tap');
+  const links = JSON.parse((await run(['ip', '-n', net.ns, '-j', 'link', 'show'])).stdout) as {
+    ifname: string;
+  }[];
+  assert.equal(
+    links.some((l) => l.ifname === net.tap),
+    false,
+    'no tap',
+  );
   const o = await driver.orphans();
   assert.deepEqual([o.processes, o.sockets, o.disks, o.stateDirs], [[], [], [], []]);
   assert.equal(o.taps.filter((t) => t.startsWith(`${net.ns}/`)).length, 0);

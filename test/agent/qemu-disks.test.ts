@@ -13,7 +13,9 @@ import { baseConfig, removeDir, spec, tempDataDir } from './qemu-support.ts';
 const dataDir = await tempDataDir();
 after(() => removeDir(dataDir));
 
-const driver = await QemuDriver.open(baseConfig(dataDir, { cores: 2, memoryMiB: 2048, cpuRatio: 2, ramRatio: 1 }));
+const driver = await QemuDriver.open(
+  baseConfig(dataDir, { cores: 2, memoryMiB: 2048, cpuRatio: 2, ramRatio: 1 }),
+);
 after(() => driver.close());
 
 const isKind = (kind: string, code?: string) => (e: unknown) =>
@@ -42,7 +44,10 @@ test('R2.1: a disk of N GiB really reserves N GiB (allocated blocks), from the i
 test('R2.1: a definition beyond the host free disk is refused (conflict), nothing left behind', async () => {
   const free = await filesystemFreeBytes(driver.diskDir);
   const tooBig = Math.ceil(free / GiB) + 10;
-  await assert.rejects(driver.define(spec('disk-huge', { diskGiB: tooBig })), isKind('conflict', 'host.disk_full'));
+  await assert.rejects(
+    driver.define(spec('disk-huge', { diskGiB: tooBig })),
+    isKind('conflict', 'host.disk_full'),
+  );
   assert.equal(existsSync(path.join(driver.diskDir, 'disk-huge.raw')), false);
   assert.equal(existsSync(path.join(dataDir, 'vms', 'disk-huge')), false);
   await assert.rejects(driver.status('disk-huge'), isKind('not_found'));
@@ -50,8 +55,14 @@ test('R2.1: a definition beyond the host free disk is refused (conflict), nothin
 
 test('R2.2: vCPU and RAM placement within cores × ratio and RAM × ratio', async () => {
   // host: 2 cores × 2 = 4 vCPUs, 2048 MiB × 1 = 2048 MiB; disk-a holds 1 vCPU, 256 MiB.
-  await assert.rejects(driver.define(spec('cpu-big', { vcpus: 4 })), (e: DomainError) => e.code === 'host.cpu_full' && /R2\.2/.test(e.message));
-  await assert.rejects(driver.define(spec('ram-big', { memoryMiB: 1900 })), isKind('conflict', 'host.ram_full'));
+  await assert.rejects(
+    driver.define(spec('cpu-big', { vcpus: 4 })),
+    (e: DomainError) => e.code === 'host.cpu_full' && /R2\.2/.test(e.message),
+  );
+  await assert.rejects(
+    driver.define(spec('ram-big', { memoryMiB: 1900 })),
+    isKind('conflict', 'host.ram_full'),
+  );
   await driver.define(spec('cpu-ok', { vcpus: 3 }));
   const cap = await driver.capacity();
   assert.equal(cap.vcpusPlaced, 4);
@@ -66,9 +77,15 @@ test('bad input: unknown VM, duplicate, invalid spec, wrong state', async () => 
   await assert.rejects(driver.define(spec('Bad Id')), isKind('invalid_data'));
   await assert.rejects(driver.define(spec('x1', { diskGiB: 0 })), isKind('invalid_data'));
   await assert.rejects(driver.define(spec('x2', { image: '../etc' })), isKind('invalid_data'));
-  await assert.rejects(driver.define(spec('x3', { image: 'no-such-image' })), isKind('not_found', 'image.not_found'));
+  await assert.rejects(
+    driver.define(spec('x3', { image: 'no-such-image' })),
+    isKind('not_found', 'image.not_found'),
+  );
   // A seed the config drive refuses: invalid_data, and no disk or directory left behind.
-  await assert.rejects(driver.define(spec('x4', { seed: { hostname: 'bad host!', user: { name: 'client' } } })), isKind('invalid_data'));
+  await assert.rejects(
+    driver.define(spec('x4', { seed: { hostname: 'bad host!', user: { name: 'client' } } })),
+    isKind('invalid_data'),
+  );
   assert.equal(existsSync(path.join(driver.diskDir, 'x4.raw')), false);
   assert.equal(existsSync(path.join(dataDir, 'vms', 'x4')), false);
   // Stopped VM: operations that need it running are conflicts, answered at once.

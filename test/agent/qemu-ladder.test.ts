@@ -7,7 +7,15 @@ import { QemuDriver } from '../../src/agent/qemu/driver.ts';
 import { isAlive, readCmdline, signal } from '../../src/agent/qemu/process.ts';
 import type { DomainError } from '../../src/domain/errors.ts';
 import type { StopRung } from '../../src/agent/driver.ts';
-import { baseConfig, createTestNet, eventLog, killQemusUnder, removeDir, spec, tempDataDir } from './qemu-support.ts';
+import {
+  baseConfig,
+  createTestNet,
+  eventLog,
+  killQemusUnder,
+  removeDir,
+  spec,
+  tempDataDir,
+} from './qemu-support.ts';
 
 const dataDir = await tempDataDir();
 const net = await createTestNet();
@@ -28,7 +36,9 @@ const ladder: StopRung[] = [
 ];
 
 test('stop ladder: a guest ignoring agent and ACPI ends by SIGTERM within its timeouts', async () => {
-  const st0 = await driver.define(spec('lad-a', { network: { tap: net.tap, mac: '52:54:00:00:0a:01', netns: net.ns } }));
+  const st0 = await driver.define(
+    spec('lad-a', { network: { tap: net.tap, mac: '52:54:00:00:0a:01', netns: net.ns } }),
+  );
   assert.equal(st0.state, 'stopped');
   const st = await driver.start('lad-a');
   assert.equal(st.state, 'paused'); // -S
@@ -60,7 +70,10 @@ test('stop ladder: a hung QEMU (SIGSTOPped, ignores SIGTERM) ends by SIGKILL wit
   await new Promise((r) => setTimeout(r, 100));
   const t0 = Date.now();
   await assert.rejects(driver.start('lad-a'), (e: DomainError) => e.kind === 'conflict');
-  await assert.rejects(driver.shutdown('lad-a'), (e: DomainError) => e.kind === 'conflict' && e.code === 'vm.busy');
+  await assert.rejects(
+    driver.shutdown('lad-a'),
+    (e: DomainError) => e.kind === 'conflict' && e.code === 'vm.busy',
+  );
   assert.ok(Date.now() - t0 < 500);
   const r = await p;
   assert.equal(r.endedBy, 'sigkill', JSON.stringify(r));
@@ -77,7 +90,9 @@ test('stop ladder: a hung QEMU (SIGSTOPped, ignores SIGTERM) ends by SIGKILL wit
   assert.ok(r.elapsedMs < 1_000 + 1_500 + 2_000 + 3_000 + 1_000, `${r.elapsedMs} ms`);
   assert.equal(await isAlive(st.pid), false);
   assert.equal((await driver.status('lad-a')).state, 'stopped');
-  console.log(`# ladder B (QEMU hung): ended by ${r.endedBy} in ${r.elapsedMs} ms: ${JSON.stringify(r.rungs)}`);
+  console.log(
+    `# ladder B (QEMU hung): ended by ${r.endedBy} in ${r.elapsedMs} ms: ${JSON.stringify(r.rungs)}`,
+  );
 });
 
 test('a QEMU killed from outside → crashed event with the reason, status failed; restartable', async () => {

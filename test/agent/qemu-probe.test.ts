@@ -22,7 +22,9 @@ test('probe: the host decision is a real boot, cached in the data dir, used by t
   const d = await decideAccel({ dataDir, kernel, now: () => new Date(), timeoutMs: 30_000 });
   console.log(`# host accel: ${d.accel} (${d.reason}) in ${Date.now() - t0} ms`);
   if (!existsSync('/dev/kvm')) assert.equal(d.accel, 'tcg');
-  const cached = JSON.parse(readFileSync(path.join(dataDir, 'accel-probe.json'), 'utf8')) as { accel: string };
+  const cached = JSON.parse(readFileSync(path.join(dataDir, 'accel-probe.json'), 'utf8')) as {
+    accel: string;
+  };
   assert.equal(cached.accel, d.accel);
   const t1 = Date.now();
   const again = await decideAccel({ dataDir, kernel, now: () => new Date() });

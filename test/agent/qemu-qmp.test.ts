@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startDetached } from '../../src/agent/exec/run.ts';
 import { QmpClient } from '../../src/agent/qemu/qmp.ts';
-import type { QmpEvent , QmpError } from '../../src/agent/qemu/qmp.ts';
+import type { QmpEvent, QmpError } from '../../src/agent/qemu/qmp.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'igqmp-real-'));
 const sock = path.join(dir, 'qmp.sock');
@@ -63,9 +63,16 @@ test('qmp (real QEMU): greeting, commands, errors, events, quit', async () => {
   await c.execute('cont');
   await c.execute('stop');
   const deadline = Date.now() + 5_000;
-  while (!events.some((e) => e.event === 'STOP') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  assert.ok(events.some((e) => e.event === 'RESUME'), 'RESUME event');
-  assert.ok(events.some((e) => e.event === 'STOP'), 'STOP event');
+  while (!events.some((e) => e.event === 'STOP') && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
+  assert.ok(
+    events.some((e) => e.event === 'RESUME'),
+    'RESUME event',
+  );
+  assert.ok(
+    events.some((e) => e.event === 'STOP'),
+    'STOP event',
+  );
   const closed = new Promise((r) => c.once('close', r));
   await c.execute('quit');
   await closed;

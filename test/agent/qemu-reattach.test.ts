@@ -12,19 +12,30 @@ import { QemuDriver } from '../../src/agent/qemu/driver.ts';
 import { MiB } from '../../src/agent/disks/disks.ts';
 import { startDetached, run } from '../../src/agent/exec/run.ts';
 import { isAlive, readCmdline, waitGone } from '../../src/agent/qemu/process.ts';
-import { baseConfig, createTestNet, eventLog, killQemusUnder, removeDir, spec, suffix, tempDataDir } from './qemu-support.ts';
-
+import {
+  baseConfig,
+  createTestNet,
+  eventLog,
+  killQemusUnder,
+  removeDir,
+  spec,
+  suffix,
+  tempDataDir,
+} from './qemu-support.ts';
 
 if (process.env.IGQ_AGENT_CHILD === '1') {
   // ---- the agent that gets killed
   const dataDir = process.env.IGQ_DATA_DIR!;
   const d = await QemuDriver.open(
     baseConfig(dataDir, {
-      
       listener: (e) => process.stdout.write(JSON.stringify({ event: e }) + '\n'),
     }),
   );
-  await d.define(spec('keep-a', { network: { tap: process.env.IGQ_TAP!, mac: '52:54:00:00:0b:01', netns: process.env.IGQ_NS! } }));
+  await d.define(
+    spec('keep-a', {
+      network: { tap: process.env.IGQ_TAP!, mac: '52:54:00:00:0b:01', netns: process.env.IGQ_NS! },
+    }),
+  );
   const st = await d.start('keep-a');
   process.stdout.write(JSON.stringify({ started: st }) + '\n');
   setInterval(() => undefined, 60_000); // until killed
@@ -47,7 +58,10 @@ if (process.env.IGQ_AGENT_CHILD === '1') {
     });
     let out = '';
     const agentUp = new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`the child agent saw no guest agent within 120 s: ${out}`)), 120_000);
+      const t = setTimeout(
+        () => reject(new Error(`the child agent saw no guest agent within 120 s: ${out}`)),
+        120_000,
+      );
       child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
         if (out.includes('"guest_agent_up"')) {
@@ -65,8 +79,12 @@ if (process.env.IGQ_AGENT_CHILD === '1') {
     } finally {
       child.kill('SIGKILL');
     }
-    await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
-    const started = JSON.parse(out.split('\n').find((l) => l.startsWith('{"started"'))!) as { started: { pid: number; startedAt: string } };
+    await new Promise((r) =>
+      child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r),
+    );
+    const started = JSON.parse(out.split('\n').find((l) => l.startsWith('{"started"'))!) as {
+      started: { pid: number; startedAt: string };
+    };
     const pid = started.started.pid;
     assert.ok(await isAlive(pid), 'QEMU survives its agent');
 
@@ -93,7 +111,8 @@ if (process.env.IGQ_AGENT_CHILD === '1') {
     await writeFile(ghostDisk, Buffer.alloc(MiB, 7));
     await mkdir(path.join(dataDir, 'vms', 'junk'), { recursive: true });
     await run(['ip', '-n', net.ns, 'tuntap', 'add', 'dev', orphanTap, 'mode', 'tap']);
-    while (!(await readCmdline(ghostPid!))?.includes('guest=infogere-ghost,debug-threads=on')) await new Promise((r) => setTimeout(r, 20));
+    while (!(await readCmdline(ghostPid!))?.includes('guest=infogere-ghost,debug-threads=on'))
+      await new Promise((r) => setTimeout(r, 20));
 
     // The guest's uptime before the new agent arrives.
     const log = eventLog();

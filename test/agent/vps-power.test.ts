@@ -102,20 +102,18 @@ describe('power actions on a real VM (real QEMU, real pg-boss)', () => {
       },
       SYSTEM_ACTOR,
     );
-    const v = await platform.db
-      .transaction()
-      .execute((tx) =>
-        s.infra.requestVps(tx, {
-          accountId: c.account.id,
-          datacenterId: dc.id,
-          hostname: 'pwr1',
-          vcpus: 1,
-          memoryMiB: 256,
-          diskGiB: 1,
-          billingAnchor: new Date(),
-          clientUsername: 'camille',
-        }),
-      );
+    const v = await platform.db.transaction().execute((tx) =>
+      s.infra.requestVps(tx, {
+        accountId: c.account.id,
+        datacenterId: dc.id,
+        hostname: 'pwr1',
+        vcpus: 1,
+        memoryMiB: 256,
+        diskGiB: 1,
+        billingAnchor: new Date(),
+        clientUsername: 'camille',
+      }),
+    );
     vpsId = v.id;
     await until('the VPS to run', async () => {
       const r = await row();

@@ -16,7 +16,11 @@ describe('audit log', () => {
     await login(t, c.email, { ip: '192.0.2.44' });
     const adm = await makeStaff(t, 'admin');
     const s = await login(t, adm.email, { totpSecret: adm.totpSecret });
-    const r = await t.app.inject({ method: 'GET', url: '/v1/admin/audit?limit=50', headers: { cookie: s.cookie } });
+    const r = await t.app.inject({
+      method: 'GET',
+      url: '/v1/admin/audit?limit=50',
+      headers: { cookie: s.cookie },
+    });
     assert.equal(r.statusCode, 200);
     const entries = r.json() as { action: string; actor: string; ip: string; at: string; target: string }[];
     const clientLogin = entries.find((e) => e.action === 'auth.login' && e.actor === c.email);
@@ -25,7 +29,11 @@ describe('audit log', () => {
     assert.equal(clientLogin.target, `user:${c.user.id}`);
     assert.ok(!Number.isNaN(Date.parse(clientLogin.at)));
     assert.equal(entries[0]!.action, 'auth.login'); // the admin's own login is the newest
-    const v = await t.app.inject({ method: 'GET', url: '/v1/admin/audit/verify', headers: { cookie: s.cookie } });
+    const v = await t.app.inject({
+      method: 'GET',
+      url: '/v1/admin/audit/verify',
+      headers: { cookie: s.cookie },
+    });
     assert.equal(v.json().ok, true);
     assert.ok(v.json().checked >= 4);
   });
@@ -40,22 +48,36 @@ describe('audit log', () => {
   it('a concurrent burst of appends still forms one chain', async () => {
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        appendAudit(t.database.db, { at: t.clock.now(), actorUserId: null, actor: 'burst', action: `burst.${i}`, details: { i } }),
+        appendAudit(t.database.db, {
+          at: t.clock.now(),
+          actorUserId: null,
+          actor: 'burst',
+          action: `burst.${i}`,
+          details: { i },
+        }),
       ),
     );
     assert.equal((await verifyAuditChain(t.database.db)).ok, true);
   });
 
   it('a tampered row is detected at that row (the append-only trigger has to be disabled first)', async () => {
-    const victim = await t.database.db.selectFrom('audit_log').select('id').where('action', '=', 'burst.5').executeTakeFirstOrThrow();
+    const victim = await t.database.db
+      .selectFrom('audit_log')
+      .select('id')
+      .where('action', '=', 'burst.5')
+      .executeTakeFirstOrThrow();
     await sql`ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change`.execute(t.database.db);
-    await sql`UPDATE audit_log SET details = '{"i": 99}'::jsonb WHERE id = ${victim.id}`.execute(t.database.db);
+    await sql`UPDATE audit_log SET details = '{"i": 99}'::jsonb WHERE id = ${victim.id}`.execute(
+      t.database.db,
+    );
     const r = await verifyAuditChain(t.database.db);
     assert.equal(r.ok, false);
     assert.equal(r.firstBadId, victim.id);
     assert.match(r.reason!, /changed/);
     // A removed row breaks the link of the one after it.
-    await sql`UPDATE audit_log SET details = '{"i": 5}'::jsonb WHERE id = ${victim.id}`.execute(t.database.db);
+    await sql`UPDATE audit_log SET details = '{"i": 5}'::jsonb WHERE id = ${victim.id}`.execute(
+      t.database.db,
+    );
     assert.equal((await verifyAuditChain(t.database.db)).ok, true);
     await sql`DELETE FROM audit_log WHERE id = ${victim.id}`.execute(t.database.db);
     const r2 = await verifyAuditChain(t.database.db);

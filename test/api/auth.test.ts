@@ -4,7 +4,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MINUTE, HOUR } from '../../src/domain/clock.ts';
 import { totpCode } from '../../src/control/security/totp.ts';
-import { login, makeClient, makeStaff, PASSWORD, testApp, type Session, type TestApp } from '../helpers/app.ts';
+import {
+  login,
+  makeClient,
+  makeStaff,
+  PASSWORD,
+  testApp,
+  type Session,
+  type TestApp,
+} from '../helpers/app.ts';
 
 let t: TestApp;
 before(async () => (t = await testApp()));
@@ -12,12 +20,21 @@ after(async () => t?.close());
 
 const get = (url: string, s?: Session, headers: Record<string, string> = {}) =>
   t.app.inject({ method: 'GET', url, headers: { ...(s ? { cookie: s.cookie } : {}), ...headers } });
-const post = (url: string, payload: unknown, s?: Session, opts: { csrf?: boolean; headers?: Record<string, string> } = {}) =>
+const post = (
+  url: string,
+  payload: unknown,
+  s?: Session,
+  opts: { csrf?: boolean; headers?: Record<string, string> } = {},
+) =>
   t.app.inject({
     method: 'POST',
     url,
     payload: payload as object,
-    headers: { ...(s ? { cookie: s.cookie } : {}), ...(s && opts.csrf !== false ? { 'x-csrf-token': s.csrf } : {}), ...opts.headers },
+    headers: {
+      ...(s ? { cookie: s.cookie } : {}),
+      ...(s && opts.csrf !== false ? { 'x-csrf-token': s.csrf } : {}),
+      ...opts.headers,
+    },
   });
 
 describe('login and sessions', () => {
@@ -86,7 +103,11 @@ describe('login and sessions', () => {
     const s = await login(t, c.email);
     for (let i = 0; i < 11 * 3; i++) {
       t.clock.advance(20 * MINUTE);
-      assert.equal((await get('/v1/auth/session', s)).statusCode, 200, `still alive after ${(i + 1) * 20} min`);
+      assert.equal(
+        (await get('/v1/auth/session', s)).statusCode,
+        200,
+        `still alive after ${(i + 1) * 20} min`,
+      );
     }
     t.clock.advance(HOUR + MINUTE);
     assert.equal((await get('/v1/auth/session', s)).json().code, 'auth.session_expired');
@@ -94,7 +115,11 @@ describe('login and sessions', () => {
 
   it('repeated failures throttle the account (429), even with the right password then', async () => {
     const c = await makeClient(t);
-    for (let i = 0; i < 5; i++) assert.equal((await post('/v1/auth/login', { email: c.email, password: 'bad password!' })).statusCode, 401);
+    for (let i = 0; i < 5; i++)
+      assert.equal(
+        (await post('/v1/auth/login', { email: c.email, password: 'bad password!' })).statusCode,
+        401,
+      );
     const r = await post('/v1/auth/login', { email: c.email, password: PASSWORD });
     assert.equal(r.statusCode, 429);
     assert.equal(r.json().code, 'auth.throttled');
@@ -107,7 +132,12 @@ describe('login and sessions', () => {
     try {
       const c = await makeClient(t2);
       const from = (email: string, password: string, ip: string) =>
-        t2.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password }, remoteAddress: ip });
+        t2.app.inject({
+          method: 'POST',
+          url: '/v1/auth/login',
+          payload: { email, password },
+          remoteAddress: ip,
+        });
       for (let i = 0; i < 3; i++) await from(`nobody${i}@example.test`, 'x', '203.0.113.9');
       assert.equal((await from(c.email, PASSWORD, '203.0.113.9')).statusCode, 429);
       assert.equal((await from(c.email, PASSWORD, '203.0.113.10')).statusCode, 200);
@@ -133,7 +163,10 @@ describe('TOTP second factor', () => {
   it('a TOTP code cannot be used twice', async () => {
     const a = await makeStaff(t, 'support');
     const code = totpCode(a.totpSecret, t.clock.advance(30_000));
-    assert.equal((await post('/v1/auth/login', { email: a.email, password: PASSWORD, totp: code })).statusCode, 200);
+    assert.equal(
+      (await post('/v1/auth/login', { email: a.email, password: PASSWORD, totp: code })).statusCode,
+      200,
+    );
     const again = await post('/v1/auth/login', { email: a.email, password: PASSWORD, totp: code });
     assert.equal(again.statusCode, 401);
     assert.equal(again.json().code, 'auth.totp_invalid');
@@ -143,7 +176,17 @@ describe('TOTP second factor', () => {
     await assert.rejects(
       t.database.db
         .insertInto('users')
-        .values({ kind: 'staff', role: 'admin', account_id: null, email: 'no2fa@example.test', name: 'x', language: 'fr', password_hash: 'x', totp_enabled: false, created_at: new Date() })
+        .values({
+          kind: 'staff',
+          role: 'admin',
+          account_id: null,
+          email: 'no2fa@example.test',
+          name: 'x',
+          language: 'fr',
+          password_hash: 'x',
+          totp_enabled: false,
+          created_at: new Date(),
+        })
         .execute(),
       /users_staff_totp/,
     );
@@ -156,9 +199,18 @@ describe('TOTP second factor', () => {
     assert.equal(setup.statusCode, 200);
     const { secret, otpauthUrl } = setup.json();
     assert.match(otpauthUrl, /^otpauth:\/\/totp\//);
-    assert.equal((await post('/v1/auth/totp/enable', { code: '123456' }, s)).json().code, 'auth.totp_invalid');
-    assert.equal((await post('/v1/auth/totp/enable', { code: totpCode(secret, t.clock.now()) }, s)).statusCode, 204);
-    assert.equal((await post('/v1/auth/login', { email: c.email, password: PASSWORD })).json().code, 'auth.totp_required');
+    assert.equal(
+      (await post('/v1/auth/totp/enable', { code: '123456' }, s)).json().code,
+      'auth.totp_invalid',
+    );
+    assert.equal(
+      (await post('/v1/auth/totp/enable', { code: totpCode(secret, t.clock.now()) }, s)).statusCode,
+      204,
+    );
+    assert.equal(
+      (await post('/v1/auth/login', { email: c.email, password: PASSWORD })).json().code,
+      'auth.totp_required',
+    );
     await login(t, c.email, { totpSecret: secret });
   });
 });
@@ -170,7 +222,10 @@ describe('CSRF', () => {
     const refused = await post('/v1/me/tokens', { name: 'ci' }, s, { csrf: false });
     assert.equal(refused.statusCode, 403);
     assert.equal(refused.json().code, 'auth.csrf');
-    const wrong = await post('/v1/me/tokens', { name: 'ci' }, s, { csrf: false, headers: { 'x-csrf-token': 'forged' } });
+    const wrong = await post('/v1/me/tokens', { name: 'ci' }, s, {
+      csrf: false,
+      headers: { 'x-csrf-token': 'forged' },
+    });
     assert.equal(wrong.json().code, 'auth.csrf');
     assert.equal((await post('/v1/me/tokens', { name: 'ci' }, s)).statusCode, 201);
   });
@@ -183,17 +238,36 @@ describe('API tokens', () => {
     const created = await post('/v1/me/tokens', { name: 'backup script' }, s);
     const { id, token } = created.json();
     assert.match(token, /^igt_/);
-    const row = await t.database.db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const row = await t.database.db
+      .selectFrom('api_tokens')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
     assert.notEqual(row.token_hash, token);
     assert.ok(!row.token_hash.includes(token));
     const bearer = { authorization: `Bearer ${token}` };
     assert.equal((await get('/v1/account', undefined, bearer)).statusCode, 200);
     // Writes with a token need no CSRF header.
-    const w = await t.app.inject({ method: 'POST', url: '/v1/me/tokens', headers: bearer, payload: { name: 'second' } });
+    const w = await t.app.inject({
+      method: 'POST',
+      url: '/v1/me/tokens',
+      headers: bearer,
+      payload: { name: 'second' },
+    });
     assert.equal(w.statusCode, 201);
     const list = await get('/v1/me/tokens', s);
-    assert.deepEqual(list.json().map((x: { name: string }) => x.name).sort(), ['backup script', 'second']);
-    const del = await t.app.inject({ method: 'DELETE', url: `/v1/me/tokens/${id}`, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf } });
+    assert.deepEqual(
+      list
+        .json()
+        .map((x: { name: string }) => x.name)
+        .sort(),
+      ['backup script', 'second'],
+    );
+    const del = await t.app.inject({
+      method: 'DELETE',
+      url: `/v1/me/tokens/${id}`,
+      headers: { cookie: s.cookie, 'x-csrf-token': s.csrf },
+    });
     assert.equal(del.statusCode, 204);
     const after = await get('/v1/account', undefined, bearer);
     assert.equal(after.statusCode, 401);
@@ -202,7 +276,10 @@ describe('API tokens', () => {
 
   it('an unknown or malformed token is 401', async () => {
     assert.equal((await get('/v1/account', undefined, { authorization: 'Bearer igt_nope' })).statusCode, 401);
-    assert.equal((await get('/v1/account', undefined, { authorization: 'Basic abc' })).json().code, 'auth.bad_token');
+    assert.equal(
+      (await get('/v1/account', undefined, { authorization: 'Basic abc' })).json().code,
+      'auth.bad_token',
+    );
   });
 });
 
@@ -240,7 +317,10 @@ describe('roles and tenancy', () => {
     assert.deepEqual(missing.json(), other.json());
     // And the account's user list holds only its own users.
     const list = await get('/v1/account/users', as);
-    assert.deepEqual(list.json().map((u: { id: string }) => u.id), [a.user.id]);
+    assert.deepEqual(
+      list.json().map((u: { id: string }) => u.id),
+      [a.user.id],
+    );
   });
 
   it('staff can see any account and its users', async () => {
@@ -249,7 +329,10 @@ describe('roles and tenancy', () => {
     const s = await login(t, adm.email, { totpSecret: adm.totpSecret });
     assert.equal((await get(`/v1/users/${c.user.id}`, s)).statusCode, 200);
     const users = await get(`/v1/admin/accounts/${c.account.id}/users`, s);
-    assert.deepEqual(users.json().map((u: { id: string }) => u.id), [c.user.id]);
+    assert.deepEqual(
+      users.json().map((u: { id: string }) => u.id),
+      [c.user.id],
+    );
   });
 });
 
@@ -273,7 +356,12 @@ describe('bad input', () => {
     assert.equal(path.json().code, 'validation.id');
   });
   it('malformed JSON is 400 request.malformed; an unknown route 404 not_found; no stack trace anywhere', async () => {
-    const r = await t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: '{"email": ', headers: { 'content-type': 'application/json' } });
+    const r = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      payload: '{"email": ',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(r.statusCode, 400);
     assert.equal(r.json().code, 'request.malformed');
     const nf = await get('/v1/nothing-here');
@@ -284,10 +372,18 @@ describe('bad input', () => {
   it('a weak password or bad email at account creation is 400 with the field', async () => {
     const adm = await makeStaff(t, 'admin');
     const s = await login(t, adm.email, { totpSecret: adm.totpSecret });
-    const weak = await post('/v1/admin/accounts', { accountName: 'X', email: 'x@example.test', name: 'X', password: 'short' }, s);
+    const weak = await post(
+      '/v1/admin/accounts',
+      { accountName: 'X', email: 'x@example.test', name: 'X', password: 'short' },
+      s,
+    );
     assert.equal(weak.statusCode, 400);
     assert.equal(weak.json().code, 'validation.password');
-    const email = await post('/v1/admin/accounts', { accountName: 'X', email: 'not-an-email', name: 'X', password: PASSWORD }, s);
+    const email = await post(
+      '/v1/admin/accounts',
+      { accountName: 'X', email: 'not-an-email', name: 'X', password: PASSWORD },
+      s,
+    );
     assert.equal(email.json().code, 'validation.email');
   });
 });
@@ -301,6 +397,13 @@ describe('ops endpoints', () => {
     assert.match(m.body, /infogere_http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+/);
     const doc = (await get('/v1/openapi.json')).json();
     assert.equal(doc.openapi, '3.1.0');
-    for (const p of ['/v1/auth/login', '/v1/auth/session', '/v1/me/tokens', '/v1/admin/audit', '/v1/users/{id}']) assert.ok(doc.paths[p], `missing ${p}`);
+    for (const p of [
+      '/v1/auth/login',
+      '/v1/auth/session',
+      '/v1/me/tokens',
+      '/v1/admin/audit',
+      '/v1/users/{id}',
+    ])
+      assert.ok(doc.paths[p], `missing ${p}`);
   });
 });

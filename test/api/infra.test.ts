@@ -29,32 +29,92 @@ describe('datacenters and pools (R3.2)', () => {
   it('a datacenter has an ISO 3166-1 country and an ISO 3166-2 region; bad codes are 400 naming the field', async () => {
     const d = await datacenter('PAR1');
     assert.equal(d.code, 'PAR1');
-    assert.equal((await post('/v1/admin/datacenters', { code: 'X1', name: 'x', city: 'x', country: 'QQ', region: 'QQ-1' })).json().code, 'validation.country');
-    assert.equal((await post('/v1/admin/datacenters', { code: 'X1', name: 'x', city: 'x', country: 'FR', region: 'DE-BY' })).json().code, 'validation.region');
-    assert.equal((await post('/v1/admin/datacenters', { code: 'PAR1', name: 'x', city: 'x', country: 'FR', region: 'FR-IDF' })).json().code, 'datacenter.code_taken');
+    assert.equal(
+      (
+        await post('/v1/admin/datacenters', {
+          code: 'X1',
+          name: 'x',
+          city: 'x',
+          country: 'QQ',
+          region: 'QQ-1',
+        })
+      ).json().code,
+      'validation.country',
+    );
+    assert.equal(
+      (
+        await post('/v1/admin/datacenters', {
+          code: 'X1',
+          name: 'x',
+          city: 'x',
+          country: 'FR',
+          region: 'DE-BY',
+        })
+      ).json().code,
+      'validation.region',
+    );
+    assert.equal(
+      (
+        await post('/v1/admin/datacenters', {
+          code: 'PAR1',
+          name: 'x',
+          city: 'x',
+          country: 'FR',
+          region: 'FR-IDF',
+        })
+      ).json().code,
+      'datacenter.code_taken',
+    );
   });
 
   it('pools: overlapping prefixes and gateways outside the prefix are refused, nothing created', async () => {
     const d = await datacenter('PAR2');
-    const ok = await post('/v1/admin/pools', { datacenterId: d.id, cidr: '203.0.113.0/26', gateway: '203.0.113.1' });
+    const ok = await post('/v1/admin/pools', {
+      datacenterId: d.id,
+      cidr: '203.0.113.0/26',
+      gateway: '203.0.113.1',
+    });
     assert.equal(ok.statusCode, 201, ok.body);
     assert.equal(ok.json().size, 61); // 64 - network - broadcast - gateway
-    const overlap = await post('/v1/admin/pools', { datacenterId: d.id, cidr: '203.0.113.32/27', gateway: '203.0.113.33' });
+    const overlap = await post('/v1/admin/pools', {
+      datacenterId: d.id,
+      cidr: '203.0.113.32/27',
+      gateway: '203.0.113.33',
+    });
     assert.equal(overlap.statusCode, 409);
     assert.equal(overlap.json().code, 'pool.overlaps');
-    const outside = await post('/v1/admin/pools', { datacenterId: d.id, cidr: '203.0.113.64/26', gateway: '198.51.100.1' });
+    const outside = await post('/v1/admin/pools', {
+      datacenterId: d.id,
+      cidr: '203.0.113.64/26',
+      gateway: '198.51.100.1',
+    });
     assert.equal(outside.statusCode, 400);
     assert.equal(outside.json().code, 'validation.gateway');
-    const hostBits = await post('/v1/admin/pools', { datacenterId: d.id, cidr: '203.0.113.65/26', gateway: '203.0.113.66' });
+    const hostBits = await post('/v1/admin/pools', {
+      datacenterId: d.id,
+      cidr: '203.0.113.65/26',
+      gateway: '203.0.113.66',
+    });
     assert.equal(hostBits.json().code, 'validation.cidr');
     const pools = (await get('/v1/admin/pools')).json() as { cidr: string }[];
-    assert.deepEqual(pools.map((p) => p.cidr), ['203.0.113.0/26']);
+    assert.deepEqual(
+      pools.map((p) => p.cidr),
+      ['203.0.113.0/26'],
+    );
   });
 
   it('the database itself refuses overlapping pools, even when the service check is bypassed', async () => {
     const d = (await t.services.infra.listDatacenters())[0]!;
     await assert.rejects(
-      t.database.db.insertInto('ip_pools').values({ datacenter_id: d.id, cidr: '203.0.113.0/25', gateway: '203.0.113.100', created_at: new Date() }).execute(),
+      t.database.db
+        .insertInto('ip_pools')
+        .values({
+          datacenter_id: d.id,
+          cidr: '203.0.113.0/25',
+          gateway: '203.0.113.100',
+          created_at: new Date(),
+        })
+        .execute(),
       /ip_pools_no_overlap/,
     );
   });
@@ -80,13 +140,18 @@ describe('address allocation (R3.2, R12.4)', () => {
   before(async () => {
     const d = await datacenter('LYO1', 'Lyon', 'FR', 'FR-ARA');
     dcId = d.id;
-    await t.services.infra.createPool({ datacenterId: dcId, cidr: '198.51.100.0/29', gateway: '198.51.100.1' }, SYSTEM_ACTOR);
+    await t.services.infra.createPool(
+      { datacenterId: dcId, cidr: '198.51.100.0/29', gateway: '198.51.100.1' },
+      SYSTEM_ACTOR,
+    );
     accountId = (await makeClient(t)).account.id;
   });
 
   it('each VPS gets one address from its datacenter, never twice at once, even under concurrent orders', async () => {
     const vpss = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((n) => newVps(`vps-${n}`)));
-    const got = await Promise.all(vpss.map((v) => t.database.db.transaction().execute((tx) => t.services.infra.allocateAddress(tx, v))));
+    const got = await Promise.all(
+      vpss.map((v) => t.database.db.transaction().execute((tx) => t.services.infra.allocateAddress(tx, v))),
+    );
     const addrs = got.map((g) => g.address).sort();
     // A /29 has 6 host addresses, one is the gateway: 5 to give, all different.
     assert.deepEqual(addrs, ['198.51.100.2', '198.51.100.3', '198.51.100.4', '198.51.100.5', '198.51.100.6']);
@@ -98,18 +163,35 @@ describe('address allocation (R3.2, R12.4)', () => {
       (e: unknown) => (e as { code?: string }).code === 'pool.exhausted',
     );
     // Nothing half-allocated for the refused one.
-    const held = await t.database.db.selectFrom('ip_addresses').select('address').where('vps_id', '=', full.id).execute();
+    const held = await t.database.db
+      .selectFrom('ip_addresses')
+      .select('address')
+      .where('vps_id', '=', full.id)
+      .execute();
     assert.equal(held.length, 0);
   });
 
   it('a released address waits its quarantine (30 days by default) before it is given again', async () => {
-    const first = (await t.database.db.selectFrom('vps').select(['id']).where('hostname', '=', 'vps-a').executeTakeFirstOrThrow()).id;
-    const released = await t.database.db.transaction().execute((tx) => t.services.infra.releaseAddress(tx, first));
+    const first = (
+      await t.database.db
+        .selectFrom('vps')
+        .select(['id'])
+        .where('hostname', '=', 'vps-a')
+        .executeTakeFirstOrThrow()
+    ).id;
+    const released = await t.database.db
+      .transaction()
+      .execute((tx) => t.services.infra.releaseAddress(tx, first));
     assert.ok(released);
     const next = await newVps('vps-g');
-    await assert.rejects(t.database.db.transaction().execute((tx) => t.services.infra.allocateAddress(tx, next)), /No free IPv4/);
+    await assert.rejects(
+      t.database.db.transaction().execute((tx) => t.services.infra.allocateAddress(tx, next)),
+      /No free IPv4/,
+    );
     t.clock.advance(30 * DAY + 1000);
-    const again = await t.database.db.transaction().execute((tx) => t.services.infra.allocateAddress(tx, next));
+    const again = await t.database.db
+      .transaction()
+      .execute((tx) => t.services.infra.allocateAddress(tx, next));
     assert.equal(again.address, released);
   });
 
@@ -156,11 +238,28 @@ describe('hosts and VPS records', () => {
   });
   it('a host registers with the default overcommit ratios (R2.2) and shows what is placed on it', async () => {
     const d = (await t.services.infra.listDatacenters()).find((x) => x.code === 'LYO1')!;
-    const r = await post('/v1/admin/hosts', { name: 'hv1.lyo1', datacenterId: d.id, cpuCores: 8, memoryMiB: 32768, diskGiB: 500 });
+    const r = await post('/v1/admin/hosts', {
+      name: 'hv1.lyo1',
+      datacenterId: d.id,
+      cpuCores: 8,
+      memoryMiB: 32768,
+      diskGiB: 500,
+    });
     assert.equal(r.statusCode, 201, r.body);
     assert.equal(r.json().cpuOvercommit, t.services.ctx.config.cpuOvercommit);
     assert.equal(r.json().ramOvercommit, t.services.ctx.config.ramOvercommit);
-    assert.equal((await post('/v1/admin/hosts', { name: 'hv1.lyo1', datacenterId: d.id, cpuCores: 8, memoryMiB: 32768, diskGiB: 500 })).json().code, 'host.name_taken');
+    assert.equal(
+      (
+        await post('/v1/admin/hosts', {
+          name: 'hv1.lyo1',
+          datacenterId: d.id,
+          cpuCores: 8,
+          memoryMiB: 32768,
+          diskGiB: 500,
+        })
+      ).json().code,
+      'host.name_taken',
+    );
     const hosts = (await get('/v1/admin/hosts')).json();
     assert.equal(hosts.length, 1);
   });
@@ -170,7 +269,16 @@ describe('hosts and VPS records', () => {
     const b = await makeClient(t);
     const dc = (await t.services.infra.listDatacenters())[0]!;
     const v = await t.database.db.transaction().execute((tx) =>
-      t.services.infra.requestVps(tx, { accountId: a.account.id, datacenterId: dc.id, hostname: 'mine', vcpus: 1, memoryMiB: 256, diskGiB: 1, billingAnchor: t.clock.now(), clientUsername: 'alice' }),
+      t.services.infra.requestVps(tx, {
+        accountId: a.account.id,
+        datacenterId: dc.id,
+        hostname: 'mine',
+        vcpus: 1,
+        memoryMiB: 256,
+        diskGiB: 1,
+        billingAnchor: t.clock.now(),
+        clientUsername: 'alice',
+      }),
     );
     assert.deepEqual(t.queue.sent.at(-1), { name: 'vps.provision', data: { vpsId: v.id } });
     const as = await login(t, a.email);
@@ -188,7 +296,16 @@ describe('hosts and VPS records', () => {
     const a = await makeClient(t);
     const dc = (await t.services.infra.listDatacenters())[0]!;
     await assert.rejects(
-      t.services.infra.requestVps(t.database.db, { accountId: a.account.id, datacenterId: dc.id, hostname: 'x', vcpus: 1, memoryMiB: 256, diskGiB: 1, billingAnchor: t.clock.now(), clientUsername: 'root' }),
+      t.services.infra.requestVps(t.database.db, {
+        accountId: a.account.id,
+        datacenterId: dc.id,
+        hostname: 'x',
+        vcpus: 1,
+        memoryMiB: 256,
+        diskGiB: 1,
+        billingAnchor: t.clock.now(),
+        clientUsername: 'root',
+      }),
       /never root/,
     );
   });

@@ -32,7 +32,14 @@ interface Running {
 
 async function start(): Promise<Running> {
   const child = spawn(process.execPath, ['test/helpers/platform-child.ts'], {
-    env: { ...process.env, INFOGERE_DATA_DIR: dataDir, INFOGERE_HTTP_PORT: '0', INFOGERE_EMBEDDED_PG_PORT: String(pgPort), INFOGERE_LOG_LEVEL: 'warn', DATABASE_URL: '' },
+    env: {
+      ...process.env,
+      INFOGERE_DATA_DIR: dataDir,
+      INFOGERE_HTTP_PORT: '0',
+      INFOGERE_EMBEDDED_PG_PORT: String(pgPort),
+      INFOGERE_LOG_LEVEL: 'warn',
+      DATABASE_URL: '',
+    },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -87,18 +94,26 @@ before(async () => {
 after(async () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   // Stop the embedded PostgreSQL a killed platform may have left running.
-  const pid = Number((await readFile(path.join(dataDir, 'pg', 'data', 'postmaster.pid'), 'utf8').catch(() => '0')).split('\n')[0]);
+  const pid = Number(
+    (await readFile(path.join(dataDir, 'pg', 'data', 'postmaster.pid'), 'utf8').catch(() => '0')).split(
+      '\n',
+    )[0],
+  );
   if (pid > 0) {
     try {
       process.kill(pid, 'SIGINT');
-      await until('postgres to stop', async () => {
-        try {
-          process.kill(pid, 0);
-          return false;
-        } catch {
-          return true;
-        }
-      }, 30_000);
+      await until(
+        'postgres to stop',
+        async () => {
+          try {
+            process.kill(pid, 0);
+            return false;
+          } catch {
+            return true;
+          }
+        },
+        30_000,
+      );
     } catch {
       /* already gone */
     }
@@ -113,9 +128,28 @@ describe('platform restarts (embedded PostgreSQL under the data dir)', () => {
   it('first start initialises the database; data written through the API survives a clean restart', async () => {
     const r = await start();
     // The CLI makes staff; here we use the API the console uses, after creating the first admin via the CLI.
-    const cli = spawn(process.execPath, ['src/cli/main.ts', 'admin', 'create', '--email', 'boss@example.test', '--name', 'Boss', '--password', 'a long enough password'], {
-      env: { ...process.env, INFOGERE_DATA_DIR: dataDir, INFOGERE_EMBEDDED_PG_PORT: String(pgPort), DATABASE_URL: '' },
-    });
+    const cli = spawn(
+      process.execPath,
+      [
+        'src/cli/main.ts',
+        'admin',
+        'create',
+        '--email',
+        'boss@example.test',
+        '--name',
+        'Boss',
+        '--password',
+        'a long enough password',
+      ],
+      {
+        env: {
+          ...process.env,
+          INFOGERE_DATA_DIR: dataDir,
+          INFOGERE_EMBEDDED_PG_PORT: String(pgPort),
+          DATABASE_URL: '',
+        },
+      },
+    );
     let out = '';
     cli.stdout.on('data', (d) => (out += d));
     cli.stderr.on('data', (d) => (out += d));
@@ -127,7 +161,12 @@ describe('platform restarts (embedded PostgreSQL under the data dir)', () => {
     const created = await fetch(`${r.url}/v1/admin/accounts`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', cookie: s.cookie, 'x-csrf-token': s.csrf },
-      body: JSON.stringify({ accountName: 'First Client SARL', email: clientEmail, name: 'Jeanne', password: 'another long password' }),
+      body: JSON.stringify({
+        accountName: 'First Client SARL',
+        email: clientEmail,
+        name: 'Jeanne',
+        password: 'another long password',
+      }),
     });
     assert.equal(created.status, 201);
     await stopClean(r);
@@ -145,7 +184,9 @@ describe('platform restarts (embedded PostgreSQL under the data dir)', () => {
     const r = await start();
     r.child.stdin!.write('send-slow crash-test\n');
     const log = path.join(dataDir, 'slow-job.log');
-    await until('the job to start', async () => (await readFile(log, 'utf8').catch(() => '')).includes('start crash-test 1'));
+    await until('the job to start', async () =>
+      (await readFile(log, 'utf8').catch(() => '')).includes('start crash-test 1'),
+    );
     await kill9(r);
     const r2 = await start();
     // The client account made before is still there, and the job is retried to completion.
@@ -155,7 +196,9 @@ describe('platform restarts (embedded PostgreSQL under the data dir)', () => {
       body: JSON.stringify({ email: clientEmail, password: 'another long password' }),
     });
     assert.equal(login.status, 200);
-    await until('the interrupted job to complete after restart', async () => (await readFile(log, 'utf8')).includes('done crash-test 2'));
+    await until('the interrupted job to complete after restart', async () =>
+      (await readFile(log, 'utf8')).includes('done crash-test 2'),
+    );
     const lines = (await readFile(log, 'utf8')).trim().split('\n');
     assert.equal(lines.filter((l) => l.startsWith('done')).length, 1, lines.join('\n'));
     await stopClean(r2);

@@ -16,7 +16,12 @@ describe('deadline scheduler', () => {
   it('acts on a deadline only once it falls due, once, and a restarted scheduler still has it', async () => {
     const clock = new ManualClock('2026-05-01T10:00:00Z');
     const s1 = new Scheduler(t.db, clock, log);
-    await s1.schedule({ kind: 'test.due', subjectType: 'thing', subjectId: 'a', dueAt: new Date(clock.now().getTime() + 72 * HOUR) });
+    await s1.schedule({
+      kind: 'test.due',
+      subjectType: 'thing',
+      subjectId: 'a',
+      dueAt: new Date(clock.now().getTime() + 72 * HOUR),
+    });
     // "Restart": a new scheduler over the same database.
     const seen: string[] = [];
     const s2 = new Scheduler(t.db, clock, log);
@@ -27,15 +32,29 @@ describe('deadline scheduler', () => {
     assert.equal(await s2.tick(), 1);
     assert.equal(await s2.tick(), 0);
     assert.deepEqual(seen, ['a']);
-    const row = await t.db.selectFrom('deadlines').selectAll().where('subject_id', '=', 'a').executeTakeFirstOrThrow();
+    const row = await t.db
+      .selectFrom('deadlines')
+      .selectAll()
+      .where('subject_id', '=', 'a')
+      .executeTakeFirstOrThrow();
     assert.equal(row.status, 'done');
   });
 
   it('scheduling again moves the one pending deadline instead of adding a second', async () => {
     const clock = new ManualClock('2026-05-01T10:00:00Z');
     const s = new Scheduler(t.db, clock, log);
-    await s.schedule({ kind: 'test.move', subjectType: 'thing', subjectId: 'b', dueAt: new Date('2026-05-02T00:00:00Z') });
-    await s.schedule({ kind: 'test.move', subjectType: 'thing', subjectId: 'b', dueAt: new Date('2026-05-03T00:00:00Z') });
+    await s.schedule({
+      kind: 'test.move',
+      subjectType: 'thing',
+      subjectId: 'b',
+      dueAt: new Date('2026-05-02T00:00:00Z'),
+    });
+    await s.schedule({
+      kind: 'test.move',
+      subjectType: 'thing',
+      subjectId: 'b',
+      dueAt: new Date('2026-05-03T00:00:00Z'),
+    });
     const p = await s.pending('thing', 'b');
     assert.equal(p.length, 1);
     assert.equal(p[0]!.due_at.toISOString(), '2026-05-03T00:00:00.000Z');
@@ -49,23 +68,50 @@ describe('deadline scheduler', () => {
     let calls = 0;
     s.on('test.flaky', async (d, { db }) => {
       calls++;
-      await db.insertInto('audit_log').values({ at: clock.now(), actor: 'x', action: `flaky.${calls}`, details: '{}', prev_hash: '0', hash: String(calls) }).execute();
+      await db
+        .insertInto('audit_log')
+        .values({
+          at: clock.now(),
+          actor: 'x',
+          action: `flaky.${calls}`,
+          details: '{}',
+          prev_hash: '0',
+          hash: String(calls),
+        })
+        .execute();
       if (calls === 1) throw new Error('host unreachable');
       void d;
     });
     await s.schedule({ kind: 'test.flaky', subjectType: 'thing', subjectId: 'c', dueAt: clock.now() });
     assert.equal(await s.tick(), 1);
-    const row = await t.db.selectFrom('deadlines').selectAll().where('subject_id', '=', 'c').executeTakeFirstOrThrow();
+    const row = await t.db
+      .selectFrom('deadlines')
+      .selectAll()
+      .where('subject_id', '=', 'c')
+      .executeTakeFirstOrThrow();
     assert.equal(row.status, 'pending');
     assert.equal(row.attempts, 1);
     assert.equal(row.last_error, 'host unreachable');
     assert.ok(row.due_at > clock.now());
-    const rolledBack = await t.db.selectFrom('audit_log').select('action').where('action', '=', 'flaky.1').execute();
+    const rolledBack = await t.db
+      .selectFrom('audit_log')
+      .select('action')
+      .where('action', '=', 'flaky.1')
+      .execute();
     assert.equal(rolledBack.length, 0);
     assert.equal(await s.tick(), 0); // not yet
     clock.advance(HOUR);
     assert.equal(await s.tick(), 1);
-    assert.equal((await t.db.selectFrom('deadlines').select('status').where('subject_id', '=', 'c').executeTakeFirstOrThrow()).status, 'done');
+    assert.equal(
+      (
+        await t.db
+          .selectFrom('deadlines')
+          .select('status')
+          .where('subject_id', '=', 'c')
+          .executeTakeFirstOrThrow()
+      ).status,
+      'done',
+    );
   });
 
   it('a handler may schedule the next deadline of its own kind for the same subject (a chain of reminders)', async () => {
@@ -75,15 +121,38 @@ describe('deadline scheduler', () => {
     s.on('test.chain', async (d, { db, now }) => {
       const n = Number((d.payload as { n: number }).n);
       seen.push(`${n}@${now.toISOString()}`);
-      if (n < 3) await s.schedule({ kind: 'test.chain', subjectType: 'thing', subjectId: 'e', dueAt: new Date(now.getTime() + HOUR), payload: { n: n + 1 } }, db);
+      if (n < 3)
+        await s.schedule(
+          {
+            kind: 'test.chain',
+            subjectType: 'thing',
+            subjectId: 'e',
+            dueAt: new Date(now.getTime() + HOUR),
+            payload: { n: n + 1 },
+          },
+          db,
+        );
     });
-    await s.schedule({ kind: 'test.chain', subjectType: 'thing', subjectId: 'e', dueAt: clock.now(), payload: { n: 1 } });
+    await s.schedule({
+      kind: 'test.chain',
+      subjectType: 'thing',
+      subjectId: 'e',
+      dueAt: clock.now(),
+      payload: { n: 1 },
+    });
     for (let i = 0; i < 4; i++) {
       await s.tick();
       clock.advance(HOUR);
     }
-    assert.deepEqual(seen, ['1@2026-05-01T10:00:00.000Z', '2@2026-05-01T11:00:00.000Z', '3@2026-05-01T12:00:00.000Z']);
+    assert.deepEqual(seen, [
+      '1@2026-05-01T10:00:00.000Z',
+      '2@2026-05-01T11:00:00.000Z',
+      '3@2026-05-01T12:00:00.000Z',
+    ]);
     const rows = await t.db.selectFrom('deadlines').select('status').where('subject_id', '=', 'e').execute();
-    assert.deepEqual(rows.map((r) => r.status), ['done', 'done', 'done']);
+    assert.deepEqual(
+      rows.map((r) => r.status),
+      ['done', 'done', 'done'],
+    );
   });
 });

@@ -123,20 +123,18 @@ const get = (url: string, s: Session) => t.app.inject({ method: 'GET', url, head
 let nextIp = 10;
 async function makeVps(state: string, accountId = aliceAccount, hostname = 'web'): Promise<string> {
   const dc = (await t.services.infra.listDatacenters())[0]!;
-  const v = await t.database.db
-    .transaction()
-    .execute((tx) =>
-      t.services.infra.requestVps(tx, {
-        accountId,
-        datacenterId: dc.id,
-        hostname,
-        vcpus: 1,
-        memoryMiB: 256,
-        diskGiB: 1,
-        billingAnchor: t.clock.now(),
-        clientUsername: 'camille',
-      }),
-    );
+  const v = await t.database.db.transaction().execute((tx) =>
+    t.services.infra.requestVps(tx, {
+      accountId,
+      datacenterId: dc.id,
+      hostname,
+      vcpus: 1,
+      memoryMiB: 256,
+      diskGiB: 1,
+      billingAnchor: t.clock.now(),
+      clientUsername: 'camille',
+    }),
+  );
   await t.database.db
     .updateTable('vps')
     .set({

@@ -31,14 +31,28 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function testApp(env: Record<string, string> = {}, opts: { agents?: HostAgents } = {}): Promise<TestApp> {
+export async function testApp(
+  env: Record<string, string> = {},
+  opts: { agents?: HostAgents } = {},
+): Promise<TestApp> {
   const database = await freshDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'infogere-test-'));
-  const config = loadConfig({ INFOGERE_DATA_DIR: dataDir, DATABASE_URL: database.url, ...env }, process.cwd());
+  const config = loadConfig(
+    { INFOGERE_DATA_DIR: dataDir, DATABASE_URL: database.url, ...env },
+    process.cwd(),
+  );
   const clock = new ManualClock('2026-03-01T09:00:00Z');
   const queue = recordingQueue();
   const agents = opts.agents ?? localAgents(config, clock, pino({ level: 'silent' }));
-  const services = createServices({ db: database.db, queue, agents, clock, config, secrets: new SecretBox(randomBytes(32)), log: pino({ level: 'silent' }) });
+  const services = createServices({
+    db: database.db,
+    queue,
+    agents,
+    clock,
+    config,
+    secrets: new SecretBox(randomBytes(32)),
+    log: pino({ level: 'silent' }),
+  });
   const app = await buildApp(services, { webDir: path.join(dataDir, 'no-panel') });
   await app.ready();
   const scheduler = createScheduler(services, pino({ level: 'silent' }));
@@ -61,13 +75,26 @@ export async function testApp(env: Record<string, string> = {}, opts: { agents?:
 
 export const PASSWORD = 'correct horse battery staple';
 
-export async function makeStaff(t: TestApp, role: 'admin' | 'support' = 'admin', email = `${role}-${randomBytes(3).toString('hex')}@example.test`) {
-  const r = await t.services.identity.createStaff({ email, name: `The ${role}`, password: PASSWORD, role }, SYSTEM_ACTOR);
+export async function makeStaff(
+  t: TestApp,
+  role: 'admin' | 'support' = 'admin',
+  email = `${role}-${randomBytes(3).toString('hex')}@example.test`,
+) {
+  const r = await t.services.identity.createStaff(
+    { email, name: `The ${role}`, password: PASSWORD, role },
+    SYSTEM_ACTOR,
+  );
   return { ...r, email };
 }
 
-export async function makeClient(t: TestApp, email = `client-${randomBytes(3).toString('hex')}@example.test`) {
-  const r = await t.services.identity.createClientAccount({ accountName: `Account of ${email}`, email, name: 'A Client', password: PASSWORD }, SYSTEM_ACTOR);
+export async function makeClient(
+  t: TestApp,
+  email = `client-${randomBytes(3).toString('hex')}@example.test`,
+) {
+  const r = await t.services.identity.createClientAccount(
+    { accountName: `Account of ${email}`, email, name: 'A Client', password: PASSWORD },
+    SYSTEM_ACTOR,
+  );
   return { ...r, email };
 }
 
@@ -77,11 +104,20 @@ export interface Session {
   csrf: string;
 }
 
-export async function login(t: TestApp, email: string, opts: { totpSecret?: string; ip?: string } = {}): Promise<Session> {
+export async function login(
+  t: TestApp,
+  email: string,
+  opts: { totpSecret?: string; ip?: string } = {},
+): Promise<Session> {
   const body: Record<string, string> = { email, password: PASSWORD };
   // A TOTP code is accepted once: move to the next 30 s step so each login has a fresh code.
   if (opts.totpSecret) body.totp = totpCode(opts.totpSecret, t.clock.advance(30_000));
-  const r = await t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: body, remoteAddress: opts.ip ?? '198.51.100.7' });
+  const r = await t.app.inject({
+    method: 'POST',
+    url: '/v1/auth/login',
+    payload: body,
+    remoteAddress: opts.ip ?? '198.51.100.7',
+  });
   if (r.statusCode !== 200) throw new Error(`login failed: ${r.statusCode} ${r.body}`);
   const set = r.cookies.find((c) => c.name === 'infogere_session');
   if (!set) throw new Error('no session cookie');

@@ -23,7 +23,10 @@ export function recordingQueue(): RecordingQueue {
         const job = sent[next++]!;
         const def = defs.find((d) => d.name === job.name);
         if (!def) throw new Error(`no handler for job ${job.name}`);
-        await (def.handler as (d: object, m: { id: string; retryCount: number }) => Promise<void>)(job.data, { id: String(next), retryCount: 0 });
+        await (def.handler as (d: object, m: { id: string; retryCount: number }) => Promise<void>)(job.data, {
+          id: String(next),
+          retryCount: 0,
+        });
         ran++;
       }
       return ran;

@@ -23,7 +23,12 @@ export interface VpsLab {
   /** Puts the gateway address on the bridge so the test side can reach guests. */
   joinBridge(): Promise<void>;
   /** Runs test/agent/guest-ssh-probe.ts in the namespace; its JSON report. */
-  sshProbe(host: string, user: string, password: string, rootPassword: string): Promise<Record<string, unknown>>;
+  sshProbe(
+    host: string,
+    user: string,
+    password: string,
+    rootPassword: string,
+  ): Promise<Record<string, unknown>>;
   cleanup(): Promise<void>;
 }
 
@@ -49,12 +54,28 @@ export async function createVpsLab(): Promise<VpsLab> {
     },
     async joinBridge() {
       const have = await run(['ip', '-n', ns, '-j', 'addr', 'show', 'dev', BRIDGE]);
-      if (!have.stdout.includes(POOL.gateway)) await run(['ip', '-n', ns, 'addr', 'add', `${POOL.gateway}/24`, 'dev', BRIDGE]);
+      if (!have.stdout.includes(POOL.gateway))
+        await run(['ip', '-n', ns, 'addr', 'add', `${POOL.gateway}/24`, 'dev', BRIDGE]);
     },
     sshProbe(host, user, password, rootPassword) {
       return new Promise((resolve, reject) => {
         const probe = path.join(repoRoot, 'test', 'agent', 'guest-ssh-probe.ts');
-        const child = spawn('ip', ['netns', 'exec', ns, process.execPath, probe, host, user, password, rootPassword, String(Date.now())], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(
+          'ip',
+          [
+            'netns',
+            'exec',
+            ns,
+            process.execPath,
+            probe,
+            host,
+            user,
+            password,
+            rootPassword,
+            String(Date.now()),
+          ],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
         let out = '';
         let err = '';
         child.stdout.on('data', (d) => (out += d));
@@ -72,7 +93,7 @@ export async function createVpsLab(): Promise<VpsLab> {
       // QEMUs of this lab (their data dir is ours), then the namespace with its bridge and taps.
       for (const q of await listInfogereQemus()) {
         if (q.cmdline.some((a) => a.includes(dataDir))) {
-          signal(q.pid, "SIGKILL");
+          signal(q.pid, 'SIGKILL');
           await waitGone(q.pid, 10_000);
         }
       }

@@ -16,7 +16,15 @@ describe('configuration', () => {
     assert.ok(Object.isFrozen(c));
   });
   it('reads INFOGERE_* and DATABASE_URL with types', () => {
-    const c = loadConfig({ INFOGERE_HTTP_PORT: '9000', INFOGERE_HTTP_HOST: '0.0.0.0', DATABASE_URL: 'postgres://u:p@db/x', INFOGERE_RAM_OVERCOMMIT: '1.25' }, '/x');
+    const c = loadConfig(
+      {
+        INFOGERE_HTTP_PORT: '9000',
+        INFOGERE_HTTP_HOST: '0.0.0.0',
+        DATABASE_URL: 'postgres://u:p@db/x',
+        INFOGERE_RAM_OVERCOMMIT: '1.25',
+      },
+      '/x',
+    );
     assert.equal(c.httpPort, 9000);
     assert.equal(c.databaseUrl, 'postgres://u:p@db/x');
     assert.equal(c.ramOvercommit, 1.25);
@@ -40,7 +48,10 @@ describe('configuration', () => {
     });
   it('reads an optional JSON file, overridden by the environment', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
-    writeFileSync(path.join(dir, 'infogere.json'), JSON.stringify({ INFOGERE_HTTP_PORT: 8181, INFOGERE_LOG_LEVEL: 'warn' }));
+    writeFileSync(
+      path.join(dir, 'infogere.json'),
+      JSON.stringify({ INFOGERE_HTTP_PORT: 8181, INFOGERE_LOG_LEVEL: 'warn' }),
+    );
     const c = loadConfig({ INFOGERE_CONFIG_FILE: 'infogere.json', INFOGERE_LOG_LEVEL: 'debug' }, dir);
     assert.equal(c.httpPort, 8181);
     assert.equal(c.logLevel, 'debug');
@@ -52,6 +63,9 @@ describe('docs/configuration.md', () => {
   it('lists every setting as the code defines it (regenerate: node src/cli/main.ts config --markdown > docs/configuration.md)', async () => {
     const { readFile } = await import('node:fs/promises');
     const { settingsMarkdown } = await import('../../src/control/config.ts');
-    assert.equal(await readFile(new URL('../../docs/configuration.md', import.meta.url), 'utf8'), settingsMarkdown());
+    assert.equal(
+      await readFile(new URL('../../docs/configuration.md', import.meta.url), 'utf8'),
+      settingsMarkdown(),
+    );
   });
 });

@@ -5,10 +5,27 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { renderBaseBatch, renderVpsBatch, renderVpsRemoval, limitBurst } from '../../src/agent/net/nft-render.ts';
-import { renderThrottleTc, renderUplinkTc, renderVpsTc, renderVpsTcRemoval, isRootHtbStep, burstBytes } from '../../src/agent/net/tc-render.ts';
+import {
+  renderBaseBatch,
+  renderVpsBatch,
+  renderVpsRemoval,
+  limitBurst,
+} from '../../src/agent/net/nft-render.ts';
+import {
+  renderThrottleTc,
+  renderUplinkTc,
+  renderVpsTc,
+  renderVpsTcRemoval,
+  isRootHtbStep,
+  burstBytes,
+} from '../../src/agent/net/tc-render.ts';
 import { tapName, vpsMac, parseVpsChain, parseVpsCounter } from '../../src/agent/net/names.ts';
-import { DEFAULT_FILTERED_PORTS, DEFAULT_RATE_LIMITS, bandwidthFromTerms, validateVpsNetPolicy } from '../../src/domain/net-policy.ts';
+import {
+  DEFAULT_FILTERED_PORTS,
+  DEFAULT_RATE_LIMITS,
+  bandwidthFromTerms,
+  validateVpsNetPolicy,
+} from '../../src/domain/net-policy.ts';
 import type { VpsNetPolicy } from '../../src/domain/net-policy.ts';
 import { TERMS_2015_06_01 } from '../../src/domain/terms.ts';
 import type { HostNetConfig } from '../../src/agent/net/types.ts';
@@ -74,11 +91,18 @@ test('net names: tap ≤ 15 chars with the igt prefix, MAC locally administered 
 });
 
 test('nft golden: base table, maps and dispatch chains', () => golden('nft', 'base', renderBaseBatch(host)));
-test('nft golden: VPS with default filtered ports and limits (R6.3, R3.11)', () => golden('nft', 'vps-default', renderVpsBatch(host, base)));
-test('nft golden: VPS isolated, blocked, throttled (R5.1, R7, R9)', () => golden('nft', 'vps-restricted', renderVpsBatch(host, restricted)));
+test('nft golden: VPS with default filtered ports and limits (R6.3, R3.11)', () =>
+  golden('nft', 'vps-default', renderVpsBatch(host, base)));
+test('nft golden: VPS isolated, blocked, throttled (R5.1, R7, R9)', () =>
+  golden('nft', 'vps-restricted', renderVpsBatch(host, restricted)));
 test('nft golden: isolated without a management path drops all IPv4', () =>
-  golden('nft', 'vps-isolated-no-management', renderVpsBatch({ ...host, management: [] }, { ...base, isolated: true, filteredPorts: [] })));
-test('nft golden: VPS removal', () => golden('nft', 'vps-removal', renderVpsRemoval(host, 'vps-1a2b', [base.port])));
+  golden(
+    'nft',
+    'vps-isolated-no-management',
+    renderVpsBatch({ ...host, management: [] }, { ...base, isolated: true, filteredPorts: [] }),
+  ));
+test('nft golden: VPS removal', () =>
+  golden('nft', 'vps-removal', renderVpsRemoval(host, 'vps-1a2b', [base.port])));
 
 test('nft render: one VPS batch touches only its own chains, counters and map elements', () => {
   const batch = renderVpsBatch(host, base);
@@ -90,7 +114,10 @@ test('nft render: one VPS batch touches only its own chains, counters and map el
     if (objKind === 'element') assert.equal(o.elem![0]![0], base.port);
     else assert.match(o.chain ?? o.name ?? '', /^vps_vps-1a2b_/);
   }
-  assert.ok(batch.nftables.some((c) => 'flush' in c), 'chains are flushed and refilled');
+  assert.ok(
+    batch.nftables.some((c) => 'flush' in c),
+    'chains are flushed and refilled',
+  );
 });
 
 test('nft render: rate limit burst and validation errors', () => {
@@ -99,14 +126,37 @@ test('nft render: rate limit burst and validation errors', () => {
   assert.throws(() => renderVpsBatch(host, { ...base, mac: '03:00:00:00:00:01' }), DomainError);
   assert.throws(() => renderVpsBatch(host, { ...base, ipv4: '203.0.113.300' }), DomainError);
   assert.throws(() => renderVpsBatch(host, { ...base, slot: 0 }), DomainError);
-  assert.throws(() => validateVpsNetPolicy({ ...base, blocks: [{ id: 'x', direction: 'in', protocol: 'icmp', port: 5 }] }), DomainError);
-  assert.throws(() => validateVpsNetPolicy({ ...base, blocks: [{ id: 'x', direction: 'in', protocol: 'tcp' }, { id: 'x', direction: 'out', protocol: 'tcp' }] }), DomainError);
-  assert.throws(() => validateVpsNetPolicy({ ...base, filteredPorts: [{ direction: 'in', protocol: 'tcp', ports: [[10, 5]], reason: '' }] }), DomainError);
+  assert.throws(
+    () =>
+      validateVpsNetPolicy({ ...base, blocks: [{ id: 'x', direction: 'in', protocol: 'icmp', port: 5 }] }),
+    DomainError,
+  );
+  assert.throws(
+    () =>
+      validateVpsNetPolicy({
+        ...base,
+        blocks: [
+          { id: 'x', direction: 'in', protocol: 'tcp' },
+          { id: 'x', direction: 'out', protocol: 'tcp' },
+        ],
+      }),
+    DomainError,
+  );
+  assert.throws(
+    () =>
+      validateVpsNetPolicy({
+        ...base,
+        filteredPorts: [{ direction: 'in', protocol: 'tcp', ports: [[10, 5]], reason: '' }],
+      }),
+    DomainError,
+  );
 });
 
 test('tc golden: uplink HTB with the host class (R3.13)', () => golden('tc', 'uplink', renderUplinkTc(host)));
-test('tc golden: VPS classes at the guaranteed rate (R3.13)', () => golden('tc', 'vps', renderVpsTc(host, base)));
-test('tc golden: throttle is a class change to the after-quota rate (R3.13)', () => golden('tc', 'throttle', renderThrottleTc(host, restricted)));
+test('tc golden: VPS classes at the guaranteed rate (R3.13)', () =>
+  golden('tc', 'vps', renderVpsTc(host, base)));
+test('tc golden: throttle is a class change to the after-quota rate (R3.13)', () =>
+  golden('tc', 'throttle', renderThrottleTc(host, restricted)));
 test('tc golden: lift is a class change back', () => golden('tc', 'lift', renderThrottleTc(host, base)));
 test('tc golden: VPS removal and a host without uplink', () =>
   golden('tc', 'removal-and-no-uplink', {
@@ -119,7 +169,11 @@ test('tc render: rates come from the terms, throttle never deletes a qdisc', () 
   const t = renderThrottleTc(host, restricted);
   assert.ok(t.every((a) => a[1] === 'class' && a[2] === 'change'));
   assert.ok(t.every((a) => a.includes(`${TERMS_2015_06_01.bandwidthAfterQuotaBitsPerSecond}bit`)));
-  assert.ok(renderVpsTc(host, base).some((a) => a.includes(`${TERMS_2015_06_01.guaranteedBandwidthBitsPerSecond}bit`)));
+  assert.ok(
+    renderVpsTc(host, base).some((a) =>
+      a.includes(`${TERMS_2015_06_01.guaranteedBandwidthBitsPerSecond}bit`),
+    ),
+  );
   assert.equal(isRootHtbStep(renderUplinkTc(host)[0]!), 'eth0');
   assert.equal(isRootHtbStep(renderUplinkTc(host)[1]!), null);
   assert.equal(burstBytes(1_000_000), 3028);

@@ -10,7 +10,9 @@ import type { LaunchSpec } from '../../src/agent/qemu/argv.ts';
 const dir = path.join(import.meta.dirname, '..', 'golden', 'qemu-argv');
 const update = process.env.UPDATE_GOLDEN === '1';
 
-for (const f of readdirSync(dir).filter((n) => n.endsWith('.spec.json')).sort()) {
+for (const f of readdirSync(dir)
+  .filter((n) => n.endsWith('.spec.json'))
+  .sort()) {
   const name = f.slice(0, -'.spec.json'.length);
   test(`qemu argv golden: ${name}`, () => {
     const spec = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as LaunchSpec;
@@ -42,7 +44,13 @@ test('qemu argv: accel follows the capability', () => {
 
 test('qemu argv: netns prefixes ip netns exec', () => {
   const spec = JSON.parse(readFileSync(path.join(dir, 'kvm-netns.spec.json'), 'utf8')) as LaunchSpec;
-  assert.deepEqual(renderQemuArgv(spec).slice(0, 5), ['ip', 'netns', 'exec', 'igtest-ns1', 'qemu-system-x86_64']);
+  assert.deepEqual(renderQemuArgv(spec).slice(0, 5), [
+    'ip',
+    'netns',
+    'exec',
+    'igtest-ns1',
+    'qemu-system-x86_64',
+  ]);
 });
 
 test('qemu argv: bad values refused', () => {

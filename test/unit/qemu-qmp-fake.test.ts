@@ -43,15 +43,23 @@ async function fakeServer(onConnect: (sock: net.Socket) => void, handler: Handle
   };
 }
 
-const greeting = (sock: net.Socket) => sock.write(JSON.stringify({ QMP: { version: {}, capabilities: [] } }) + '\n');
+const greeting = (sock: net.Socket) =>
+  sock.write(JSON.stringify({ QMP: { version: {}, capabilities: [] } }) + '\n');
 
 test('qmp: handshake, answers matched by id, events emitted', async () => {
   const srv = await fakeServer(greeting, (msg, sock) => {
     if (msg.execute === 'query-status') {
-      sock.write(JSON.stringify({ event: 'RESUME', data: {}, timestamp: { seconds: 1, microseconds: 2 } }) + '\n');
+      sock.write(
+        JSON.stringify({ event: 'RESUME', data: {}, timestamp: { seconds: 1, microseconds: 2 } }) + '\n',
+      );
       sock.write(JSON.stringify({ return: { status: 'running', running: true }, id: msg.id }) + '\n');
     } else if (msg.execute === 'bad') {
-      sock.write(JSON.stringify({ error: { class: 'CommandNotFound', desc: 'The command bad has not been found' }, id: msg.id }) + '\n');
+      sock.write(
+        JSON.stringify({
+          error: { class: 'CommandNotFound', desc: 'The command bad has not been found' },
+          id: msg.id,
+        }) + '\n',
+      );
     } else sock.write(JSON.stringify({ return: {}, id: msg.id }) + '\n');
   });
   const c = await QmpClient.connect(srv.path);
@@ -61,7 +69,10 @@ test('qmp: handshake, answers matched by id, events emitted', async () => {
     const st = await c.execute<{ status: string }>('query-status');
     assert.equal(st.status, 'running');
     assert.deepEqual(events, ['RESUME']);
-    await assert.rejects(c.execute('bad'), (e: QmpError) => e.errorClass === 'CommandNotFound' && !e.timedOut);
+    await assert.rejects(
+      c.execute('bad'),
+      (e: QmpError) => e.errorClass === 'CommandNotFound' && !e.timedOut,
+    );
   } finally {
     c.close();
     await srv.close();
@@ -76,7 +87,10 @@ test('qmp: an answer with the wrong id is a protocol error, not a silent success
   const c = await QmpClient.connect(srv.path);
   try {
     c.on('protocol_error', () => undefined);
-    await assert.rejects(c.execute('query-status'), (e: QmpError) => e.errorClass === 'ProtocolError' && /someone-else-42/.test(e.message));
+    await assert.rejects(
+      c.execute('query-status'),
+      (e: QmpError) => e.errorClass === 'ProtocolError' && /someone-else-42/.test(e.message),
+    );
     assert.equal(c.closed, true);
   } finally {
     c.close();
@@ -113,7 +127,10 @@ test('qmp: per-command timeout with a short default; a late answer is dropped', 
 });
 
 test('qmp: no greeting → timeout; close rejects pending commands', async () => {
-  const silent = await fakeServer(() => undefined, () => undefined);
+  const silent = await fakeServer(
+    () => undefined,
+    () => undefined,
+  );
   try {
     await assert.rejects(QmpClient.connect(silent.path, { timeoutMs: 200 }), (e: QmpError) => e.timedOut);
   } finally {
@@ -138,14 +155,22 @@ test('guest agent: garbage and stale answers before the 0xFF delimiter are skipp
       if (msg.execute === 'guest-sync-delimited') {
         const id = (msg.arguments as { id: number }).id;
         sock.write('{"return": 12345}\n garbage \x00\x01');
-        sock.write(Buffer.concat([Buffer.from([0xff]), Buffer.from(JSON.stringify({ return: id - 1 }) + '\n')]));
+        sock.write(
+          Buffer.concat([Buffer.from([0xff]), Buffer.from(JSON.stringify({ return: id - 1 }) + '\n')]),
+        );
         sock.write(Buffer.concat([Buffer.from([0xff]), Buffer.from(JSON.stringify({ return: id }) + '\n')]));
       } else if (msg.execute === 'guest-ping') sock.write(JSON.stringify({ return: {}, id: msg.id }) + '\n');
-      else if (msg.execute === 'guest-exec') sock.write(JSON.stringify({ return: { pid: 7 }, id: msg.id }) + '\n');
+      else if (msg.execute === 'guest-exec')
+        sock.write(JSON.stringify({ return: { pid: 7 }, id: msg.id }) + '\n');
       else if (msg.execute === 'guest-exec-status')
         sock.write(
           JSON.stringify({
-            return: { exited: true, exitcode: 3, 'out-data': Buffer.from('hello\n').toString('base64'), 'err-data': Buffer.from('oops').toString('base64') },
+            return: {
+              exited: true,
+              exitcode: 3,
+              'out-data': Buffer.from('hello\n').toString('base64'),
+              'err-data': Buffer.from('oops').toString('base64'),
+            },
             id: msg.id,
           }) + '\n',
         );
@@ -166,7 +191,10 @@ test('guest agent: garbage and stale answers before the 0xFF delimiter are skipp
 });
 
 test('guest agent: absent agent → sync timeout, never a hang', async () => {
-  const srv = await fakeServer(() => undefined, () => undefined);
+  const srv = await fakeServer(
+    () => undefined,
+    () => undefined,
+  );
   const ga = new GuestAgentClient(srv.path, { timeouts: { 'guest-sync-delimited': 200 } });
   try {
     const t0 = Date.now();

@@ -23,7 +23,8 @@ test('quota: cycle starts clamp at month end, computed from the anchor (31 → F
     ['2026-12-15T00:00:00Z', -12, '2025-12-15T00:00:00.000Z'],
     ['2100-01-29T00:00:00Z', 1, '2100-02-28T00:00:00.000Z'], // 2100 is not a leap year
   ];
-  for (const [anchor, k, want] of table) assert.equal(cycleStart(d(anchor), k).toISOString(), want, `${anchor} + ${k}`);
+  for (const [anchor, k, want] of table)
+    assert.equal(cycleStart(d(anchor), k).toISOString(), want, `${anchor} + ${k}`);
 });
 
 test('quota: cycleAt finds the cycle containing now (start inclusive, end exclusive)', () => {
@@ -44,7 +45,12 @@ test('quota: cycleAt finds the cycle containing now (start inclusive, end exclus
 
 test('quota: used, remaining, forecast, throttle until the cycle end (terms quota 10^13)', () => {
   const anchor = d('2026-03-01T00:00:00Z'); // 31-day cycle
-  const s = quotaStatus({ anchor, now: d('2026-03-11T00:00:00Z'), usedBytes: 4n * 10n ** 12n, terms: TERMS_2015_06_01 });
+  const s = quotaStatus({
+    anchor,
+    now: d('2026-03-11T00:00:00Z'),
+    usedBytes: 4n * 10n ** 12n,
+    terms: TERMS_2015_06_01,
+  });
   assert.equal(s.quotaBytes, TERMS_2015_06_01.outboundQuotaBytes);
   assert.equal(s.remainingBytes, 6n * 10n ** 12n);
   assert.equal(s.forecastBytes, (4n * 10n ** 12n * 31n) / 10n); // 10 of 31 days elapsed
@@ -52,12 +58,22 @@ test('quota: used, remaining, forecast, throttle until the cycle end (terms quot
   assert.equal(s.throttled, false);
   assert.equal(s.throttledUntil, null);
   assert.equal(s.bandwidthBitsPerSecond, TERMS_2015_06_01.guaranteedBandwidthBitsPerSecond);
-  const over = quotaStatus({ anchor, now: d('2026-03-20T00:00:00Z'), usedBytes: 10n ** 13n + 1n, terms: TERMS_2015_06_01 });
+  const over = quotaStatus({
+    anchor,
+    now: d('2026-03-20T00:00:00Z'),
+    usedBytes: 10n ** 13n + 1n,
+    terms: TERMS_2015_06_01,
+  });
   assert.equal(over.throttled, true);
   assert.equal(over.remainingBytes, 0n);
   assert.equal(over.throttledUntil?.toISOString(), '2026-04-01T00:00:00.000Z');
   assert.equal(over.bandwidthBitsPerSecond, TERMS_2015_06_01.bandwidthAfterQuotaBitsPerSecond);
-  const exactly = quotaStatus({ anchor, now: d('2026-03-20T00:00:00Z'), usedBytes: 10n ** 13n, terms: TERMS_2015_06_01 });
+  const exactly = quotaStatus({
+    anchor,
+    now: d('2026-03-20T00:00:00Z'),
+    usedBytes: 10n ** 13n,
+    terms: TERMS_2015_06_01,
+  });
   assert.equal(exactly.throttled, false, 'reaching the quota is not past it');
   assert.equal(exactly.remainingBytes, 0n);
   const start = quotaStatus({ anchor, now: anchor, usedBytes: 0n, terms: TERMS_2015_06_01 });

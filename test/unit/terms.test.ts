@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DAY, HOUR, MINUTE } from '../../src/domain/clock.ts';
-import { CURRENT_TERMS, TERMS_2015_06_01, allowedDowntimeMs, termsFor, termsVersions } from '../../src/domain/terms.ts';
+import {
+  CURRENT_TERMS,
+  TERMS_2015_06_01,
+  allowedDowntimeMs,
+  termsFor,
+  termsVersions,
+} from '../../src/domain/terms.ts';
 import { DomainError } from '../../src/domain/errors.ts';
 
 describe('terms 2015-06-01 (the table of ../shared/CONTRACT.md)', () => {
@@ -38,6 +44,10 @@ describe('terms 2015-06-01 (the table of ../shared/CONTRACT.md)', () => {
     assert.equal(CURRENT_TERMS.version, '2015-06-01');
     assert.equal(termsFor('2015-06-01'), t);
     assert.deepEqual(termsVersions(), ['2015-06-01']);
-    assert.throws(() => termsFor('1999-01-01'), (e: unknown) => e instanceof DomainError && e.kind === 'not_found' && e.code === 'terms.unknown_version');
+    assert.throws(
+      () => termsFor('1999-01-01'),
+      (e: unknown) =>
+        e instanceof DomainError && e.kind === 'not_found' && e.code === 'terms.unknown_version',
+    );
   });
 });

@@ -1,14 +1,27 @@
 // R3.13: counter readings → deltas, reset detection, impossible rates (src/domain/traffic.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { advance, isImpossibleRate, sumCounted, trafficDelta, udpWireBytes } from '../../src/domain/traffic.ts';
+import {
+  advance,
+  isImpossibleRate,
+  sumCounted,
+  trafficDelta,
+  udpWireBytes,
+} from '../../src/domain/traffic.ts';
 import type { CounterReading, DeltaOptions, TrafficSample } from '../../src/domain/traffic.ts';
 
 const opts: DeltaOptions = { lineRateBitsPerSecond: 10_000_000_000, firstReading: 'count' };
 const r = (at: number, epoch: string, bytes: bigint): CounterReading => ({ at: at * 1000, epoch, bytes });
 
 test('traffic: first reading counts a fresh tap, a baseline port counts nothing', () => {
-  assert.deepEqual(trafficDelta(null, r(0, '7', 500n), opts), { kind: 'first', from: null, to: 0, rawDelta: 500n, counted: 500n, flag: null });
+  assert.deepEqual(trafficDelta(null, r(0, '7', 500n), opts), {
+    kind: 'first',
+    from: null,
+    to: 0,
+    rawDelta: 500n,
+    counted: 500n,
+    flag: null,
+  });
   assert.equal(trafficDelta(null, r(0, '7', 500n), { ...opts, firstReading: 'baseline' }).counted, 0n);
 });
 
@@ -57,7 +70,13 @@ test('traffic: time not moving forward never invents a delta', () => {
 
 test('traffic: a tap recreated mid-cycle neither loses nor doubles bytes (last reading taken before deletion)', () => {
   // true bytes: 1000 on the first tap, then 700 on the second
-  const readings = [r(0, '3', 0n), r(5, '3', 400n), r(9, '3', 1000n) /* read by deleteTap */, r(10, '9', 0n), r(15, '9', 700n)];
+  const readings = [
+    r(0, '3', 0n),
+    r(5, '3', 400n),
+    r(9, '3', 1000n) /* read by deleteTap */,
+    r(10, '9', 0n),
+    r(15, '9', 700n),
+  ];
   let state: CounterReading | null = null;
   const samples: TrafficSample[] = [];
   for (const x of readings) {

@@ -26,7 +26,8 @@ export async function filesystemFreeBytes(dir: string): Promise<number> {
 export async function reserve(file: string, sizeBytes: number): Promise<void> {
   await run(['fallocate', '--length', String(sizeBytes), file], { timeoutMs: 120_000 });
   const got = await allocatedBytes(file);
-  if (got < sizeBytes) throw new Error(`R2.1: ${file} holds ${got} allocated bytes, less than its size ${sizeBytes}`);
+  if (got < sizeBytes)
+    throw new Error(`R2.1: ${file} holds ${got} allocated bytes, less than its size ${sizeBytes}`);
 }
 
 /**
@@ -35,7 +36,8 @@ export async function reserve(file: string, sizeBytes: number): Promise<void> {
  */
 export async function createDiskFromImage(rootfs: string, file: string, sizeBytes: number): Promise<void> {
   const src = await stat(rootfs);
-  if (src.size > sizeBytes) throw new Error(`image root filesystem (${src.size} bytes) is larger than the disk (${sizeBytes})`);
+  if (src.size > sizeBytes)
+    throw new Error(`image root filesystem (${src.size} bytes) is larger than the disk (${sizeBytes})`);
   try {
     // cp skips the image's holes (SEEK_DATA) and clones when the filesystem can.
     await run(['cp', '--sparse=always', '--reflink=auto', '--', rootfs, file], { timeoutMs: 300_000 });
@@ -62,7 +64,11 @@ export type WipeMode = 'overwrite' | 'discard';
  *   with FALLOC_FL_PUNCH_HOLE (the device is told to discard them when it supports it).
  * Then the file is removed (unless keepFile, for tests).
  */
-export async function wipeFile(file: string, mode: WipeMode, opts: { keepFile?: boolean } = {}): Promise<void> {
+export async function wipeFile(
+  file: string,
+  mode: WipeMode,
+  opts: { keepFile?: boolean } = {},
+): Promise<void> {
   const size = (await stat(file)).size;
   const fh = await open(file, 'r+');
   try {
@@ -85,7 +91,9 @@ export async function wipeFile(file: string, mode: WipeMode, opts: { keepFile?: 
     await fh.close();
   }
   if (mode === 'discard' && size > 0) {
-    await run(['fallocate', '--punch-hole', '--offset', '0', '--length', String(size), file], { timeoutMs: 120_000 });
+    await run(['fallocate', '--punch-hole', '--offset', '0', '--length', String(size), file], {
+      timeoutMs: 120_000,
+    });
   }
   if (!opts.keepFile) await unlink(file);
 }

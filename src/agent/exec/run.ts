@@ -61,12 +61,20 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
         encoding: 'utf8',
       },
       (err, stdout, stderr) => {
-        const e = err as (NodeJS.ErrnoException & { code?: unknown; killed?: boolean; signal?: string }) | null;
+        const e = err as
+          (NodeJS.ErrnoException & { code?: unknown; killed?: boolean; signal?: string }) | null;
         const exitCode = e ? (typeof e.code === 'number' ? e.code : null) : 0;
         if (e && typeof e.code === 'string') {
           // spawn failure (ENOENT...): no exit code at all
           reject(
-            new CommandError({ argv, exitCode: null, signal: null, stdout, stderr: `${e.code}: ${e.message}`, timedOut: false }),
+            new CommandError({
+              argv,
+              exitCode: null,
+              signal: null,
+              stdout,
+              stderr: `${e.code}: ${e.message}`,
+              timedOut: false,
+            }),
           );
           return;
         }

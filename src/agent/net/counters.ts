@@ -24,7 +24,9 @@ interface IpLink {
 /** JSON.parse that keeps byte/packet counts exact (Node ≥ 21: the reviver sees the source). */
 export function parseIpLinkJson(text: string): IpLink[] {
   const reviver = (key: string, value: unknown, ctx?: { source?: string }) =>
-    (key === 'bytes' || key === 'packets') && typeof value === 'number' && ctx?.source !== undefined ? BigInt(ctx.source) : value;
+    (key === 'bytes' || key === 'packets') && typeof value === 'number' && ctx?.source !== undefined
+      ? BigInt(ctx.source)
+      : value;
   return JSON.parse(text, reviver as (this: unknown, key: string, value: unknown) => unknown) as IpLink[];
 }
 
@@ -37,7 +39,10 @@ export async function readLinkCounters(
   names?: readonly string[],
 ): Promise<Map<string, LinkCounters>> {
   const ip = host.netns ? ['ip', '-n', host.netns] : ['ip'];
-  const argv = names && names.length === 1 ? [...ip, '-s', '-j', 'link', 'show', 'dev', names[0]!] : [...ip, '-s', '-j', 'link', 'show'];
+  const argv =
+    names && names.length === 1
+      ? [...ip, '-s', '-j', 'link', 'show', 'dev', names[0]!]
+      : [...ip, '-s', '-j', 'link', 'show'];
   const r = await run(argv, { okCodes: [0, 1] });
   const out = new Map<string, LinkCounters>();
   if (r.exitCode !== 0) return out;

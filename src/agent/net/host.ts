@@ -10,7 +10,14 @@ import { CommandError, run } from '../exec/run.ts';
 import type { VpsNetPolicy } from '../../domain/net-policy.ts';
 import { renderBaseBatch, renderVpsBatch, renderVpsRemoval } from './nft-render.ts';
 import type { NftBatch } from './nft-render.ts';
-import { isRootHtbStep, renderThrottleTc, renderUplinkTc, renderVpsTc, renderVpsTcRemoval, tcBase } from './tc-render.ts';
+import {
+  isRootHtbStep,
+  renderThrottleTc,
+  renderUplinkTc,
+  renderVpsTc,
+  renderVpsTcRemoval,
+  tcBase,
+} from './tc-render.ts';
 import type { Argv } from './tc-render.ts';
 import type { HostNetConfig } from './types.ts';
 import { readLinkCounters } from './counters.ts';
@@ -83,7 +90,8 @@ export async function applyTc(host: HostNetConfig, steps: readonly Argv[]): Prom
  */
 export async function setupHost(host: HostNetConfig): Promise<void> {
   const ip = ipBase(host);
-  if (!(await linkExists(host, host.bridge))) await run([...ip, 'link', 'add', 'name', host.bridge, 'type', 'bridge']);
+  if (!(await linkExists(host, host.bridge)))
+    await run([...ip, 'link', 'add', 'name', host.bridge, 'type', 'bridge']);
   await run([...ip, 'link', 'set', 'dev', host.bridge, 'up']);
   if (host.uplink) await run([...ip, 'link', 'set', 'dev', host.uplink, 'master', host.bridge, 'up']);
   knownElementsOf(host).clear();
@@ -135,7 +143,11 @@ export interface ApplyOptions {
  * Applies one VPS's whole desired policy: one atomic nft batch (its own chains, counters and
  * map elements only), then its tc classes (changed in place when they exist).
  */
-export async function applyVpsPolicy(host: HostNetConfig, p: VpsNetPolicy, opts: ApplyOptions = {}): Promise<void> {
+export async function applyVpsPolicy(
+  host: HostNetConfig,
+  p: VpsNetPolicy,
+  opts: ApplyOptions = {},
+): Promise<void> {
   const known = knownElementsOf(host);
   const elements = known.get(p.port) !== p.vpsId;
   await applyNft(host, renderVpsBatch(host, p, { elements }));
@@ -149,7 +161,10 @@ export async function applyThrottle(host: HostNetConfig, p: VpsNetPolicy): Promi
 }
 
 /** Removes a VPS's rules, counters, map elements and uplink class. */
-export async function removeVps(host: HostNetConfig, v: { vpsId: string; slot: number; port: string }): Promise<void> {
+export async function removeVps(
+  host: HostNetConfig,
+  v: { vpsId: string; slot: number; port: string },
+): Promise<void> {
   await applyNft(host, renderVpsRemoval(host, v.vpsId, [v.port]));
   knownElementsOf(host).delete(v.port);
   const steps = renderVpsTcRemoval(host, v.slot);
@@ -163,7 +178,9 @@ export type DropCounters = Record<CounterKind, { packets: bigint; bytes: bigint 
 /** Per-VPS drop counters (named nft counters), one `nft -j list counters` call. */
 export async function readDropCounters(host: HostNetConfig): Promise<Map<string, DropCounters>> {
   const r = await run([...nftBase(host), '-j', 'list', 'counters', 'table', 'bridge', host.table]);
-  const data = JSON.parse(r.stdout) as { nftables: { counter?: { name: string; packets: number; bytes: number } }[] };
+  const data = JSON.parse(r.stdout) as {
+    nftables: { counter?: { name: string; packets: number; bytes: number } }[];
+  };
   const out = new Map<string, DropCounters>();
   for (const item of data.nftables) {
     if (!item.counter) continue;

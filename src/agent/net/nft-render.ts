@@ -80,7 +80,13 @@ function commonRules(
   for (const f of filtered) {
     if (f.direction !== dir) continue;
     for (const port of f.ports) {
-      rules.push(ruleSpec(chain, [match('==', payload(f.protocol, 'dport'), portValue(port)), c('filtered'), drop], 'filtered'));
+      rules.push(
+        ruleSpec(
+          chain,
+          [match('==', payload(f.protocol, 'dport'), portValue(port)), c('filtered'), drop],
+          'filtered',
+        ),
+      );
     }
   }
   // R5.1, R7, R9: explicit blocks, each named by its id (listed, never stray).
@@ -96,7 +102,12 @@ function commonRules(
     rules.push(
       ruleSpec(
         chain,
-        [match('==', meta('l4proto'), proto), { limit: { rate: pps, burst: limitBurst(pps), per: 'second', inv: true } }, c('ratelimit'), drop],
+        [
+          match('==', meta('l4proto'), proto),
+          { limit: { rate: pps, burst: limitBurst(pps), per: 'second', inv: true } },
+          c('ratelimit'),
+          drop,
+        ],
         `limit:${proto}`,
       ),
     );
@@ -118,7 +129,16 @@ export function renderOutRules(host: HostNetConfig, p: VpsNetPolicy): NftRuleSpe
     ruleSpec(ch, [match('==', payload('udp', 'sport'), 67), spoof, drop], 'spoof:dhcp-server'),
     ruleSpec(ch, [match('==', payload('icmpv6', 'type'), 'nd-router-advert'), spoof, drop], 'spoof:ipv6-ra'),
     // Only IPv4 and ARP leave a VPS (IPv6, VLAN tags, other ethertypes: dropped, see docs).
-    ruleSpec(ch, [match('!=', payload('ether', 'type'), 'ip'), match('!=', payload('ether', 'type'), 'arp'), spoof, drop], 'spoof:ethertype'),
+    ruleSpec(
+      ch,
+      [
+        match('!=', payload('ether', 'type'), 'ip'),
+        match('!=', payload('ether', 'type'), 'arp'),
+        spoof,
+        drop,
+      ],
+      'spoof:ethertype',
+    ),
   ];
   if (p.isolated) rules.push(...isolationRules(host, p, ch, 'daddr'));
   rules.push(...commonRules(p, ch, 'out', p.filteredPorts));
@@ -147,18 +167,35 @@ export function renderInRules(host: HostNetConfig, p: VpsNetPolicy): NftRuleSpec
   return rules;
 }
 
-function isolationRules(host: HostNetConfig, p: VpsNetPolicy, ch: string, field: 'saddr' | 'daddr'): NftRuleSpec[] {
+function isolationRules(
+  host: HostNetConfig,
+  p: VpsNetPolicy,
+  ch: string,
+  field: 'saddr' | 'daddr',
+): NftRuleSpec[] {
   const c = counter(counterName(p.vpsId, 'isolated'));
   // The management path returns to the base chain (no set: see commonRules); ARP still passes
   // (the management path needs it); all other IPv4 drops.
   return [
-    ...host.management.map((m) => ruleSpec(ch, [match('==', payload('ip', field), cidrValue(m)), { return: null }], 'isolated:management')),
+    ...host.management.map((m) =>
+      ruleSpec(
+        ch,
+        [match('==', payload('ip', field), cidrValue(m)), { return: null }],
+        'isolated:management',
+      ),
+    ),
     ruleSpec(ch, [match('==', payload('ether', 'type'), 'ip'), c, drop], 'isolated'),
   ];
 }
 
 const tableObj = (host: HostNetConfig) => ({ family: FAMILY, name: host.table });
-const mapObj = (host: HostNetConfig, name: string) => ({ family: FAMILY, table: host.table, name, type: 'ifname', map: 'verdict' });
+const mapObj = (host: HostNetConfig, name: string) => ({
+  family: FAMILY,
+  table: host.table,
+  name,
+  type: 'ifname',
+  map: 'verdict',
+});
 const chainObj = (host: HostNetConfig, name: string) => ({ family: FAMILY, table: host.table, name });
 const counterObj = (host: HostNetConfig, name: string) => ({ family: FAMILY, table: host.table, name });
 const ruleObj = (host: HostNetConfig, r: NftRuleSpec) => ({ family: FAMILY, table: host.table, ...r });
@@ -209,7 +246,11 @@ export function renderBaseBatch(host: HostNetConfig): NftBatch {
  * `elements: false` leaves the map elements out (they never change for a VPS on a port, and
  * adding a map element makes nft load every set element of the table: ~300 ms with 1,000 VPSs).
  */
-export function renderVpsBatch(host: HostNetConfig, p: VpsNetPolicy, opts: { elements?: boolean } = {}): NftBatch {
+export function renderVpsBatch(
+  host: HostNetConfig,
+  p: VpsNetPolicy,
+  opts: { elements?: boolean } = {},
+): NftBatch {
   validateVpsNetPolicy(p);
   const out = chainOut(p.vpsId);
   const inn = chainIn(p.vpsId);
@@ -227,7 +268,10 @@ export function renderVpsBatch(host: HostNetConfig, p: VpsNetPolicy, opts: { ele
       ...renderInRules(host, p).map((r) => ({ add: { rule: ruleObj(host, r) } })),
       ...(opts.elements === false
         ? []
-        : [{ add: { element: elemObj(host, MAP_OUT, p.port, out) } }, { add: { element: elemObj(host, MAP_IN, p.port, inn) } }]),
+        : [
+            { add: { element: elemObj(host, MAP_OUT, p.port, out) } },
+            { add: { element: elemObj(host, MAP_IN, p.port, inn) } },
+          ]),
     ],
   };
 }
@@ -248,18 +292,30 @@ export function renderVpsRemoval(host: HostNetConfig, vpsId: string, ports: read
     { add: { chain: chainObj(host, inn) } },
   ];
   for (const port of ports) {
-    cmds.push({ add: { element: elemObj(host, MAP_OUT, port, out) } }, { add: { element: elemObj(host, MAP_IN, port, inn) } });
-    cmds.push({ delete: { element: elemObj(host, MAP_OUT, port, out) } }, { delete: { element: elemObj(host, MAP_IN, port, inn) } });
+    cmds.push(
+      { add: { element: elemObj(host, MAP_OUT, port, out) } },
+      { add: { element: elemObj(host, MAP_IN, port, inn) } },
+    );
+    cmds.push(
+      { delete: { element: elemObj(host, MAP_OUT, port, out) } },
+      { delete: { element: elemObj(host, MAP_IN, port, inn) } },
+    );
   }
   cmds.push({ flush: { chain: chainObj(host, out) } }, { flush: { chain: chainObj(host, inn) } });
   cmds.push({ delete: { chain: chainObj(host, out) } }, { delete: { chain: chainObj(host, inn) } });
   for (const k of counterKinds) {
-    cmds.push({ add: { counter: counterObj(host, counterName(vpsId, k)) } }, { delete: { counter: counterObj(host, counterName(vpsId, k)) } });
+    cmds.push(
+      { add: { counter: counterObj(host, counterName(vpsId, k)) } },
+      { delete: { counter: counterObj(host, counterName(vpsId, k)) } },
+    );
   }
   return { nftables: cmds };
 }
 
 /** Deletes map elements (stale ports) in one batch. */
-export function renderElementRemoval(host: HostNetConfig, items: readonly { map: string; port: string; chain: string }[]): NftBatch {
+export function renderElementRemoval(
+  host: HostNetConfig,
+  items: readonly { map: string; port: string; chain: string }[],
+): NftBatch {
   return { nftables: items.map((i) => ({ delete: { element: elemObj(host, i.map, i.port, i.chain) } })) };
 }

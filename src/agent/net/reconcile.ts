@@ -18,12 +18,21 @@ import {
   renderVpsRemoval,
 } from './nft-render.ts';
 import type { NftRuleSpec } from './nft-render.ts';
-import { chainIn, chainOut, counterKinds, counterName, parseVpsChain, parseVpsCounter, slotMinor } from './names.ts';
+import {
+  chainIn,
+  chainOut,
+  counterKinds,
+  counterName,
+  parseVpsChain,
+  parseVpsCounter,
+  slotMinor,
+} from './names.ts';
 import { renderUplinkTc, renderVpsTc, tcBase } from './tc-render.ts';
 import type { HostNetConfig } from './types.ts';
 import { effectiveRate } from '../../domain/net-policy.ts';
 
-export type FixKind = 'table' | 'base' | 'vps' | 'stale_vps' | 'stale_element' | 'stale_counter' | 'foreign_chain' | 'tc';
+export type FixKind =
+  'table' | 'base' | 'vps' | 'stale_vps' | 'stale_element' | 'stale_counter' | 'foreign_chain' | 'tc';
 
 export interface ReconcileFix {
   kind: FixKind;
@@ -45,7 +54,8 @@ export function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
-const ruleKey = (r: { expr: unknown; comment?: unknown }) => canonical({ expr: r.expr, comment: r.comment ?? null });
+const ruleKey = (r: { expr: unknown; comment?: unknown }) =>
+  canonical({ expr: r.expr, comment: r.comment ?? null });
 
 interface LiveTable {
   chains: Map<string, { hook?: string; prio?: number; policy?: string; type?: string }>;
@@ -67,7 +77,10 @@ export function parseLiveTable(items: Record<string, unknown>[]): LiveTable {
       list.push(ruleKey(r));
       t.rules.set(r.chain, list);
     } else if (it.map) {
-      const m = it.map as { name: string; elem?: [unknown, { jump?: { target: string }; goto?: { target: string } }][] };
+      const m = it.map as {
+        name: string;
+        elem?: [unknown, { jump?: { target: string }; goto?: { target: string } }][];
+      };
       const map = new Map<string, string>();
       for (const [k, v] of m.elem ?? []) {
         const key = typeof k === 'string' ? k : canonical(k);
@@ -87,7 +100,10 @@ function sameRules(live: string[] | undefined, want: NftRuleSpec[]): boolean {
 }
 
 /** Compares the live table with the desired state and repairs it; returns what it fixed. */
-export async function reconcileNft(host: HostNetConfig, policies: readonly VpsNetPolicy[]): Promise<ReconcileFix[]> {
+export async function reconcileNft(
+  host: HostNetConfig,
+  policies: readonly VpsNetPolicy[],
+): Promise<ReconcileFix[]> {
   const fixes: ReconcileFix[] = [];
   const items = await listTable(host);
   const known = knownElementsOf(host);
@@ -114,8 +130,15 @@ export async function reconcileNft(host: HostNetConfig, policies: readonly VpsNe
   for (const name of BASE_CHAINS) {
     const c = live.chains.get(name);
     if (!c) baseProblems.push(`chain ${name} missing`);
-    else if (c.hook !== name.slice(5) || c.policy !== 'accept' || c.prio !== 0 || c.type !== 'filter') baseProblems.push(`chain ${name} definition`);
-    else if (!sameRules(live.rules.get(name), baseRules.filter((r) => r.chain === name))) baseProblems.push(`chain ${name} rules`);
+    else if (c.hook !== name.slice(5) || c.policy !== 'accept' || c.prio !== 0 || c.type !== 'filter')
+      baseProblems.push(`chain ${name} definition`);
+    else if (
+      !sameRules(
+        live.rules.get(name),
+        baseRules.filter((r) => r.chain === name),
+      )
+    )
+      baseProblems.push(`chain ${name} rules`);
   }
   for (const m of [MAP_OUT, MAP_IN]) if (!live.elems.has(m)) baseProblems.push(`map ${m} missing`);
   if (baseProblems.length) {
@@ -123,7 +146,9 @@ export async function reconcileNft(host: HostNetConfig, policies: readonly VpsNe
     for (const name of BASE_CHAINS) {
       const c = live.chains.get(name);
       if (c && (c.hook !== name.slice(5) || c.policy !== 'accept' || c.prio !== 0 || c.type !== 'filter')) {
-        await applyNft(host, { nftables: [{ delete: { chain: { family: 'bridge', table: host.table, name } } }] });
+        await applyNft(host, {
+          nftables: [{ delete: { chain: { family: 'bridge', table: host.table, name } } }],
+        });
       }
     }
     await applyNft(host, renderBaseBatch(host));
@@ -152,7 +177,9 @@ export async function reconcileNft(host: HostNetConfig, policies: readonly VpsNe
     ] as const) {
       if (live.elems.get(map)?.get(p.port) !== chain) problems.push(`element ${map}[${p.port}] missing`);
     }
-    for (const k of counterKinds) if (!live.counters.has(counterName(p.vpsId, k))) problems.push(`counter ${counterName(p.vpsId, k)} missing`);
+    for (const k of counterKinds)
+      if (!live.counters.has(counterName(p.vpsId, k)))
+        problems.push(`counter ${counterName(p.vpsId, k)} missing`);
     if (problems.length) {
       await applyNft(host, renderVpsBatch(host, p));
       fixes.push({ kind: 'vps', vpsId: p.vpsId, detail: problems.join('; ') });
@@ -175,7 +202,11 @@ export async function reconcileNft(host: HostNetConfig, policies: readonly VpsNe
       await applyNft(host, renderVpsRemoval(host, parsed.vpsId, [...ports]));
       removed.add(parsed.vpsId);
       for (const m of [MAP_OUT, MAP_IN]) for (const port of ports) live.elems.get(m)?.delete(port);
-      fixes.push({ kind: 'stale_vps', vpsId: parsed.vpsId, detail: `removed chains, counters and ${ports.size} port(s)` });
+      fixes.push({
+        kind: 'stale_vps',
+        vpsId: parsed.vpsId,
+        detail: `removed chains, counters and ${ports.size} port(s)`,
+      });
     } else {
       await applyNft(host, {
         nftables: [
@@ -199,7 +230,8 @@ export async function reconcileNft(host: HostNetConfig, policies: readonly VpsNe
   }
   if (staleElems.length) {
     await applyNft(host, renderElementRemoval(host, staleElems));
-    for (const e of staleElems) fixes.push({ kind: 'stale_element', detail: `${e.map}[${e.port}] → ${e.chain}` });
+    for (const e of staleElems)
+      fixes.push({ kind: 'stale_element', detail: `${e.map}[${e.port}] → ${e.chain}` });
   }
 
   // Counters of VPSs that are gone.
@@ -209,7 +241,9 @@ export async function reconcileNft(host: HostNetConfig, policies: readonly VpsNe
   });
   if (staleCounters.length) {
     await applyNft(host, {
-      nftables: staleCounters.map((name) => ({ delete: { counter: { family: 'bridge', table: host.table, name } } })),
+      nftables: staleCounters.map((name) => ({
+        delete: { counter: { family: 'bridge', table: host.table, name } },
+      })),
     });
     for (const n of staleCounters) fixes.push({ kind: 'stale_counter', detail: n });
   }
@@ -231,7 +265,10 @@ const units: Record<string, number> = { bit: 1, Kbit: 1e3, Mbit: 1e6, Gbit: 1e9,
 export function parseTcClasses(text: string): TcClass[] {
   const out: TcClass[] = [];
   for (const line of text.split('\n')) {
-    const m = /^class htb (\S+) (?:root|parent (\S+)).* rate (\d+(?:\.\d+)?)(bit|Kbit|Mbit|Gbit|Tbit) ceil (\d+(?:\.\d+)?)(bit|Kbit|Mbit|Gbit|Tbit)/.exec(line);
+    const m =
+      /^class htb (\S+) (?:root|parent (\S+)).* rate (\d+(?:\.\d+)?)(bit|Kbit|Mbit|Gbit|Tbit) ceil (\d+(?:\.\d+)?)(bit|Kbit|Mbit|Gbit|Tbit)/.exec(
+        line,
+      );
     if (!m) continue;
     out.push({
       handle: m[1]!,
@@ -250,7 +287,10 @@ async function listClasses(host: HostNetConfig, dev: string): Promise<TcClass[] 
 }
 
 /** Checks each VPS's classes (uplink and tap) carry its current rate; re-applies when not. */
-export async function reconcileTc(host: HostNetConfig, policies: readonly VpsNetPolicy[]): Promise<ReconcileFix[]> {
+export async function reconcileTc(
+  host: HostNetConfig,
+  policies: readonly VpsNetPolicy[],
+): Promise<ReconcileFix[]> {
   const fixes: ReconcileFix[] = [];
   let uplinkClasses: TcClass[] | null = null;
   if (host.uplink) {
@@ -280,7 +320,9 @@ export async function reconcileTc(host: HostNetConfig, policies: readonly VpsNet
 }
 
 /** nft then tc. */
-export async function reconcileHost(host: HostNetConfig, policies: readonly VpsNetPolicy[]): Promise<ReconcileFix[]> {
+export async function reconcileHost(
+  host: HostNetConfig,
+  policies: readonly VpsNetPolicy[],
+): Promise<ReconcileFix[]> {
   return [...(await reconcileNft(host, policies)), ...(await reconcileTc(host, policies))];
 }
-

@@ -58,7 +58,10 @@ export class SnmpError extends Error {
 const MAX_OIDS_PER_GET = 30;
 
 /** Reads the counters of the given ports on one agent (GETs of up to 30 OIDs each). */
-export async function readSnmpPorts(target: SnmpTarget, ifIndexes: readonly number[]): Promise<Map<number, SnmpPortCounters>> {
+export async function readSnmpPorts(
+  target: SnmpTarget,
+  ifIndexes: readonly number[],
+): Promise<Map<number, SnmpPortCounters>> {
   const name = `${target.host}:${target.port ?? 161}`;
   const session = snmp.createSession(target.host, target.community, {
     port: target.port ?? 161,
@@ -76,7 +79,11 @@ export async function readSnmpPorts(target: SnmpTarget, ifIndexes: readonly numb
     const perGet = Math.floor(MAX_OIDS_PER_GET / 3);
     for (let i = 0; i < ifIndexes.length; i += perGet) {
       const chunk = ifIndexes.slice(i, i + perGet);
-      const oids = chunk.flatMap((ix) => [`${OID_IF_HC_IN_OCTETS}.${ix}`, `${OID_IF_HC_OUT_OCTETS}.${ix}`, `${OID_IF_COUNTER_DISCONTINUITY}.${ix}`]);
+      const oids = chunk.flatMap((ix) => [
+        `${OID_IF_HC_IN_OCTETS}.${ix}`,
+        `${OID_IF_HC_OUT_OCTETS}.${ix}`,
+        `${OID_IF_COUNTER_DISCONTINUITY}.${ix}`,
+      ]);
       const vbs = await get(oids);
       chunk.forEach((ix, k) => {
         const [vin, vout, vdisc] = [vbs[3 * k]!, vbs[3 * k + 1]!, vbs[3 * k + 2]!];
@@ -102,7 +109,10 @@ export function snmpOutboundReading(m: SnmpPortMapping, c: SnmpPortCounters, at:
 }
 
 /** Polls every mapping, one session per agent. Ports the agent does not know are absent. */
-export async function readSnmpMappings(mappings: readonly SnmpPortMapping[], at: Date = new Date()): Promise<Map<string, CounterReading>> {
+export async function readSnmpMappings(
+  mappings: readonly SnmpPortMapping[],
+  at: Date = new Date(),
+): Promise<Map<string, CounterReading>> {
   const byTarget = new Map<string, SnmpPortMapping[]>();
   for (const m of mappings) {
     const k = `${m.target.host}:${m.target.port ?? 161}:${m.target.community}`;
@@ -110,7 +120,10 @@ export async function readSnmpMappings(mappings: readonly SnmpPortMapping[], at:
   }
   const out = new Map<string, CounterReading>();
   for (const ms of byTarget.values()) {
-    const counters = await readSnmpPorts(ms[0]!.target, ms.map((m) => m.ifIndex));
+    const counters = await readSnmpPorts(
+      ms[0]!.target,
+      ms.map((m) => m.ifIndex),
+    );
     for (const m of ms) {
       const c = counters.get(m.ifIndex);
       if (c) out.set(m.vpsId, snmpOutboundReading(m, c, at));

@@ -32,7 +32,19 @@ export function burstBytes(bitsPerSecond: number): number {
 }
 
 function htbParams(rate: number, ceil: number = rate): Argv {
-  return ['htb', 'rate', `${rate}bit`, 'ceil', `${ceil}bit`, 'burst', `${burstBytes(rate)}b`, 'cburst', `${burstBytes(ceil)}b`, 'quantum', '1514'];
+  return [
+    'htb',
+    'rate',
+    `${rate}bit`,
+    'ceil',
+    `${ceil}bit`,
+    'burst',
+    `${burstBytes(rate)}b`,
+    'cburst',
+    `${burstBytes(ceil)}b`,
+    'quantum',
+    '1514',
+  ];
 }
 
 /** A `qdisc replace … root handle 1: htb` step: its device, or null for other steps. */
@@ -49,9 +61,32 @@ export function renderUplinkTc(host: HostNetConfig): Argv[] {
   const u = host.uplinkBitsPerSecond;
   const dflt = Math.max(8000, Math.floor(u / 100));
   return [
-    [...tc, 'qdisc', 'replace', 'dev', host.uplink, 'root', 'handle', '1:', 'htb', 'default', DEFAULT_CLASS_MINOR],
+    [
+      ...tc,
+      'qdisc',
+      'replace',
+      'dev',
+      host.uplink,
+      'root',
+      'handle',
+      '1:',
+      'htb',
+      'default',
+      DEFAULT_CLASS_MINOR,
+    ],
     [...tc, 'class', 'replace', 'dev', host.uplink, 'parent', '1:', 'classid', '1:1', ...htbParams(u)],
-    [...tc, 'class', 'replace', 'dev', host.uplink, 'parent', '1:1', 'classid', `1:${DEFAULT_CLASS_MINOR}`, ...htbParams(dflt, u)],
+    [
+      ...tc,
+      'class',
+      'replace',
+      'dev',
+      host.uplink,
+      'parent',
+      '1:1',
+      'classid',
+      `1:${DEFAULT_CLASS_MINOR}`,
+      ...htbParams(dflt, u),
+    ],
   ];
 }
 
@@ -60,7 +95,18 @@ function vpsClassArgv(host: HostNetConfig, p: VpsNetPolicy, verb: 'replace' | 'c
   const rate = effectiveRate(p);
   const out: Argv[] = [];
   if (host.uplink) {
-    out.push([...tc, 'class', verb, 'dev', host.uplink, 'parent', '1:1', 'classid', `1:${slotMinor(p.slot)}`, ...htbParams(rate)]);
+    out.push([
+      ...tc,
+      'class',
+      verb,
+      'dev',
+      host.uplink,
+      'parent',
+      '1:1',
+      'classid',
+      `1:${slotMinor(p.slot)}`,
+      ...htbParams(rate),
+    ]);
   }
   out.push([...tc, 'class', verb, 'dev', p.port, 'parent', '1:', 'classid', '1:1', ...htbParams(rate)]);
   return out;
@@ -69,7 +115,9 @@ function vpsClassArgv(host: HostNetConfig, p: VpsNetPolicy, verb: 'replace' | 'c
 /** One VPS's shaping: its class on the uplink, its tap's root HTB and class. Idempotent. */
 export function renderVpsTc(host: HostNetConfig, p: VpsNetPolicy): Argv[] {
   const tc = tcBase(host);
-  const [uplinkClass, tapClass] = host.uplink ? vpsClassArgv(host, p, 'replace') : [undefined, ...vpsClassArgv(host, p, 'replace')];
+  const [uplinkClass, tapClass] = host.uplink
+    ? vpsClassArgv(host, p, 'replace')
+    : [undefined, ...vpsClassArgv(host, p, 'replace')];
   return [
     ...(uplinkClass ? [uplinkClass] : []),
     [...tc, 'qdisc', 'replace', 'dev', p.port, 'root', 'handle', '1:', 'htb', 'default', '1'],

@@ -106,7 +106,12 @@ export function renderQemuArgv(s: LaunchSpec): string[] {
     'virtserialport,bus=vser0.0,nr=1,chardev=qga0,name=org.qemu.guest_agent.0',
   );
   argv.push('-device', 'virtio-balloon-pci,id=balloon0');
-  argv.push('-object', 'rng-random,id=rng0,filename=/dev/urandom', '-device', 'virtio-rng-pci,id=rng0-dev,rng=rng0');
+  argv.push(
+    '-object',
+    'rng-random,id=rng0,filename=/dev/urandom',
+    '-device',
+    'virtio-rng-pci,id=rng0-dev,rng=rng0',
+  );
   argv.push(
     '-chardev',
     `socket,id=qmp0,path=${optValue(s.qmpSocket)},server=on,wait=off`,

@@ -32,7 +32,15 @@ import type {
 } from '../driver.ts';
 import { defaultStopLadder, isValidVmId } from '../driver.ts';
 import { run, startDetached } from '../exec/run.ts';
-import { allocatedBytes, createDiskFromImage, filesystemFreeBytes, GiB, growDisk, MiB, wipeFile } from '../disks/disks.ts';
+import {
+  allocatedBytes,
+  createDiskFromImage,
+  filesystemFreeBytes,
+  GiB,
+  growDisk,
+  MiB,
+  wipeFile,
+} from '../disks/disks.ts';
 import type { WipeMode } from '../disks/disks.ts';
 import { StateStore, vmPaths } from '../state/store.ts';
 import type { VmRecord } from '../state/store.ts';
@@ -45,7 +53,10 @@ import { isAlive, isQemuOf, listInfogereQemus, readCmdline, signal, waitGone } f
 import { QmpClient, QmpError } from './qmp.ts';
 import type { QmpEvent } from './qmp.ts';
 
-export type ConfigDriveWriter = (seed: VmSeed & { instanceId: string; network?: VmNetwork }, file: string) => Promise<void>;
+export type ConfigDriveWriter = (
+  seed: VmSeed & { instanceId: string; network?: VmNetwork },
+  file: string,
+) => Promise<void>;
 
 export interface QemuHostConfig {
   /** Agent state: <dataDir>/vms/<id>/ (state.json, sockets, console log, config drive). */
@@ -225,7 +236,12 @@ export class QemuDriver implements HostDriver {
       if (!existsSync(kernel)) {
         reason = `TCG: no kernel to probe KVM with (${kernel})`;
       } else {
-        const d = await decideAccel({ dataDir: this.config.dataDir, kernel, qemuBinary: this.config.qemuBinary, now: () => this.#clock.now() });
+        const d = await decideAccel({
+          dataDir: this.config.dataDir,
+          kernel,
+          qemuBinary: this.config.qemuBinary,
+          now: () => this.#clock.now(),
+        });
         accel = d.accel;
         reason = d.reason;
       }
@@ -265,12 +281,20 @@ export class QemuDriver implements HostDriver {
   }
 
   #requireState(vm: Vm, allowed: VmStatus['state'][], op: string): void {
-    if (vm.busy) throw conflict('vm.busy', `VM ${vm.rec.spec.id} is busy (${vm.busy}); ${op} refused`, { id: vm.rec.spec.id, busy: vm.busy });
-    if (!allowed.includes(vm.rec.state))
-      throw conflict('vm.wrong_state', `VM ${vm.rec.spec.id} is ${vm.rec.state}; ${op} needs ${allowed.join(' or ')}`, {
+    if (vm.busy)
+      throw conflict('vm.busy', `VM ${vm.rec.spec.id} is busy (${vm.busy}); ${op} refused`, {
         id: vm.rec.spec.id,
-        state: vm.rec.state,
+        busy: vm.busy,
       });
+    if (!allowed.includes(vm.rec.state))
+      throw conflict(
+        'vm.wrong_state',
+        `VM ${vm.rec.spec.id} is ${vm.rec.state}; ${op} needs ${allowed.join(' or ')}`,
+        {
+          id: vm.rec.spec.id,
+          state: vm.rec.state,
+        },
+      );
   }
 
   async #withBusy<T>(vm: Vm, op: string, fn: () => Promise<T>): Promise<T> {
@@ -299,7 +323,10 @@ export class QemuDriver implements HostDriver {
     return p;
   }
 
-  async #checkPlacement(id: string, next: { vcpus: number; memoryMiB: number; extraDiskBytes: number }): Promise<void> {
+  async #checkPlacement(
+    id: string,
+    next: { vcpus: number; memoryMiB: number; extraDiskBytes: number },
+  ): Promise<void> {
     const others = [...this.#vms.values()].filter((v) => v.rec.spec.id !== id).map((v) => v.rec.spec);
     const vcpus = others.reduce((s, r) => s + r.vcpus, 0) + next.vcpus;
     const mem = others.reduce((s, r) => s + r.memoryMiB, 0) + next.memoryMiB;
@@ -307,17 +334,25 @@ export class QemuDriver implements HostDriver {
     const maxMem = Math.floor(this.#memoryMiB() * this.config.ramRatio);
     // R2.2: vCPU and RAM are shared, within the host's overcommit ratios.
     if (vcpus > maxVcpus)
-      throw conflict('host.cpu_full', `R2.2: ${vcpus} vCPUs would exceed this host's ${this.#cores()} cores × ${this.config.cpuRatio} = ${maxVcpus}`, {
-        requested: next.vcpus,
-        placed: vcpus - next.vcpus,
-        limit: maxVcpus,
-      });
+      throw conflict(
+        'host.cpu_full',
+        `R2.2: ${vcpus} vCPUs would exceed this host's ${this.#cores()} cores × ${this.config.cpuRatio} = ${maxVcpus}`,
+        {
+          requested: next.vcpus,
+          placed: vcpus - next.vcpus,
+          limit: maxVcpus,
+        },
+      );
     if (mem > maxMem)
-      throw conflict('host.ram_full', `R2.2: ${mem} MiB of RAM would exceed this host's ${this.#memoryMiB()} MiB × ${this.config.ramRatio} = ${maxMem} MiB`, {
-        requested: next.memoryMiB,
-        placed: mem - next.memoryMiB,
-        limit: maxMem,
-      });
+      throw conflict(
+        'host.ram_full',
+        `R2.2: ${mem} MiB of RAM would exceed this host's ${this.#memoryMiB()} MiB × ${this.config.ramRatio} = ${maxMem} MiB`,
+        {
+          requested: next.memoryMiB,
+          placed: mem - next.memoryMiB,
+          limit: maxMem,
+        },
+      );
     // R2.1: disk space is dedicated: only what the filesystem really has free counts.
     if (next.extraDiskBytes > 0) {
       const free = await this.#diskFree();
@@ -331,7 +366,8 @@ export class QemuDriver implements HostDriver {
   }
 
   #image(name: string): { kernel: string; initrd: string; rootfs: string; cmdlineFile: string; dir: string } {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw invalidData('vm.image_invalid', `Invalid image name ${name}`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
+      throw invalidData('vm.image_invalid', `Invalid image name ${name}`);
     const dir = path.join(this.config.imagesDir, name);
     return {
       dir,
@@ -353,7 +389,8 @@ export class QemuDriver implements HostDriver {
     const live = r.state === 'running' || r.state === 'paused' || r.state === 'stopping';
     const pending: VmStatus['pending'] = {};
     if (live && r.bootVcpus !== null && r.bootVcpus !== r.spec.vcpus) pending.vcpus = r.spec.vcpus;
-    if (live && r.bootMemoryMiB !== null && r.bootMemoryMiB !== r.spec.memoryMiB) pending.memoryMiB = r.spec.memoryMiB;
+    if (live && r.bootMemoryMiB !== null && r.bootMemoryMiB !== r.spec.memoryMiB)
+      pending.memoryMiB = r.spec.memoryMiB;
     if (r.growFilesystemPending) pending.growFilesystem = true;
     return {
       id: r.spec.id,
@@ -375,16 +412,23 @@ export class QemuDriver implements HostDriver {
 
   #validateSpec(spec: VmSpec): void {
     const bad = (field: string, why: string) => invalidData('vm.spec_invalid', `${field}: ${why}`, { field });
-    if (typeof spec?.id !== 'string' || !isValidVmId(spec.id)) throw bad('id', 'letters, digits and -, up to 40 characters');
-    if (!Number.isInteger(spec.vcpus) || spec.vcpus < 1 || spec.vcpus > 64) throw bad('vcpus', 'a whole number from 1 to 64');
-    if (!Number.isInteger(spec.memoryMiB) || spec.memoryMiB < 128) throw bad('memoryMiB', 'a whole number, at least 128');
-    if (!Number.isInteger(spec.diskGiB) || spec.diskGiB < 1) throw bad('diskGiB', 'a whole number of GiB, at least 1');
+    if (typeof spec?.id !== 'string' || !isValidVmId(spec.id))
+      throw bad('id', 'letters, digits and -, up to 40 characters');
+    if (!Number.isInteger(spec.vcpus) || spec.vcpus < 1 || spec.vcpus > 64)
+      throw bad('vcpus', 'a whole number from 1 to 64');
+    if (!Number.isInteger(spec.memoryMiB) || spec.memoryMiB < 128)
+      throw bad('memoryMiB', 'a whole number, at least 128');
+    if (!Number.isInteger(spec.diskGiB) || spec.diskGiB < 1)
+      throw bad('diskGiB', 'a whole number of GiB, at least 1');
     if (spec.network) {
       if (!/^[A-Za-z0-9_.-]{1,15}$/.test(spec.network.tap)) throw bad('network.tap', 'an interface name');
-      if (!/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(spec.network.mac)) throw bad('network.mac', 'a MAC address');
-      if (spec.network.netns !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(spec.network.netns)) throw bad('network.netns', 'a namespace name');
+      if (!/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(spec.network.mac))
+        throw bad('network.mac', 'a MAC address');
+      if (spec.network.netns !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(spec.network.netns))
+        throw bad('network.netns', 'a namespace name');
     }
-    if (!spec.seed || typeof spec.seed.hostname !== 'string' || !spec.seed.user?.name) throw bad('seed', 'hostname and user are required');
+    if (!spec.seed || typeof spec.seed.hostname !== 'string' || !spec.seed.user?.name)
+      throw bad('seed', 'hostname and user are required');
   }
 
   // ------------------------------------------------------------------ define / destroy
@@ -393,23 +437,40 @@ export class QemuDriver implements HostDriver {
     this.#validateSpec(spec);
     const paths = vmPaths(this.config.dataDir, this.diskDir, spec.id);
     if (Buffer.byteLength(paths.guestAgentSocket) > 107 || Buffer.byteLength(paths.qmpSocket) > 107)
-      throw invalidData('vm.path_too_long', `Socket paths under ${paths.dir} exceed the 107-byte unix socket limit`);
+      throw invalidData(
+        'vm.path_too_long',
+        `Socket paths under ${paths.dir} exceed the 107-byte unix socket limit`,
+      );
     const img = this.#image(spec.image);
     for (const f of [img.kernel, img.initrd, img.rootfs])
-      if (!existsSync(f)) throw notFound('image.not_found', `Image ${spec.image} is missing ${path.basename(f)} (${img.dir})`, { image: spec.image });
+      if (!existsSync(f))
+        throw notFound('image.not_found', `Image ${spec.image} is missing ${path.basename(f)} (${img.dir})`, {
+          image: spec.image,
+        });
     const diskBytes = spec.diskGiB * GiB;
     const rootfsBytes = (await stat(img.rootfs)).size;
-    if (rootfsBytes > diskBytes) throw invalidData('vm.disk_too_small', `Image ${spec.image} needs at least ${Math.ceil(rootfsBytes / GiB)} GiB`);
+    if (rootfsBytes > diskBytes)
+      throw invalidData(
+        'vm.disk_too_small',
+        `Image ${spec.image} needs at least ${Math.ceil(rootfsBytes / GiB)} GiB`,
+      );
 
     return this.#serialPlacement(async () => {
       if (this.#vms.has(spec.id) || existsSync(paths.dir) || existsSync(paths.disk))
         throw conflict('vm.exists', `VM ${spec.id} already exists on this host`, { id: spec.id });
-      await this.#checkPlacement(spec.id, { vcpus: spec.vcpus, memoryMiB: spec.memoryMiB, extraDiskBytes: diskBytes });
+      await this.#checkPlacement(spec.id, {
+        vcpus: spec.vcpus,
+        memoryMiB: spec.memoryMiB,
+        extraDiskBytes: diskBytes,
+      });
       await mkdir(paths.dir, { recursive: true, mode: 0o700 });
       try {
         // R2.1: a disk of its own, of the plan's size, every block reserved now (the config
         // drive is written meanwhile).
-        const made = await Promise.allSettled([createDiskFromImage(img.rootfs, paths.disk, diskBytes), this.#writeSeed(spec, paths.seed)]);
+        const made = await Promise.allSettled([
+          createDiskFromImage(img.rootfs, paths.disk, diskBytes),
+          this.#writeSeed(spec, paths.seed),
+        ]);
         for (const m of made) if (m.status === 'rejected') throw m.reason; // both finished: cleanup below is safe
         const rec: VmRecord = {
           version: 1,
@@ -440,13 +501,27 @@ export class QemuDriver implements HostDriver {
 
   async #writeSeed(spec: VmSpec, file: string): Promise<void> {
     const writer = this.config.writeConfigDrive ?? writeConfigDrive;
-    const seedSpec: VmSeed & { instanceId: string; network?: VmNetwork } = { ...spec.seed, instanceId: spec.id };
+    const seedSpec: VmSeed & { instanceId: string; network?: VmNetwork } = {
+      ...spec.seed,
+      instanceId: spec.id,
+    };
     if (spec.network) seedSpec.network = spec.network;
     await writer(seedSpec, file);
   }
 
   #newVm(rec: VmRecord): Vm {
-    return { rec, qmp: null, ga: null, gaUp: false, busy: null, expectingExit: null, lastShutdown: null, child: null, gen: 0, exitWaiters: [] };
+    return {
+      rec,
+      qmp: null,
+      ga: null,
+      gaUp: false,
+      busy: null,
+      expectingExit: null,
+      lastShutdown: null,
+      child: null,
+      gen: 0,
+      exitWaiters: [],
+    };
   }
 
   async destroy(id: string): Promise<{ id: string; wiped: string[] }> {
@@ -454,7 +529,15 @@ export class QemuDriver implements HostDriver {
     if (vm.busy) throw conflict('vm.busy', `VM ${id} is busy (${vm.busy}); destroy refused`, { id });
     return this.#withBusy(vm, 'destroy', async () => {
       const wasLive = vm.rec.pid !== null && (await isAlive(vm.rec.pid));
-      if (wasLive) await this.#stopByLadder(vm, [{ kind: 'sigterm', timeoutMs: 5_000 }, { kind: 'sigkill', timeoutMs: 5_000 }], 'destroyed');
+      if (wasLive)
+        await this.#stopByLadder(
+          vm,
+          [
+            { kind: 'sigterm', timeoutMs: 5_000 },
+            { kind: 'sigkill', timeoutMs: 5_000 },
+          ],
+          'destroyed',
+        );
       this.#detach(vm);
       const p = vm.rec.paths;
       const wiped: string[] = [];
@@ -466,7 +549,16 @@ export class QemuDriver implements HostDriver {
           wiped.push(f);
         }
       }
-      for (const f of [p.qmpSocket, p.guestAgentSocket, p.pidFile, p.consoleLog, `${p.consoleLog}.1`, p.qemuLog, p.state]) await rm(f, { force: true });
+      for (const f of [
+        p.qmpSocket,
+        p.guestAgentSocket,
+        p.pidFile,
+        p.consoleLog,
+        `${p.consoleLog}.1`,
+        p.qemuLog,
+        p.state,
+      ])
+        await rm(f, { force: true });
       await this.#store.remove(id);
       this.#vms.delete(id);
       if (vm.rec.spec.network && this.config.releaseTap) await this.config.releaseTap(vm.rec.spec.network);
@@ -575,11 +667,17 @@ export class QemuDriver implements HostDriver {
       r.failure = `QEMU did not come up: ${why || 'no QMP socket'}`;
       r.pid = null;
       await this.#save(vm);
-      throw unexpectedState('vm.start_failed', `VM ${r.spec.id} did not start: ${why || 'no QMP socket'}`, { id: r.spec.id });
+      throw unexpectedState('vm.start_failed', `VM ${r.spec.id} did not start: ${why || 'no QMP socket'}`, {
+        id: r.spec.id,
+      });
     }
     this.#attachQmp(vm, qmp, gen);
     try {
-      await qmp.execute('qom-set', { path: '/machine/peripheral/balloon0', property: 'guest-stats-polling-interval', value: GUEST_STATS_INTERVAL_S });
+      await qmp.execute('qom-set', {
+        path: '/machine/peripheral/balloon0',
+        property: 'guest-stats-polling-interval',
+        value: GUEST_STATS_INTERVAL_S,
+      });
     } catch {
       /* statistics are optional */
     }
@@ -593,7 +691,8 @@ export class QemuDriver implements HostDriver {
     vm.qmp = qmp;
     qmp.on('event', (e: QmpEvent) => {
       if (vm.gen !== gen) return;
-      if (e.event === 'SHUTDOWN') vm.lastShutdown = { guest: Boolean(e.data.guest), reason: String(e.data.reason ?? 'unknown') };
+      if (e.event === 'SHUTDOWN')
+        vm.lastShutdown = { guest: Boolean(e.data.guest), reason: String(e.data.reason ?? 'unknown') };
       if (e.event === 'RESET') {
         // The guest rebooted: its agent comes back later.
         vm.gaUp = false;
@@ -604,39 +703,49 @@ export class QemuDriver implements HostDriver {
     qmp.on('close', () => {
       if (vm.gen !== gen || this.#closed) return;
       vm.qmp = null;
-      this.#background((async () => {
-        const pid = vm.rec.pid;
-        if (pid === null) return;
-        if (await waitGone(pid, 3_000)) {
-          if (!vm.child) await this.#onProcessExit(vm, gen, null);
-          return;
-        }
-        // QEMU alive but the connection dropped: reconnect.
-        try {
-          const q = await QmpClient.connect(vm.rec.paths.qmpSocket, { timeoutMs: 5_000, timeouts: this.config.qmpTimeouts });
-          if (vm.gen === gen) this.#attachQmp(vm, q, gen);
-          else q.close();
-        } catch {
-          /* the process monitor takes over */
-        }
-      })());
+      this.#background(
+        (async () => {
+          const pid = vm.rec.pid;
+          if (pid === null) return;
+          if (await waitGone(pid, 3_000)) {
+            if (!vm.child) await this.#onProcessExit(vm, gen, null);
+            return;
+          }
+          // QEMU alive but the connection dropped: reconnect.
+          try {
+            const q = await QmpClient.connect(vm.rec.paths.qmpSocket, {
+              timeoutMs: 5_000,
+              timeouts: this.config.qmpTimeouts,
+            });
+            if (vm.gen === gen) this.#attachQmp(vm, q, gen);
+            else q.close();
+          } catch {
+            /* the process monitor takes over */
+          }
+        })(),
+      );
     });
   }
 
   #watchGuestAgent(vm: Vm, gen: number): void {
-    if (!vm.ga) vm.ga = new GuestAgentClient(vm.rec.paths.guestAgentSocket, { timeouts: this.config.guestAgentTimeouts });
+    if (!vm.ga)
+      vm.ga = new GuestAgentClient(vm.rec.paths.guestAgentSocket, {
+        timeouts: this.config.guestAgentTimeouts,
+      });
     const ga = vm.ga;
-    this.#background((async () => {
-      while (vm.gen === gen && !this.#closed && !vm.gaUp) {
-        if (vm.rec.state === 'running' && (await ga.ping(1_000))) {
-          if (vm.gen !== gen || vm.gaUp) return;
-          vm.gaUp = true;
-          this.#emit('guest_agent_up', vm.rec.spec.id);
-          return;
+    this.#background(
+      (async () => {
+        while (vm.gen === gen && !this.#closed && !vm.gaUp) {
+          if (vm.rec.state === 'running' && (await ga.ping(1_000))) {
+            if (vm.gen !== gen || vm.gaUp) return;
+            vm.gaUp = true;
+            this.#emit('guest_agent_up', vm.rec.spec.id);
+            return;
+          }
+          await sleep(100);
         }
-        await sleep(100);
-      }
-    })());
+      })(),
+    );
   }
 
   async #reattach(rec: VmRecord): Promise<void> {
@@ -647,10 +756,18 @@ export class QemuDriver implements HostDriver {
       vm.gen++;
       const gen = vm.gen;
       try {
-        const qmp = await QmpClient.connect(rec.paths.qmpSocket, { timeoutMs: 5_000, timeouts: this.config.qmpTimeouts });
+        const qmp = await QmpClient.connect(rec.paths.qmpSocket, {
+          timeoutMs: 5_000,
+          timeouts: this.config.qmpTimeouts,
+        });
         this.#attachQmp(vm, qmp, gen);
         const st = await qmp.execute<{ status: string }>('query-status');
-        rec.state = st.status === 'paused' || st.status === 'prelaunch' ? 'paused' : st.status === 'shutdown' ? 'stopping' : 'running';
+        rec.state =
+          st.status === 'paused' || st.status === 'prelaunch'
+            ? 'paused'
+            : st.status === 'shutdown'
+              ? 'stopping'
+              : 'running';
       } catch {
         rec.state = 'running'; // the process is there; the monitor watches it
       }
@@ -681,13 +798,18 @@ export class QemuDriver implements HostDriver {
   }
 
   /** A QEMU process ended: expected (stop ladder), guest power-off, or a crash. */
-  async #onProcessExit(vm: Vm, gen: number, exit: { code: number | null; signal: string | null } | null): Promise<void> {
+  async #onProcessExit(
+    vm: Vm,
+    gen: number,
+    exit: { code: number | null; signal: string | null } | null,
+  ): Promise<void> {
     if (vm.gen !== gen || vm.rec.pid === null) return;
     vm.gen++;
     const r = vm.rec;
     const id = r.spec.id;
     this.#detach(vm);
-    for (const f of [r.paths.qmpSocket, r.paths.guestAgentSocket, r.paths.pidFile]) await rm(f, { force: true });
+    for (const f of [r.paths.qmpSocket, r.paths.guestAgentSocket, r.paths.pidFile])
+      await rm(f, { force: true });
     r.pid = null;
     r.startedAt = null;
     r.bootVcpus = null;
@@ -740,12 +862,18 @@ export class QemuDriver implements HostDriver {
     const deadline = Date.now() + timeoutMs;
     let ok = false;
     while (Date.now() < deadline) {
-      const r = await Promise.race([exited.then(() => true), sleep(Math.min(100, Math.max(1, deadline - Date.now()))).then(() => false)]);
+      const r = await Promise.race([
+        exited.then(() => true),
+        sleep(Math.min(100, Math.max(1, deadline - Date.now()))).then(() => false),
+      ]);
       if (r || vm.rec.pid === null) {
         ok = true;
         break;
       }
-      if (!(await isAlive(pid)) && !(vm.child && vm.child.exitCode === null && vm.child.signalCode === null)) {
+      if (
+        !(await isAlive(pid)) &&
+        !(vm.child && vm.child.exitCode === null && vm.child.signalCode === null)
+      ) {
         await this.#onProcessExit(vm, vm.gen, null);
         ok = true;
         break;
@@ -765,7 +893,8 @@ export class QemuDriver implements HostDriver {
   async shutdown(id: string, ladder: StopRung[] = [...defaultStopLadder]): Promise<StopResult> {
     const vm = this.#get(id);
     this.#requireState(vm, ['running', 'paused'], 'shutdown');
-    if (!Array.isArray(ladder) || ladder.length === 0) throw invalidData('vm.ladder_invalid', 'The stop ladder needs at least one rung');
+    if (!Array.isArray(ladder) || ladder.length === 0)
+      throw invalidData('vm.ladder_invalid', 'The stop ladder needs at least one rung');
     return this.#withBusy(vm, 'shutdown', () => this.#stopByLadder(vm, ladder, null));
   }
 
@@ -794,10 +923,15 @@ export class QemuDriver implements HostDriver {
       try {
         switch (rung.kind) {
           case 'guest_agent': {
-            const ga = vm.ga ?? new GuestAgentClient(vm.rec.paths.guestAgentSocket, { timeouts: this.config.guestAgentTimeouts });
+            const ga =
+              vm.ga ??
+              new GuestAgentClient(vm.rec.paths.guestAgentSocket, {
+                timeouts: this.config.guestAgentTimeouts,
+              });
             vm.ga = ga;
             // Bounded by the rung's own timeout, even when a watcher's ping is queued first.
-            const bound = <T>(p: Promise<T>, fallback: T) => Promise.race([p, sleep(Math.max(0, rung.timeoutMs - (Date.now() - r0))).then(() => fallback)]);
+            const bound = <T>(p: Promise<T>, fallback: T) =>
+              Promise.race([p, sleep(Math.max(0, rung.timeoutMs - (Date.now() - r0))).then(() => fallback)]);
             if (await bound(ga.ping(Math.min(1_500, rung.timeoutMs)), false)) {
               const sent = await bound(
                 ga.execute('guest-shutdown', { mode: 'powerdown' }).then(() => true),
@@ -809,7 +943,9 @@ export class QemuDriver implements HostDriver {
           }
           case 'acpi':
             if (!vm.qmp) throw new Error('no QMP connection');
-            await vm.qmp.execute('system_powerdown', undefined, { timeoutMs: Math.min(rung.timeoutMs, vm.qmp.timeoutFor('system_powerdown')) });
+            await vm.qmp.execute('system_powerdown', undefined, {
+              timeoutMs: Math.min(rung.timeoutMs, vm.qmp.timeoutFor('system_powerdown')),
+            });
             break;
           case 'sigterm':
             if (!signal(pid, 'SIGTERM')) outcome = 'failed';
@@ -823,7 +959,10 @@ export class QemuDriver implements HostDriver {
         error = errMsg(e);
       }
       const left = rung.timeoutMs - (Date.now() - r0);
-      const ended = outcome === 'skipped' ? !(await isAlive(pid)) && (await this.#waitExit(vm, 1_000)) : await this.#waitExit(vm, Math.max(0, left));
+      const ended =
+        outcome === 'skipped'
+          ? !(await isAlive(pid)) && (await this.#waitExit(vm, 1_000))
+          : await this.#waitExit(vm, Math.max(0, left));
       const o: StopRungOutcome = { kind: rung.kind, outcome, ended, elapsedMs: Date.now() - r0 };
       if (error) o.error = error;
       rungs.push(o);
@@ -849,7 +988,14 @@ export class QemuDriver implements HostDriver {
     const vm = this.#get(id);
     this.#requireState(vm, ['running', 'paused'], 'power off');
     return this.#withBusy(vm, 'power_off', async () => {
-      await this.#stopByLadder(vm, [{ kind: 'sigterm', timeoutMs: 5_000 }, { kind: 'sigkill', timeoutMs: 5_000 }], 'powered off');
+      await this.#stopByLadder(
+        vm,
+        [
+          { kind: 'sigterm', timeoutMs: 5_000 },
+          { kind: 'sigkill', timeoutMs: 5_000 },
+        ],
+        'powered off',
+      );
       return this.#status(vm);
     });
   }
@@ -920,11 +1066,19 @@ export class QemuDriver implements HostDriver {
     const vcpus = req.vcpus ?? s.vcpus;
     const memoryMiB = req.memoryMiB ?? s.memoryMiB;
     const diskGiB = req.diskGiB ?? s.diskGiB;
-    if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > 64) throw invalidData('vm.resize_invalid', 'vcpus: a whole number from 1 to 64', { field: 'vcpus' });
-    if (!Number.isInteger(memoryMiB) || memoryMiB < 128) throw invalidData('vm.resize_invalid', 'memoryMiB: a whole number, at least 128', { field: 'memoryMiB' });
-    if (!Number.isInteger(diskGiB)) throw invalidData('vm.resize_invalid', 'diskGiB: a whole number', { field: 'diskGiB' });
+    if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > 64)
+      throw invalidData('vm.resize_invalid', 'vcpus: a whole number from 1 to 64', { field: 'vcpus' });
+    if (!Number.isInteger(memoryMiB) || memoryMiB < 128)
+      throw invalidData('vm.resize_invalid', 'memoryMiB: a whole number, at least 128', {
+        field: 'memoryMiB',
+      });
+    if (!Number.isInteger(diskGiB))
+      throw invalidData('vm.resize_invalid', 'diskGiB: a whole number', { field: 'diskGiB' });
     if (diskGiB < s.diskGiB)
-      throw invalidData('vm.disk_shrink', `Disks only grow: ${s.diskGiB} GiB → ${diskGiB} GiB refused`, { field: 'diskGiB', current: s.diskGiB });
+      throw invalidData('vm.disk_shrink', `Disks only grow: ${s.diskGiB} GiB → ${diskGiB} GiB refused`, {
+        field: 'diskGiB',
+        current: s.diskGiB,
+      });
     return this.#withBusy(vm, 'resize', () =>
       this.#serialPlacement(async () => {
         await this.#checkPlacement(id, { vcpus, memoryMiB, extraDiskBytes: (diskGiB - s.diskGiB) * GiB });
@@ -947,7 +1101,9 @@ export class QemuDriver implements HostDriver {
               // The guest grows its filesystem at every boot; now too when its agent is there.
               let grown = false;
               if (vm.gaUp && vm.ga && vm.rec.state === 'running') {
-                const r = await vm.ga.exec(['resize2fs', '/dev/vda'], { timeoutMs: 60_000 }).catch(() => null);
+                const r = await vm.ga
+                  .exec(['resize2fs', '/dev/vda'], { timeoutMs: 60_000 })
+                  .catch(() => null);
                 grown = r !== null && r.exitCode === 0;
               }
               vm.rec.growFilesystemPending = !grown;
@@ -981,11 +1137,21 @@ export class QemuDriver implements HostDriver {
   async #agent(id: string, op: string): Promise<{ vm: Vm; ga: GuestAgentClient }> {
     const vm = this.#get(id);
     if (vm.rec.state !== 'running')
-      throw conflict('vm.wrong_state', `VM ${id} is ${vm.rec.state}; ${op} needs running`, { id, state: vm.rec.state });
-    if (!vm.ga) vm.ga = new GuestAgentClient(vm.rec.paths.guestAgentSocket, { timeouts: this.config.guestAgentTimeouts });
+      throw conflict('vm.wrong_state', `VM ${id} is ${vm.rec.state}; ${op} needs running`, {
+        id,
+        state: vm.rec.state,
+      });
+    if (!vm.ga)
+      vm.ga = new GuestAgentClient(vm.rec.paths.guestAgentSocket, {
+        timeouts: this.config.guestAgentTimeouts,
+      });
     if (!vm.gaUp) {
       if (!(await vm.ga.ping(1_500)))
-        throw conflict('vm.guest_agent_down', `The guest agent of VM ${id} does not answer (booting, or stopped in the guest)`, { id });
+        throw conflict(
+          'vm.guest_agent_down',
+          `The guest agent of VM ${id} does not answer (booting, or stopped in the guest)`,
+          { id },
+        );
       vm.gaUp = true;
     }
     return { vm, ga: vm.ga };
@@ -1019,16 +1185,34 @@ export class QemuDriver implements HostDriver {
           vm.gaUp = false;
           this.#watchGuestAgent(vm, vm.gen);
         }
-        return conflict('vm.guest_agent_down', `The guest agent of VM ${id} stopped answering (${e.message})`, { id, command: e.command, timedOut: e.timedOut });
+        return conflict(
+          'vm.guest_agent_down',
+          `The guest agent of VM ${id} stopped answering (${e.message})`,
+          { id, command: e.command, timedOut: e.timedOut },
+        );
       }
-      return unexpectedState('vm.guest_agent_error', e.message, { id, command: e.command, timedOut: e.timedOut, errorClass: e.errorClass });
+      return unexpectedState('vm.guest_agent_error', e.message, {
+        id,
+        command: e.command,
+        timedOut: e.timedOut,
+        errorClass: e.errorClass,
+      });
     }
     if (e instanceof QmpError)
-      return unexpectedState('vm.qmp_error', e.message, { id, command: e.command, timedOut: e.timedOut, errorClass: e.errorClass });
+      return unexpectedState('vm.qmp_error', e.message, {
+        id,
+        command: e.command,
+        timedOut: e.timedOut,
+        errorClass: e.errorClass,
+      });
     return e;
   }
 
-  async guestExec(id: string, argv: string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<ExecResult> {
+  async guestExec(
+    id: string,
+    argv: string[],
+    opts: { timeoutMs?: number; input?: string } = {},
+  ): Promise<ExecResult> {
     if (!Array.isArray(argv) || argv.length === 0 || argv.some((a) => typeof a !== 'string') || !argv[0])
       throw invalidData('vm.exec_argv', 'guestExec takes an argv array of strings (never a shell string)');
     const execOpts: { timeoutMs?: number; input?: string } = { timeoutMs: opts.timeoutMs ?? 60_000 };
@@ -1038,9 +1222,18 @@ export class QemuDriver implements HostDriver {
   }
 
   async guestFilesystems(id: string): Promise<GuestFilesystem[]> {
-    const fs = await this.#guest(id, 'filesystem usage', (ga) => ga.execute<
-      { name: string; mountpoint: string; type: string; 'used-bytes'?: number; 'total-bytes'?: number; disk?: { dev?: string }[] }[]
-    >('guest-get-fsinfo'));
+    const fs = await this.#guest(id, 'filesystem usage', (ga) =>
+      ga.execute<
+        {
+          name: string;
+          mountpoint: string;
+          type: string;
+          'used-bytes'?: number;
+          'total-bytes'?: number;
+          disk?: { dev?: string }[];
+        }[]
+      >('guest-get-fsinfo'),
+    );
     return fs.map((f) => ({
       mountpoint: f.mountpoint,
       type: f.type,
@@ -1053,12 +1246,18 @@ export class QemuDriver implements HostDriver {
   async guestMemory(id: string): Promise<GuestMemory> {
     const vm = this.#get(id);
     if (vm.rec.state !== 'running' && vm.rec.state !== 'paused')
-      throw conflict('vm.wrong_state', `VM ${id} is ${vm.rec.state}; memory statistics need it running`, { id, state: vm.rec.state });
+      throw conflict('vm.wrong_state', `VM ${id} is ${vm.rec.state}; memory statistics need it running`, {
+        id,
+        state: vm.rec.state,
+      });
     if (!vm.qmp) throw unexpectedState('vm.no_qmp', `No QMP connection to VM ${id}`);
     const bal = await this.#q(vm, vm.qmp.execute<{ actual: number }>('query-balloon'));
     const st = await this.#q(
       vm,
-      vm.qmp.execute<{ stats: Record<string, number>; 'last-update': number }>('qom-get', { path: '/machine/peripheral/balloon0', property: 'guest-stats' }),
+      vm.qmp.execute<{ stats: Record<string, number>; 'last-update': number }>('qom-get', {
+        path: '/machine/peripheral/balloon0',
+        property: 'guest-stats',
+      }),
     );
     const v = (k: string) => {
       const n = st.stats[k];
@@ -1074,7 +1273,10 @@ export class QemuDriver implements HostDriver {
   }
 
   async fsfreeze(id: string): Promise<{ id: string; frozen: number }> {
-    return { id, frozen: await this.#guest(id, 'fsfreeze', (ga) => ga.execute<number>('guest-fsfreeze-freeze')) };
+    return {
+      id,
+      frozen: await this.#guest(id, 'fsfreeze', (ga) => ga.execute<number>('guest-fsfreeze-freeze')),
+    };
   }
 
   async fsthaw(id: string): Promise<{ id: string; thawed: number }> {
@@ -1099,7 +1301,9 @@ export class QemuDriver implements HostDriver {
         continue;
       }
       const live = record.pid !== null && (await isAlive(record.pid));
-      if (!live) for (const s of [record.paths.qmpSocket, record.paths.guestAgentSocket]) if (existsSync(s)) report.sockets.push(s);
+      if (!live)
+        for (const s of [record.paths.qmpSocket, record.paths.guestAgentSocket])
+          if (existsSync(s)) report.sockets.push(s);
     }
     const ownedDisks = new Set([...known.values()].map((r) => path.resolve(r.paths.disk)));
     for (const f of await readdir(this.diskDir).catch(() => [] as string[])) {
@@ -1107,7 +1311,11 @@ export class QemuDriver implements HostDriver {
       if (!ownedDisks.has(full)) report.disks.push(full);
     }
     const prefix = this.config.tapPrefix ?? 'igt';
-    const usedTaps = new Set([...known.values()].flatMap((r) => (r.spec.network ? [`${r.spec.network.netns ?? ''}/${r.spec.network.tap}`] : [])));
+    const usedTaps = new Set(
+      [...known.values()].flatMap((r) =>
+        r.spec.network ? [`${r.spec.network.netns ?? ''}/${r.spec.network.tap}`] : [],
+      ),
+    );
     const namespaces = new Set<string>(['', ...(this.config.orphanNetns ?? [])]);
     for (const r of known.values()) if (r.spec.network?.netns) namespaces.add(r.spec.network.netns);
     for (const ns of namespaces) {
@@ -1115,7 +1323,8 @@ export class QemuDriver implements HostDriver {
       const out = await run(argv, { timeoutMs: 10_000 }).catch(() => null);
       if (!out) continue;
       for (const l of JSON.parse(out.stdout || '[]') as { ifname: string }[]) {
-        if (l.ifname.startsWith(prefix) && !usedTaps.has(`${ns}/${l.ifname}`)) report.taps.push(ns ? `${ns}/${l.ifname}` : l.ifname);
+        if (l.ifname.startsWith(prefix) && !usedTaps.has(`${ns}/${l.ifname}`))
+          report.taps.push(ns ? `${ns}/${l.ifname}` : l.ifname);
       }
     }
     return report;
@@ -1134,7 +1343,8 @@ export class QemuDriver implements HostDriver {
       }
     }
     for (const s of o.sockets) await unlink(s).catch(() => undefined);
-    for (const d of o.disks) await wipeFile(d, this.config.diskWipe ?? 'overwrite').catch(() => rm(d, { force: true }));
+    for (const d of o.disks)
+      await wipeFile(d, this.config.diskWipe ?? 'overwrite').catch(() => rm(d, { force: true }));
     for (const d of o.stateDirs) {
       const seed = path.join(d, 'seed.img');
       if (existsSync(seed)) await wipeFile(seed, 'overwrite').catch(() => undefined);

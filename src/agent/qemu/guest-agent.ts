@@ -32,7 +32,12 @@ export const guestAgentTimeouts: Readonly<Record<string, number>> = Object.freez
 });
 
 /** Commands whose success has no answer (the agent or the guest goes away). */
-const noResponseCommands = new Set(['guest-shutdown', 'guest-suspend-disk', 'guest-suspend-ram', 'guest-suspend-hybrid']);
+const noResponseCommands = new Set([
+  'guest-shutdown',
+  'guest-suspend-disk',
+  'guest-suspend-ram',
+  'guest-suspend-hybrid',
+]);
 
 export interface ExecOutcome {
   exitCode: number;
@@ -63,7 +68,11 @@ export class GuestAgentClient {
   }
 
   /** Runs one command (serialised with the others); connects on first use. */
-  execute<T = unknown>(command: string, args?: Record<string, unknown>, opts: { timeoutMs?: number; syncTimeoutMs?: number } = {}): Promise<T> {
+  execute<T = unknown>(
+    command: string,
+    args?: Record<string, unknown>,
+    opts: { timeoutMs?: number; syncTimeoutMs?: number } = {},
+  ): Promise<T> {
     const run = this.#chain.then(() => this.#execute<T>(command, args, opts));
     this.#chain = run.catch(() => undefined);
     return run;
@@ -80,8 +89,12 @@ export class GuestAgentClient {
   }
 
   /** guest-exec with argv (never a shell string), polling guest-exec-status; output base64-decoded. */
-  async exec(argv: string[], opts: { timeoutMs?: number; input?: string; pollMs?: number } = {}): Promise<ExecOutcome> {
-    if (argv.length === 0 || !argv[0]) throw new GuestAgentError('guest-exec', 'InvalidArgument', 'empty argv');
+  async exec(
+    argv: string[],
+    opts: { timeoutMs?: number; input?: string; pollMs?: number } = {},
+  ): Promise<ExecOutcome> {
+    if (argv.length === 0 || !argv[0])
+      throw new GuestAgentError('guest-exec', 'InvalidArgument', 'empty argv');
     const args: Record<string, unknown> = { path: argv[0], arg: argv.slice(1), 'capture-output': true };
     if (opts.input !== undefined) args['input-data'] = Buffer.from(opts.input).toString('base64');
     const { pid } = await this.execute<{ pid: number }>('guest-exec', args);
@@ -193,7 +206,10 @@ export class GuestAgentClient {
       if (ff >= 0) {
         const nl = this.#buf.indexOf(0x0a, ff);
         if (nl >= 0) {
-          const line = this.#buf.subarray(ff + 1, nl).toString('utf8').trim();
+          const line = this.#buf
+            .subarray(ff + 1, nl)
+            .toString('utf8')
+            .trim();
           this.#buf = this.#buf.subarray(nl + 1);
           try {
             const msg = JSON.parse(line) as { return?: unknown };
@@ -208,11 +224,20 @@ export class GuestAgentClient {
       }
       if (this.#eof) throw new GuestAgentError('guest-sync-delimited', 'Closed', 'channel closed');
       if (!(await this.#waitData(deadline)))
-        throw new GuestAgentError('guest-sync-delimited', 'Timeout', `guest agent did not answer within ${timeoutMs} ms`, true);
+        throw new GuestAgentError(
+          'guest-sync-delimited',
+          'Timeout',
+          `guest agent did not answer within ${timeoutMs} ms`,
+          true,
+        );
     }
   }
 
-  async #execute<T>(command: string, args: Record<string, unknown> | undefined, opts: { timeoutMs?: number; syncTimeoutMs?: number }): Promise<T> {
+  async #execute<T>(
+    command: string,
+    args: Record<string, unknown> | undefined,
+    opts: { timeoutMs?: number; syncTimeoutMs?: number },
+  ): Promise<T> {
     await this.#sync(opts.syncTimeoutMs ?? this.timeoutFor('guest-sync-delimited'));
     const sock = this.#socket;
     if (!sock) throw new GuestAgentError(command, 'Closed', 'not connected');
@@ -229,7 +254,10 @@ export class GuestAgentClient {
       if (nl >= 0) {
         const raw = this.#buf.subarray(0, nl).toString('utf8');
         this.#buf = this.#buf.subarray(nl + 1);
-        const line = raw.replace(/^\xff/, '').replace(/\uFFFD/g, '').trim();
+        const line = raw
+          .replace(/^\xff/, '')
+          .replace(/\uFFFD/g, '')
+          .trim();
         if (!line) continue;
         let res: { return?: unknown; error?: { class?: string; desc?: string }; id?: unknown };
         try {
@@ -238,7 +266,8 @@ export class GuestAgentClient {
           continue;
         }
         if (res.id !== undefined && res.id !== reqId) continue;
-        if (res.error) throw new GuestAgentError(command, res.error.class ?? 'GenericError', res.error.desc ?? 'error');
+        if (res.error)
+          throw new GuestAgentError(command, res.error.class ?? 'GenericError', res.error.desc ?? 'error');
         return res.return as T;
       }
       if (this.#eof) {

@@ -37,7 +37,12 @@ async function kvmOpens(): Promise<string | null> {
 /** The boot probe itself (no cache). */
 export async function probeKvm(
   kernel: string,
-  opts: { timeoutMs?: number; qemuBinary?: string; cpu?: string; /** tests: the same probe under TCG */ accel?: 'kvm' | 'tcg' } = {},
+  opts: {
+    timeoutMs?: number;
+    qemuBinary?: string;
+    cpu?: string;
+    /** tests: the same probe under TCG */ accel?: 'kvm' | 'tcg';
+  } = {},
 ): Promise<{ ok: boolean; reason: string }> {
   const accel = opts.accel ?? 'kvm';
   const denied = accel === 'kvm' ? await kvmOpens() : null;
@@ -67,13 +72,21 @@ export async function probeKvm(
   try {
     const r = await run(argv, { timeoutMs });
     // QEMU exits cleanly on the SIGTERM of the timeout: only a panic in the output counts.
-    if (/Kernel panic|VFS: Unable to mount root/.test(r.stdout)) return { ok: true, reason: `a guest booted to its probe panic in ${Date.now() - t0} ms` };
-    if (Date.now() - t0 >= timeoutMs - 100) return { ok: false, reason: `a KVM guest made no progress within ${timeoutMs} ms` };
-    return { ok: false, reason: `KVM guest exited without reaching its kernel: ${(r.stdout.slice(-200) || r.stderr.slice(-200)).trim()}` };
+    if (/Kernel panic|VFS: Unable to mount root/.test(r.stdout))
+      return { ok: true, reason: `a guest booted to its probe panic in ${Date.now() - t0} ms` };
+    if (Date.now() - t0 >= timeoutMs - 100)
+      return { ok: false, reason: `a KVM guest made no progress within ${timeoutMs} ms` };
+    return {
+      ok: false,
+      reason: `KVM guest exited without reaching its kernel: ${(r.stdout.slice(-200) || r.stderr.slice(-200)).trim()}`,
+    };
   } catch (e) {
     if (e instanceof CommandError) {
       if (e.timedOut) return { ok: false, reason: `a KVM guest made no progress within ${timeoutMs} ms` };
-      return { ok: false, reason: `QEMU with KVM failed (${e.signal ?? `exit ${e.exitCode}`}): ${e.stderr.trim().split('\n')[0]?.slice(0, 300) ?? ''}` };
+      return {
+        ok: false,
+        reason: `QEMU with KVM failed (${e.signal ?? `exit ${e.exitCode}`}): ${e.stderr.trim().split('\n')[0]?.slice(0, 300) ?? ''}`,
+      };
     }
     throw e;
   }
@@ -92,7 +105,12 @@ export async function decideAccel(p: {
   const k = await stat(p.kernel);
   try {
     const cached = JSON.parse(await readFile(cacheFile, 'utf8')) as AccelDecision;
-    if (cached.qemuVersion === version && cached.kernel === p.kernel && cached.kernelSize === k.size && cached.kernelMtimeMs === k.mtimeMs)
+    if (
+      cached.qemuVersion === version &&
+      cached.kernel === p.kernel &&
+      cached.kernelSize === k.size &&
+      cached.kernelMtimeMs === k.mtimeMs
+    )
       return cached;
   } catch {
     /* no cache yet */

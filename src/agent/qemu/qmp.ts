@@ -119,7 +119,10 @@ export class QmpClient extends EventEmitter {
     const c = new QmpClient(path, socket, { ...qmpTimeouts, ...opts.timeouts });
     try {
       c.greeting = await new Promise<Record<string, unknown>>((resolve, reject) => {
-        const t = setTimeout(() => reject(new QmpError('greeting', 'Timeout', `no greeting within ${timeoutMs} ms`, true)), timeoutMs);
+        const t = setTimeout(
+          () => reject(new QmpError('greeting', 'Timeout', `no greeting within ${timeoutMs} ms`, true)),
+          timeoutMs,
+        );
         c.#greetingWaiter = (g) => {
           clearTimeout(t);
           resolve(g);
@@ -146,7 +149,11 @@ export class QmpClient extends EventEmitter {
   }
 
   /** Runs one command; rejects with a QmpError (QEMU's error, timeout, id mismatch, closed). */
-  execute<T = unknown>(command: string, args?: Record<string, unknown>, opts: { timeoutMs?: number } = {}): Promise<T> {
+  execute<T = unknown>(
+    command: string,
+    args?: Record<string, unknown>,
+    opts: { timeoutMs?: number } = {},
+  ): Promise<T> {
     if (this.#closed) return Promise.reject(new QmpError(command, 'Closed', 'connection closed'));
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({
@@ -224,7 +231,9 @@ export class QmpClient extends EventEmitter {
       const p = this.#inflight;
       if (!p || p.id !== id) {
         // An answer we did not ask for: the stream cannot be trusted any more.
-        this.#protocolError(`answer with id ${id} while ${p ? `waiting for ${p.id} (${p.command})` : 'nothing was asked'}`);
+        this.#protocolError(
+          `answer with id ${id} while ${p ? `waiting for ${p.id} (${p.command})` : 'nothing was asked'}`,
+        );
         return;
       }
       clearTimeout(p.timer);

@@ -34,7 +34,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   await mkdir(opts.dir, { recursive: true, mode: 0o711 });
   const password = await loadOrCreatePassword(path.join(opts.dir, 'password'));
   const log = opts.log ?? (() => {});
-  const urlAt = (port: number) => `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  const urlAt = (port: number) =>
+    `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
 
   const running = await runningPostmaster(dataDir);
   if (running) {
@@ -52,7 +53,14 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     persistent: true,
     createPostgresUser: true,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=300',
+    ],
     onLog: (m) => log(String(m).trimEnd()),
     onError: (m) => log(`error: ${m instanceof Error ? m.message : String(m)}`),
   });

@@ -122,7 +122,18 @@ export interface MailOutboxTable {
   last_error: string | null;
 }
 
-export interface Database extends InfraTables, MailTables, ClientTables, CommerceTables, TrafficTables, VpsPowerTables, RenewalTables, TerminationTables, MeasuresTables, PlanChangeTables {
+export interface Database
+  extends
+    InfraTables,
+    MailTables,
+    ClientTables,
+    CommerceTables,
+    TrafficTables,
+    VpsPowerTables,
+    RenewalTables,
+    TerminationTables,
+    MeasuresTables,
+    PlanChangeTables {
   accounts: AccountsTable;
   users: UsersTable;
   sessions: SessionsTable;

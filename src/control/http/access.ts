@@ -19,7 +19,8 @@ export function accessHook(auth: AuthService) {
     let principal: Principal;
     if (header) {
       const m = /^Bearer\s+(\S+)$/i.exec(header);
-      if (!m) throw new DomainError('not_allowed', 'auth.bad_token', 'Authorization must be "Bearer <token>"');
+      if (!m)
+        throw new DomainError('not_allowed', 'auth.bad_token', 'Authorization must be "Bearer <token>"');
       principal = await auth.resolveApiToken(m[1]!);
     } else {
       const token = req.cookies[SESSION_COOKIE];
@@ -46,7 +47,8 @@ export function accessHook(auth: AuthService) {
 
 /** The principal of a route whose access is not public. */
 export function principalOf(req: FastifyRequest): Principal {
-  if (!req.principal) throw new DomainError('unexpected_state', 'auth.no_principal', 'Route reached without authentication');
+  if (!req.principal)
+    throw new DomainError('unexpected_state', 'auth.no_principal', 'Route reached without authentication');
   return req.principal;
 }
 

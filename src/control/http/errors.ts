@@ -76,10 +76,14 @@ export function errorHandler(err: unknown, req: FastifyRequest, reply: FastifyRe
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     // Fastify's own client errors: bad JSON, wrong content type, body too large...
-    const code = fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'request.unsupported_media_type'
-      : fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'request.too_large'
-      : fe.code?.startsWith('FST_ERR_CTP') || (err instanceof SyntaxError) ? 'request.malformed'
-      : 'request.invalid';
+    const code =
+      fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+        ? 'request.unsupported_media_type'
+        : fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? 'request.too_large'
+          : fe.code?.startsWith('FST_ERR_CTP') || err instanceof SyntaxError
+            ? 'request.malformed'
+            : 'request.invalid';
     void reply.status(fe.statusCode).send({ code, message: fe.message });
     return;
   }

@@ -22,9 +22,20 @@ export interface Jobs extends JobQueue {
   stop(): Promise<void>;
 }
 
-export async function startJobs(url: string, defs: JobDefinition<never>[], log: Logger, opts: { work?: boolean } = {}): Promise<Jobs> {
+export async function startJobs(
+  url: string,
+  defs: JobDefinition<never>[],
+  log: Logger,
+  opts: { work?: boolean } = {},
+): Promise<Jobs> {
   // Supervision every 10 s: a job whose worker died (no heartbeat) is retried within ~20 s.
-  const boss = new PgBoss({ connectionString: url, schema: 'pgboss', superviseIntervalSeconds: 10, monitorIntervalSeconds: 10, max: 4 });
+  const boss = new PgBoss({
+    connectionString: url,
+    schema: 'pgboss',
+    superviseIntervalSeconds: 10,
+    monitorIntervalSeconds: 10,
+    max: 4,
+  });
   // Only the message and code: pg's error objects carry the whole client, connection settings
   // included. A database shutting down (57P01: Ctrl-C reaches PostgreSQL too) is not an error.
   boss.on('error', (e: unknown) => {
@@ -48,7 +59,10 @@ export async function startJobs(url: string, defs: JobDefinition<never>[], log: 
       async (jobs: { id: string; data: object; retryCount?: number }[]) => {
         for (const j of jobs) {
           log.info({ job: d.name, id: j.id }, 'job start');
-          await (d.handler as JobDefinition<object>['handler'])(j.data, { id: j.id, retryCount: j.retryCount ?? 0 });
+          await (d.handler as JobDefinition<object>['handler'])(j.data, {
+            id: j.id,
+            retryCount: j.retryCount ?? 0,
+          });
           log.info({ job: d.name, id: j.id }, 'job done');
         }
       },

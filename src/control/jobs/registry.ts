@@ -44,5 +44,13 @@ export function createScheduler(services: Services, log: Logger): Scheduler {
 }
 
 export function allJobs(services: Services): JobDefinition<never>[] {
-  return [...platformJobs(services.ctx), ...mailJobs(services.mail), provisioningJob(services) as JobDefinition<never>, reconcileJob(services) as JobDefinition<never>, vpsPowerJob(services) as JobDefinition<never>, terminationJob(services) as JobDefinition<never>, planChangeJob(services) as JobDefinition<never>];
+  return [
+    ...platformJobs(services.ctx),
+    ...mailJobs(services.mail),
+    provisioningJob(services) as JobDefinition<never>,
+    reconcileJob(services) as JobDefinition<never>,
+    vpsPowerJob(services) as JobDefinition<never>,
+    terminationJob(services) as JobDefinition<never>,
+    planChangeJob(services) as JobDefinition<never>,
+  ];
 }

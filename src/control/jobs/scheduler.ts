@@ -8,7 +8,12 @@ import { MINUTE } from '../../domain/clock.ts';
 import type { Clock } from '../../domain/clock.ts';
 import type { Db } from '../db/database.ts';
 import type { Deadline } from '../db/schema.ts';
-import { cancelDeadline, pendingDeadlines, scheduleDeadline, type DeadlineSpec } from '../repositories/deadlines.ts';
+import {
+  cancelDeadline,
+  pendingDeadlines,
+  scheduleDeadline,
+  type DeadlineSpec,
+} from '../repositories/deadlines.ts';
 
 export type DeadlineHandler = (d: Deadline, ctx: { db: Db; now: Date }) => Promise<void>;
 
@@ -73,7 +78,11 @@ export class Scheduler {
         if (!d) return null;
         const handler = this.#handlers.get(d.kind);
         if (!handler) {
-          await tx.updateTable('deadlines').set({ status: 'failed', last_error: `no handler for kind ${d.kind}` }).where('id', '=', d.id).execute();
+          await tx
+            .updateTable('deadlines')
+            .set({ status: 'failed', last_error: `no handler for kind ${d.kind}` })
+            .where('id', '=', d.id)
+            .execute();
           this.#log.error({ deadline: d.id, kind: d.kind }, 'deadline without handler');
           return d;
         }
@@ -82,7 +91,11 @@ export class Scheduler {
           // Done before the handler runs, so the handler may schedule the next deadline of the
           // same kind for the same subject (a new pending row, not this one moved then closed);
           // a failure rolls this back with the handler's writes.
-          await tx.updateTable('deadlines').set({ status: 'done', done_at: now, attempts: d.attempts + 1 }).where('id', '=', d.id).execute();
+          await tx
+            .updateTable('deadlines')
+            .set({ status: 'done', done_at: now, attempts: d.attempts + 1 })
+            .where('id', '=', d.id)
+            .execute();
           await handler(d, { db: tx, now });
         } catch (e) {
           await sql`ROLLBACK TO SAVEPOINT deadline`.execute(tx);

@@ -21,7 +21,12 @@ export interface AuditFacts {
   details?: Record<string, unknown>;
 }
 
-function rowFacts(r: Pick<AuditEntry, 'at' | 'actor_user_id' | 'actor' | 'action' | 'target_type' | 'target_id' | 'ip' | 'details'>) {
+function rowFacts(
+  r: Pick<
+    AuditEntry,
+    'at' | 'actor_user_id' | 'actor' | 'action' | 'target_type' | 'target_id' | 'ip' | 'details'
+  >,
+) {
   return {
     at: new Date(r.at).toISOString(),
     actor_user_id: r.actor_user_id,
@@ -41,7 +46,12 @@ export function chainHash(prevHash: string, facts: ReturnType<typeof rowFacts>):
 export async function appendAudit(db: Db, f: AuditFacts): Promise<AuditEntry> {
   return db.transaction().execute(async (tx) => {
     await sql`SELECT pg_advisory_xact_lock(${CHAIN_LOCK})`.execute(tx);
-    const last = await tx.selectFrom('audit_log').select('hash').orderBy('id', 'desc').limit(1).executeTakeFirst();
+    const last = await tx
+      .selectFrom('audit_log')
+      .select('hash')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     const prev = last?.hash ?? GENESIS_HASH;
     const row = {
       at: f.at,
@@ -84,13 +94,29 @@ export async function verifyAuditChain(db: Db): Promise<ChainReport> {
   let checked = 0;
   let after = '0';
   for (;;) {
-    const page = await db.selectFrom('audit_log').selectAll().where('id', '>', after).orderBy('id').limit(1000).execute();
+    const page = await db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(1000)
+      .execute();
     if (page.length === 0) return { ok: true, checked, firstBadId: null, reason: null };
     for (const r of page) {
       if (r.prev_hash !== prev)
-        return { ok: false, checked, firstBadId: r.id, reason: 'link to the previous row broken (row removed or inserted)' };
+        return {
+          ok: false,
+          checked,
+          firstBadId: r.id,
+          reason: 'link to the previous row broken (row removed or inserted)',
+        };
       if (chainHash(prev, rowFacts(r)) !== r.hash)
-        return { ok: false, checked, firstBadId: r.id, reason: 'row content does not match its hash (row changed)' };
+        return {
+          ok: false,
+          checked,
+          firstBadId: r.id,
+          reason: 'row content does not match its hash (row changed)',
+        };
       prev = r.hash;
       checked++;
       after = r.id;

@@ -61,7 +61,12 @@ export async function listPoolsWithUsage(db: Db): Promise<PoolUsageRow[]> {
 }
 
 export function poolsOf(db: Db, datacenterId: string): Promise<PoolRow[]> {
-  return db.selectFrom('ip_pools').selectAll().where('datacenter_id', '=', datacenterId).orderBy('cidr').execute();
+  return db
+    .selectFrom('ip_pools')
+    .selectAll()
+    .where('datacenter_id', '=', datacenterId)
+    .orderBy('cidr')
+    .execute();
 }
 
 /** Every pool prefix with its datacenter's location: the geofeed's rows (RFC 8805). */

@@ -34,7 +34,13 @@ export async function scheduleDeadline(db: Db, spec: DeadlineSpec, now: Date): P
     .executeTakeFirstOrThrow();
 }
 
-export async function cancelDeadline(db: Db, kind: string, subjectType: string, subjectId: string, now: Date): Promise<boolean> {
+export async function cancelDeadline(
+  db: Db,
+  kind: string,
+  subjectType: string,
+  subjectId: string,
+  now: Date,
+): Promise<boolean> {
   const r = await db
     .updateTable('deadlines')
     .set({ status: 'cancelled', done_at: now })

@@ -8,7 +8,12 @@ import type { Db } from '../db/database.ts';
  * VPS. Returns null when the pool is full. Concurrent callers cannot get the same address:
  * the insert is conditional and the loser retries with the next one.
  */
-export async function allocateFromPool(db: Db, poolId: string, vpsId: string, now: Date): Promise<string | null> {
+export async function allocateFromPool(
+  db: Db,
+  poolId: string,
+  vpsId: string,
+  now: Date,
+): Promise<string | null> {
   for (let attempt = 0; attempt < 20; attempt++) {
     // Addresses are compared as /32 (host()): `network + i` keeps the pool's mask otherwise.
     const candidate = await sql<{ address: string }>`
@@ -50,7 +55,12 @@ export async function addressOfVps(db: Db, vpsId: string): Promise<string | null
 }
 
 /** The VPS's address goes into quarantine until `until` (R12.4). */
-export async function releaseAddressOf(db: Db, vpsId: string, now: Date, until: Date): Promise<string | null> {
+export async function releaseAddressOf(
+  db: Db,
+  vpsId: string,
+  now: Date,
+  until: Date,
+): Promise<string | null> {
   const r = await db
     .updateTable('ip_addresses')
     .set({ state: 'quarantined', released_at: now, quarantine_until: until })

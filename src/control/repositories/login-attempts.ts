@@ -1,11 +1,22 @@
 import type { Db } from '../db/database.ts';
 
-export async function recordLoginAttempt(db: Db, a: { at: Date; email: string; ip: string; success: boolean }): Promise<void> {
-  await db.insertInto('login_attempts').values({ ...a, email: a.email.toLowerCase() }).execute();
+export async function recordLoginAttempt(
+  db: Db,
+  a: { at: Date; email: string; ip: string; success: boolean },
+): Promise<void> {
+  await db
+    .insertInto('login_attempts')
+    .values({ ...a, email: a.email.toLowerCase() })
+    .execute();
 }
 
 /** Failures since `since` for this email and for this address. */
-export async function countFailures(db: Db, email: string, ip: string, since: Date): Promise<{ email: number; ip: number }> {
+export async function countFailures(
+  db: Db,
+  email: string,
+  ip: string,
+  since: Date,
+): Promise<{ email: number; ip: number }> {
   const r = await db
     .selectFrom('login_attempts')
     .select((eb) => [

@@ -7,6 +7,10 @@ export type Scope =
   | { readonly kind: 'client'; readonly userId: string; readonly accountId: string };
 
 /** The platform itself (scheduler, jobs, CLI): sees everything. */
-export const SYSTEM_SCOPE: Scope = Object.freeze({ kind: 'staff', userId: '00000000-0000-0000-0000-000000000000', role: 'admin' });
+export const SYSTEM_SCOPE: Scope = Object.freeze({
+  kind: 'staff',
+  userId: '00000000-0000-0000-0000-000000000000',
+  role: 'admin',
+});
 
 export const isStaff = (s: Scope): s is Extract<Scope, { kind: 'staff' }> => s.kind === 'staff';

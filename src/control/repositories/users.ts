@@ -3,7 +3,10 @@ import type { Db } from '../db/database.ts';
 import type { Account, Language, NewUser, User, UserUpdate } from '../db/schema.ts';
 import type { Scope } from './scope.ts';
 
-export async function insertAccount(db: Db, a: { name: string; language: Language; createdAt: Date }): Promise<Account> {
+export async function insertAccount(
+  db: Db,
+  a: { name: string; language: Language; createdAt: Date },
+): Promise<Account> {
   return db
     .insertInto('accounts')
     .values({ name: a.name, language: a.language, created_at: a.createdAt })

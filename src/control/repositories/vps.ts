@@ -31,7 +31,10 @@ export async function insertVps(db: Db, v: NewVps, now: Date): Promise<VpsRow> {
     .values({ ...v, state: 'pending', state_changed_at: now })
     .returningAll()
     .executeTakeFirstOrThrow();
-  await db.insertInto('vps_events').values({ vps_id: row.id, at: now, kind: 'state', details: JSON.stringify({ to: 'pending' }) }).execute();
+  await db
+    .insertInto('vps_events')
+    .values({ vps_id: row.id, at: now, kind: 'state', details: JSON.stringify({ to: 'pending' }) })
+    .execute();
   return row as VpsRow;
 }
 
@@ -44,7 +47,11 @@ export async function getVps(db: Db, scope: Scope, id: string): Promise<VpsRow> 
   return v as VpsRow;
 }
 
-export async function listVps(db: Db, scope: Scope, filter: { accountId?: string; hostId?: string; includeDestroyed?: boolean } = {}): Promise<VpsRow[]> {
+export async function listVps(
+  db: Db,
+  scope: Scope,
+  filter: { accountId?: string; hostId?: string; includeDestroyed?: boolean } = {},
+): Promise<VpsRow[]> {
   let q = db.selectFrom('vps').selectAll().orderBy('created_at').orderBy('id');
   if (scope.kind === 'client') q = q.where('account_id', '=', scope.accountId);
   else if (filter.accountId) q = q.where('account_id', '=', filter.accountId);
@@ -57,31 +64,79 @@ export async function listVps(db: Db, scope: Scope, filter: { accountId?: string
  * Moves a VPS to a new state under a row lock, refusing illegal transitions (conflict), and
  * records the event. Returns the previous state.
  */
-export async function setVpsState(db: Db, id: string, to: VpsState, now: Date, reason: string | null = null): Promise<VpsState> {
+export async function setVpsState(
+  db: Db,
+  id: string,
+  to: VpsState,
+  now: Date,
+  reason: string | null = null,
+): Promise<VpsState> {
   const run = async (tx: Db) => {
-    const cur = await tx.selectFrom('vps').select('state').where('id', '=', id).forUpdate().executeTakeFirst();
+    const cur = await tx
+      .selectFrom('vps')
+      .select('state')
+      .where('id', '=', id)
+      .forUpdate()
+      .executeTakeFirst();
     if (!cur) throw notFound('vps.not_found', 'No such VPS');
     const from = cur.state;
     if (!isVpsState(from)) throw new Error(`VPS ${id} has an unknown state ${from}`);
     if (from === to) return from;
     transition(from, to);
-    await tx.updateTable('vps').set({ state: to, state_reason: reason, state_changed_at: now }).where('id', '=', id).execute();
-    await tx.insertInto('vps_events').values({ vps_id: id, at: now, kind: 'state', details: JSON.stringify({ from, to, reason }) }).execute();
+    await tx
+      .updateTable('vps')
+      .set({ state: to, state_reason: reason, state_changed_at: now })
+      .where('id', '=', id)
+      .execute();
+    await tx
+      .insertInto('vps_events')
+      .values({ vps_id: id, at: now, kind: 'state', details: JSON.stringify({ from, to, reason }) })
+      .execute();
     return from;
   };
   return db.isTransaction ? run(db) : db.transaction().execute(run);
 }
 
-export async function updateVps(db: Db, id: string, patch: Partial<
-    Pick<VpsRow, 'host_id' | 'ipv4' | 'mac' | 'net_slot' | 'root_password_enc' | 'initial_password_enc' | 'provision_step' | 'provision_percent' | 'access_codes_sent_at'>
-  >): Promise<void> {
+export async function updateVps(
+  db: Db,
+  id: string,
+  patch: Partial<
+    Pick<
+      VpsRow,
+      | 'host_id'
+      | 'ipv4'
+      | 'mac'
+      | 'net_slot'
+      | 'root_password_enc'
+      | 'initial_password_enc'
+      | 'provision_step'
+      | 'provision_percent'
+      | 'access_codes_sent_at'
+    >
+  >,
+): Promise<void> {
   await db.updateTable('vps').set(patch).where('id', '=', id).execute();
 }
 
-export async function recordVpsEvent(db: Db, vpsId: string, at: Date, kind: string, details: Record<string, unknown>): Promise<void> {
-  await db.insertInto('vps_events').values({ vps_id: vpsId, at, kind, details: JSON.stringify(details) }).execute();
+export async function recordVpsEvent(
+  db: Db,
+  vpsId: string,
+  at: Date,
+  kind: string,
+  details: Record<string, unknown>,
+): Promise<void> {
+  await db
+    .insertInto('vps_events')
+    .values({ vps_id: vpsId, at, kind, details: JSON.stringify(details) })
+    .execute();
 }
 
 export function vpsEvents(db: Db, vpsId: string, limit = 100) {
-  return db.selectFrom('vps_events').selectAll().where('vps_id', '=', vpsId).orderBy('id', 'desc').limit(limit).execute();
+  return db
+    .selectFrom('vps_events')
+    .selectAll()
+    .where('vps_id', '=', vpsId)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
 }

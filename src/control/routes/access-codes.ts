@@ -13,9 +13,17 @@ export function accessCodeRoutes(app: App, s: Services): void {
       schema: {
         tags: ['vps'],
         summary: 'Reveal a VPS’s initial password with the one-time link from the email (R3.1)',
-        body: Type.Object({ token: Type.String({ minLength: 20, maxLength: 200 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          { token: Type.String({ minLength: 20, maxLength: 200 }) },
+          { additionalProperties: false },
+        ),
         response: {
-          200: Type.Object({ hostname: Type.String(), ipv4: Type.Union([Type.String(), Type.Null()]), username: Type.String(), password: Type.String() }),
+          200: Type.Object({
+            hostname: Type.String(),
+            ipv4: Type.Union([Type.String(), Type.Null()]),
+            username: Type.String(),
+            password: Type.String(),
+          }),
           400: ErrorSchema,
           404: ErrorSchema,
           409: ErrorSchema,

@@ -5,8 +5,19 @@ import { getAccount, getUser, listAccountsWithUserCount, listUsers } from '../re
 import type { Services } from '../services/index.ts';
 import { authErrors, IdParams, Language, MeSchema, meOf } from './schemas.ts';
 
-const AccountSchema = Type.Object({ id: Type.String(), name: Type.String(), language: Language, createdAt: Type.String() });
-const AccountRow = Type.Object({ id: Type.String(), name: Type.String(), language: Language, createdAt: Type.String(), users: Type.Integer() });
+const AccountSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  language: Language,
+  createdAt: Type.String(),
+});
+const AccountRow = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  language: Language,
+  createdAt: Type.String(),
+  users: Type.Integer(),
+});
 const acc = (a: { id: string; name: string; language: 'fr' | 'en'; created_at: Date }) => ({
   id: a.id,
   name: a.name,
@@ -18,12 +29,27 @@ export function accountRoutes(app: App, s: Services): void {
   // Client-reachable: scoped to the caller's account in the repository layer.
   app.get(
     '/v1/users/:id',
-    { config: { access: 'any' }, schema: { tags: ['accounts'], summary: 'A user (clients: of their own account)', params: IdParams, response: { 200: MeSchema, ...authErrors } } },
+    {
+      config: { access: 'any' },
+      schema: {
+        tags: ['accounts'],
+        summary: 'A user (clients: of their own account)',
+        params: IdParams,
+        response: { 200: MeSchema, ...authErrors },
+      },
+    },
     async (req) => meOf(await getUser(s.ctx.db, principalOf(req).scope, req.params.id)),
   );
   app.get(
     '/v1/account',
-    { config: { access: 'client' }, schema: { tags: ['accounts'], summary: 'My client account', response: { 200: AccountSchema, ...authErrors } } },
+    {
+      config: { access: 'client' },
+      schema: {
+        tags: ['accounts'],
+        summary: 'My client account',
+        response: { 200: AccountSchema, ...authErrors },
+      },
+    },
     async (req) => {
       const p = principalOf(req);
       return acc(await getAccount(s.ctx.db, p.scope, p.user.account_id!));
@@ -31,14 +57,28 @@ export function accountRoutes(app: App, s: Services): void {
   );
   app.get(
     '/v1/account/users',
-    { config: { access: 'client' }, schema: { tags: ['accounts'], summary: 'The users of my account', response: { 200: Type.Array(MeSchema), ...authErrors } } },
+    {
+      config: { access: 'client' },
+      schema: {
+        tags: ['accounts'],
+        summary: 'The users of my account',
+        response: { 200: Type.Array(MeSchema), ...authErrors },
+      },
+    },
     async (req) => (await listUsers(s.ctx.db, principalOf(req).scope)).map(meOf),
   );
 
   // Provider console.
   app.get(
     '/v1/admin/accounts',
-    { config: { access: 'staff' }, schema: { tags: ['admin'], summary: 'Client accounts', response: { 200: Type.Array(AccountRow), ...authErrors } } },
+    {
+      config: { access: 'staff' },
+      schema: {
+        tags: ['admin'],
+        summary: 'Client accounts',
+        response: { 200: Type.Array(AccountRow), ...authErrors },
+      },
+    },
     async () => (await listAccountsWithUserCount(s.ctx.db)).map((a) => ({ ...acc(a), users: a.users })),
   );
   app.post(
@@ -68,7 +108,15 @@ export function accountRoutes(app: App, s: Services): void {
   );
   app.get(
     '/v1/admin/accounts/:id/users',
-    { config: { access: 'staff' }, schema: { tags: ['admin'], summary: 'Users of a client account', params: IdParams, response: { 200: Type.Array(MeSchema), ...authErrors } } },
+    {
+      config: { access: 'staff' },
+      schema: {
+        tags: ['admin'],
+        summary: 'Users of a client account',
+        params: IdParams,
+        response: { 200: Type.Array(MeSchema), ...authErrors },
+      },
+    },
     async (req) => {
       const p = principalOf(req);
       await getAccount(s.ctx.db, p.scope, req.params.id);
@@ -91,12 +139,17 @@ export function accountRoutes(app: App, s: Services): void {
           },
           { additionalProperties: false },
         ),
-        response: { 201: Type.Object({ user: MeSchema, totpSecret: Type.String(), otpauthUrl: Type.String() }), ...authErrors },
+        response: {
+          201: Type.Object({ user: MeSchema, totpSecret: Type.String(), otpauthUrl: Type.String() }),
+          ...authErrors,
+        },
       },
     },
     async (req, reply) => {
       const r = await s.identity.createStaff(req.body, auditActorOf(req));
-      return reply.status(201).send({ user: meOf(r.user), totpSecret: r.totpSecret, otpauthUrl: r.otpauthUrl });
+      return reply
+        .status(201)
+        .send({ user: meOf(r.user), totpSecret: r.totpSecret, otpauthUrl: r.otpauthUrl });
     },
   );
 }

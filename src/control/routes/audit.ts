@@ -23,14 +23,22 @@ export function auditRoutes(app: App, s: Services): void {
         tags: ['admin'],
         summary: 'The audit log, newest first',
         querystring: Type.Object(
-          { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })), before: Type.Optional(Type.String({ pattern: '^[0-9]+$' })) },
+          {
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+            before: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+          },
           { additionalProperties: false },
         ),
         response: { 200: Type.Array(Entry), ...authErrors },
       },
     },
     async (req) =>
-      (await listAudit(s.ctx.db, { limit: req.query.limit ?? 100, ...(req.query.before ? { beforeId: req.query.before } : {}) })).map((e) => ({
+      (
+        await listAudit(s.ctx.db, {
+          limit: req.query.limit ?? 100,
+          ...(req.query.before ? { beforeId: req.query.before } : {}),
+        })
+      ).map((e) => ({
         id: e.id,
         at: new Date(e.at).toISOString(),
         actor: e.actor,
@@ -48,7 +56,12 @@ export function auditRoutes(app: App, s: Services): void {
         tags: ['admin'],
         summary: 'Check the audit hash chain',
         response: {
-          200: Type.Object({ ok: Type.Boolean(), checked: Type.Integer(), firstBadId: Type.Union([Type.String(), Type.Null()]), reason: Type.Union([Type.String(), Type.Null()]) }),
+          200: Type.Object({
+            ok: Type.Boolean(),
+            checked: Type.Integer(),
+            firstBadId: Type.Union([Type.String(), Type.Null()]),
+            reason: Type.Union([Type.String(), Type.Null()]),
+          }),
           ...authErrors,
         },
       },

@@ -33,14 +33,22 @@ export function authRoutes(app: App, s: Services, cookie: { secure: boolean }): 
         ip: req.ip,
         userAgent: req.headers['user-agent'],
       });
-      void reply.setCookie(SESSION_COOKIE, r.token, { httpOnly: true, sameSite: 'strict', secure: cookie.secure, path: '/' });
+      void reply.setCookie(SESSION_COOKIE, r.token, {
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: cookie.secure,
+        path: '/',
+      });
       return { user: meOf(r.user), csrfToken: r.csrfToken };
     },
   );
 
   app.post(
     '/v1/auth/logout',
-    { config: { access: 'any' }, schema: { tags: ['auth'], summary: 'Log out', response: { 204: Type.Null(), ...authErrors } } },
+    {
+      config: { access: 'any' },
+      schema: { tags: ['auth'], summary: 'Log out', response: { 204: Type.Null(), ...authErrors } },
+    },
     async (req, reply) => {
       await s.auth.logout(principalOf(req), req.ip);
       void reply.clearCookie(SESSION_COOKIE, { path: '/' });
@@ -52,7 +60,11 @@ export function authRoutes(app: App, s: Services, cookie: { secure: boolean }): 
     '/v1/auth/session',
     {
       config: { access: 'any' },
-      schema: { tags: ['auth'], summary: 'The logged-in user and the CSRF token', response: { 200: SessionBody, ...authErrors } },
+      schema: {
+        tags: ['auth'],
+        summary: 'The logged-in user and the CSRF token',
+        response: { 200: SessionBody, ...authErrors },
+      },
     },
     async (req) => {
       const p = principalOf(req);
@@ -98,7 +110,14 @@ export function authRoutes(app: App, s: Services, cookie: { secure: boolean }): 
   });
   app.get(
     '/v1/me/tokens',
-    { config: { access: 'any' }, schema: { tags: ['auth'], summary: 'My API tokens', response: { 200: Type.Array(TokenSchema), ...authErrors } } },
+    {
+      config: { access: 'any' },
+      schema: {
+        tags: ['auth'],
+        summary: 'My API tokens',
+        response: { 200: Type.Array(TokenSchema), ...authErrors },
+      },
+    },
     async (req) =>
       (await s.auth.listApiTokens(principalOf(req))).map((t) => ({
         id: t.id,
@@ -114,20 +133,38 @@ export function authRoutes(app: App, s: Services, cookie: { secure: boolean }): 
       schema: {
         tags: ['auth'],
         summary: 'Create an API token (shown once)',
-        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
-        response: { 201: Type.Object({ id: Type.String(), name: Type.String(), token: Type.String(), createdAt: Type.String() }), ...authErrors },
+        body: Type.Object(
+          { name: Type.String({ minLength: 1, maxLength: 100 }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object({
+            id: Type.String(),
+            name: Type.String(),
+            token: Type.String(),
+            createdAt: Type.String(),
+          }),
+          ...authErrors,
+        },
       },
     },
     async (req, reply) => {
       const t = await s.auth.createApiToken(principalOf(req), req.body.name, req.ip);
-      return reply.status(201).send({ id: t.id, name: t.name, token: t.token, createdAt: t.created_at.toISOString() });
+      return reply
+        .status(201)
+        .send({ id: t.id, name: t.name, token: t.token, createdAt: t.created_at.toISOString() });
     },
   );
   app.delete(
     '/v1/me/tokens/:id',
     {
       config: { access: 'any' },
-      schema: { tags: ['auth'], summary: 'Revoke one of my API tokens', params: Type.Object({ id: Type.String({ format: 'uuid' }) }), response: { 204: Type.Null(), ...authErrors } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Revoke one of my API tokens',
+        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        response: { 204: Type.Null(), ...authErrors },
+      },
     },
     async (req, reply) => {
       await s.auth.revokeApiToken(principalOf(req), req.params.id, req.ip);

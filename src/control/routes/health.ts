@@ -13,7 +13,10 @@ export function healthRoutes(app: App, s: Services, metrics: Metrics): void {
       schema: {
         tags: ['ops'],
         summary: 'Liveness: the database answers',
-        response: { 200: Type.Object({ status: Type.Literal('ok'), database: Type.Literal('ok') }), 503: ErrorSchema },
+        response: {
+          200: Type.Object({ status: Type.Literal('ok'), database: Type.Literal('ok') }),
+          503: ErrorSchema,
+        },
       },
     },
     async (_req, reply) => {
@@ -21,7 +24,9 @@ export function healthRoutes(app: App, s: Services, metrics: Metrics): void {
         await sql`SELECT 1`.execute(s.ctx.db);
         return { status: 'ok' as const, database: 'ok' as const };
       } catch {
-        return reply.status(503).send({ code: 'health.database_unreachable', message: 'The database does not answer' });
+        return reply
+          .status(503)
+          .send({ code: 'health.database_unreachable', message: 'The database does not answer' });
       }
     },
   );

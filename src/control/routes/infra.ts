@@ -9,7 +9,14 @@ import { getVps, listVps, vpsEvents, type VpsRow } from '../repositories/vps.ts'
 import type { Services } from '../services/index.ts';
 import { authErrors, IdParams } from './schemas.ts';
 
-const Datacenter = Type.Object({ id: Type.String(), code: Type.String(), name: Type.String(), city: Type.String(), country: Type.String(), region: Type.String() });
+const Datacenter = Type.Object({
+  id: Type.String(),
+  code: Type.String(),
+  name: Type.String(),
+  city: Type.String(),
+  country: Type.String(),
+  region: Type.String(),
+});
 const Pool = Type.Object({
   id: Type.String(),
   datacenterId: Type.String(),
@@ -75,7 +82,11 @@ export function vpsOut(v: VpsRow, scope?: Scope) {
     stateChangedAt: v.state_changed_at.toISOString(),
     ipv4: v.ipv4,
     username: v.client_username,
-    actions: !isVpsState(v.state) ? [] : scope?.kind === 'client' ? clientActions(v.state) : allowedActions(v.state),
+    actions: !isVpsState(v.state)
+      ? []
+      : scope?.kind === 'client'
+        ? clientActions(v.state)
+        : allowedActions(v.state),
     provisionStep: v.provision_step,
     provisionPercent: v.provision_percent,
     createdAt: v.created_at.toISOString(),
@@ -85,7 +96,14 @@ export function vpsOut(v: VpsRow, scope?: Scope) {
 export function infraRoutes(app: App, s: Services): void {
   app.get(
     '/v1/datacenters',
-    { config: { access: 'any' }, schema: { tags: ['infra'], summary: 'Datacenters', response: { 200: Type.Array(Datacenter), ...authErrors } } },
+    {
+      config: { access: 'any' },
+      schema: {
+        tags: ['infra'],
+        summary: 'Datacenters',
+        response: { 200: Type.Array(Datacenter), ...authErrors },
+      },
+    },
     async () => (await s.infra.listDatacenters()).map(({ created_at: _c, ...d }) => d),
   );
   app.post(
@@ -126,7 +144,14 @@ export function infraRoutes(app: App, s: Services): void {
   });
   app.get(
     '/v1/admin/pools',
-    { config: { access: 'staff' }, schema: { tags: ['infra'], summary: 'IPv4 pools with their usage', response: { 200: Type.Array(Pool), ...authErrors } } },
+    {
+      config: { access: 'staff' },
+      schema: {
+        tags: ['infra'],
+        summary: 'IPv4 pools with their usage',
+        response: { 200: Type.Array(Pool), ...authErrors },
+      },
+    },
     async () => (await s.infra.listPools()).map(poolOut),
   );
   app.post(
@@ -137,7 +162,11 @@ export function infraRoutes(app: App, s: Services): void {
         tags: ['infra'],
         summary: 'Add an IPv4 pool to a datacenter (R3.2)',
         body: Type.Object(
-          { datacenterId: Type.String({ format: 'uuid' }), cidr: Type.String({ maxLength: 18 }), gateway: Type.String({ maxLength: 15 }) },
+          {
+            datacenterId: Type.String({ format: 'uuid' }),
+            cidr: Type.String({ maxLength: 18 }),
+            gateway: Type.String({ maxLength: 15 }),
+          },
           { additionalProperties: false },
         ),
         response: { 201: Pool, ...authErrors },
@@ -153,17 +182,30 @@ export function infraRoutes(app: App, s: Services): void {
   // RFC 8805: prefix,country,region,city,postal — public, so geolocation providers can fetch it.
   app.get(
     '/geofeed.csv',
-    { config: { access: 'public' }, schema: { tags: ['infra'], summary: 'Geofeed (RFC 8805) of every pool prefix (R3.2)' } },
+    {
+      config: { access: 'public' },
+      schema: { tags: ['infra'], summary: 'Geofeed (RFC 8805) of every pool prefix (R3.2)' },
+    },
     async (_req, reply) => {
       const rows = await s.infra.geofeed();
-      const lines = ['# infogere geofeed (RFC 8805): prefix,country,region,city,postal code', ...rows.map((r) => `${r.cidr},${r.country},${r.region},${r.city},`)];
+      const lines = [
+        '# infogere geofeed (RFC 8805): prefix,country,region,city,postal code',
+        ...rows.map((r) => `${r.cidr},${r.country},${r.region},${r.city},`),
+      ];
       return reply.type('text/csv; charset=utf-8').send(lines.join('\n') + '\n');
     },
   );
 
   app.get(
     '/v1/admin/hosts',
-    { config: { access: 'staff' }, schema: { tags: ['infra'], summary: 'Hypervisor hosts and what is placed on them', response: { 200: Type.Array(Host), ...authErrors } } },
+    {
+      config: { access: 'staff' },
+      schema: {
+        tags: ['infra'],
+        summary: 'Hypervisor hosts and what is placed on them',
+        response: { 200: Type.Array(Host), ...authErrors },
+      },
+    },
     async () => s.infra.hostLoads(),
   );
   app.post(
@@ -197,7 +239,14 @@ export function infraRoutes(app: App, s: Services): void {
   // VPS records: clients see their own (scoped in the repository), staff see all.
   app.get(
     '/v1/vps',
-    { config: { access: 'any' }, schema: { tags: ['vps'], summary: 'VPSs (clients: their own)', response: { 200: Type.Array(VpsSchema), ...authErrors } } },
+    {
+      config: { access: 'any' },
+      schema: {
+        tags: ['vps'],
+        summary: 'VPSs (clients: their own)',
+        response: { 200: Type.Array(VpsSchema), ...authErrors },
+      },
+    },
     async (req) => {
       const scope = principalOf(req).scope;
       return (await listVps(s.ctx.db, scope)).map((v) => vpsOut(v, scope));
@@ -205,7 +254,15 @@ export function infraRoutes(app: App, s: Services): void {
   );
   app.get(
     '/v1/vps/:id',
-    { config: { access: 'any' }, schema: { tags: ['vps'], summary: 'One VPS', params: IdParams, response: { 200: VpsSchema, ...authErrors } } },
+    {
+      config: { access: 'any' },
+      schema: {
+        tags: ['vps'],
+        summary: 'One VPS',
+        params: IdParams,
+        response: { 200: VpsSchema, ...authErrors },
+      },
+    },
     async (req) => {
       const scope = principalOf(req).scope;
       return vpsOut(await getVps(s.ctx.db, scope, req.params.id), scope);
@@ -219,12 +276,25 @@ export function infraRoutes(app: App, s: Services): void {
         tags: ['vps'],
         summary: 'What happened to a VPS, newest first',
         params: IdParams,
-        response: { 200: Type.Array(Type.Object({ at: Type.String(), kind: Type.String(), details: Type.Record(Type.String(), Type.Unknown()) })), ...authErrors },
+        response: {
+          200: Type.Array(
+            Type.Object({
+              at: Type.String(),
+              kind: Type.String(),
+              details: Type.Record(Type.String(), Type.Unknown()),
+            }),
+          ),
+          ...authErrors,
+        },
       },
     },
     async (req) => {
       await getVps(s.ctx.db, principalOf(req).scope, req.params.id);
-      return (await vpsEvents(s.ctx.db, req.params.id)).map((e) => ({ at: e.at.toISOString(), kind: e.kind, details: e.details }));
+      return (await vpsEvents(s.ctx.db, req.params.id)).map((e) => ({
+        at: e.at.toISOString(),
+        kind: e.kind,
+        details: e.details,
+      }));
     },
   );
 }

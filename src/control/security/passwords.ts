@@ -1,7 +1,12 @@
 // Passwords: argon2id (OWASP's minimum: 19 MiB, 2 passes, 1 lane).
 import { hash, verify } from '@node-rs/argon2';
 
-const params = { algorithm: 2 /* Argon2id (a const enum upstream) */, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+const params = {
+  algorithm: 2 /* Argon2id (a const enum upstream) */,
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
 
 export function hashPassword(password: string): Promise<string> {
   return hash(password, params);

@@ -9,12 +9,19 @@ export function newTotpSecret(): string {
 }
 
 export function totpUri(secret: string, label: string, issuer = 'infogere'): string {
-  return new OTPAuth.TOTP({ issuer, label, secret: OTPAuth.Secret.fromBase32(secret), period: PERIOD }).toString();
+  return new OTPAuth.TOTP({
+    issuer,
+    label,
+    secret: OTPAuth.Secret.fromBase32(secret),
+    period: PERIOD,
+  }).toString();
 }
 
 /** The code for a moment: for tests and the CLI's first-run hint. */
 export function totpCode(secret: string, at: Date): string {
-  return new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), period: PERIOD }).generate({ timestamp: at.getTime() });
+  return new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), period: PERIOD }).generate({
+    timestamp: at.getTime(),
+  });
 }
 
 /** The time step the code belongs to, or null if it matches none within ±1 step of `at`. */

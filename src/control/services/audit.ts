@@ -3,7 +3,12 @@ import type { AuditActor, ServiceContext } from './context.ts';
 
 export function createAuditService(ctx: ServiceContext) {
   return {
-    record(actor: AuditActor, action: string, target?: { type: string; id: string }, details?: Record<string, unknown>) {
+    record(
+      actor: AuditActor,
+      action: string,
+      target?: { type: string; id: string },
+      details?: Record<string, unknown>,
+    ) {
       return appendAudit(ctx.db, {
         at: ctx.clock.now(),
         actorUserId: actor.userId,

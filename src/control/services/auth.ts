@@ -5,7 +5,13 @@
 import { MINUTE, HOUR } from '../../domain/clock.ts';
 import { conflict, DomainError, invalidData, notAllowed } from '../../domain/errors.ts';
 import type { User } from '../db/schema.ts';
-import { findLiveTokenByHash, insertApiToken, listTokensOf, markTokenUsed, revokeTokenOf } from '../repositories/api-tokens.ts';
+import {
+  findLiveTokenByHash,
+  insertApiToken,
+  listTokensOf,
+  markTokenUsed,
+  revokeTokenOf,
+} from '../repositories/api-tokens.ts';
 import { countFailures, recordLoginAttempt } from '../repositories/login-attempts.ts';
 import type { Scope } from '../repositories/scope.ts';
 import { deleteSession, findSession, insertSession, touchSession } from '../repositories/sessions.ts';
@@ -26,7 +32,8 @@ export interface Principal {
 }
 
 export function scopeOf(user: User): Scope {
-  if (user.kind === 'staff') return { kind: 'staff', userId: user.id, role: user.role as 'admin' | 'support' };
+  if (user.kind === 'staff')
+    return { kind: 'staff', userId: user.id, role: user.role as 'admin' | 'support' };
   return { kind: 'client', userId: user.id, accountId: user.account_id! };
 }
 
@@ -43,31 +50,54 @@ export function createAuthService(ctx: ServiceContext, audit: AuditService) {
     return f.email >= ctx.config.loginMaxFailuresPerAccount || f.ip >= ctx.config.loginMaxFailuresPerAddress;
   }
 
-  async function fail(email: string, ip: string, user: User | undefined, code: string, message: string): Promise<never> {
+  async function fail(
+    email: string,
+    ip: string,
+    user: User | undefined,
+    code: string,
+    message: string,
+  ): Promise<never> {
     await recordLoginAttempt(ctx.db, { at: ctx.clock.now(), email, ip, success: false });
-    await audit.record({ userId: user?.id ?? null, label: email, ip }, 'auth.login_failed', user ? { type: 'user', id: user.id } : undefined, {
-      reason: code,
-    });
+    await audit.record(
+      { userId: user?.id ?? null, label: email, ip },
+      'auth.login_failed',
+      user ? { type: 'user', id: user.id } : undefined,
+      {
+        reason: code,
+      },
+    );
     throw new DomainError('not_allowed', code, message);
   }
 
   return {
-    async login(p: { email: string; password: string; totp?: string | undefined; ip: string; userAgent?: string | undefined }) {
+    async login(p: {
+      email: string;
+      password: string;
+      totp?: string | undefined;
+      ip: string;
+      userAgent?: string | undefined;
+    }) {
       const email = p.email.trim().toLowerCase();
       if (await throttled(email, p.ip))
         throw new DomainError('not_allowed', 'auth.throttled', 'Too many failed logins: try again later');
       const user = await findUserByEmail(ctx.db, email);
       // Verify against a dummy hash when the user does not exist: same time, no user enumeration.
       const ok = await verifyPassword(user?.password_hash ?? (await dummyHash()), p.password);
-      if (!user || !ok || user.disabled_at) return fail(email, p.ip, user, 'auth.invalid_credentials', 'Wrong email or password');
+      if (!user || !ok || user.disabled_at)
+        return fail(email, p.ip, user, 'auth.invalid_credentials', 'Wrong email or password');
       if (user.totp_enabled) {
         if (!p.totp) {
           // Not a failure: the panel asks for the code next.
-          throw new DomainError('not_allowed', 'auth.totp_required', 'Enter the code from your authenticator app');
+          throw new DomainError(
+            'not_allowed',
+            'auth.totp_required',
+            'Enter the code from your authenticator app',
+          );
         }
         const step = verifyTotp(ctx.secrets.open(user.totp_secret_enc!), p.totp, ctx.clock.now());
         const last = user.totp_last_step === null ? -1 : Number(user.totp_last_step);
-        if (step === null || step <= last) return fail(email, p.ip, user, 'auth.totp_invalid', 'Wrong or already used code');
+        if (step === null || step <= last)
+          return fail(email, p.ip, user, 'auth.totp_invalid', 'Wrong or already used code');
         await updateUser(ctx.db, user.id, { totp_last_step: step });
       }
       await recordLoginAttempt(ctx.db, { at: ctx.clock.now(), email, ip: p.ip, success: true });
@@ -83,7 +113,10 @@ export function createAuthService(ctx: ServiceContext, audit: AuditService) {
         ip: p.ip,
         user_agent: p.userAgent?.slice(0, 300) ?? null,
       });
-      await audit.record({ userId: user.id, label: user.email, ip: p.ip }, 'auth.login', { type: 'user', id: user.id });
+      await audit.record({ userId: user.id, label: user.email, ip: p.ip }, 'auth.login', {
+        type: 'user',
+        id: user.id,
+      });
       return { token, csrfToken: csrf, user };
     },
 
@@ -93,7 +126,10 @@ export function createAuthService(ctx: ServiceContext, audit: AuditService) {
       const s = await findSession(ctx.db, id);
       if (!s) throw unauthenticated();
       const now = ctx.clock.now().getTime();
-      if (now - new Date(s.last_seen_at).getTime() > idleMs || now - new Date(s.created_at).getTime() > absoluteMs) {
+      if (
+        now - new Date(s.last_seen_at).getTime() > idleMs ||
+        now - new Date(s.created_at).getTime() > absoluteMs
+      ) {
         await deleteSession(ctx.db, id);
         throw unauthenticated('auth.session_expired', 'Your session has expired: log in again');
       }
@@ -106,11 +142,15 @@ export function createAuthService(ctx: ServiceContext, audit: AuditService) {
 
     async logout(p: Principal, ip: string): Promise<void> {
       if (p.sessionId) await deleteSession(ctx.db, p.sessionId);
-      await audit.record({ userId: p.user.id, label: p.user.email, ip }, 'auth.logout', { type: 'user', id: p.user.id });
+      await audit.record({ userId: p.user.id, label: p.user.email, ip }, 'auth.logout', {
+        type: 'user',
+        id: p.user.id,
+      });
     },
 
     async resolveApiToken(token: string): Promise<Principal> {
-      if (!token.startsWith(API_TOKEN_PREFIX)) throw unauthenticated('auth.bad_token', 'Not a valid API token');
+      if (!token.startsWith(API_TOKEN_PREFIX))
+        throw unauthenticated('auth.bad_token', 'Not a valid API token');
       const t = await findLiveTokenByHash(ctx.db, tokenHash(token));
       if (!t) throw unauthenticated('auth.bad_token', 'Not a valid API token');
       const user = await findUserById(ctx.db, t.user_id);
@@ -122,14 +162,27 @@ export function createAuthService(ctx: ServiceContext, audit: AuditService) {
     async createApiToken(p: Principal, name: string, ip: string) {
       if (!name.trim()) throw invalidData('validation.name', 'The token needs a name', { field: 'name' });
       const token = newToken(API_TOKEN_PREFIX);
-      const row = await insertApiToken(ctx.db, { userId: p.user.id, name: name.trim(), tokenHash: tokenHash(token), createdAt: ctx.clock.now() });
-      await audit.record({ userId: p.user.id, label: p.user.email, ip }, 'token.create', { type: 'api_token', id: row.id }, { name: row.name });
+      const row = await insertApiToken(ctx.db, {
+        userId: p.user.id,
+        name: name.trim(),
+        tokenHash: tokenHash(token),
+        createdAt: ctx.clock.now(),
+      });
+      await audit.record(
+        { userId: p.user.id, label: p.user.email, ip },
+        'token.create',
+        { type: 'api_token', id: row.id },
+        { name: row.name },
+      );
       return { ...row, token };
     },
     listApiTokens: (p: Principal) => listTokensOf(ctx.db, p.user.id),
     async revokeApiToken(p: Principal, id: string, ip: string) {
       await revokeTokenOf(ctx.db, p.user.id, id, ctx.clock.now());
-      await audit.record({ userId: p.user.id, label: p.user.email, ip }, 'token.revoke', { type: 'api_token', id });
+      await audit.record({ userId: p.user.id, label: p.user.email, ip }, 'token.revoke', {
+        type: 'api_token',
+        id,
+      });
     },
 
     /** Step 1 of enrolment: a new secret, kept but not enabled until a code confirms it. */
@@ -146,12 +199,16 @@ export function createAuthService(ctx: ServiceContext, audit: AuditService) {
       const step = verifyTotp(ctx.secrets.open(user.totp_secret_enc), code, ctx.clock.now());
       if (step === null) throw invalidData('auth.totp_invalid', 'Wrong code', { field: 'code' });
       await updateUser(ctx.db, user.id, { totp_enabled: true, totp_last_step: step });
-      await audit.record({ userId: user.id, label: user.email, ip }, 'auth.totp_enable', { type: 'user', id: user.id });
+      await audit.record({ userId: user.id, label: user.email, ip }, 'auth.totp_enable', {
+        type: 'user',
+        id: user.id,
+      });
     },
 
     requireStaff(p: Principal, role?: 'admin'): void {
       if (p.scope.kind !== 'staff') throw notAllowed('auth.forbidden', 'Provider staff only');
-      if (role === 'admin' && p.scope.role !== 'admin') throw notAllowed('auth.forbidden', 'Administrators only');
+      if (role === 'admin' && p.scope.role !== 'admin')
+        throw notAllowed('auth.forbidden', 'Administrators only');
     },
   };
 }

@@ -11,7 +11,11 @@ import type { SecretBox } from '../security/secretbox.ts';
  * transaction: it exists if and only if the fact that caused it was committed.
  */
 export interface JobQueue {
-  send(name: string, data: object, opts?: { db?: Db; singletonKey?: string; startAfter?: Date }): Promise<void>;
+  send(
+    name: string,
+    data: object,
+    opts?: { db?: Db; singletonKey?: string; startAfter?: Date },
+  ): Promise<void>;
 }
 
 export interface ServiceContext {

@@ -11,17 +11,23 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function checkEmail(email: string): string {
   const e = email.trim();
-  if (!EMAIL.test(e) || e.length > 254) throw invalidData('validation.email', 'Not a valid email address', { field: 'email' });
+  if (!EMAIL.test(e) || e.length > 254)
+    throw invalidData('validation.email', 'Not a valid email address', { field: 'email' });
   return e;
 }
 
 export function checkPassword(password: string): void {
   if (password.length < PASSWORD_MIN_LENGTH)
-    throw invalidData('validation.password', `The password needs at least ${PASSWORD_MIN_LENGTH} characters`, { field: 'password' });
+    throw invalidData(
+      'validation.password',
+      `The password needs at least ${PASSWORD_MIN_LENGTH} characters`,
+      { field: 'password' },
+    );
 }
 
 function uniqueEmail(e: unknown): never {
-  if ((e as { code?: string }).code === '23505') throw conflict('user.email_taken', 'A user with this email already exists');
+  if ((e as { code?: string }).code === '23505')
+    throw conflict('user.email_taken', 'A user with this email already exists');
   throw e;
 }
 
@@ -57,7 +63,8 @@ export function createIdentityService(ctx: ServiceContext, audit: AuditService) 
     ): Promise<{ account: Account; user: User }> {
       const email = checkEmail(p.email);
       checkPassword(p.password);
-      if (!p.accountName.trim()) throw invalidData('validation.accountName', 'The account needs a name', { field: 'accountName' });
+      if (!p.accountName.trim())
+        throw invalidData('validation.accountName', 'The account needs a name', { field: 'accountName' });
       const hash = await hashPassword(p.password);
       const now = ctx.clock.now();
       const language = p.language ?? 'fr';

@@ -28,7 +28,13 @@ export function createServices(ctx: ServiceContext) {
   const netMeasures = createNetMeasuresService(ctx, audit);
   const terminations = createTerminationsService(ctx, audit, { mail, vps, netMeasures });
   // R12.5: the ladder of measures applies through net measures, vps.suspend, clients.suspend, terminations.
-  const measures = createMeasuresService(ctx, audit, { mail, netMeasures, vps, clients, terminations: () => terminations });
+  const measures = createMeasuresService(ctx, audit, {
+    mail,
+    netMeasures,
+    vps,
+    clients,
+    terminations: () => terminations,
+  });
   const commerce = createCommerceService(ctx, audit, { infra, mail });
   // R3.12: a plan change's invoice paid starts its 48 h deadline (services/plan-changes.ts).
   const planChanges = createPlanChangesService(ctx, audit, { mail, clients, vps });

@@ -97,9 +97,13 @@ export function createNetMeasuresService(ctx: ServiceContext, audit: AuditServic
       throw invalidData('validation.reason', 'Say why (the client is shown it: R5.1)', { field: 'reason' });
     if (p.kind !== 'block') {
       if (p.protocol || p.port || p.direction)
-        throw invalidData('validation.kind', 'An isolation or a throttle takes no protocol, port or direction', {
-          field: 'kind',
-        });
+        throw invalidData(
+          'validation.kind',
+          'An isolation or a throttle takes no protocol, port or direction',
+          {
+            field: 'kind',
+          },
+        );
       return;
     }
     if (!p.protocol)

@@ -1,13 +1,25 @@
 // The network policy a VPS should have, from its record and its live measures (R3.11,
 // R3.13, R5.1, R6.3, R6.4): the one object the host applies as a whole.
-import { bandwidthFromTerms, DEFAULT_FILTERED_PORTS, DEFAULT_RATE_LIMITS, type PortBlock, type VpsNetPolicy } from '../../domain/net-policy.ts';
+import {
+  bandwidthFromTerms,
+  DEFAULT_FILTERED_PORTS,
+  DEFAULT_RATE_LIMITS,
+  type PortBlock,
+  type VpsNetPolicy,
+} from '../../domain/net-policy.ts';
 import { CURRENT_TERMS } from '../../domain/terms.ts';
 import type { Db } from '../db/database.ts';
 import type { VpsRow } from '../repositories/vps.ts';
 
 export async function policyFor(db: Db, vps: VpsRow, port: string): Promise<VpsNetPolicy> {
-  if (!vps.ipv4 || !vps.mac || vps.net_slot === null) throw new Error(`VPS ${vps.id} has no address, MAC or slot yet`);
-  const measures = await db.selectFrom('vps_net_measures').selectAll().where('vps_id', '=', vps.id).where('lifted_at', 'is', null).execute();
+  if (!vps.ipv4 || !vps.mac || vps.net_slot === null)
+    throw new Error(`VPS ${vps.id} has no address, MAC or slot yet`);
+  const measures = await db
+    .selectFrom('vps_net_measures')
+    .selectAll()
+    .where('vps_id', '=', vps.id)
+    .where('lifted_at', 'is', null)
+    .execute();
   const blocks: PortBlock[] = measures
     .filter((m) => m.kind === 'block')
     .map((m) => ({

@@ -746,7 +746,8 @@ export const en: Messages = {
 
   'nav.console.sanctions': 'Measures (sanctions)',
   'nav.console.authorityNotices': 'Authority notices',
-  'sanctions.intro': 'Warning, restriction, limitation, suspension, isolation or termination, graded by severity and recurrence (article 12.5). The client is emailed (nature, expected duration) unless the notice must be withheld.',
+  'sanctions.intro':
+    'Warning, restriction, limitation, suspension, isolation or termination, graded by severity and recurrence (article 12.5). The client is emailed (nature, expected duration) unless the notice must be withheld.',
   'sanctions.inForceTitle': 'Measures in force',
   'sanctions.rung.warning': 'Warning',
   'sanctions.rung.restriction': 'Restriction',
@@ -757,7 +758,8 @@ export const en: Messages = {
   'sanctions.wholeAccount': 'whole account',
   'sanctions.until': 'until {date}',
   'sanctions.liftWhen': 'lifted when: {condition}',
-  'sanctions.reinstallNeeded': 'The VPS needs a reinstall: it stays cut off from the Internet until then (article 6.4).',
+  'sanctions.reinstallNeeded':
+    'The VPS needs a reinstall: it stays cut off from the Internet until then (article 6.4).',
   'sanctions.apply': 'Apply a measure',
   'sanctions.target': 'Target',
   'sanctions.breachKind': 'Breach',
@@ -806,7 +808,8 @@ export const en: Messages = {
   'sanctions.lift': 'Lift',
   'sanctions.liftReason': 'Reason for lifting:',
   'sanctions.overrideConfirm': 'Restoring may be refused (article 5.1). Override as an admin?',
-  'authNotices.intro': 'A notice from a competent authority (administrative, arbitral, judicial) is recorded with its scan, and the measure it orders is applied at once (article 12.6).',
+  'authNotices.intro':
+    'A notice from a competent authority (administrative, arbitral, judicial) is recorded with its scan, and the measure it orders is applied at once (article 12.6).',
   'authNotices.record': 'Record a notice',
   'authNotices.authority': 'Authority',
   'authNotices.type': 'Type',

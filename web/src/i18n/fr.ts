@@ -759,7 +759,8 @@ export const fr = {
 
   'nav.console.sanctions': 'Mesures (sanctions)',
   'nav.console.authorityNotices': "Injonctions d'autorités",
-  'sanctions.intro': 'Avertissement, restriction, limitation, suspension, isolement ou résiliation, gradués selon la gravité et la récidive (article 12.5). Le client est prévenu par courriel (nature, durée prévue) sauf si la notification doit être retenue.',
+  'sanctions.intro':
+    'Avertissement, restriction, limitation, suspension, isolement ou résiliation, gradués selon la gravité et la récidive (article 12.5). Le client est prévenu par courriel (nature, durée prévue) sauf si la notification doit être retenue.',
   'sanctions.inForceTitle': 'Mesures en vigueur',
   'sanctions.rung.warning': 'Avertissement',
   'sanctions.rung.restriction': 'Restriction',
@@ -770,7 +771,8 @@ export const fr = {
   'sanctions.wholeAccount': 'tout le compte',
   'sanctions.until': "jusqu'au {date}",
   'sanctions.liftWhen': 'levée quand : {condition}',
-  'sanctions.reinstallNeeded': "Une réinstallation du VPS est nécessaire : il reste coupé d'Internet jusque-là (article 6.4).",
+  'sanctions.reinstallNeeded':
+    "Une réinstallation du VPS est nécessaire : il reste coupé d'Internet jusque-là (article 6.4).",
   'sanctions.apply': 'Appliquer une mesure',
   'sanctions.target': 'Cible',
   'sanctions.breachKind': 'Manquement',
@@ -818,8 +820,10 @@ export const fr = {
   'sanctions.liftedAt': 'levée le {date} par {by}',
   'sanctions.lift': 'Lever',
   'sanctions.liftReason': 'Motif de la levée :',
-  'sanctions.overrideConfirm': 'Le rétablissement peut être refusé (article 5.1). Passer outre en tant qu’admin ?',
-  'authNotices.intro': "Une injonction d'une autorité compétente (administrative, arbitrale, judiciaire) est enregistrée avec son scan, et la mesure qu'elle ordonne est appliquée aussitôt (article 12.6).",
+  'sanctions.overrideConfirm':
+    'Le rétablissement peut être refusé (article 5.1). Passer outre en tant qu’admin ?',
+  'authNotices.intro':
+    "Une injonction d'une autorité compétente (administrative, arbitrale, judiciaire) est enregistrée avec son scan, et la mesure qu'elle ordonne est appliquée aussitôt (article 12.6).",
   'authNotices.record': 'Enregistrer une injonction',
   'authNotices.authority': 'Autorité',
   'authNotices.type': 'Type',

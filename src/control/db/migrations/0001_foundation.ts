@@ -8,7 +8,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createTable('accounts')
     .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
     .addColumn('name', 'text', (c) => c.notNull())
-    .addColumn('language', 'text', (c) => c.notNull().defaultTo('fr').check(sql`language IN ('fr','en')`))
+    .addColumn('language', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('fr')
+        .check(sql`language IN ('fr','en')`),
+    )
     .addColumn('created_at', 'timestamptz', (c) => c.notNull())
     .execute();
 
@@ -20,7 +25,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('account_id', 'uuid', (c) => c.references('accounts.id').onDelete('restrict'))
     .addColumn('email', 'text', (c) => c.notNull())
     .addColumn('name', 'text', (c) => c.notNull())
-    .addColumn('language', 'text', (c) => c.notNull().defaultTo('fr').check(sql`language IN ('fr','en')`))
+    .addColumn('language', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('fr')
+        .check(sql`language IN ('fr','en')`),
+    )
     .addColumn('password_hash', 'text', (c) => c.notNull())
     .addColumn('totp_secret_enc', 'text')
     .addColumn('totp_enabled', 'boolean', (c) => c.notNull().defaultTo(false))
@@ -33,7 +43,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
        OR (kind = 'client' AND account_id IS NOT NULL AND role = 'client')`,
     )
     // The second factor is mandatory for provider staff: enforced by the database itself.
-    .addCheckConstraint('users_staff_totp', sql`kind = 'client' OR (totp_enabled AND totp_secret_enc IS NOT NULL)`)
+    .addCheckConstraint(
+      'users_staff_totp',
+      sql`kind = 'client' OR (totp_enabled AND totp_secret_enc IS NOT NULL)`,
+    )
     .execute();
   await sql`CREATE UNIQUE INDEX users_email_unique ON users (lower(email))`.execute(db);
   await db.schema.createIndex('users_account').on('users').column('account_id').execute();
@@ -103,7 +116,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('subject_id', 'text', (c) => c.notNull())
     .addColumn('due_at', 'timestamptz', (c) => c.notNull())
     .addColumn('status', 'text', (c) =>
-      c.notNull().defaultTo('pending').check(sql`status IN ('pending','done','cancelled','failed')`),
+      c
+        .notNull()
+        .defaultTo('pending')
+        .check(sql`status IN ('pending','done','cancelled','failed')`),
     )
     .addColumn('payload', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
     .addColumn('created_at', 'timestamptz', (c) => c.notNull())
@@ -128,14 +144,21 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('template', 'text', (c) => c.notNull())
     .addColumn('language', 'text', (c) => c.notNull())
     .addColumn('account_id', 'uuid', (c) => c.references('accounts.id'))
-    .addColumn('status', 'text', (c) => c.notNull().defaultTo('pending').check(sql`status IN ('pending','sent','failed')`))
+    .addColumn('status', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('pending')
+        .check(sql`status IN ('pending','sent','failed')`),
+    )
     .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('next_attempt_at', 'timestamptz', (c) => c.notNull())
     .addColumn('sent_at', 'timestamptz')
     .addColumn('message_id', 'text')
     .addColumn('last_error', 'text')
     .execute();
-  await sql`CREATE INDEX mail_outbox_pending ON mail_outbox (next_attempt_at) WHERE status = 'pending'`.execute(db);
+  await sql`CREATE INDEX mail_outbox_pending ON mail_outbox (next_attempt_at) WHERE status = 'pending'`.execute(
+    db,
+  );
 }
 
 export async function down(): Promise<void> {

@@ -6,7 +6,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('datacenters')
     .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
-    .addColumn('code', 'text', (c) => c.notNull().unique().check(sql`code ~ '^[A-Z0-9-]{2,16}$'`))
+    .addColumn('code', 'text', (c) =>
+      c
+        .notNull()
+        .unique()
+        .check(sql`code ~ '^[A-Z0-9-]{2,16}$'`),
+    )
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('city', 'text', (c) => c.notNull())
     .addColumn('country', 'text', (c) => c.notNull().check(sql`country ~ '^[A-Z]{2}$'`))
@@ -24,20 +29,32 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addCheckConstraint('ip_pools_gateway_inside', sql`gateway << cidr`)
     .execute();
   // No two pools overlap: the database refuses it, even under concurrent creation.
-  await sql`ALTER TABLE ip_pools ADD CONSTRAINT ip_pools_no_overlap EXCLUDE USING gist (cidr inet_ops WITH &&)`.execute(db);
+  await sql`ALTER TABLE ip_pools ADD CONSTRAINT ip_pools_no_overlap EXCLUDE USING gist (cidr inet_ops WITH &&)`.execute(
+    db,
+  );
 
   await db.schema
     .createTable('hosts')
     .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
     .addColumn('name', 'text', (c) => c.notNull().unique())
     .addColumn('datacenter_id', 'uuid', (c) => c.notNull().references('datacenters.id'))
-    .addColumn('agent', 'text', (c) => c.notNull().defaultTo('local').check(sql`agent IN ('local')`))
+    .addColumn('agent', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('local')
+        .check(sql`agent IN ('local')`),
+    )
     .addColumn('cpu_cores', 'integer', (c) => c.notNull().check(sql`cpu_cores > 0`))
     .addColumn('memory_mib', 'integer', (c) => c.notNull().check(sql`memory_mib > 0`))
     .addColumn('disk_gib', 'integer', (c) => c.notNull().check(sql`disk_gib > 0`))
     .addColumn('cpu_overcommit', 'real', (c) => c.notNull().check(sql`cpu_overcommit >= 1`))
     .addColumn('ram_overcommit', 'real', (c) => c.notNull().check(sql`ram_overcommit >= 1`))
-    .addColumn('state', 'text', (c) => c.notNull().defaultTo('active').check(sql`state IN ('active','draining','down')`))
+    .addColumn('state', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('active')
+        .check(sql`state IN ('active','draining','down')`),
+    )
     .addColumn('created_at', 'timestamptz', (c) => c.notNull())
     .execute();
 
@@ -73,7 +90,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('vps_account').on('vps').column('account_id').execute();
   await db.schema.createIndex('vps_host').on('vps').column('host_id').execute();
-  await sql`CREATE UNIQUE INDEX vps_host_slot ON vps (host_id, net_slot) WHERE state <> 'destroyed'`.execute(db);
+  await sql`CREATE UNIQUE INDEX vps_host_slot ON vps (host_id, net_slot) WHERE state <> 'destroyed'`.execute(
+    db,
+  );
 
   await db.schema
     .createTable('ip_addresses')
@@ -91,7 +110,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     )
     .execute();
   // A VPS holds at most one address at a time.
-  await sql`CREATE UNIQUE INDEX ip_addresses_one_per_vps ON ip_addresses (vps_id) WHERE state = 'allocated'`.execute(db);
+  await sql`CREATE UNIQUE INDEX ip_addresses_one_per_vps ON ip_addresses (vps_id) WHERE state = 'allocated'`.execute(
+    db,
+  );
 
   await db.schema
     .createTable('vps_events')
@@ -117,9 +138,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('until', 'timestamptz')
     .addColumn('lifted_at', 'timestamptz')
     .addColumn('lifted_by', 'text')
-    .addCheckConstraint('vps_net_measures_block_shape', sql`kind <> 'block' OR (protocol IS NOT NULL AND direction IS NOT NULL)`)
+    .addCheckConstraint(
+      'vps_net_measures_block_shape',
+      sql`kind <> 'block' OR (protocol IS NOT NULL AND direction IS NOT NULL)`,
+    )
     .execute();
-  await sql`CREATE INDEX vps_net_measures_live ON vps_net_measures (vps_id) WHERE lifted_at IS NULL`.execute(db);
+  await sql`CREATE INDEX vps_net_measures_live ON vps_net_measures (vps_id) WHERE lifted_at IS NULL`.execute(
+    db,
+  );
 
   // R3.1: the one-time link that reveals a VPS's initial password (single use, 72 h).
   await db.schema
