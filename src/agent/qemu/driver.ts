@@ -610,6 +610,15 @@ export class QemuDriver implements HostDriver {
   async #launch(vm: Vm): Promise<void> {
     const r = vm.rec;
     const p = r.paths;
+    // An agent killed between spawning QEMU and saving its pid leaves a QEMU this state does
+    // not know: it owns this VM's sockets and disk. Stop it first, so one VM never has two
+    // processes on one disk.
+    for (const q of await listInfogereQemus()) {
+      if (q.vmId === r.spec.id && q.cmdline.some((a) => a.includes(p.qmpSocket))) {
+        signal(q.pid, 'SIGKILL');
+        await waitGone(q.pid, 10_000);
+      }
+    }
     for (const f of [p.qmpSocket, p.guestAgentSocket, p.pidFile]) await rm(f, { force: true });
     if (existsSync(p.consoleLog)) await rename(p.consoleLog, `${p.consoleLog}.1`); // previous boot kept
     const argv = renderQemuArgv(this.#launchSpec(r));
