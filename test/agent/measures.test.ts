@@ -6,13 +6,13 @@
 // and isolates it: ping fails; lifting resumes the VM and ping answers again.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { HostDriver } from '../../src/agent/driver.ts';
 import { run } from '../../src/agent/exec/run.ts';
 import { startPlatform, type Platform } from '../../src/control/platform.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
 import { SYSTEM_SCOPE } from '../../src/control/repositories/scope.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import { until } from '../helpers/until.ts';
 import { createVpsLab, POOL, type VpsLab } from '../helpers/vps-lab.ts';
 
 let lab: VpsLab;
@@ -29,20 +29,6 @@ after(async () => {
   await lab?.cleanup();
   await database?.drop();
 });
-
-async function until<T>(
-  what: string,
-  f: () => Promise<T | undefined | null | false>,
-  ms = 240_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
 
 const staff = { ...SYSTEM_ACTOR, label: 'abuse@example.test' };
 

@@ -5,10 +5,10 @@
 // and is not root.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { startPlatform, type Platform } from '../../src/control/platform.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import { until } from '../helpers/until.ts';
 import { createVpsLab, POOL, type VpsLab } from '../helpers/vps-lab.ts';
 
 let lab: VpsLab;
@@ -25,20 +25,6 @@ after(async () => {
   await lab?.cleanup();
   await database?.drop();
 });
-
-async function until<T>(
-  what: string,
-  f: () => Promise<T | undefined | null | false>,
-  ms = 240_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
 
 describe('provisioning a VPS end to end (real QEMU, real pg-boss, real SMTP)', () => {
   let vpsId: string;

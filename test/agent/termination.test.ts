@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict';
 import { access } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../src/agent/exec/run.ts';
 import { tapName } from '../../src/agent/net/index.ts';
 import { startPlatform, type Platform } from '../../src/control/platform.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
 import { CURRENT_TERMS } from '../../src/domain/terms.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import { until } from '../helpers/until.ts';
 import { createVpsLab, POOL, type VpsLab } from '../helpers/vps-lab.ts';
 
 let lab: VpsLab;
@@ -30,20 +30,6 @@ after(async () => {
   await lab?.cleanup();
   await database?.drop();
 });
-
-async function until<T>(
-  what: string,
-  f: () => Promise<T | undefined | null | false>,
-  ms = 240_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
 
 const alive = (pid: number) => {
   try {
