@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import * as OTPAuth from 'otpauth';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { ManualClock } from '../../src/domain/clock.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
 import { startPlatform, type Platform } from '../../src/control/platform.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -36,6 +37,10 @@ let platform: Platform;
 let context: BrowserContext;
 let totpSecret: string;
 let contract: { id: string; vps_id: string; expires_at: Date };
+// The platform runs on a clock chosen here, never on today's date: a one-month term opened on
+// 10 April ends on 10 May, 30 days later, inside the console's default 30-day window whatever
+// the month the suite runs in (a December run has 31-day months).
+const clock = new ManualClock('2026-04-10T08:00:00Z');
 const pageErrors: string[] = [];
 
 before(async () => {
@@ -45,6 +50,7 @@ before(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'infogere-e2e-renewals-'));
   platform = await startPlatform({
     root,
+    clock,
     env: {
       INFOGERE_DATA_DIR: dataDir,
       DATABASE_URL: db.url,
@@ -74,7 +80,7 @@ before(async () => {
     },
     SYSTEM_ACTOR,
   );
-  // A fixed term of one month, opened now (the platform runs on the system clock).
+  // A fixed term of one month, opened at the test's clock.
   const { order, invoice } = await s.commerce.placeOrder(
     { kind: 'client', userId: c.user.id, accountId: c.account.id },
     c.user.id,
@@ -133,7 +139,9 @@ async function logIn(page: Page, email: string, password: string, totp?: string)
     const field = page.getByLabel('Code de vérification');
     await field.waitFor();
     await field.fill(
-      new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(totp), digits: 6, period: 30 }).generate(),
+      new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(totp), digits: 6, period: 30 }).generate({
+        timestamp: clock.now().getTime(),
+      }),
     );
     await page.getByRole('button', { name: 'Se connecter' }).click();
   }
