@@ -58,7 +58,10 @@ export async function buildApp(
   const config = services.ctx.config;
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
-    trustProxy: false,
+    // Behind a reverse proxy, req.ip is the client's only when the proxy is listed (issue 9):
+    // proxy-addr walks X-Forwarded-For from the connecting address while it is trusted. Empty:
+    // the header is ignored (anyone could write it).
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;

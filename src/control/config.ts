@@ -2,6 +2,7 @@
 // INFOGERE_CONFIG_FILE, which the environment overrides), parsed once at start into a frozen,
 // typed object. A wrong value stops the start with a message naming the setting.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { parseWarningDays } from '../domain/renewals.ts';
 
@@ -12,7 +13,8 @@ type Kind =
   | { type: 'bool'; default: boolean }
   | { type: 'url'; default: string | undefined; protocols: string[] }
   | { type: 'enum'; default: string; values: readonly string[] }
-  | { type: 'days'; default: readonly number[] };
+  | { type: 'days'; default: readonly number[] }
+  | { type: 'addresses'; default: '' };
 
 interface Setting {
   env: string;
@@ -51,6 +53,11 @@ const settings = {
     kind: { type: 'int', default: 54329, min: 1, max: 65535 },
     help: 'Port of the embedded PostgreSQL (127.0.0.1 only).',
   },
+  trustedProxies: {
+    env: 'INFOGERE_TRUSTED_PROXIES',
+    kind: { type: 'addresses', default: '' },
+    help: 'Comma-separated addresses or CIDRs of the reverse proxies in front of the platform (e.g. 127.0.0.1,10.0.0.0/8). A request from one of them is taken to come from the client address in its X-Forwarded-For header (login throttling, sign-up limit, audit). Unset: the header is ignored and the connecting address is the client’s.',
+  },
   logLevel: {
     env: 'INFOGERE_LOG_LEVEL',
     kind: {
@@ -78,17 +85,17 @@ const settings = {
   loginMaxFailuresPerAccount: {
     env: 'INFOGERE_LOGIN_MAX_FAILURES_PER_ACCOUNT',
     kind: { type: 'int', default: 5, min: 1, max: 1000 },
-    help: 'Failed logins on one account within the window before it is throttled.',
+    help: 'Failed logins on one account from one address within the window before that address is refused for it. Past it from all addresses together, an address that has failed waits a delay doubling from 1 s, an address with no failure is not delayed (no hard lock of an account), and the owner is mailed once per window.',
   },
   loginMaxFailuresPerAddress: {
     env: 'INFOGERE_LOGIN_MAX_FAILURES_PER_ADDRESS',
     kind: { type: 'int', default: 20, min: 1, max: 10000 },
-    help: 'Failed logins from one address within the window before it is throttled.',
+    help: 'Failed logins from one address (on any accounts) within the window before it is refused.',
   },
   loginWindowMinutes: {
     env: 'INFOGERE_LOGIN_WINDOW_MINUTES',
     kind: { type: 'int', default: 15, min: 1, max: 1440 },
-    help: 'Window for counting failed logins.',
+    help: 'Window for counting failed logins (and the longest delay).',
   },
   masterKey: {
     env: 'INFOGERE_MASTER_KEY',
@@ -202,11 +209,13 @@ type ValueOf<K extends Kind> = K extends { type: 'int' | 'number' }
   ? number
   : K extends { type: 'days' }
     ? readonly number[]
-    : K extends { type: 'bool' }
-      ? boolean
-      : K extends { default: string }
-        ? string
-        : string | undefined;
+    : K extends { type: 'addresses' }
+      ? readonly string[]
+      : K extends { type: 'bool' }
+        ? boolean
+        : K extends { default: string }
+          ? string
+          : string | undefined;
 
 export type Config = {
   readonly [P in keyof Settings]: ValueOf<Settings[P]['kind']>;
@@ -257,6 +266,8 @@ function parseValue(s: Setting, raw: string): unknown {
       if (!k.values.includes(raw))
         throw new ConfigError(s.env, `expected one of ${k.values.join(', ')}, got "${raw}"`);
       return raw;
+    case 'addresses':
+      return Object.freeze(parseAddresses(s.env, raw));
     case 'days':
       try {
         return Object.freeze(parseWarningDays(raw));
@@ -264,6 +275,24 @@ function parseValue(s: Setting, raw: string): unknown {
         throw new ConfigError(s.env, `expected comma-separated days, e.g. "14,3": ${(e as Error).message}`);
       }
   }
+}
+
+/** `a.b.c.d`, `a.b.c.d/n`, an IPv6 address or `v6/n`: anything else stops the start. */
+function parseAddresses(env: string, raw: string): string[] {
+  const out: string[] = [];
+  for (const part of raw.split(',')) {
+    const item = part.trim();
+    if (item === '') continue;
+    const [address = '', prefix, extra] = item.split('/');
+    const version = isIP(address);
+    const max = version === 4 ? 32 : 128;
+    const prefixOk =
+      prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) >= 0 && Number(prefix) <= max);
+    if (version === 0 || extra !== undefined || !prefixOk)
+      throw new ConfigError(env, `expected comma-separated IP addresses or CIDRs, got "${item}"`);
+    out.push(item);
+  }
+  return out;
 }
 
 /**
@@ -302,7 +331,7 @@ export function loadConfig(
         : fromFile !== undefined
           ? String(fromFile)
           : undefined;
-    out[key] = raw === undefined ? s.kind.default : parseValue(s, raw);
+    out[key] = raw === undefined ? (s.kind.type === 'addresses' ? [] : s.kind.default) : parseValue(s, raw);
   }
   out.dataDir = path.resolve(root, out.dataDir as string);
   out.imagesDir = out.imagesDir

@@ -113,7 +113,7 @@ describe('login and sessions', () => {
     assert.equal((await get('/v1/auth/session', s)).json().code, 'auth.session_expired');
   });
 
-  it('repeated failures throttle the account (429), even with the right password then', async () => {
+  it('repeated failures from one address throttle that address on the account (429), even with the right password then', async () => {
     const c = await makeClient(t);
     for (let i = 0; i < 5; i++)
       assert.equal(
@@ -227,7 +227,7 @@ describe('CSRF', () => {
       headers: { 'x-csrf-token': 'forged' },
     });
     assert.equal(wrong.json().code, 'auth.csrf');
-    assert.equal((await post('/v1/me/tokens', { name: 'ci' }, s)).statusCode, 201);
+    assert.equal((await post('/v1/me/tokens', { name: 'ci', password: PASSWORD }, s)).statusCode, 201);
   });
 });
 
@@ -235,7 +235,7 @@ describe('API tokens', () => {
   it('a personal API token authenticates scripts (no CSRF), is stored hashed, and stops working once revoked', async () => {
     const c = await makeClient(t);
     const s = await login(t, c.email);
-    const created = await post('/v1/me/tokens', { name: 'backup script' }, s);
+    const created = await post('/v1/me/tokens', { name: 'backup script', password: PASSWORD }, s);
     const { id, token } = created.json();
     assert.match(token, /^igt_/);
     const row = await t.database.db
@@ -252,7 +252,7 @@ describe('API tokens', () => {
       method: 'POST',
       url: '/v1/me/tokens',
       headers: bearer,
-      payload: { name: 'second' },
+      payload: { name: 'second', password: PASSWORD },
     });
     assert.equal(w.statusCode, 201);
     const list = await get('/v1/me/tokens', s);

@@ -10,11 +10,20 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { DAY, HOUR } from '../../src/domain/clock.ts';
+import { totpCode } from '../../src/control/security/totp.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
-import { login, makeClient, makeStaff, testApp, type Session, type TestApp } from '../helpers/app.ts';
+import {
+  login,
+  makeClient,
+  makeStaff,
+  PASSWORD,
+  testApp,
+  type Session,
+  type TestApp,
+} from '../helpers/app.ts';
 
 let t: TestApp;
-/** Bearer headers: API tokens do not expire when the clock moves over months (sessions do). */
+/** Bearer headers: API tokens made for a year outlive the months the clock moves over (sessions do not). */
 type Auth = Record<string, string>;
 let admin: Auth;
 let support: Auth;
@@ -36,9 +45,9 @@ beforeEach(async () => {
   t = await testApp();
   apps.push(t);
   const a = await makeStaff(t, 'admin');
-  admin = await bearer(await login(t, a.email, { totpSecret: a.totpSecret }));
+  admin = await bearer(await login(t, a.email, { totpSecret: a.totpSecret }), a.totpSecret);
   const sp = await makeStaff(t, 'support');
-  support = await bearer(await login(t, sp.email, { totpSecret: sp.totpSecret }));
+  support = await bearer(await login(t, sp.email, { totpSecret: sp.totpSecret }), sp.totpSecret);
   dcId = (
     await t.services.infra.createDatacenter(
       { code: 'PAR1', name: 'Paris 1', city: 'Paris', country: 'FR', region: 'FR-IDF' },
@@ -72,11 +81,13 @@ const post = (url: string, payload: object = {}, headers = admin) =>
   t.app.inject({ method: 'POST', url, payload, headers });
 const get = (url: string, headers = admin) => t.app.inject({ method: 'GET', url, headers });
 
-async function bearer(s: Session): Promise<Auth> {
+/** A token for the session's user (the password, and a fresh TOTP code for staff); it outlives the months the tests cover. */
+async function bearer(s: Session, totpSecret?: string): Promise<Auth> {
+  const totp = totpSecret ? { totp: totpCode(totpSecret, t.clock.advance(30_000)) } : {};
   const r = await t.app.inject({
     method: 'POST',
     url: '/v1/me/tokens',
-    payload: { name: 'renewals test' },
+    payload: { name: 'renewals test', password: PASSWORD, expiresInDays: 365, ...totp },
     headers: { cookie: s.cookie, 'x-csrf-token': s.csrf },
   });
   assert.equal(r.statusCode, 201, r.body);

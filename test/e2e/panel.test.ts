@@ -62,6 +62,13 @@ function totpNow(secret: string): string {
   return new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30 }).generate();
 }
 
+/** The next 30 s step's code (accepted: one step of drift): a code is spent once, and the current one may be. */
+function totpNext(secret: string): string {
+  return new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30 }).generate({
+    timestamp: Date.now() + 30_000,
+  });
+}
+
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true });
 }
@@ -272,11 +279,24 @@ test('the panel works for an admin and for a client in a real browser', async (t
     await page.getByRole('button', { name: 'Confirm' }).click();
     await page.getByText('Two-factor authentication is now on.').waitFor();
 
+    // A token needs the password and, TOTP being on, a code; it expires after the chosen validity.
+    await page
+      .getByText('Creating a token needs your password and a code from your authenticator app.')
+      .waitFor();
     await page.getByLabel('New token name').fill('backup script');
+    await page.getByLabel('Valid for').selectOption({ label: '30 days' });
+    await page.getByLabel('Your password').fill('not the password');
+    await page.getByLabel('6-digit code').fill(totpNext(secret));
+    await page.getByRole('button', { name: 'Create a token' }).click();
+    await page.getByText('Wrong password.').waitFor();
+    await page.getByLabel('Your password').fill(client.password);
+    await page.getByLabel('6-digit code').fill(totpNext(secret));
     await page.getByRole('button', { name: 'Create a token' }).click();
     const token = (await page.getByTestId('new-token').textContent())?.trim() ?? '';
     assert.ok(token.length >= 20, 'the new token is shown once');
+    await page.getByText(/^Valid until /).waitFor();
     await page.getByRole('cell', { name: 'backup script' }).waitFor();
+    await page.getByRole('columnheader', { name: 'Expires' }).waitFor();
     await shot(page, '10-client-account-en');
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Revoke' }).click();

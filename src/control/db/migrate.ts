@@ -13,6 +13,7 @@ import * as m0007renewals from './migrations/0007_renewals.ts';
 import * as m0008planChanges from './migrations/0008_plan_changes.ts';
 import * as m0009measures from './migrations/0009_measures.ts';
 import * as m0010terminations from './migrations/0010_terminations.ts';
+import * as m0011authHardening from './migrations/0011_auth_hardening.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -26,6 +27,7 @@ export const migrations: Record<string, Migration> = {
   '0008_plan_changes': m0008planChanges,
   '0009_measures': m0009measures,
   '0010_terminations': m0010terminations,
+  '0011_auth_hardening': m0011authHardening,
 };
 
 export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {

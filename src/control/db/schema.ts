@@ -42,6 +42,8 @@ export interface UsersTable {
   totp_last_step: ColumnType<string | null, number | string | null, number | string | null>;
   created_at: Timestamp;
   disabled_at: Timestamp | null;
+  /** When the owner was last mailed about repeated failed logins (once per window). */
+  login_alert_at: Timestamp | null;
 }
 
 export interface SessionsTable {
@@ -64,6 +66,10 @@ export interface ApiTokensTable {
   created_at: Timestamp;
   last_used_at: Timestamp | null;
   revoked_at: Timestamp | null;
+  /** Refused from this instant on (auth.token_expired). */
+  expires_at: Timestamp;
+  /** The widest role the token acts with: the caller's role is min(owner's role, this). */
+  role: Role;
 }
 
 export interface LoginAttemptsTable {
@@ -71,7 +77,8 @@ export interface LoginAttemptsTable {
   at: Timestamp;
   email: string;
   ip: string;
-  success: boolean;
+  /** NULL while the password is being checked: it counts as a failure until decided. */
+  success: boolean | null;
 }
 
 export interface AuditLogTable {

@@ -18,6 +18,7 @@ const statusOfCode: Record<string, number> = {
   'auth.totp_required': 401,
   'auth.totp_invalid': 401,
   'auth.bad_token': 401,
+  'auth.token_expired': 401,
   'auth.throttled': 429,
 };
 

@@ -1,5 +1,6 @@
 import { notFound } from '../../domain/errors.ts';
 import type { Db } from '../db/database.ts';
+import type { Role } from '../db/schema.ts';
 
 export interface ApiTokenRow {
   id: string;
@@ -7,23 +8,35 @@ export interface ApiTokenRow {
   name: string;
   created_at: Date;
   last_used_at: Date | null;
+  expires_at: Date;
+  role: Role;
 }
+
+const columns = ['id', 'user_id', 'name', 'created_at', 'last_used_at', 'expires_at', 'role'] as const;
 
 export async function insertApiToken(
   db: Db,
-  t: { userId: string; name: string; tokenHash: string; createdAt: Date },
+  t: { userId: string; name: string; tokenHash: string; createdAt: Date; expiresAt: Date; role: Role },
 ): Promise<ApiTokenRow> {
   return db
     .insertInto('api_tokens')
-    .values({ user_id: t.userId, name: t.name, token_hash: t.tokenHash, created_at: t.createdAt })
-    .returning(['id', 'user_id', 'name', 'created_at', 'last_used_at'])
+    .values({
+      user_id: t.userId,
+      name: t.name,
+      token_hash: t.tokenHash,
+      created_at: t.createdAt,
+      expires_at: t.expiresAt,
+      role: t.role,
+    })
+    .returning(columns)
     .executeTakeFirstOrThrow();
 }
 
+/** A token not revoked (expired or not: the caller says which, with the clock). */
 export async function findLiveTokenByHash(db: Db, hash: string): Promise<ApiTokenRow | undefined> {
   return db
     .selectFrom('api_tokens')
-    .select(['id', 'user_id', 'name', 'created_at', 'last_used_at'])
+    .select(columns)
     .where('token_hash', '=', hash)
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
@@ -33,11 +46,11 @@ export async function markTokenUsed(db: Db, id: string, at: Date): Promise<void>
   await db.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
 }
 
-/** A user's own tokens only. */
+/** A user's own tokens only (expired ones too, until revoked: the list shows them as expired). */
 export async function listTokensOf(db: Db, userId: string): Promise<ApiTokenRow[]> {
   return db
     .selectFrom('api_tokens')
-    .select(['id', 'user_id', 'name', 'created_at', 'last_used_at'])
+    .select(columns)
     .where('user_id', '=', userId)
     .where('revoked_at', 'is', null)
     .orderBy('created_at')

@@ -145,6 +145,13 @@ export async function recordSignupAttempt(db: Db, a: { at: Date; ip: string; ema
     .execute();
 }
 
+const SIGNUP_ADDRESS_LOCK = 0x73676e31; // "sgn1": advisory lock namespace
+
+/** Serialises sign-up attempts from one address until the end of `tx` (count and record are one step). */
+export async function lockSignupAddress(tx: Db, ip: string): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(${SIGNUP_ADDRESS_LOCK}, hashtext(${ip}))`.execute(tx);
+}
+
 export async function countSignupAttempts(db: Db, ip: string, since: Date): Promise<number> {
   const r = await db
     .selectFrom('signup_attempts')

@@ -72,3 +72,34 @@ export async function listAccountsWithUserCount(db: Db): Promise<(Account & { us
     .execute();
   return rows.map((r) => ({ ...r, users: Number(r.users) }));
 }
+
+/**
+ * Spends a TOTP time step: true for the one caller that moved the user's last step forward, false
+ * when this step (or a later one) was already used. One statement, so parallel logins with one
+ * code cannot all pass (issue 9).
+ */
+export async function consumeTotpStep(db: Db, userId: string, step: number): Promise<boolean> {
+  const r = await db
+    .updateTable('users')
+    .set({ totp_last_step: step })
+    .where('id', '=', userId)
+    .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', String(step))]))
+    .returning('id')
+    .executeTakeFirst();
+  return r !== undefined;
+}
+
+/**
+ * Claims the "repeated failed logins" mail for a user: true for one caller per window (the
+ * previous claim is older than `notBefore`), false otherwise. One statement: no double mail.
+ */
+export async function claimLoginAlert(db: Db, userId: string, at: Date, notBefore: Date): Promise<boolean> {
+  const r = await db
+    .updateTable('users')
+    .set({ login_alert_at: at })
+    .where('id', '=', userId)
+    .where((eb) => eb.or([eb('login_alert_at', 'is', null), eb('login_alert_at', '<=', notBefore)]))
+    .returning('id')
+    .executeTakeFirst();
+  return r !== undefined;
+}

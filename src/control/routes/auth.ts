@@ -1,6 +1,8 @@
 import { Type } from 'typebox';
+import { TOKEN_DEFAULT_DAYS, TOKEN_MAX_DAYS, TOKEN_MIN_DAYS } from '../../domain/auth.ts';
 import { principalOf } from '../http/access.ts';
 import { SESSION_COOKIE, type App } from '../http/types.ts';
+import { roleOf } from '../services/auth.ts';
 import type { Services } from '../services/index.ts';
 import { authErrors, ErrorSchema, MeSchema, meOf } from './schemas.ts';
 
@@ -68,7 +70,8 @@ export function authRoutes(app: App, s: Services, cookie: { secure: boolean }): 
     },
     async (req) => {
       const p = principalOf(req);
-      return { user: meOf(p.user), csrfToken: p.csrfToken ?? '' };
+      // Through a token, the role it acts with (it may be narrower than the owner's).
+      return { user: { ...meOf(p.user), role: roleOf(p) }, csrfToken: p.csrfToken ?? '' };
     },
   );
 
@@ -102,11 +105,15 @@ export function authRoutes(app: App, s: Services, cookie: { secure: boolean }): 
     },
   );
 
+  const Role = Type.Union([Type.Literal('admin'), Type.Literal('support'), Type.Literal('client')]);
   const TokenSchema = Type.Object({
     id: Type.String(),
     name: Type.String(),
+    role: Role,
     createdAt: Type.String({ format: 'date-time' }),
     lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    expiresAt: Type.String({ format: 'date-time' }),
+    expired: Type.Boolean(),
   });
   app.get(
     '/v1/me/tokens',
@@ -114,7 +121,7 @@ export function authRoutes(app: App, s: Services, cookie: { secure: boolean }): 
       config: { access: 'any' },
       schema: {
         tags: ['auth'],
-        summary: 'My API tokens',
+        summary: 'My API tokens (expired ones too, until revoked), with last use and expiry',
         response: { 200: Type.Array(TokenSchema), ...authErrors },
       },
     },
@@ -122,8 +129,11 @@ export function authRoutes(app: App, s: Services, cookie: { secure: boolean }): 
       (await s.auth.listApiTokens(principalOf(req))).map((t) => ({
         id: t.id,
         name: t.name,
+        role: t.role,
         createdAt: t.created_at.toISOString(),
         lastUsedAt: t.last_used_at?.toISOString() ?? null,
+        expiresAt: t.expires_at.toISOString(),
+        expired: t.expired,
       })),
   );
   app.post(
@@ -132,27 +142,46 @@ export function authRoutes(app: App, s: Services, cookie: { secure: boolean }): 
       config: { access: 'any' },
       schema: {
         tags: ['auth'],
-        summary: 'Create an API token (shown once)',
+        summary:
+          'Create an API token (shown once). Needs the password, and the TOTP code when the user has one (all staff). ' +
+          `It expires after expiresInDays (${TOKEN_MIN_DAYS}–${TOKEN_MAX_DAYS}, default ${TOKEN_DEFAULT_DAYS}); ` +
+          'its role (default: the caller’s) can be narrower than the caller’s, never wider.',
         body: Type.Object(
-          { name: Type.String({ minLength: 1, maxLength: 100 }) },
+          {
+            name: Type.String({ minLength: 1, maxLength: 100 }),
+            password: Type.String({ minLength: 1, maxLength: 1024 }),
+            totp: Type.Optional(Type.String({ maxLength: 10 })),
+            expiresInDays: Type.Optional(
+              Type.Integer({ minimum: TOKEN_MIN_DAYS, maximum: TOKEN_MAX_DAYS, default: TOKEN_DEFAULT_DAYS }),
+            ),
+            role: Type.Optional(Role),
+          },
           { additionalProperties: false },
         ),
         response: {
           201: Type.Object({
             id: Type.String(),
             name: Type.String(),
+            role: Role,
             token: Type.String(),
-            createdAt: Type.String(),
+            createdAt: Type.String({ format: 'date-time' }),
+            expiresAt: Type.String({ format: 'date-time' }),
           }),
           ...authErrors,
+          429: ErrorSchema,
         },
       },
     },
     async (req, reply) => {
-      const t = await s.auth.createApiToken(principalOf(req), req.body.name, req.ip);
-      return reply
-        .status(201)
-        .send({ id: t.id, name: t.name, token: t.token, createdAt: t.created_at.toISOString() });
+      const t = await s.auth.createApiToken(principalOf(req), req.body, req.ip);
+      return reply.status(201).send({
+        id: t.id,
+        name: t.name,
+        role: t.role,
+        token: t.token,
+        createdAt: t.created_at.toISOString(),
+        expiresAt: t.expires_at.toISOString(),
+      });
     },
   );
   app.delete(

@@ -1,10 +1,27 @@
 // Login, sessions, API tokens, TOTP, throttling.
 // Sessions: a 256-bit CSPRNG token in an HttpOnly SameSite=Strict cookie, stored hashed; new on
 // every login; ends after 30 min idle or 12 h in all (settings). A CSRF token per session guards
-// cookie-authenticated writes. API tokens (stored hashed) authenticate scripts, without CSRF.
+// cookie-authenticated writes. API tokens (stored hashed) authenticate scripts, without CSRF;
+// they expire and act with min(owner's role, token's role).
+// Throttle (the rule: src/domain/auth.ts): an attempt is reserved (counted and recorded under
+// per-email and per-address advisory locks, one transaction) before the password is checked,
+// so parallel guesses cannot all pass; no hard lock of an account, its owner is mailed instead.
+import {
+  effectiveRole,
+  loginVerdict,
+  mayGrant,
+  TOKEN_DEFAULT_DAYS,
+  TOKEN_MAX_DAYS,
+  TOKEN_MIN_DAYS,
+  tokenExpiry,
+  warnsOwner,
+  type LoginLimits,
+  type TokenRole,
+} from '../../domain/auth.ts';
 import { MINUTE, HOUR } from '../../domain/clock.ts';
 import { conflict, DomainError, invalidData, notAllowed } from '../../domain/errors.ts';
 import type { User } from '../db/schema.ts';
+import type { MailService } from '../mail/index.ts';
 import {
   findLiveTokenByHash,
   insertApiToken,
@@ -12,14 +29,28 @@ import {
   markTokenUsed,
   revokeTokenOf,
 } from '../repositories/api-tokens.ts';
-import { countFailures, recordLoginAttempt } from '../repositories/login-attempts.ts';
+import {
+  countAccountFailures,
+  countLoginFailures,
+  decideLoginAttempt,
+  dropLoginAttempt,
+  insertPendingAttempt,
+  lockLoginKeys,
+} from '../repositories/login-attempts.ts';
 import type { Scope } from '../repositories/scope.ts';
 import { deleteSession, findSession, insertSession, touchSession } from '../repositories/sessions.ts';
-import { findUserByEmail, findUserById, updateUser } from '../repositories/users.ts';
+import {
+  claimLoginAlert,
+  consumeTotpStep,
+  findUserByEmail,
+  findUserById,
+  updateUser,
+} from '../repositories/users.ts';
 import { dummyHash, verifyPassword } from '../security/passwords.ts';
 import { API_TOKEN_PREFIX, newToken, tokenHash } from '../security/tokens.ts';
 import { newTotpSecret, totpUri, verifyTotp } from '../security/totp.ts';
 import type { AuditService } from './audit.ts';
+import { mailDate } from './clients.ts';
 import type { ServiceContext } from './context.ts';
 
 /** An authenticated caller. */
@@ -31,42 +62,131 @@ export interface Principal {
   readonly csrfToken?: string;
 }
 
-export function scopeOf(user: User): Scope {
-  if (user.kind === 'staff')
-    return { kind: 'staff', userId: user.id, role: user.role as 'admin' | 'support' };
+export function scopeOf(user: User, role: TokenRole = user.role): Scope {
+  if (user.kind === 'staff') return { kind: 'staff', userId: user.id, role: role as 'admin' | 'support' };
   return { kind: 'client', userId: user.id, accountId: user.account_id! };
+}
+
+/** The role a principal acts with (a token's may be narrower than its owner's). */
+export function roleOf(p: Principal): TokenRole {
+  return p.scope.kind === 'staff' ? p.scope.role : 'client';
 }
 
 const unauthenticated = (code = 'auth.unauthenticated', message = 'Not logged in') =>
   new DomainError('not_allowed', code, message);
+const badToken = () => unauthenticated('auth.bad_token', 'Not a valid API token');
 
-export function createAuthService(ctx: ServiceContext, audit: AuditService) {
+/** An attempt counted before the password is checked. */
+interface Reservation {
+  id: string;
+  email: string;
+  ip: string;
+}
+
+export interface NewTokenInput {
+  name: string;
+  password: string;
+  totp?: string | undefined;
+  expiresInDays?: number | undefined;
+  role?: TokenRole | undefined;
+}
+
+export function createAuthService(ctx: ServiceContext, audit: AuditService, mail: MailService) {
   const idleMs = ctx.config.sessionIdleMinutes * MINUTE;
   const absoluteMs = ctx.config.sessionAbsoluteHours * HOUR;
+  const limits: LoginLimits = {
+    perAccount: ctx.config.loginMaxFailuresPerAccount,
+    perAddress: ctx.config.loginMaxFailuresPerAddress,
+    windowMs: ctx.config.loginWindowMinutes * MINUTE,
+  };
+  const windowStart = (now: Date) => new Date(now.getTime() - limits.windowMs);
 
-  async function throttled(email: string, ip: string): Promise<boolean> {
-    const since = new Date(ctx.clock.now().getTime() - ctx.config.loginWindowMinutes * MINUTE);
-    const f = await countFailures(ctx.db, email, ip, since);
-    return f.email >= ctx.config.loginMaxFailuresPerAccount || f.ip >= ctx.config.loginMaxFailuresPerAddress;
+  /**
+   * Counts and records the attempt in one transaction under the email's and the address's
+   * locks, or refuses it (429 auth.throttled, not recorded). The row counts as a failure until
+   * it is decided, so N parallel guesses see each other.
+   */
+  async function reserve(email: string, ip: string): Promise<Reservation> {
+    const now = ctx.clock.now();
+    const id = await ctx.db.transaction().execute(async (tx) => {
+      await lockLoginKeys(tx, email, ip);
+      const verdict = loginVerdict(await countLoginFailures(tx, email, ip, windowStart(now)), limits, now);
+      if (!verdict.allowed) return null;
+      return insertPendingAttempt(tx, { at: now, email, ip });
+    });
+    if (id === null)
+      throw new DomainError('not_allowed', 'auth.throttled', 'Too many failed logins: try again later');
+    return { id, email, ip };
+  }
+
+  /** Tells the owner, once per window, that the account sees repeated failures. */
+  async function warnOwner(user: User, email: string): Promise<void> {
+    const now = ctx.clock.now();
+    const failures = await countAccountFailures(ctx.db, email, windowStart(now));
+    if (!warnsOwner(failures.count, limits)) return;
+    await ctx.db.transaction().execute(async (tx) => {
+      if (!(await claimLoginAlert(tx, user.id, now, windowStart(now)))) return;
+      await mail.send(tx, {
+        to: user.email,
+        template: 'auth.login_failures',
+        language: user.language,
+        vars: {
+          name: user.name,
+          email: user.email,
+          failures: failures.count,
+          minutes: ctx.config.loginWindowMinutes,
+          at: mailDate(failures.latest ?? now, user.language),
+        },
+        accountId: user.account_id,
+        reason:
+          'Security: repeated failed logins on the account (the owner is told, the account is not locked)',
+      });
+    });
   }
 
   async function fail(
-    email: string,
-    ip: string,
+    r: Reservation,
     user: User | undefined,
     code: string,
     message: string,
+    kind: 'login' | 'reauth' = 'login',
   ): Promise<never> {
-    await recordLoginAttempt(ctx.db, { at: ctx.clock.now(), email, ip, success: false });
+    await decideLoginAttempt(ctx.db, r.id, false);
     await audit.record(
-      { userId: user?.id ?? null, label: email, ip },
-      'auth.login_failed',
+      { userId: user?.id ?? null, label: r.email, ip: r.ip },
+      kind === 'login' ? 'auth.login_failed' : 'auth.reauth_failed',
       user ? { type: 'user', id: user.id } : undefined,
       {
         reason: code,
       },
     );
+    // The caller's answer does not depend on the mail: a mail that cannot be written is logged.
+    if (user)
+      await warnOwner(user, r.email).catch((e: unknown) =>
+        ctx.log.error({ err: e, userId: user.id }, 'repeated failed logins: owner not mailed'),
+      );
     throw new DomainError('not_allowed', code, message);
+  }
+
+  /**
+   * Checks the password (and the TOTP code when the user has one) of an already logged-in user
+   * before a sensitive act (creating an API token), throttled like a login. 403 codes: the
+   * panel must not read them as "session ended".
+   */
+  async function reauthenticate(user: User, password: string, totp: string | undefined, ip: string) {
+    const r = await reserve(user.email.toLowerCase(), ip);
+    if (!(await verifyPassword(user.password_hash, password)))
+      return fail(r, user, 'auth.reauth_password_wrong', 'Wrong password', 'reauth');
+    if (user.totp_enabled) {
+      if (!totp) {
+        await dropLoginAttempt(ctx.db, r.id);
+        throw notAllowed('auth.reauth_totp_required', 'Enter the code from your authenticator app');
+      }
+      const step = verifyTotp(ctx.secrets.open(user.totp_secret_enc!), totp, ctx.clock.now());
+      if (step === null || !(await consumeTotpStep(ctx.db, user.id, step)))
+        return fail(r, user, 'auth.reauth_totp_invalid', 'Wrong or already used code', 'reauth');
+    }
+    await decideLoginAttempt(ctx.db, r.id, true);
   }
 
   return {
@@ -78,29 +198,28 @@ export function createAuthService(ctx: ServiceContext, audit: AuditService) {
       userAgent?: string | undefined;
     }) {
       const email = p.email.trim().toLowerCase();
-      if (await throttled(email, p.ip))
-        throw new DomainError('not_allowed', 'auth.throttled', 'Too many failed logins: try again later');
+      const r = await reserve(email, p.ip);
       const user = await findUserByEmail(ctx.db, email);
       // Verify against a dummy hash when the user does not exist: same time, no user enumeration.
       const ok = await verifyPassword(user?.password_hash ?? (await dummyHash()), p.password);
       if (!user || !ok || user.disabled_at)
-        return fail(email, p.ip, user, 'auth.invalid_credentials', 'Wrong email or password');
+        return fail(r, user, 'auth.invalid_credentials', 'Wrong email or password');
       if (user.totp_enabled) {
         if (!p.totp) {
           // Not a failure: the panel asks for the code next.
+          await dropLoginAttempt(ctx.db, r.id);
           throw new DomainError(
             'not_allowed',
             'auth.totp_required',
             'Enter the code from your authenticator app',
           );
         }
+        // The step is spent by one conditional UPDATE: of parallel logins with one code, one wins.
         const step = verifyTotp(ctx.secrets.open(user.totp_secret_enc!), p.totp, ctx.clock.now());
-        const last = user.totp_last_step === null ? -1 : Number(user.totp_last_step);
-        if (step === null || step <= last)
-          return fail(email, p.ip, user, 'auth.totp_invalid', 'Wrong or already used code');
-        await updateUser(ctx.db, user.id, { totp_last_step: step });
+        if (step === null || !(await consumeTotpStep(ctx.db, user.id, step)))
+          return fail(r, user, 'auth.totp_invalid', 'Wrong or already used code');
       }
-      await recordLoginAttempt(ctx.db, { at: ctx.clock.now(), email, ip: p.ip, success: true });
+      await decideLoginAttempt(ctx.db, r.id, true);
       const token = newToken();
       const now = ctx.clock.now();
       const csrf = newToken();
@@ -149,34 +268,67 @@ export function createAuthService(ctx: ServiceContext, audit: AuditService) {
     },
 
     async resolveApiToken(token: string): Promise<Principal> {
-      if (!token.startsWith(API_TOKEN_PREFIX))
-        throw unauthenticated('auth.bad_token', 'Not a valid API token');
+      if (!token.startsWith(API_TOKEN_PREFIX)) throw badToken();
       const t = await findLiveTokenByHash(ctx.db, tokenHash(token));
-      if (!t) throw unauthenticated('auth.bad_token', 'Not a valid API token');
+      if (!t) throw badToken();
+      const now = ctx.clock.now();
+      if (t.expires_at.getTime() <= now.getTime())
+        throw unauthenticated('auth.token_expired', 'This API token has expired: create a new one');
       const user = await findUserById(ctx.db, t.user_id);
-      if (!user || user.disabled_at) throw unauthenticated('auth.bad_token', 'Not a valid API token');
-      await markTokenUsed(ctx.db, t.id, ctx.clock.now());
-      return { user, scope: scopeOf(user), via: 'token' };
+      if (!user || user.disabled_at) throw badToken();
+      // The owner's role today, narrowed by the token's: an admin's support token stays support.
+      const role = effectiveRole(user.role, t.role);
+      if (!role) throw badToken();
+      await markTokenUsed(ctx.db, t.id, now);
+      return { user, scope: scopeOf(user, role), via: 'token' };
     },
 
-    async createApiToken(p: Principal, name: string, ip: string) {
-      if (!name.trim()) throw invalidData('validation.name', 'The token needs a name', { field: 'name' });
+    /** Needs the password (and the TOTP code when the user has one: every staff member). */
+    async createApiToken(p: Principal, input: NewTokenInput, ip: string) {
+      const name = input.name.trim();
+      if (!name) throw invalidData('validation.name', 'The token needs a name', { field: 'name' });
+      const days = input.expiresInDays ?? TOKEN_DEFAULT_DAYS;
+      if (!Number.isInteger(days) || days < TOKEN_MIN_DAYS || days > TOKEN_MAX_DAYS)
+        throw invalidData(
+          'validation.expiresInDays',
+          `A token lasts ${TOKEN_MIN_DAYS} to ${TOKEN_MAX_DAYS} days`,
+          { field: 'expiresInDays' },
+        );
+      const callerRole = roleOf(p);
+      const role = input.role ?? callerRole;
+      if (!mayGrant(callerRole, role))
+        throw notAllowed(
+          'token.role_too_wide',
+          `A token cannot have a wider role than yours (${callerRole})`,
+        );
+      const user = await findUserById(ctx.db, p.user.id);
+      if (!user || user.disabled_at) throw unauthenticated();
+      await reauthenticate(user, input.password, input.totp, ip);
       const token = newToken(API_TOKEN_PREFIX);
+      const now = ctx.clock.now();
       const row = await insertApiToken(ctx.db, {
-        userId: p.user.id,
-        name: name.trim(),
+        userId: user.id,
+        name,
         tokenHash: tokenHash(token),
-        createdAt: ctx.clock.now(),
+        createdAt: now,
+        expiresAt: tokenExpiry(now, days),
+        role,
       });
       await audit.record(
-        { userId: p.user.id, label: p.user.email, ip },
+        { userId: user.id, label: user.email, ip },
         'token.create',
         { type: 'api_token', id: row.id },
-        { name: row.name },
+        { name: row.name, role: row.role, expiresAt: row.expires_at.toISOString() },
       );
       return { ...row, token };
     },
-    listApiTokens: (p: Principal) => listTokensOf(ctx.db, p.user.id),
+    async listApiTokens(p: Principal) {
+      const now = ctx.clock.now().getTime();
+      return (await listTokensOf(ctx.db, p.user.id)).map((t) => ({
+        ...t,
+        expired: t.expires_at.getTime() <= now,
+      }));
+    },
     async revokeApiToken(p: Principal, id: string, ip: string) {
       await revokeTokenOf(ctx.db, p.user.id, id, ctx.clock.now());
       await audit.record({ userId: p.user.id, label: p.user.email, ip }, 'token.revoke', {

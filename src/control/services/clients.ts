@@ -58,6 +58,7 @@ import {
   isEmailUnverified,
   liftSuspensions,
   listClients,
+  lockSignupAddress,
   listSuspensions,
   markSignupVerified,
   markVerificationUsed,
@@ -440,12 +441,18 @@ export function createClientsService(ctx: ServiceContext, audit: AuditService, m
     /** Public sign-up: the account, its first user and its identity (R6.1) in one transaction, unverified; the link is emailed. */
     async signup(p: SignupInput, ip: string) {
       const now = ctx.clock.now();
-      if (
-        (await countSignupAttempts(ctx.db, ip, new Date(now.getTime() - HOUR))) >=
-        SIGNUPS_PER_ADDRESS_PER_HOUR
-      )
-        throw tooMany('Too many sign-ups from this address: try again later');
-      await recordSignupAttempt(ctx.db, { at: now, ip, email: p.email });
+      // Count and record under the address's lock: parallel sign-ups from one address see each
+      // other (issue 9), so at most the limit get through.
+      const allowed = await ctx.db.transaction().execute(async (tx) => {
+        await lockSignupAddress(tx, ip);
+        if (
+          (await countSignupAttempts(tx, ip, new Date(now.getTime() - HOUR))) >= SIGNUPS_PER_ADDRESS_PER_HOUR
+        )
+          return false;
+        await recordSignupAttempt(tx, { at: now, ip, email: p.email });
+        return true;
+      });
+      if (!allowed) throw tooMany('Too many sign-ups from this address: try again later');
       const email = checkEmailAddress(p.email);
       checkPassword(p.password);
       const identity = validateIdentity({ ...p, email });

@@ -46,7 +46,7 @@ export function createServices(ctx: ServiceContext) {
   return {
     ctx,
     audit,
-    auth: createAuthService(ctx, audit),
+    auth: createAuthService(ctx, audit, mail),
     mail,
     identity: createIdentityService(ctx, audit),
     infra,

@@ -10625,7 +10625,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My API tokens */
+        /** My API tokens (expired ones too, until revoked), with last use and expiry */
         get: {
             parameters: {
                 query?: never;
@@ -10644,9 +10644,13 @@ export interface paths {
                         "application/json": {
                             /** Format: date-time */
                             createdAt: string;
+                            expired: boolean;
+                            /** Format: date-time */
+                            expiresAt: string;
                             id: string;
                             lastUsedAt: string | null;
                             name: string;
+                            role: "admin" | "support" | "client";
                         }[];
                     };
                 };
@@ -10718,7 +10722,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create an API token (shown once) */
+        /** Create an API token (shown once). Needs the password, and the TOTP code when the user has one (all staff). It expires after expiresInDays (1–365, default 90); its role (default: the caller’s) can be narrower than the caller’s, never wider. */
         post: {
             parameters: {
                 query?: never;
@@ -10729,7 +10733,12 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @default 90 */
+                        expiresInDays?: number;
                         name: string;
+                        password: string;
+                        role?: "admin" | "support" | "client";
+                        totp?: string;
                     };
                 };
             };
@@ -10741,9 +10750,13 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** Format: date-time */
                             createdAt: string;
+                            /** Format: date-time */
+                            expiresAt: string;
                             id: string;
                             name: string;
+                            role: "admin" | "support" | "client";
                             token: string;
                         };
                     };
@@ -10802,6 +10815,19 @@ export interface paths {
                 };
                 /** @description Every error: a stable code and a message for people. */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };

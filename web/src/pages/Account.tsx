@@ -129,11 +129,21 @@ function TotpSection() {
   );
 }
 
+/** Expiry choices offered (the API accepts 1 to 365 days; 90 is its default). */
+const TOKEN_DAYS = [7, 30, 90, 180, 365] as const;
+
 function TokensSection() {
   const { t, formatDateTime } = useI18n();
+  const me = useMe();
   const tokens = useResource(() => call(api.GET('/v1/me/tokens')));
   const [name, setName] = useState('');
-  const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
+  const [days, setDays] = useState<number>(90);
+  // Staff choose the token's role: their own or narrower (an admin may make a support token).
+  const roles = me.role === 'admin' ? (['admin', 'support'] as const) : null;
+  const [role, setRole] = useState<'admin' | 'support'>('admin');
+  const [password, setPassword] = useState('');
+  const [code, setCode] = useState('');
+  const [created, setCreated] = useState<{ name: string; token: string; expiresAt: string } | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -141,13 +151,26 @@ function TokensSection() {
     event.preventDefault();
     setBusy(true);
     setError(null);
-    const result = await call(api.POST('/v1/me/tokens', { body: { name: name.trim() } }));
+    const result = await call(
+      api.POST('/v1/me/tokens', {
+        body: {
+          name: name.trim(),
+          password,
+          expiresInDays: days,
+          ...(me.totpEnabled ? { totp: code.trim() } : {}),
+          ...(roles ? { role } : {}),
+        },
+      }),
+    );
     setBusy(false);
+    // The password and the code are asked again for every token: never kept.
+    setPassword('');
+    setCode('');
     if (!result.ok) {
       setError(result.error);
       return;
     }
-    setCreated({ name: result.data.name, token: result.data.token });
+    setCreated({ name: result.data.name, token: result.data.token, expiresAt: result.data.expiresAt });
     setName('');
     tokens.reload();
   }
@@ -173,6 +196,7 @@ function TokensSection() {
               {created.token}
             </code>
           </p>
+          <p>{t('tokens.validUntil', { date: formatDateTime(created.expiresAt) })}</p>
         </div>
       ) : null}
       <ErrorNote error={error} />
@@ -187,8 +211,10 @@ function TokensSection() {
               <thead>
                 <tr>
                   <th scope="col">{t('tokens.name')}</th>
+                  {roles ? <th scope="col">{t('tokens.role')}</th> : null}
                   <th scope="col">{t('tokens.createdAt')}</th>
                   <th scope="col">{t('tokens.lastUsedAt')}</th>
+                  <th scope="col">{t('tokens.expiresAt')}</th>
                   <th scope="col">
                     <span className="visually-hidden">{t('tokens.revoke')}</span>
                   </th>
@@ -198,8 +224,13 @@ function TokensSection() {
                 {tokens.data.map((token) => (
                   <tr key={token.id}>
                     <td>{token.name}</td>
+                    {roles ? <td>{t(`role.${token.role}`)}</td> : null}
                     <td>{formatDateTime(token.createdAt)}</td>
                     <td>{token.lastUsedAt ? formatDateTime(token.lastUsedAt) : t('common.never')}</td>
+                    <td>
+                      {formatDateTime(token.expiresAt)}
+                      {token.expired ? <strong> ({t('tokens.expired')})</strong> : null}
+                    </td>
                     <td className="actions">
                       <button
                         type="button"
@@ -216,6 +247,8 @@ function TokensSection() {
           </div>
         )
       ) : null}
+      <h3>{t('tokens.newTitle')}</h3>
+      <p className="muted">{t(me.totpEnabled ? 'tokens.confirmWithCode' : 'tokens.confirmWithPassword')}</p>
       <form className="inline-form" onSubmit={(e) => void create(e)}>
         <label>
           {t('tokens.newName')}
@@ -227,6 +260,58 @@ function TokensSection() {
             onChange={(e) => setName(e.target.value)}
           />
         </label>
+        <label>
+          {t('tokens.validity')}
+          <select name="token-days" value={days} onChange={(e) => setDays(Number(e.target.value))}>
+            {TOKEN_DAYS.map((d) => (
+              <option key={d} value={d}>
+                {t('tokens.days', { days: d })}
+              </option>
+            ))}
+          </select>
+        </label>
+        {roles ? (
+          <label>
+            {t('tokens.role')}
+            <select
+              name="token-role"
+              value={role}
+              onChange={(e) => setRole(e.target.value === 'support' ? 'support' : 'admin')}
+            >
+              {roles.map((r) => (
+                <option key={r} value={r}>
+                  {t(`role.${r}`)}
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : null}
+        <label>
+          {t('tokens.password')}
+          <input
+            name="token-password"
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+        </label>
+        {me.totpEnabled ? (
+          <label>
+            {t('totp.code')}
+            <input
+              name="token-code"
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              pattern="[0-9]{6}"
+              maxLength={6}
+              required
+              value={code}
+              onChange={(e) => setCode(e.target.value.replace(/\D/g, ''))}
+            />
+          </label>
+        ) : null}
         <button type="submit" className="button-primary" disabled={busy}>
           {t('tokens.create')}
         </button>

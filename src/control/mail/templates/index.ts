@@ -2,6 +2,7 @@
 // (Templates are data; see ../render.ts. A golden test renders each in French and English.)
 import type { MailTemplate } from '../render.ts';
 import { accountWelcome } from './account.welcome.ts';
+import { authLoginFailures } from './auth-login-failures.ts';
 import { identityProofApproved } from './identity-proof-approved.ts';
 import { identityProofRejected } from './identity-proof-rejected.ts';
 import { identityProofRequested } from './identity-proof-requested.ts';
@@ -41,5 +42,6 @@ export const templates: MailTemplate[] = [
   measureLifted,
   vpsPlanChangeReboot,
   vpsPlanChanged,
+  authLoginFailures,
   // Other modules: add your template's line here.
 ];
