@@ -1,5 +1,6 @@
 // QMP and guest-agent clients against fake sockets: id mismatch, timeouts, late answers,
-// garbage before the sync delimiter, a channel that closes on guest-shutdown.
+// garbage before the sync delimiter, a channel that closes on guest-shutdown, and the caps on
+// what a guest (or QEMU) may send without end.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -10,6 +11,7 @@ import type { QmpError } from '../../src/agent/qemu/qmp.ts';
 import { QmpClient } from '../../src/agent/qemu/qmp.ts';
 import type { GuestAgentError } from '../../src/agent/qemu/guest-agent.ts';
 import { GuestAgentClient } from '../../src/agent/qemu/guest-agent.ts';
+import { until } from '../helpers/until.ts';
 
 type Handler = (msg: Record<string, unknown>, sock: net.Socket) => void;
 
@@ -203,6 +205,127 @@ test('guest agent: absent agent → sync timeout, never a hang', async () => {
     assert.equal(await ga.ping(200), false);
   } finally {
     ga.close();
+    await srv.close();
+  }
+});
+
+// ---- Unbounded input from the guest side: the caps (guest agent, QMP).
+
+const FLOOD_LIMIT = 64 * 1024 * 1024; // the fake stops there, so old code times out instead of eating memory
+
+/** Writes `chunk` again and again (no newline) until the peer goes or FLOOD_LIMIT bytes are out. */
+function flood(sock: net.Socket, sent: { bytes: number }): void {
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  const pump = () => {
+    while (!sock.destroyed && sent.bytes < FLOOD_LIMIT) {
+      sent.bytes += chunk.length;
+      if (!sock.write(chunk)) {
+        sock.once('drain', pump);
+        return;
+      }
+    }
+  };
+  pump();
+}
+
+const syncReply = (msg: Record<string, unknown>, sock: net.Socket) =>
+  sock.write(
+    Buffer.concat([
+      Buffer.from([0xff]),
+      Buffer.from(JSON.stringify({ return: (msg.arguments as { id: number }).id }) + '\n'),
+    ]),
+  );
+
+test('guest agent: an answer without end is cut off at the cap with a clear error, then the channel resyncs', async () => {
+  let endless = true;
+  const sent = { bytes: 0 };
+  const srv = await fakeServer(
+    () => undefined,
+    (msg, sock) => {
+      if (msg.execute === 'guest-sync-delimited') syncReply(msg, sock);
+      else if (msg.execute === 'guest-info') {
+        if (!endless) return sock.write(JSON.stringify({ return: { version: '7.2' }, id: msg.id }) + '\n');
+        sock.write('{"return": "');
+        flood(sock, sent);
+      }
+    },
+  );
+  const cap = 256 * 1024;
+  const ga = new GuestAgentClient(srv.path, { maxMessageBytes: cap });
+  try {
+    await assert.rejects(
+      ga.execute('guest-info'),
+      (e: GuestAgentError) =>
+        e.errorClass === 'TooLarge' &&
+        e.command === 'guest-info' &&
+        !e.timedOut &&
+        e.message.includes(`more than ${cap} bytes`),
+    );
+    assert.ok(sent.bytes > cap, `the fake sent ${sent.bytes} bytes`);
+    assert.ok(ga.buffered <= cap, `${ga.buffered} bytes held`);
+    endless = false;
+    assert.deepEqual(await ga.execute('guest-info'), { version: '7.2' }, 'the next command resyncs');
+  } finally {
+    ga.close();
+    await srv.close();
+  }
+});
+
+test('guest agent: bytes the guest pushes while no command waits are capped too (connection cut, next command resyncs)', async () => {
+  const sent = { bytes: 0 };
+  const cut = new Set<net.Socket>();
+  let pushed = false;
+  const srv = await fakeServer(
+    (sock) => sock.once('close', () => cut.add(sock)),
+    (msg, sock) => {
+      if (msg.execute === 'guest-sync-delimited') syncReply(msg, sock);
+      else if (msg.execute === 'guest-ping') {
+        sock.write(JSON.stringify({ return: {}, id: msg.id }) + '\n');
+        if (!pushed) {
+          pushed = true;
+          setImmediate(() => flood(sock, sent)); // unasked, after the answer
+        }
+      }
+    },
+  );
+  const cap = 128 * 1024;
+  const ga = new GuestAgentClient(srv.path, { maxMessageBytes: cap });
+  try {
+    assert.equal(await ga.ping(), true);
+    await until('the client to cut the flooding connection', async () => cut.size === 1, 10_000);
+    assert.ok(ga.buffered <= cap, `${ga.buffered} bytes held`);
+    assert.equal(await ga.ping(), true, 'a new connection, in step again');
+  } finally {
+    ga.close();
+    await srv.close();
+  }
+});
+
+test('qmp: a message without end fails the command in flight with a clear error and closes the connection', async () => {
+  const sent = { bytes: 0 };
+  const srv = await fakeServer(greeting, (msg, sock) => {
+    if (msg.execute === 'qmp_capabilities') sock.write(JSON.stringify({ return: {}, id: msg.id }) + '\n');
+    else {
+      sock.write('{"return": "');
+      flood(sock, sent);
+    }
+  });
+  const cap = 256 * 1024;
+  const c = await QmpClient.connect(srv.path, { maxMessageBytes: cap });
+  try {
+    c.on('protocol_error', () => undefined);
+    await assert.rejects(
+      c.execute('query-status'),
+      (e: QmpError) =>
+        e.errorClass === 'TooLarge' &&
+        e.command === 'query-status' &&
+        !e.timedOut &&
+        e.message.includes(`exceeds ${cap} bytes`),
+    );
+    assert.ok(sent.bytes > cap, `the fake sent ${sent.bytes} bytes`);
+    assert.equal(c.closed, true, 'closed: the driver reconnects to get back in step');
+  } finally {
+    c.close();
     await srv.close();
   }
 });

@@ -3,6 +3,10 @@
 // (answers to requests made before a timeout, or sent while no agent listened), so every command
 // is preceded by `guest-sync-delimited` with a random id: bytes are skipped up to the 0xFF
 // delimiter the agent puts before that answer, and answers with other ids are dropped.
+// The channel is the guest's to write: root in the guest can send bytes without end. What is
+// held from it is capped (default 8 MiB, room for guest-exec output of a few MiB in base64):
+// past the cap the bytes are dropped, the call waiting fails with `TooLarge` and the
+// connection is cut; the next call reconnects and resyncs with guest-sync-delimited.
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
 
@@ -39,6 +43,8 @@ const noResponseCommands = new Set([
   'guest-suspend-hybrid',
 ]);
 
+export const DEFAULT_GUEST_AGENT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+
 export interface ExecOutcome {
   exitCode: number;
   signal: number | null;
@@ -57,10 +63,19 @@ export class GuestAgentClient {
   #eof = false;
   #chain: Promise<unknown> = Promise.resolve();
   #timeouts: Record<string, number>;
+  #maxBytes: number;
+  /** The cap was hit on the current connection: the call waiting fails. */
+  #overflow = false;
 
-  constructor(path: string, opts: { timeouts?: Record<string, number> } = {}) {
+  constructor(path: string, opts: { timeouts?: Record<string, number>; maxMessageBytes?: number } = {}) {
     this.path = path;
     this.#timeouts = { ...guestAgentTimeouts, ...opts.timeouts };
+    this.#maxBytes = opts.maxMessageBytes ?? DEFAULT_GUEST_AGENT_MAX_MESSAGE_BYTES;
+  }
+
+  /** Bytes received and not yet consumed (never more than the cap). */
+  get buffered(): number {
+    return this.#buf.length;
   }
 
   timeoutFor(command: string): number {
@@ -132,6 +147,7 @@ export class GuestAgentClient {
 
   close(): void {
     this.#closed = true;
+    this.#eof = true;
     this.#socket?.destroy();
     this.#socket = null;
     this.#wake();
@@ -141,8 +157,10 @@ export class GuestAgentClient {
     if (this.#closed) throw new GuestAgentError('connect', 'Closed', 'client closed');
     if (this.#socket && !this.#eof) return this.#socket;
     this.#socket?.destroy();
+    this.#socket = null;
     this.#buf = Buffer.alloc(0);
     this.#eof = false;
+    this.#overflow = false;
     const s = await new Promise<net.Socket>((resolve, reject) => {
       const sock = net.createConnection({ path: this.path });
       const t = setTimeout(() => {
@@ -159,11 +177,22 @@ export class GuestAgentClient {
       });
     });
     s.on('data', (d: Buffer) => {
+      if (this.#socket !== s) return;
+      if (this.#buf.length + d.length > this.#maxBytes) {
+        // More than any answer may hold: drop it and cut the connection (resync on the next call).
+        this.#buf = Buffer.alloc(0);
+        this.#overflow = true;
+        this.#eof = true;
+        s.destroy();
+        this.#wake();
+        return;
+      }
       this.#buf = this.#buf.length ? Buffer.concat([this.#buf, d]) : d;
       this.#wake();
     });
     s.on('error', () => undefined);
     s.on('close', () => {
+      if (this.#socket !== s) return; // an older connection, replaced
       this.#eof = true;
       this.#wake();
     });
@@ -175,6 +204,15 @@ export class GuestAgentClient {
     const w = this.#waiter;
     this.#waiter = null;
     w?.();
+  }
+
+  #tooLarge(command: string): GuestAgentError {
+    this.#overflow = false;
+    return new GuestAgentError(
+      command,
+      'TooLarge',
+      `the guest sent more than ${this.#maxBytes} bytes without ending its message: dropped, connection cut (the next command resyncs)`,
+    );
   }
 
   /** Waits for more bytes, EOF or the deadline; false on deadline. */
@@ -222,6 +260,7 @@ export class GuestAgentClient {
       } else if (this.#buf.length > 0) {
         this.#buf = Buffer.alloc(0); // nothing before a delimiter is ours
       }
+      if (this.#overflow) throw this.#tooLarge('guest-sync-delimited');
       if (this.#eof) throw new GuestAgentError('guest-sync-delimited', 'Closed', 'channel closed');
       if (!(await this.#waitData(deadline)))
         throw new GuestAgentError(
@@ -270,6 +309,7 @@ export class GuestAgentClient {
           throw new GuestAgentError(command, res.error.class ?? 'GenericError', res.error.desc ?? 'error');
         return res.return as T;
       }
+      if (this.#overflow) throw this.#tooLarge(command);
       if (this.#eof) {
         if (noResponse) return undefined as T; // the channel closed: the guest is going down
         throw new GuestAgentError(command, 'Closed', 'channel closed before the answer');

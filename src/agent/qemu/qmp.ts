@@ -1,6 +1,9 @@
 // QMP client over a unix socket: greeting, qmp_capabilities handshake, one command in flight at
 // a time with its id checked, a timeout per command (a table with a short default), events
 // emitted, clean close. A late answer to a timed-out command is recognised by its id and dropped.
+// A message longer than the cap (default 1 MiB, far above any answer the driver asks for) fails
+// the command in flight and closes the connection: nothing here grows without bound, and the
+// driver reconnects (a new connection is the only way back into step with QMP's stream).
 import net from 'node:net';
 import { EventEmitter } from 'node:events';
 
@@ -59,11 +62,15 @@ interface Queued {
   reject: (e: Error) => void;
 }
 
+export const DEFAULT_QMP_MAX_MESSAGE_BYTES = 1024 * 1024;
+
 export interface QmpConnectOptions {
   /** Time to get the greeting and finish the handshake. */
   timeoutMs?: number;
   /** Override the per-command table (tests). */
   timeouts?: Record<string, number>;
+  /** Longest message accepted, bytes (default 1 MiB). */
+  maxMessageBytes?: number;
 }
 
 /**
@@ -74,7 +81,8 @@ export class QmpClient extends EventEmitter {
   readonly path: string;
   greeting: Record<string, unknown> | null = null;
   #socket: net.Socket;
-  #buf = '';
+  #buf: Buffer = Buffer.alloc(0);
+  #maxBytes: number;
   #inflight: Pending | null = null;
   #queue: Queued[] = [];
   #abandoned = new Set<string>();
@@ -84,13 +92,13 @@ export class QmpClient extends EventEmitter {
   #timeouts: Record<string, number>;
   #greetingWaiter: ((g: Record<string, unknown>) => void) | null = null;
 
-  private constructor(path: string, socket: net.Socket, timeouts: Record<string, number>) {
+  private constructor(path: string, socket: net.Socket, timeouts: Record<string, number>, maxBytes: number) {
     super();
     this.path = path;
     this.#socket = socket;
     this.#timeouts = timeouts;
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => this.#onData(chunk));
+    this.#maxBytes = maxBytes;
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', () => {
       /* 'close' follows */
     });
@@ -116,7 +124,12 @@ export class QmpClient extends EventEmitter {
         reject(new QmpError('connect', 'ConnectFailed', `${path}: ${e.message}`));
       });
     });
-    const c = new QmpClient(path, socket, { ...qmpTimeouts, ...opts.timeouts });
+    const c = new QmpClient(
+      path,
+      socket,
+      { ...qmpTimeouts, ...opts.timeouts },
+      opts.maxMessageBytes ?? DEFAULT_QMP_MAX_MESSAGE_BYTES,
+    );
     try {
       c.greeting = await new Promise<Record<string, unknown>>((resolve, reject) => {
         const t = setTimeout(
@@ -193,14 +206,24 @@ export class QmpClient extends EventEmitter {
     this.#socket.write(JSON.stringify(msg) + '\n');
   }
 
-  #onData(chunk: string): void {
-    this.#buf += chunk;
+  #onData(chunk: Buffer): void {
+    if (this.#closed) return;
+    this.#buf = this.#buf.length ? Buffer.concat([this.#buf, chunk]) : chunk;
     let nl: number;
-    while ((nl = this.#buf.indexOf('\n')) >= 0) {
-      const line = this.#buf.slice(0, nl).trim();
-      this.#buf = this.#buf.slice(nl + 1);
+    while ((nl = this.#buf.indexOf(0x0a)) >= 0) {
+      if (nl > this.#maxBytes) break;
+      const line = this.#buf.subarray(0, nl).toString('utf8').trim();
+      this.#buf = this.#buf.subarray(nl + 1);
       if (line) this.#onMessage(line);
       if (this.#closed) return;
+    }
+    const pending = nl >= 0 ? nl : this.#buf.length;
+    if (pending > this.#maxBytes) {
+      this.#buf = Buffer.alloc(0);
+      this.#fail(
+        'TooLarge',
+        `a message from QEMU exceeds ${this.#maxBytes} bytes: dropped, connection closed (a new one resyncs)`,
+      );
     }
   }
 
@@ -251,8 +274,13 @@ export class QmpClient extends EventEmitter {
   }
 
   #protocolError(message: string): void {
+    this.#fail('ProtocolError', message);
+  }
+
+  /** The stream cannot be trusted any more: the command in flight fails, the connection closes. */
+  #fail(errorClass: string, message: string): void {
     const p = this.#inflight;
-    const err = new QmpError(p?.command ?? 'none', 'ProtocolError', message);
+    const err = new QmpError(p?.command ?? 'none', errorClass, message);
     if (p) {
       clearTimeout(p.timer);
       this.#inflight = null;
