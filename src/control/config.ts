@@ -172,6 +172,16 @@ const settings = {
     kind: { type: 'string', default: undefined },
     help: 'Run VMs and their network in this network namespace (tests).',
   },
+  agentVmUidBase: {
+    env: 'INFOGERE_AGENT_VM_UID_BASE',
+    kind: { type: 'int', default: 2_000_000_000, min: 65_536, max: 2_147_418_111 },
+    help: 'R3.3: each VM’s QEMU runs as a uid of its own, BASE+1 … BASE+65535, never root (BASE runs the KVM probe); no account of the machine may fall in the range (docs/hypervisor.md).',
+  },
+  agentConsoleLogBytes: {
+    env: 'INFOGERE_AGENT_CONSOLE_LOG_BYTES',
+    kind: { type: 'int', default: 1_048_576, min: 4_096, max: 1_073_741_824 },
+    help: 'Cap of a VM’s serial console log, bytes: at the cap it is rotated to console.log.1, so a VM’s console takes at most twice this.',
+  },
   vpsNameservers: {
     env: 'INFOGERE_VPS_NAMESERVERS',
     kind: { type: 'string', default: '' },

@@ -1,12 +1,14 @@
 // The real guest image on real QEMU, one VM shared by the subtests: guest agent (root command,
-// filesystem and memory figures, fsfreeze), SSH as the client (R3.4: no root, no sudo, root
-// login refused), live disk growth, reboot applying a resize, the stop ladder with ACPI and agent silenced in the
-// guest, and destroy leaving nothing behind (R12.4).
+// filesystem and memory figures, fsfreeze), QEMU confined (R3.3: its own uid, seccomp, the
+// platform's files as descriptors only), SSH as the client (R3.4: no root, no sudo, root
+// login refused), live disk growth, the console log capped and rotated, reboot applying a
+// resize, the stop ladder with ACPI and agent silenced in the guest, and destroy leaving
+// nothing behind (R12.4).
 // With IGQ_SSH_CHILD=1 this file is the SSH client, run inside the namespace by `ip netns exec`.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { QemuDriver } from '../../src/agent/qemu/driver.ts';
@@ -15,6 +17,7 @@ import { isAlive, listInfogereQemus, readCmdline } from '../../src/agent/qemu/pr
 import { allocatedBytes, GiB } from '../../src/agent/disks/disks.ts';
 import type { DomainError } from '../../src/domain/errors.ts';
 import type { StopRung } from '../../src/agent/driver.ts';
+import { until } from '../helpers/until.ts';
 import {
   baseConfig,
   createTestNet,
@@ -86,6 +89,7 @@ const rootPassword = randomBytes(12).toString('base64url');
 const { utils } = (await import('ssh2')).default;
 const clientKey = utils.generateKeyPairSync('ed25519');
 const VM = 'boot-a';
+const CONSOLE_CAP = 4_096; // the guest prints more than this while it boots
 
 before(async () => {
   dataDir = await tempDataDir();
@@ -94,6 +98,7 @@ before(async () => {
     baseConfig(dataDir, {
       listener: log.listener,
       orphanNetns: [net.ns],
+      consoleLogMaxBytes: CONSOLE_CAP,
       releaseTap: async (n) => {
         // The network side's job in production: here, the test's namespace.
         await run(['ip', '-n', n.netns!, 'link', 'del', n.tap]);
@@ -191,6 +196,66 @@ test('boot the real guest: guest agent up, root command, filesystem and memory f
   assert.equal(thawed.thawed, frozen.frozen);
 });
 
+/** The fields of /proc/<pid>/status. */
+function procStatus(pid: number): Record<string, string> {
+  return Object.fromEntries(
+    readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(':'))
+      .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
+  );
+}
+
+test('R3.3: QEMU runs as its own unprivileged user under seccomp, with the platform files as descriptors only', async () => {
+  const st = await driver.status(VM);
+  const s = procStatus(st.pid!);
+  const uids = s.Uid!.split(/\s+/).map(Number);
+  const gids = s.Gid!.split(/\s+/).map(Number);
+  assert.equal(new Set(uids).size, 1, `real, effective, saved, fs uid alike: ${s.Uid}`);
+  assert.ok(uids[0]! > 2_000_000_000 && uids[0]! < 2_000_065_536, `uid ${uids[0]} from the VM range`);
+  assert.ok(
+    gids.every((g) => g !== 0),
+    `gid ${s.Gid}`,
+  );
+  assert.equal(s.Groups, '', 'no supplementary group');
+  assert.equal(s.Seccomp, '2', 'seccomp filter mode');
+  assert.equal(s.NoNewPrivs, '1');
+  for (const k of ['CapPrm', 'CapEff', 'CapInh', 'CapAmb']) assert.match(s[k]!, /^0+$/, `${k} ${s[k]}`);
+  const argv = (await readCmdline(st.pid!)) ?? [];
+  assert.equal(argv[0], 'qemu-system-x86_64', 'the spawned process became QEMU itself');
+  assert.equal(
+    argv[argv.indexOf('-sandbox') + 1],
+    'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny',
+  );
+
+  // The disk, config drive, sockets and tap reached QEMU open; by path they are root's only.
+  const fds = readdirSync(`/proc/${st.pid}/fd`).map((f) => readlinkSync(`/proc/${st.pid}/fd/${f}`));
+  const vmDir = path.join(dataDir, 'vms', VM);
+  assert.ok(fds.includes(st.diskPath), 'disk open in QEMU');
+  assert.ok(fds.includes(path.join(vmDir, 'seed.img')), 'config drive open in QEMU');
+  assert.ok(fds.includes('/dev/net/tun'), 'tap open in QEMU');
+  assert.ok(fds.filter((f) => f.startsWith('socket:')).length >= 3, 'QMP, guest agent, console sockets');
+  for (const [file, mode] of [
+    [vmDir, 0o700],
+    [st.diskPath, 0o600],
+    [path.join(vmDir, 'seed.img'), 0o600],
+  ] as const) {
+    const f = statSync(file);
+    assert.deepEqual([f.uid, f.mode & 0o777], [0, mode], `${file}: root's, mode ${mode.toString(8)}`);
+  }
+  const asQemu = (argv: string[]) =>
+    run(['setpriv', `--reuid=${uids[0]}`, `--regid=${gids[0]}`, '--clear-groups', ...argv]).then(
+      () => 'allowed',
+      (e: Error) => e.message,
+    );
+  assert.match(
+    await asQemu(['cat', st.diskPath]),
+    /Permission denied/,
+    'its uid cannot open the disk by path',
+  );
+  assert.match(await asQemu(['ls', vmDir]), /Permission denied/, 'nor list its VM directory');
+});
+
 test('R3.4: SSH as the client: not root, no sudo, root login refused', async () => {
   let r: SshOutcome = {};
   for (let i = 0; i < 20; i++) {
@@ -217,8 +282,25 @@ test('live disk growth (grow only) and the console log', async () => {
   assert.equal(Number(size.stdout) * 512, 3 * GiB, 'the guest sees the new size at once');
   const root = (await driver.guestFilesystems(VM)).find((f) => f.mountpoint === '/');
   assert.ok(root!.totalBytes! > 2.5 * GiB, `filesystem grown live: ${JSON.stringify(root)}`);
-  const con = await driver.consoleLog(VM, { lines: 20 });
-  assert.ok(con.lines.length > 0);
+});
+
+test('the console log is capped and rotated, and still read: a guest printing a lot costs at most two caps', async () => {
+  const vmDir = path.join(dataDir, 'vms', VM);
+  const marker = `igq-marker-${randomBytes(4).toString('hex')}`;
+  // About 14 KB on the serial port, more than three caps, then a marker.
+  await driver.guestExec(VM, ['sh', '-c', `seq 1 3000 > /dev/ttyS0; echo ${marker} > /dev/ttyS0`], {
+    timeoutMs: 120_000,
+  });
+  const con = await until('the marker on the console', async () => {
+    const c = await driver.consoleLog(VM, { lines: 20 });
+    return c.lines.at(-1) === marker && c;
+  });
+  assert.equal(con.lines.length, 20);
+  assert.equal(con.lines.at(-2), '3000', 'the newest output, in order');
+  const cur = statSync(path.join(vmDir, 'console.log'));
+  const old = statSync(path.join(vmDir, 'console.log.1'));
+  assert.ok(cur.size <= CONSOLE_CAP && old.size <= CONSOLE_CAP, `${old.size} + ${cur.size} bytes kept`);
+  assert.deepEqual([cur.uid, cur.mode & 0o777], [0, 0o600], 'written by the agent, not by QEMU');
 });
 
 test('reboot with a pending vCPU change: a new QEMU process with 2 vCPUs', async () => {

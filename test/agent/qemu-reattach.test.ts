@@ -1,17 +1,19 @@
 // Survive restarts: an agent (a child process running the driver) starts a real VM and is killed
 // with SIGKILL; a new driver on the same data dir reattaches without restarting the VM (same pid,
-// guest uptime continues), and reports (then cleans) an orphan process, disk, state dir and tap.
+// guest uptime continues, still confined, its console recorded again), and reports (then
+// cleans) an orphan process, disk, state dir and tap.
 // This file is also the child: with IGQ_AGENT_CHILD=1 it runs the agent side only.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { QemuDriver } from '../../src/agent/qemu/driver.ts';
 import { MiB } from '../../src/agent/disks/disks.ts';
 import { startDetached, run } from '../../src/agent/exec/run.ts';
 import { isAlive, readCmdline, waitGone } from '../../src/agent/qemu/process.ts';
+import { until } from '../helpers/until.ts';
 import {
   baseConfig,
   createTestNet,
@@ -128,6 +130,15 @@ if (process.env.IGQ_AGENT_CHILD === '1') {
       const up2 = Number((await d.guestExec('keep-a', ['cat', '/proc/uptime'])).stdout.split(' ')[0]);
       assert.ok(up1 > 3 && up2 > up1, `guest uptime continues (${up1} → ${up2}), no reboot`);
       assert.equal(log.events.filter((e) => e.type === 'crashed' || e.type === 'started').length, 0);
+      // R3.3: still its confined QEMU; the new agent records its console again.
+      const status = await readFile(`/proc/${pid}/status`, 'utf8');
+      assert.doesNotMatch(status, /^Uid:\s+0\s/m);
+      assert.match(status, /^Seccomp:\s+2$/m);
+      const marker = `igq-reattached-${suffix()}`;
+      await d.guestExec('keep-a', ['sh', '-c', `echo ${marker} > /dev/ttyS0`]);
+      await until('the marker on the console after the reattach', async () =>
+        (await d.consoleLog('keep-a', { lines: 50 })).lines.some((l) => l.includes(marker)),
+      );
 
       const o = await d.orphans();
       assert.deepEqual(

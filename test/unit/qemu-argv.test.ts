@@ -4,8 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { renderQemuArgv, optValue } from '../../src/agent/qemu/argv.ts';
+import { QEMU_FD, renderQemuArgv, optValue } from '../../src/agent/qemu/argv.ts';
 import type { LaunchSpec } from '../../src/agent/qemu/argv.ts';
+import { renderLaunchArgv } from '../../src/agent/qemu/confine.ts';
 
 const dir = path.join(import.meta.dirname, '..', 'golden', 'qemu-argv');
 const update = process.env.UPDATE_GOLDEN === '1';
@@ -42,23 +43,65 @@ test('qemu argv: accel follows the capability', () => {
   assert.equal(k[k.indexOf('-machine') + 1], 'q35,accel=kvm');
 });
 
-test('qemu argv: netns prefixes ip netns exec', () => {
-  const spec = JSON.parse(readFileSync(path.join(dir, 'kvm-netns.spec.json'), 'utf8')) as LaunchSpec;
-  assert.deepEqual(renderQemuArgv(spec).slice(0, 5), [
-    'ip',
-    'netns',
-    'exec',
-    'igtest-ns1',
-    'qemu-system-x86_64',
+test('R3.3: qemu argv: seccomp sandbox, and everything of the platform passed as descriptors', () => {
+  const spec = JSON.parse(readFileSync(path.join(dir, 'kvm-bios-net.spec.json'), 'utf8')) as LaunchSpec;
+  const a = renderQemuArgv(spec);
+  assert.equal(a[0], 'qemu-system-x86_64', 'QEMU itself, never a wrapper (ip netns exec) that needs root');
+  assert.equal(
+    a[a.indexOf('-sandbox') + 1],
+    'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny',
+  );
+  assert.ok(a.includes(`tap,id=net0,fd=${QEMU_FD.tap}`), 'the tap comes open: no ifname, no CAP_NET_ADMIN');
+  for (const [id, fd] of [
+    ['qmp0', QEMU_FD.qmp],
+    ['qga0', QEMU_FD.guestAgent],
+    ['serial0', QEMU_FD.console],
+  ] as const)
+    assert.ok(a.includes(`socket,id=${id},fd=${fd},server=on,wait=off`), `${id} on a socket the agent made`);
+  assert.ok(a.includes(`fd=${QEMU_FD.disk},set=1,opaque=${spec.disk}`));
+  assert.ok(a.includes(`fd=${QEMU_FD.seed},set=2,opaque=${spec.seed}`));
+  // No path QEMU would open itself but the image and firmware (world-readable by design).
+  const opened = a.filter((x) => /(path|filename|ifname)=/.test(x));
+  assert.deepEqual(
+    opened.map((x) => /(?:path|filename|ifname)=([^,]*)/.exec(x)![1]),
+    ['/dev/fdset/1', '/dev/fdset/2', '/dev/urandom'],
+  );
+  assert.ok(!a.includes('-pidfile'));
+});
+
+test('R3.3: launch argv: the tap launcher (in the namespace), then setpriv to the VM user, then QEMU; never root', () => {
+  const qemu = ['qemu-system-x86_64', '-name', 'guest=infogere-x'];
+  const withTap = renderLaunchArgv(
+    { uid: 2_000_000_001, gid: 2_000_000_001, tap: 'igt1', netns: 'ns1' },
+    qemu,
+  );
+  assert.deepEqual(withTap.slice(0, 5), ['ip', 'netns', 'exec', 'ns1', 'perl']);
+  assert.equal(withTap[withTap.indexOf('-e') + 2], 'igt1');
+  const drop = withTap.indexOf('setpriv');
+  assert.deepEqual(withTap.slice(drop), [
+    'setpriv',
+    '--reuid=2000000001',
+    '--regid=2000000001',
+    '--clear-groups',
+    '--inh-caps=-all',
+    '--no-new-privs',
+    '--',
+    ...qemu,
   ]);
+  const noTap = renderLaunchArgv({ uid: 2_000_000_002, gid: 2_000_000_002 }, qemu);
+  assert.equal(noTap[0], 'setpriv');
+  assert.deepEqual(noTap.slice(-3), qemu);
+  assert.throws(() => renderLaunchArgv({ uid: 0, gid: 5 }, qemu), /never root/);
+  assert.throws(() => renderLaunchArgv({ uid: 5, gid: 0 }, qemu), /never root/);
+  assert.throws(() => renderLaunchArgv({ uid: 5, gid: 5, tap: 'tap;rm -rf' }, qemu));
 });
 
 test('qemu argv: bad values refused', () => {
   const spec = JSON.parse(readFileSync(path.join(dir, 'tcg-basic.spec.json'), 'utf8')) as LaunchSpec;
   assert.throws(() => renderQemuArgv({ ...spec, id: 'Bad Id' }));
   assert.throws(() => renderQemuArgv({ ...spec, vcpus: 0 }));
-  assert.throws(() => renderQemuArgv({ ...spec, network: { tap: 'tap;rm -rf', mac: '52:54:00:00:00:01' } }));
-  assert.throws(() => renderQemuArgv({ ...spec, network: { tap: 'igt1', mac: 'nope' } }));
+  assert.throws(() => renderQemuArgv({ ...spec, network: { mac: 'nope' } }));
+  assert.throws(() => renderQemuArgv({ ...spec, network: { mac: '52:54:00:00:00:01,fd=0' } }));
   assert.throws(() => renderQemuArgv({ ...spec, disk: '/x\n,y' }));
   assert.equal(optValue('/a,b'), '/a,,b');
 });

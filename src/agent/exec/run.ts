@@ -36,6 +36,9 @@ export interface RunOptions {
   cwd?: string;
   /** Exit codes that are not failures (default: [0]). */
   okCodes?: number[];
+  /** Run as this user and group (supplementary groups dropped): confined programs (QEMU's probe). */
+  uid?: number;
+  gid?: number;
 }
 
 export interface RunResult {
@@ -59,6 +62,8 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
         env: opts.env ?? process.env,
         cwd: opts.cwd,
         encoding: 'utf8',
+        ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+        ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
       },
       (err, stdout, stderr) => {
         const e = err as
@@ -99,12 +104,24 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
   });
 }
 
+export interface DetachedOptions {
+  cwd?: string;
+  /** The program's stdout and stderr (default: ignored). */
+  logFile?: number;
+  /** Open descriptors of ours the program gets as its fds 3, 4… ('ignore': that number stays closed). */
+  fds?: readonly (number | 'ignore')[];
+}
+
 /** Starts a long-running program detached from our process group (QEMU, iperf3 servers...). */
-export function startDetached(argv: readonly string[], opts: { cwd?: string; logFile?: number } = {}) {
+export function startDetached(argv: readonly string[], opts: DetachedOptions = {}) {
   const [file, ...args] = argv;
   if (!file) throw new Error('startDetached: empty argv');
   const out = opts.logFile ?? 'ignore';
-  const child = spawn(file, args, { detached: true, stdio: ['ignore', out, out], cwd: opts.cwd });
+  const child = spawn(file, args, {
+    detached: true,
+    stdio: ['ignore', out, out, ...(opts.fds ?? [])],
+    cwd: opts.cwd,
+  });
   child.unref();
   return child;
 }

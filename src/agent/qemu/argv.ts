@@ -7,26 +7,35 @@ export interface LaunchSpec {
   accel: 'kvm' | 'tcg';
   vcpus: number;
   memoryMiB: number;
-  /** Direct kernel boot (the image's kernel, initramfs and command line). */
+  /** Direct kernel boot (the image's kernel, initramfs and command line): read by QEMU, world-readable. */
   kernel: string;
   initrd: string;
   cmdline: string;
   /** Optional firmware (e.g. /usr/share/qemu/qboot.rom, faster than SeaBIOS for -kernel). */
   bios?: string;
-  /** The VPS's dedicated raw disk (first virtio-blk: /dev/vda). */
+  /**
+   * The VPS's dedicated raw disk (first virtio-blk: /dev/vda). QEMU gets it open (fd
+   * QEMU_FD.disk); the path only labels the fd set, so the process names its disk.
+   */
   disk: string;
-  /** NoCloud config drive, read-only (second virtio-blk: /dev/vdb). */
+  /** NoCloud config drive, read-only (second virtio-blk: /dev/vdb), passed open like the disk. */
   seed?: string;
-  qmpSocket: string;
-  guestAgentSocket: string;
-  consoleLog: string;
-  pidFile: string;
-  network?: { tap: string; mac: string; netns?: string };
+  /** The tap comes open (QEMU_FD.tap), attached by the privileged side: QEMU needs no CAP_NET_ADMIN. */
+  network?: { mac: string };
   /** Default `qemu-system-x86_64`. */
   qemuBinary?: string;
   /** Start with vCPUs stopped (tests: a guest that ignores everything). */
   startPaused?: boolean;
 }
+
+/**
+ * The descriptors QEMU is started with (R3.3: it opens nothing of the platform's by path).
+ * The QMP, guest-agent and console sockets are listening sockets the agent created.
+ */
+export const QEMU_FD = { disk: 3, seed: 4, qmp: 5, guestAgent: 6, console: 7, tap: 8 } as const;
+
+/** QEMU's seccomp filter: no obsolete calls, no set*id, no fork/exec, no scheduler or priority changes. */
+export const QEMU_SANDBOX = 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny';
 
 export const QEMU_NAME_PREFIX = 'infogere-';
 
@@ -37,7 +46,6 @@ export function optValue(s: string): string {
 }
 
 const macPattern = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
-const ifnamePattern = /^[A-Za-z0-9_.-]{1,15}$/;
 const idPattern = /^[a-z0-9][a-z0-9-]{0,39}$/;
 
 export function renderQemuArgv(s: LaunchSpec): string[] {
@@ -46,10 +54,6 @@ export function renderQemuArgv(s: LaunchSpec): string[] {
   if (!Number.isInteger(s.memoryMiB) || s.memoryMiB < 64) throw new Error(`invalid memoryMiB ${s.memoryMiB}`);
 
   const argv: string[] = [];
-  if (s.network?.netns) {
-    if (!ifnamePattern.test(s.network.netns)) throw new Error(`invalid netns ${s.network.netns}`);
-    argv.push('ip', 'netns', 'exec', s.network.netns);
-  }
   argv.push(s.qemuBinary ?? 'qemu-system-x86_64');
   argv.push('-name', `guest=${QEMU_NAME_PREFIX}${s.id},debug-threads=on`);
   argv.push('-nodefaults', '-no-user-config');
@@ -62,14 +66,18 @@ export function renderQemuArgv(s: LaunchSpec): string[] {
   argv.push('-m', String(s.memoryMiB));
   argv.push('-display', 'none', '-vga', 'none');
   argv.push('-rtc', 'base=utc');
+  argv.push('-sandbox', QEMU_SANDBOX);
   if (s.bios) argv.push('-bios', s.bios);
   argv.push('-kernel', s.kernel, '-initrd', s.initrd, '-append', s.cmdline);
 
   // R2.1: the disk file is fully allocated at define; discard=ignore so a guest TRIM never
   // punches holes in it (the reservation stays whole), detect-zeroes off for the same reason.
+  // Disk and config drive come open: fd sets (their label names the file) opened as /dev/fdset/N.
   argv.push(
+    '-add-fd',
+    `fd=${QEMU_FD.disk},set=1,opaque=${optValue(s.disk)}`,
     '-blockdev',
-    `driver=file,node-name=vda-file,filename=${optValue(s.disk)},discard=ignore,detect-zeroes=off`,
+    'driver=file,node-name=vda-file,filename=/dev/fdset/1,discard=ignore,detect-zeroes=off',
     '-blockdev',
     'driver=raw,node-name=vda,file=vda-file,discard=ignore',
     '-device',
@@ -77,8 +85,10 @@ export function renderQemuArgv(s: LaunchSpec): string[] {
   );
   if (s.seed) {
     argv.push(
+      '-add-fd',
+      `fd=${QEMU_FD.seed},set=2,opaque=${optValue(s.seed)}`,
       '-blockdev',
-      `driver=file,node-name=vdb-file,filename=${optValue(s.seed)},read-only=on`,
+      'driver=file,node-name=vdb-file,filename=/dev/fdset/2,read-only=on',
       '-blockdev',
       'driver=raw,node-name=vdb,file=vdb-file,read-only=on',
       '-device',
@@ -86,12 +96,11 @@ export function renderQemuArgv(s: LaunchSpec): string[] {
     );
   }
   if (s.network) {
-    if (!ifnamePattern.test(s.network.tap)) throw new Error(`invalid tap name ${s.network.tap}`);
     const mac = s.network.mac.toLowerCase();
     if (!macPattern.test(mac)) throw new Error(`invalid MAC ${s.network.mac}`);
     argv.push(
       '-netdev',
-      `tap,id=net0,ifname=${s.network.tap},script=no,downscript=no`,
+      `tap,id=net0,fd=${QEMU_FD.tap}`,
       '-device',
       `virtio-net-pci,id=nic0,netdev=net0,mac=${mac}`,
     );
@@ -101,7 +110,7 @@ export function renderQemuArgv(s: LaunchSpec): string[] {
     '-device',
     'virtio-serial-pci,id=vser0',
     '-chardev',
-    `socket,id=qga0,path=${optValue(s.guestAgentSocket)},server=on,wait=off`,
+    `socket,id=qga0,fd=${QEMU_FD.guestAgent},server=on,wait=off`,
     '-device',
     'virtserialport,bus=vser0.0,nr=1,chardev=qga0,name=org.qemu.guest_agent.0',
   );
@@ -114,12 +123,18 @@ export function renderQemuArgv(s: LaunchSpec): string[] {
   );
   argv.push(
     '-chardev',
-    `socket,id=qmp0,path=${optValue(s.qmpSocket)},server=on,wait=off`,
+    `socket,id=qmp0,fd=${QEMU_FD.qmp},server=on,wait=off`,
     '-mon',
     'chardev=qmp0,mode=control',
   );
-  argv.push('-chardev', `file,id=serial0,path=${optValue(s.consoleLog)}`, '-serial', 'chardev:serial0');
-  argv.push('-pidfile', s.pidFile);
+  // The serial console goes to a socket the agent reads into a size-capped, rotated file
+  // (src/agent/qemu/console.ts); with no reader, QEMU drops the bytes instead of storing them.
+  argv.push(
+    '-chardev',
+    `socket,id=serial0,fd=${QEMU_FD.console},server=on,wait=off`,
+    '-serial',
+    'chardev:serial0',
+  );
   if (s.startPaused) argv.push('-S');
   return argv;
 }

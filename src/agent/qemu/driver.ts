@@ -1,8 +1,8 @@
 // The QEMU implementation of HostDriver: one QEMU process per VPS, spawned detached (it survives
 // the agent), its state kept under <dataDir>/vms/<id>/ so a new agent reattaches to it.
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { constants as fsc, existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Clock } from '../../domain/clock.ts';
@@ -45,8 +45,21 @@ import type { WipeMode } from '../disks/disks.ts';
 import { StateStore, vmPaths } from '../state/store.ts';
 import type { VmRecord } from '../state/store.ts';
 import { writeConfigDrive } from '../image/config-drive.ts';
-import { renderQemuArgv } from './argv.ts';
+import { optValue, QEMU_FD, renderQemuArgv } from './argv.ts';
 import type { LaunchSpec } from './argv.ts';
+import {
+  checkUidBase,
+  closeFd,
+  DEFAULT_VM_UID_BASE,
+  idsInRange,
+  kvmGid,
+  listenUnix,
+  openFd,
+  readableByOthers,
+  renderLaunchArgv,
+  VM_UID_RANGE,
+} from './confine.ts';
+import { ConsoleRecorder, DEFAULT_CONSOLE_LOG_BYTES } from './console.ts';
 import { GuestAgentClient, GuestAgentError } from './guest-agent.ts';
 import { decideAccel, qemuVersion } from './probe.ts';
 import { isAlive, isQemuOf, listInfogereQemus, readCmdline, signal, waitGone } from './process.ts';
@@ -98,6 +111,16 @@ export interface QemuHostConfig {
   guestAgentTimeouts?: Record<string, number>;
   /** How long a started QEMU gets to open its QMP socket (default 30 s). */
   startTimeoutMs?: number;
+  /**
+   * R3.3: QEMUs run as uids base+1 … base+65535, one per VM, never root (the probe runs as
+   * base). No passwd entry needed; no user or group of the machine may fall in the range.
+   */
+  vmUidBase?: number;
+  /** Cap of console.log and of console.log.1 (default 1 MiB each). */
+  consoleLogMaxBytes?: number;
+  /** Cap of one message from the guest agent / from QMP (defaults in guest-agent.ts, qmp.ts). */
+  guestAgentMaxMessageBytes?: number;
+  qmpMaxMessageBytes?: number;
 }
 
 interface Vm {
@@ -109,6 +132,8 @@ interface Vm {
   expectingExit: string | null;
   lastShutdown: { guest: boolean; reason: string } | null;
   child: ChildProcess | null;
+  /** Records the serial console of the running QEMU. */
+  console: ConsoleRecorder | null;
   /** Bumped when a process ends: watchers of an older process stop. */
   gen: number;
   exitWaiters: (() => void)[];
@@ -164,6 +189,13 @@ export class QemuDriver implements HostDriver {
   /** Opens the host: decides KVM/TCG, loads every VM's state and reattaches to running QEMUs. */
   static async open(config: QemuHostConfig): Promise<QemuDriver> {
     const d = new QemuDriver(config);
+    const base = d.#uidBase();
+    checkUidBase(base);
+    const clash = await idsInRange(base);
+    if (clash.length)
+      throw new Error(
+        `VM uid range ${base}…${base + VM_UID_RANGE - 1} holds accounts of this machine (${clash.join(', ')}): choose another base`,
+      );
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     await mkdir(d.diskDir, { recursive: true, mode: 0o700 });
     await d.#store.init();
@@ -203,14 +235,77 @@ export class QemuDriver implements HostDriver {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#monitor) clearInterval(this.#monitor);
+    const consoles: Promise<void>[] = [];
     for (const vm of this.#vms.values()) {
       vm.gen++;
       vm.qmp?.removeAllListeners('close');
       vm.qmp?.close();
       vm.ga?.close();
+      if (vm.console) consoles.push(vm.console.close());
       vm.qmp = null;
       vm.ga = null;
+      vm.console = null;
     }
+    await Promise.all(consoles);
+  }
+
+  #uidBase(): number {
+    return this.config.vmUidBase ?? DEFAULT_VM_UID_BASE;
+  }
+
+  /**
+   * R3.3: the VM's own uid: the one it has when still free and in range, else the lowest free
+   * one. Synchronous, so two VMs never take the same.
+   */
+  #uidFor(rec: VmRecord): number {
+    const base = this.#uidBase();
+    const taken = new Set<number>();
+    for (const v of this.#vms.values()) if (v.rec !== rec && v.rec.uid !== undefined) taken.add(v.rec.uid);
+    const u = rec.uid;
+    if (u !== undefined && u > base && u < base + VM_UID_RANGE && !taken.has(u)) return u;
+    for (let c = base + 1; c < base + VM_UID_RANGE; c++) if (!taken.has(c)) return c;
+    throw conflict('host.uids_full', `No free uid left in this host's VM range (${VM_UID_RANGE - 1} VMs)`);
+  }
+
+  #newGuestAgent(vm: Vm): GuestAgentClient {
+    return new GuestAgentClient(vm.rec.paths.guestAgentSocket, {
+      timeouts: this.config.guestAgentTimeouts,
+      ...(this.config.guestAgentMaxMessageBytes !== undefined
+        ? { maxMessageBytes: this.config.guestAgentMaxMessageBytes }
+        : {}),
+    });
+  }
+
+  #connectQmp(vm: Vm): Promise<QmpClient> {
+    return QmpClient.connect(vm.rec.paths.qmpSocket, {
+      timeoutMs: 5_000,
+      timeouts: this.config.qmpTimeouts,
+      ...(this.config.qmpMaxMessageBytes !== undefined
+        ? { maxMessageBytes: this.config.qmpMaxMessageBytes }
+        : {}),
+    });
+  }
+
+  /** Records the serial console of the VM's current QEMU (capped and rotated: console.ts). */
+  #recordConsole(vm: Vm, gen: number): void {
+    void vm.console?.close();
+    vm.console = ConsoleRecorder.start({
+      socket: vm.rec.paths.consoleSocket,
+      file: vm.rec.paths.consoleLog,
+      maxBytes: this.config.consoleLogMaxBytes ?? DEFAULT_CONSOLE_LOG_BYTES,
+      onRotate: () => {
+        if (vm.gen !== gen || vm.rec.consoleRotated) return;
+        vm.rec.consoleRotated = true;
+        this.#background(this.#save(vm));
+      },
+    });
+  }
+
+  /** The last lines of this boot's console (both files once it has rotated). */
+  async #consoleTail(rec: VmRecord, n: number): Promise<string[]> {
+    const lines = await tail(rec.paths.consoleLog, n);
+    if (lines.length >= n || !rec.consoleRotated) return lines;
+    return [...(await tail(`${rec.paths.consoleLog}.1`, n - lines.length)), ...lines];
   }
 
   #cores(): number {
@@ -236,11 +331,13 @@ export class QemuDriver implements HostDriver {
       if (!existsSync(kernel)) {
         reason = `TCG: no kernel to probe KVM with (${kernel})`;
       } else {
+        const uid = this.#uidBase();
         const d = await decideAccel({
           dataDir: this.config.dataDir,
           kernel,
           qemuBinary: this.config.qemuBinary,
           now: () => this.#clock.now(),
+          runAs: { uid, gid: (await kvmGid()) ?? uid },
         });
         accel = d.accel;
         reason = d.reason;
@@ -472,6 +569,8 @@ export class QemuDriver implements HostDriver {
           this.#writeSeed(spec, paths.seed),
         ]);
         for (const m of made) if (m.status === 'rejected') throw m.reason; // both finished: cleanup below is safe
+        // Client data: root's only (QEMU gets them open, never by path).
+        for (const f of [paths.disk, paths.seed]) await chmod(f, 0o600);
         const rec: VmRecord = {
           version: 1,
           spec: structuredClone(spec),
@@ -486,6 +585,7 @@ export class QemuDriver implements HostDriver {
           growFilesystemPending: false,
           failure: null,
         };
+        rec.uid = this.#uidFor(rec); // synchronous with the set below: no two VMs share a uid
         const vm = this.#newVm(rec);
         this.#vms.set(spec.id, vm);
         await this.#store.save(rec);
@@ -519,6 +619,7 @@ export class QemuDriver implements HostDriver {
       expectingExit: null,
       lastShutdown: null,
       child: null,
+      console: null,
       gen: 0,
       exitWaiters: [],
     };
@@ -538,7 +639,7 @@ export class QemuDriver implements HostDriver {
           ],
           'destroyed',
         );
-      this.#detach(vm);
+      await this.#detach(vm);
       const p = vm.rec.paths;
       const wiped: string[] = [];
       const mode = this.config.diskWipe ?? 'overwrite';
@@ -552,6 +653,7 @@ export class QemuDriver implements HostDriver {
       for (const f of [
         p.qmpSocket,
         p.guestAgentSocket,
+        p.consoleSocket,
         p.pidFile,
         p.consoleLog,
         `${p.consoleLog}.1`,
@@ -595,12 +697,8 @@ export class QemuDriver implements HostDriver {
       cmdline,
       disk: rec.paths.disk,
       seed: rec.paths.seed,
-      qmpSocket: rec.paths.qmpSocket,
-      guestAgentSocket: rec.paths.guestAgentSocket,
-      consoleLog: rec.paths.consoleLog,
-      pidFile: rec.paths.pidFile,
     };
-    if (rec.spec.network) ls.network = { ...rec.spec.network };
+    if (rec.spec.network) ls.network = { mac: rec.spec.network.mac };
     if (this.config.bios) ls.bios = this.config.bios;
     if (this.config.qemuBinary) ls.qemuBinary = this.config.qemuBinary;
     if (this.config.startPaused) ls.startPaused = true;
@@ -612,30 +710,96 @@ export class QemuDriver implements HostDriver {
     const p = r.paths;
     // An agent killed between spawning QEMU and saving its pid leaves a QEMU this state does
     // not know: it owns this VM's sockets and disk. Stop it first, so one VM never has two
-    // processes on one disk.
+    // processes on one disk (its command line names the disk: the fd set's label, or the
+    // file of a QEMU started before confinement).
     for (const q of await listInfogereQemus()) {
-      if (q.vmId === r.spec.id && q.cmdline.some((a) => a.includes(p.qmpSocket))) {
+      if (q.vmId === r.spec.id && q.cmdline.some((a) => a.includes(optValue(p.disk)))) {
         signal(q.pid, 'SIGKILL');
         await waitGone(q.pid, 10_000);
       }
     }
-    for (const f of [p.qmpSocket, p.guestAgentSocket, p.pidFile]) await rm(f, { force: true });
+    for (const f of [p.qmpSocket, p.guestAgentSocket, p.consoleSocket, p.pidFile])
+      await rm(f, { force: true });
     if (existsSync(p.consoleLog)) await rename(p.consoleLog, `${p.consoleLog}.1`); // previous boot kept
-    const argv = renderQemuArgv(this.#launchSpec(r));
-    const log = await open(p.qemuLog, 'w', 0o600);
+    r.consoleRotated = false;
+    const ls = this.#launchSpec(r);
+    // R3.3: QEMU never runs as root: its own uid, no supplementary group (the kvm group as its
+    // group when KVM is used), no capability, QEMU's seccomp sandbox (argv.ts). It reads the
+    // image by path (world-readable) and gets everything of the platform's as descriptors.
+    const uid = (r.uid = this.#uidFor(r)); // taken at once: no other launch may pick it meanwhile
+    const gid = this.#caps.accel === 'kvm' ? ((await kvmGid()) ?? uid) : uid;
+    const net = r.spec.network;
+    const argv = renderLaunchArgv(
+      { uid, gid, ...(net ? { tap: net.tap, ...(net.netns ? { netns: net.netns } : {}) } : {}) },
+      renderQemuArgv(ls),
+    );
+    for (const f of [ls.kernel, ls.initrd, ...(ls.bios ? [ls.bios] : [])])
+      if (!(await readableByOthers(f)))
+        throw unexpectedState(
+          'vm.image_unreadable',
+          `QEMU runs unprivileged and cannot read ${f}: images must be readable by all (o+r, directories o+x)`,
+          { id: r.spec.id, file: f },
+        );
+    const fds: (number | 'ignore')[] = [];
+    const give = (n: number, fd: number) => {
+      while (fds.length < n - 3) fds.push('ignore');
+      fds[n - 3] = fd;
+    };
+    const opened: number[] = [];
+    const listening: { close(): void }[] = [];
     let child: ChildProcess;
+    let spawnError: Error | null = null;
     try {
-      child = startDetached(argv, { logFile: log.fd });
+      const disk = await openFd(p.disk, fsc.O_RDWR);
+      opened.push(disk);
+      give(QEMU_FD.disk, disk);
+      if (ls.seed) {
+        const seed = await openFd(p.seed, fsc.O_RDONLY);
+        opened.push(seed);
+        give(QEMU_FD.seed, seed);
+      }
+      for (const [n, file] of [
+        [QEMU_FD.qmp, p.qmpSocket],
+        [QEMU_FD.guestAgent, p.guestAgentSocket],
+        [QEMU_FD.console, p.consoleSocket],
+      ] as const) {
+        const l = await listenUnix(file);
+        listening.push(l);
+        give(n, l.fd);
+      }
+      // The tap (QEMU_FD.tap) is opened by the launcher, in the tap's namespace (confine.ts).
+      const log = await open(p.qemuLog, 'w', 0o600);
+      try {
+        child = startDetached(argv, { logFile: log.fd, fds });
+        child.once('error', (e) => (spawnError = e));
+      } finally {
+        await log.close();
+      }
+    } catch (e) {
+      throw unexpectedState('vm.start_failed', `VM ${r.spec.id} did not start: ${errMsg(e)}`, {
+        id: r.spec.id,
+      });
     } finally {
-      await log.close();
+      // QEMU has its copies now; ours go (the sockets' paths stay: QEMU listens on them).
+      for (const l of listening) l.close();
+      for (const fd of opened) await closeFd(fd);
     }
-    if (!child.pid) throw unexpectedState('vm.start_failed', `QEMU did not start for ${r.spec.id}`);
+    if (!child.pid) {
+      await new Promise((res) => setImmediate(res));
+      throw unexpectedState(
+        'vm.start_failed',
+        `QEMU did not start for ${r.spec.id}: ${(spawnError as Error | null)?.message ?? 'no process'}`,
+        { id: r.spec.id },
+      );
+    }
     vm.gen++;
     const gen = vm.gen;
     vm.child = child;
     vm.lastShutdown = null;
     vm.expectingExit = null;
     vm.gaUp = false;
+    // Connected at once: QEMU accepts it before the guest prints anything (the socket exists).
+    this.#recordConsole(vm, gen);
     r.state = 'starting';
     r.pid = child.pid;
     r.argv = argv;
@@ -650,14 +814,14 @@ export class QemuDriver implements HostDriver {
       exited = { code, signal: sig };
       this.#background(this.#onProcessExit(vm, gen, { code, signal: sig }));
     });
-    // QMP socket: QEMU creates it early; connect as soon as it answers.
+    // QMP: the socket is there already (ours); QEMU greets once it is up.
     const deadline = Date.now() + (this.config.startTimeoutMs ?? 30_000);
     let qmp: QmpClient | null = null;
     while (!qmp) {
       if (exited) break;
       if (existsSync(p.qmpSocket)) {
         try {
-          qmp = await QmpClient.connect(p.qmpSocket, { timeoutMs: 5_000, timeouts: this.config.qmpTimeouts });
+          qmp = await this.#connectQmp(vm);
           break;
         } catch {
           /* not ready yet */
@@ -722,10 +886,7 @@ export class QemuDriver implements HostDriver {
           }
           // QEMU alive but the connection dropped: reconnect.
           try {
-            const q = await QmpClient.connect(vm.rec.paths.qmpSocket, {
-              timeoutMs: 5_000,
-              timeouts: this.config.qmpTimeouts,
-            });
+            const q = await this.#connectQmp(vm);
             if (vm.gen === gen) this.#attachQmp(vm, q, gen);
             else q.close();
           } catch {
@@ -737,10 +898,7 @@ export class QemuDriver implements HostDriver {
   }
 
   #watchGuestAgent(vm: Vm, gen: number): void {
-    if (!vm.ga)
-      vm.ga = new GuestAgentClient(vm.rec.paths.guestAgentSocket, {
-        timeouts: this.config.guestAgentTimeouts,
-      });
+    if (!vm.ga) vm.ga = this.#newGuestAgent(vm);
     const ga = vm.ga;
     this.#background(
       (async () => {
@@ -765,10 +923,9 @@ export class QemuDriver implements HostDriver {
       vm.gen++;
       const gen = vm.gen;
       try {
-        const qmp = await QmpClient.connect(rec.paths.qmpSocket, {
-          timeoutMs: 5_000,
-          timeouts: this.config.qmpTimeouts,
-        });
+        // The console first: what the guest prints from now on is recorded again.
+        this.#recordConsole(vm, gen);
+        const qmp = await this.#connectQmp(vm);
         this.#attachQmp(vm, qmp, gen);
         const st = await qmp.execute<{ status: string }>('query-status');
         rec.state =
@@ -785,7 +942,7 @@ export class QemuDriver implements HostDriver {
       return;
     }
     if (wasLive) {
-      const lines = await tail(rec.paths.consoleLog, 5);
+      const lines = await this.#consoleTail(rec, 5);
       rec.state = 'failed';
       rec.failure = `QEMU (pid ${rec.pid}) ended while the agent was away; console: ${lines.join(' | ') || '(empty)'}`;
       rec.pid = null;
@@ -816,8 +973,8 @@ export class QemuDriver implements HostDriver {
     vm.gen++;
     const r = vm.rec;
     const id = r.spec.id;
-    this.#detach(vm);
-    for (const f of [r.paths.qmpSocket, r.paths.guestAgentSocket, r.paths.pidFile])
+    await this.#detach(vm); // the console recorder done: the next start may rotate its log
+    for (const f of [r.paths.qmpSocket, r.paths.guestAgentSocket, r.paths.consoleSocket, r.paths.pidFile])
       await rm(f, { force: true });
     r.pid = null;
     r.startedAt = null;
@@ -844,7 +1001,7 @@ export class QemuDriver implements HostDriver {
       : 'QEMU ended (exit status unknown: not a child of this agent)';
     const said = vm.lastShutdown ? `; QEMU shutdown reason: ${vm.lastShutdown.reason}` : '';
     const qemuLog = (await tail(r.paths.qemuLog, 3)).join(' | ');
-    const consoleLines = (await tail(r.paths.consoleLog, 5)).join(' | ');
+    const consoleLines = (await this.#consoleTail(r, 5)).join(' | ');
     r.state = 'failed';
     r.failure = `${how}${said}${qemuLog ? `; qemu: ${qemuLog}` : ''}; console: ${consoleLines || '(empty)'}`;
     await this.#save(vm);
@@ -852,14 +1009,18 @@ export class QemuDriver implements HostDriver {
     this.#emit('crashed', id, r.failure);
   }
 
-  #detach(vm: Vm): void {
+  /** Drops the connections to a VM's QEMU; resolves once its console recorder has let go of the log. */
+  #detach(vm: Vm): Promise<void> {
     vm.qmp?.removeAllListeners('close');
     vm.qmp?.close();
     vm.ga?.close();
+    const recorded = vm.console?.close() ?? Promise.resolve();
     vm.qmp = null;
     vm.ga = null;
+    vm.console = null;
     vm.gaUp = false;
     vm.child = null;
+    return recorded;
   }
 
   async #waitExit(vm: Vm, timeoutMs: number): Promise<boolean> {
@@ -932,11 +1093,7 @@ export class QemuDriver implements HostDriver {
       try {
         switch (rung.kind) {
           case 'guest_agent': {
-            const ga =
-              vm.ga ??
-              new GuestAgentClient(vm.rec.paths.guestAgentSocket, {
-                timeouts: this.config.guestAgentTimeouts,
-              });
+            const ga = vm.ga ?? this.#newGuestAgent(vm);
             vm.ga = ga;
             // Bounded by the rung's own timeout, even when a watcher's ping is queued first.
             const bound = <T>(p: Promise<T>, fallback: T) =>
@@ -1136,7 +1293,7 @@ export class QemuDriver implements HostDriver {
   async consoleLog(id: string, opts: { lines?: number } = {}): Promise<{ id: string; lines: string[] }> {
     const vm = this.#get(id);
     const n = Math.min(Math.max(1, opts.lines ?? 50), 2_000);
-    return { id, lines: await tail(vm.rec.paths.consoleLog, n) };
+    return { id, lines: await this.#consoleTail(vm.rec, n) };
   }
 
   // ------------------------------------------------------------------ guest agent
@@ -1150,10 +1307,7 @@ export class QemuDriver implements HostDriver {
         id,
         state: vm.rec.state,
       });
-    if (!vm.ga)
-      vm.ga = new GuestAgentClient(vm.rec.paths.guestAgentSocket, {
-        timeouts: this.config.guestAgentTimeouts,
-      });
+    if (!vm.ga) vm.ga = this.#newGuestAgent(vm);
     if (!vm.gaUp) {
       if (!(await vm.ga.ping(1_500)))
         throw conflict(
@@ -1311,7 +1465,7 @@ export class QemuDriver implements HostDriver {
       }
       const live = record.pid !== null && (await isAlive(record.pid));
       if (!live)
-        for (const s of [record.paths.qmpSocket, record.paths.guestAgentSocket])
+        for (const s of [record.paths.qmpSocket, record.paths.guestAgentSocket, record.paths.consoleSocket])
           if (existsSync(s)) report.sockets.push(s);
     }
     const ownedDisks = new Set([...known.values()].map((r) => path.resolve(r.paths.disk)));

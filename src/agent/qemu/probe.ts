@@ -6,6 +6,7 @@ import { constants as fsc } from 'node:fs';
 import { open, readFile, stat, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { run, CommandError } from '../exec/run.ts';
+import { QEMU_SANDBOX } from './argv.ts';
 
 export interface AccelDecision {
   accel: 'kvm' | 'tcg';
@@ -17,6 +18,8 @@ export interface AccelDecision {
   /** ISO 8601 */
   probedAt: string;
   probeMs: number;
+  /** The uid the probe's QEMU ran as (the VMs' range: KVM must work for them, not for root). */
+  uid?: number;
 }
 
 export async function qemuVersion(qemuBinary = 'qemu-system-x86_64'): Promise<string> {
@@ -42,6 +45,8 @@ export async function probeKvm(
     qemuBinary?: string;
     cpu?: string;
     /** tests: the same probe under TCG */ accel?: 'kvm' | 'tcg';
+    /** Run QEMU as this user and group, like the VMs (R3.3). */
+    runAs?: { uid: number; gid: number };
   } = {},
 ): Promise<{ ok: boolean; reason: string }> {
   const accel = opts.accel ?? 'kvm';
@@ -61,6 +66,8 @@ export async function probeKvm(
     '-display',
     'none',
     '-no-reboot',
+    '-sandbox',
+    QEMU_SANDBOX,
     '-kernel',
     kernel,
     '-append',
@@ -70,7 +77,7 @@ export async function probeKvm(
   ];
   const t0 = Date.now();
   try {
-    const r = await run(argv, { timeoutMs });
+    const r = await run(argv, { timeoutMs, ...(opts.runAs ?? {}) });
     // QEMU exits cleanly on the SIGTERM of the timeout: only a panic in the output counts.
     if (/Kernel panic|VFS: Unable to mount root/.test(r.stdout))
       return { ok: true, reason: `a guest booted to its probe panic in ${Date.now() - t0} ms` };
@@ -99,6 +106,7 @@ export async function decideAccel(p: {
   qemuBinary?: string;
   timeoutMs?: number;
   now: () => Date;
+  runAs?: { uid: number; gid: number };
 }): Promise<AccelDecision> {
   const cacheFile = path.join(p.dataDir, 'accel-probe.json');
   const version = await qemuVersion(p.qemuBinary);
@@ -109,14 +117,19 @@ export async function decideAccel(p: {
       cached.qemuVersion === version &&
       cached.kernel === p.kernel &&
       cached.kernelSize === k.size &&
-      cached.kernelMtimeMs === k.mtimeMs
+      cached.kernelMtimeMs === k.mtimeMs &&
+      cached.uid === p.runAs?.uid
     )
       return cached;
   } catch {
     /* no cache yet */
   }
   const t0 = Date.now();
-  const r = await probeKvm(p.kernel, { timeoutMs: p.timeoutMs, qemuBinary: p.qemuBinary });
+  const r = await probeKvm(p.kernel, {
+    timeoutMs: p.timeoutMs,
+    qemuBinary: p.qemuBinary,
+    ...(p.runAs ? { runAs: p.runAs } : {}),
+  });
   const decision: AccelDecision = {
     accel: r.ok ? 'kvm' : 'tcg',
     reason: r.ok ? r.reason : `TCG: ${r.reason}`,
@@ -127,6 +140,7 @@ export async function decideAccel(p: {
     probedAt: p.now().toISOString(),
     probeMs: Date.now() - t0,
   };
+  if (p.runAs) decision.uid = p.runAs.uid;
   await writeFile(`${cacheFile}.tmp`, JSON.stringify(decision, null, 2) + '\n');
   await rename(`${cacheFile}.tmp`, cacheFile);
   return decision;

@@ -12,8 +12,11 @@ export interface VmPaths {
   seed: string;
   qmpSocket: string;
   guestAgentSocket: string;
+  /** The serial console's socket (the agent records it into consoleLog). */
+  consoleSocket: string;
   consoleLog: string;
   qemuLog: string;
+  /** Only QEMUs started before confinement wrote one; removed with the VM. */
   pidFile: string;
 }
 
@@ -34,6 +37,10 @@ export interface VmRecord {
   bootMemoryMiB: number | null;
   growFilesystemPending: boolean;
   failure: string | null;
+  /** The uid this VM's QEMU runs as (its own, from the host's VM range); unset in older records. */
+  uid?: number;
+  /** The console of the current boot outgrew its cap: its start is in console.log.1. */
+  consoleRotated?: boolean;
 }
 
 export function vmPaths(dataDir: string, diskDir: string, id: string): VmPaths {
@@ -45,6 +52,7 @@ export function vmPaths(dataDir: string, diskDir: string, id: string): VmPaths {
     seed: path.join(dir, 'seed.img'),
     qmpSocket: path.join(dir, 'qmp.sock'),
     guestAgentSocket: path.join(dir, 'qga.sock'),
+    consoleSocket: path.join(dir, 'console.sock'),
     consoleLog: path.join(dir, 'console.log'),
     qemuLog: path.join(dir, 'qemu.log'),
     pidFile: path.join(dir, 'qemu.pid'),
@@ -94,7 +102,10 @@ export class StateStore {
   async load(id: string): Promise<VmRecord | null> {
     try {
       const rec = JSON.parse(await readFile(path.join(this.root, id, 'state.json'), 'utf8')) as VmRecord;
-      return rec.version === 1 && rec.spec?.id === id ? rec : null;
+      if (rec.version !== 1 || rec.spec?.id !== id) return null;
+      // Records written before the console had a socket.
+      rec.paths.consoleSocket ??= path.join(rec.paths.dir, 'console.sock');
+      return rec;
     } catch {
       return null;
     }

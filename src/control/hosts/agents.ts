@@ -42,6 +42,8 @@ export function localAgents(config: Config, clock: Clock, log: Logger): HostAgen
         cpuRatio: config.cpuOvercommit,
         ramRatio: config.ramOvercommit,
         accel: config.agentAccel as 'auto' | 'kvm' | 'tcg',
+        vmUidBase: config.agentVmUidBase,
+        consoleLogMaxBytes: config.agentConsoleLogBytes,
         clock,
         listener: (e) => listeners.forEach((l) => l(e)),
         ...(netns ? { orphanNetns: [netns] } : {}),
