@@ -17,6 +17,13 @@
 // disk: the disk only grows) costs nothing now and refunds nothing: the amount is zero, no
 // invoice is issued, the change is "paid" when ordered (its deadline runs from then) and the
 // lower price applies from the next renewal. A cheaper plan is thus never a credit note.
+//
+// The months after the paid-through date are billed by the renewal invoices (R11.2), at the
+// contract's price, which is the new plan's from the change's payment: an unpaid renewal invoice
+// is then issued again at the new price; a renewal paid at the old price while the change waits
+// for payment makes its invoice be issued again, prorated from the same order instant to the new
+// paid-through date; past the expiry (an unpaid renewal's grace) no change is ordered
+// (services/plan-changes.ts, docs/renewals.md).
 import { DAY, HOUR } from './clock.ts';
 import { billingCycleAt, monthsBetween } from './contracts.ts';
 import { conflict } from './errors.ts';

@@ -6,7 +6,7 @@
 // with no gap (a database sequence would leave one for every rollback).
 import type { Insertable, Selectable } from 'kysely';
 import { sql } from 'kysely';
-import { notFound } from '../../domain/errors.ts';
+import { conflict, notFound } from '../../domain/errors.ts';
 import { formatInvoiceNumber } from '../../domain/invoices.ts';
 import type { Db } from '../db/database.ts';
 import type { InvoiceLinesTable, InvoicesTable } from '../db/tables/commerce.ts';
@@ -65,6 +65,35 @@ export async function getInvoice(
   if (!i) throw notFound('invoice.not_found', 'No such invoice');
   return i;
 }
+
+/**
+ * Locks an invoice without waiting. For a transaction already holding another invoice's row
+ * (a payment's listener), so two payments of one contract never wait on each other: the one
+ * that finds the row busy is refused (409 `invoice.busy`, nothing written) and is retried.
+ */
+export async function lockInvoiceNoWait(db: Db, id: string): Promise<InvoiceRow> {
+  try {
+    const i = await db
+      .selectFrom('invoices')
+      .selectAll()
+      .where('id', '=', id)
+      .forUpdate()
+      .noWait()
+      .executeTakeFirst();
+    if (!i) throw notFound('invoice.not_found', 'No such invoice');
+    return i;
+  } catch (e) {
+    if ((e as { code?: string }).code === '55P03') throw invoiceBusy();
+    throw e;
+  }
+}
+
+/** A payment of a contract's invoice met another being recorded: nothing was written, try again. */
+export const invoiceBusy = () =>
+  conflict(
+    'invoice.busy',
+    'Another payment of this contract is being recorded at this moment: nothing was recorded, try again',
+  );
 
 export async function getInvoiceByNumber(
   db: Db,

@@ -196,3 +196,18 @@ export function liveRenewalsOf(db: Db, contractIds: readonly string[]): Promise<
   if (contractIds.length === 0) return Promise.resolve([]);
   return renewals(db).where('r.contract_id', 'in', contractIds).where('i.status', '!=', 'void').execute();
 }
+
+/**
+ * The configuration a contract's VPS gets from a plan change paid and not applied yet (R3.12):
+ * from the payment the contract bills that plan, so its renewal invoice describes it.
+ */
+export function paidPlanChangeOf(db: Db, contractId: string) {
+  return db
+    .selectFrom('plan_changes')
+    .select(['to_vcpus', 'to_memory_mib', 'to_disk_gib'])
+    .where('contract_id', '=', contractId)
+    .where('state', '=', 'paid')
+    .orderBy('paid_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}

@@ -145,7 +145,10 @@ const uniqueViolation = (e: unknown, constraint?: string): boolean => {
 
 export function createCommerceService(ctx: ServiceContext, audit: AuditService, deps: CommerceDeps) {
   const now = () => ctx.clock.now();
-  /** Called inside the paying transaction once an invoice is paid (e.g. plan changes: R3.12). No mail from here. */
+  /**
+   * Called inside the paying transaction once an invoice is paid (e.g. plan changes: R3.12).
+   * A listener's mail goes through the outbox in this transaction, last (the notice chain's lock).
+   */
   const invoicePaidListeners: ((tx: Db, invoice: InvoiceRow) => Promise<void>)[] = [];
   /** Called inside the validating transaction once a contract is opened (its renewal deadlines: services/renewals.ts). */
   const contractOpenedListeners: ((tx: Db, contract: ContractRow) => Promise<void>)[] = [];
@@ -692,8 +695,11 @@ export function createCommerceService(ctx: ServiceContext, audit: AuditService, 
         return { duplicate: false, outcome: 'paid', invoiceNumber: r.invoice.number };
       } catch (e) {
         if (!isDomainError(e)) throw e;
-        // Refused (unknown invoice, already paid, wrong amount…): remembered under its event id,
-        // so a replay gets the same answer without being applied.
+        // Another payment of the same contract held a row (invoice.busy): nothing was written and
+        // the event id stays free, so the provider's retry is applied.
+        if (e.code === 'invoice.busy') throw e;
+        // Refused (unknown invoice, already paid, wrong amount…): remembered under its
+        // event id, so a replay gets the same answer without being applied.
         const err = e as DomainError;
         const fresh = await claimWebhookEvent(ctx.db, { eventId: ev.eventId, at: now(), bodySha256 });
         if (fresh)

@@ -37,12 +37,20 @@ export function createServices(ctx: ServiceContext) {
   });
   const commerce = createCommerceService(ctx, audit, { infra, mail });
   // R3.12: a plan change's invoice paid starts its 48 h deadline (services/plan-changes.ts).
-  const planChanges = createPlanChangesService(ctx, audit, { mail, clients, vps });
+  // Paid, the contract bills the new plan: its unpaid renewal invoices are issued again at that price.
+  const planChanges = createPlanChangesService(ctx, audit, {
+    mail,
+    clients,
+    vps,
+    renewals: () => renewals,
+  });
   commerce.onInvoicePaid((tx, invoice) => planChanges.onInvoicePaid(tx, invoice));
   // R11.1–R11.3: a contract's term and renewal deadlines, set when it opens; a renewal paid moves its expiry.
   const renewals = createRenewalsService(ctx, audit, { mail, terminations });
   commerce.onContractOpened((tx, contract) => renewals.onContractOpened(tx, contract));
   commerce.onInvoicePaid((tx, invoice) => renewals.onInvoicePaid(tx, invoice));
+  // R3.12: a renewal paid at the old price while a change waits: the change's invoice bills that month too.
+  renewals.onRenewed((tx, contract, now) => planChanges.onContractRenewed(tx, contract, now));
   return {
     ctx,
     audit,

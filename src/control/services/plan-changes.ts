@@ -7,7 +7,14 @@
 //                  the VPS's datacenter, disk never shrinks) + the change row + its invoice and
 //                  the invoice.issued mail, one transaction. Nothing more to pay: paid at once.
 //   onInvoicePaid  (commerce's listener, inside the paying transaction) the change becomes
-//                  paid, its deadline row is scheduled and the job queued.
+//                  paid, its deadline row is scheduled and the job queued; from then on the
+//                  contract bills the new plan: its plan and price change at once, and a renewal
+//                  invoice still unpaid is voided and issued again at the new price (renewals'
+//                  reissueUnpaid), so the month after the expiry is never billed at the old price.
+//   onContractRenewed  (renewals' listener, inside the paying transaction of a renewal) a renewal
+//                  paid at the old price while the change's invoice waits moves the paid-through
+//                  date past what that invoice bills: it is voided and issued again with the
+//                  difference for the renewed month too (the proration from the same order instant).
 //   runApply       (the job, idempotent by the row's columns) driver.resize; the VPS row,
 //                  the contract's plan and price (future renewals) updated; when a running VPS
 //                  needs a restart for a field (`next_start`), the reboot is announced by mail
@@ -16,6 +23,16 @@
 //                  A failure is recorded on the row, staff are alerted, a retry deadline re-queues it.
 //   PLAN_CHANGE_DUE (deadline at payment + 48 h) a change still not applied is marked late and
 //                  staff alerted; the console lists it highlighted (status computed from due_at).
+//
+// No change is ordered once the contract is past its expiry (an unpaid renewal's grace, R11.2):
+// nothing is paid ahead to prorate, so the new plan would be free until the renewal is paid.
+//
+// Locks. The change's payment holds its invoice, then the change row, then waits for the
+// contract's unpaid renewal invoices, then the contract (invoice → contract, as everywhere). A
+// renewal's payment holds its invoice and the contract, then takes the change's invoice NOWAIT
+// (busy → 409 invoice.busy, nothing written, retry) and the change row. Cancelling takes the
+// invoice, then the change row; ordering the VPS row, the renewal invoices, the contract. No
+// transaction waits on a change's invoice while holding a renewal's: no cycle.
 import { MINUTE } from '../../domain/clock.ts';
 import { conflict, notFound } from '../../domain/errors.ts';
 import { invoiceYear, termText, transitionInvoice } from '../../domain/invoices.ts';
@@ -26,6 +43,7 @@ import {
   needsReboot,
   planChangeDueAt,
   prorate,
+  type Proration,
   type ResizeApplied,
 } from '../../domain/plan-changes.ts';
 import { CURRENT_TERMS, termsFor } from '../../domain/terms.ts';
@@ -33,10 +51,18 @@ import type { Db } from '../db/database.ts';
 import type { Deadline } from '../db/schema.ts';
 import type { PlanChangesTable } from '../db/tables/plan-changes.ts';
 import type { MailService } from '../mail/index.ts';
-import { contractOfVps, updateContract } from '../repositories/contracts.ts';
+import { contractOfVps, getContract, updateContract, type ContractRow } from '../repositories/contracts.ts';
 import { cancelDeadline, scheduleDeadline } from '../repositories/deadlines.ts';
 import { getHost } from '../repositories/hosts.ts';
-import { getInvoice, insertInvoice, setInvoiceStatus, type InvoiceRow } from '../repositories/invoices.ts';
+import {
+  getInvoice,
+  insertInvoice,
+  invoiceBusy,
+  lockInvoiceNoWait,
+  setInvoiceStatus,
+  type InvoiceRow,
+} from '../repositories/invoices.ts';
+import { lockUnpaidRenewals } from '../repositories/renewals.ts';
 import { getPlan, isSoldIn, listPlans } from '../repositories/plans.ts';
 import { SYSTEM_SCOPE, type Scope } from '../repositories/scope.ts';
 import { findUserById, getAccount } from '../repositories/users.ts';
@@ -45,7 +71,9 @@ import { getVps, recordVpsEvent, type VpsRow } from '../repositories/vps.ts';
 import type { Selectable } from 'kysely';
 import type { AuditService } from './audit.ts';
 import type { ClientsService } from './clients.ts';
+import { mailDate } from './clients.ts';
 import { SYSTEM_ACTOR, type AuditActor, type ServiceContext } from './context.ts';
+import type { ReissueWhy, RenewalsService } from './renewals.ts';
 import type { VpsService } from './vps.ts';
 
 export type PlanChangeRow = Selectable<PlanChangesTable>;
@@ -69,6 +97,49 @@ export interface PlanChangeDeps {
   mail: MailService;
   clients: ClientsService;
   vps: VpsService;
+  /** Renewal invoices re-issued at the new price (created after this service: a getter). */
+  renewals: () => Pick<RenewalsService, 'reissueUnpaid'>;
+}
+
+/** Why a renewal invoice is issued again when a change is paid (void reason, mail, notice). */
+const REPRICED: ReissueWhy = {
+  fr: 'votre changement d’offre est réglé, le mois suivant est donc facturé au prix de la nouvelle offre',
+  en: 'your plan change is paid, so the next month is billed at the new plan’s price',
+  reason: 'R3.12: plan change paid, the renewal is billed at the new price',
+};
+/** Why a change's invoice is issued again when a renewal was paid at the old price meanwhile. */
+const REQUOTED: ReissueWhy = {
+  fr: 'le renouvellement de votre abonnement a été réglé à l’ancien prix, le changement d’offre facture donc aussi la différence pour le mois renouvelé',
+  en: 'your subscription’s renewal was paid at the old price, so the plan change also bills the difference for the renewed month',
+  reason: 'R3.12: renewal paid at the old price, the plan change bills the renewed month too',
+};
+
+/**
+ * The proration of a change (src/domain/plan-changes.ts) from its order instant to the
+ * contract's paid-through date as it stands: more months paid since the order, more to bill.
+ */
+const quoteOf = (c: PlanChangeRow, contract: ContractRow): Proration =>
+  prorate({
+    oldMonthlyCents: c.from_monthly_price_cents,
+    newMonthlyCents: c.to_monthly_price_cents,
+    billingAnchor: contract.billing_anchor,
+    paidThrough: contract.expires_at,
+    at: c.ordered_at,
+  });
+
+/** Why no change is ordered now on this contract (past its expiry: an unpaid renewal's grace), or null. */
+function expiredRefusal(contract: ContractRow, at: Date): { code: string; message: string } | null {
+  if (at.getTime() < contract.expires_at.getTime()) return null;
+  if (contract.kind === 'subscription' && !contract.renewal_stopped_at)
+    return {
+      code: 'plan_change.renewal_unpaid',
+      message:
+        'This contract reached its expiry and its renewal invoice is unpaid: pay it first, then change the plan',
+    };
+  return {
+    code: 'plan_change.contract_expired',
+    message: 'This contract reached its expiry: its plan no longer changes',
+  };
 }
 
 export function createPlanChangesService(ctx: ServiceContext, audit: AuditService, deps: PlanChangeDeps) {
@@ -152,8 +223,71 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
   }
   type PlanChangeView = ReturnType<typeof view>;
 
-  /** The change becomes paid at `at`: deadline from its terms, job queued (inside `tx`). */
+  /** The invoice of a change's difference (gap-free number, in `tx`); its period runs from the order. */
+  async function insertChangeInvoice(
+    tx: Db,
+    p: {
+      contract: ContractRow;
+      hostname: string;
+      plan: { name: string; vcpus: number; memoryMiB: number; diskGiB: number; vatRateBp: number };
+      q: Proration;
+      orderedAt: Date;
+      at: Date;
+    },
+  ) {
+    const { contract, plan, q } = p;
+    const account = await getAccount(tx, SYSTEM_SCOPE, contract.account_id);
+    const totals = totalsOf([q.amountCents], plan.vatRateBp);
+    const description =
+      `Plan change ${p.hostname}: ${plan.name} (${plan.vcpus} vCPU, ${plan.memoryMiB} MiB, ${plan.diskGiB} GiB), ` +
+      `difference ${formatCents(q.diffCents, 'en')}/month × (${q.remainingDays}/${q.cycleDays} days` +
+      (q.fullMonths ? ` + ${q.fullMonths} months` : '') +
+      `) to ${q.fullMonths ? 'the paid term' : 'the cycle'}'s end`;
+    return insertInvoice(
+      tx,
+      {
+        account_id: contract.account_id,
+        order_id: null,
+        contract_id: contract.id,
+        customer_name: account.name,
+        issued_at: p.at,
+        currency: 'EUR',
+        term_kind: contract.kind,
+        term_months: contract.term_months,
+        period_start: p.orderedAt,
+        period_end: q.fullMonths ? contract.expires_at : q.cycleEnd,
+        net_cents: totals.netCents,
+        vat_rate_bp: totals.vatRateBp,
+        vat_cents: totals.vatCents,
+        total_cents: totals.totalCents,
+        status: 'issued',
+        paid_at: null,
+        voided_at: null,
+        void_reason: null,
+      },
+      [{ description, quantity: 1, unit_cents: q.amountCents, total_cents: q.amountCents }],
+      invoiceYear(p.at),
+    );
+  }
+
+  /**
+   * The change becomes paid at `at` (inside `tx`, which holds the change's invoice and row):
+   * deadline from its terms, job queued; the contract bills the new plan from now (R3.12), and
+   * its unpaid renewal invoices are issued again at the new price (R11.2). Renewal invoices are
+   * locked before the contract (invoice → contract), and waited for: a renewal's payment never
+   * waits on this change's invoice (onContractRenewed takes it NOWAIT).
+   */
   async function markPaid(tx: Db, c: PlanChangeRow, at: Date): Promise<PlanChangeRow> {
+    const unpaid = await lockUnpaidRenewals(tx, c.contract_id);
+    const contract = await getContract(tx, SYSTEM_SCOPE, c.contract_id, { forUpdate: true });
+    // A renewal paid since the order is re-quoted by onContractRenewed; a quote that no longer
+    // covers the paid-through date (a change ordered before that existed) is refused, never
+    // under-charged.
+    if (quoteOf(c, contract).amountCents !== c.amount_cents)
+      throw conflict(
+        'plan_change.quote_outdated',
+        'The contract was renewed after this plan change was ordered: its invoice no longer covers the renewed month. Cancel the change and order it again',
+      );
     const dueAt = planChangeDueAt(at, termsFor(c.terms_version));
     const row = await tx
       .updateTable('plan_changes')
@@ -182,6 +316,14 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
       phase: 'paid',
       dueAt: dueAt.toISOString(),
     });
+    // From the payment, the contract bills the new plan (runApply sets the same again, for
+    // changes paid before this rule); its renewal invoices not paid yet follow (mails last).
+    const priced = await updateContract(tx, c.contract_id, {
+      plan_id: c.to_plan_id,
+      monthly_price_cents: c.to_monthly_price_cents,
+      vat_rate_bp: c.to_vat_rate_bp,
+    });
+    await deps.renewals().reissueUnpaid(tx, priced, unpaid, at, REPRICED);
     return row;
   }
 
@@ -258,11 +400,11 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
       const v = await getVps(db, scope, vpsId);
       const contract = await contractOfVps(db, scope, vpsId);
       const current = await getPlan(db, contract.plan_id);
-      const blocked = await refusal(db, v);
+      const at = now();
+      const blocked = (await refusal(db, v)) ?? expiredRefusal(contract, at);
       const plans = (await listPlans(db, { activeOnly: true })).filter((p) =>
         p.datacenters.some((d) => d.id === v.datacenter_id),
       );
-      const at = now();
       return {
         currentPlanId: current.id,
         currentPlanName: current.name,
@@ -311,9 +453,14 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
           .executeTakeFirstOrThrow()) as VpsRow;
         const blocked = await refusal(tx, v);
         if (blocked) throw conflict(blocked.code, blocked.message);
+        // Invoices before the contract (the payments' order): a change with nothing to pay is
+        // paid here, and re-prices the renewal invoices (markPaid).
+        await lockUnpaidRenewals(tx, (await contractOfVps(tx, SYSTEM_SCOPE, v.id)).id);
         const contract = await contractOfVps(tx, SYSTEM_SCOPE, v.id, { forUpdate: true });
         if (contract.state !== 'active')
           throw conflict('plan_change.contract_not_active', `The contract of this VPS is ${contract.state}`);
+        const expired = expiredRefusal(contract, now());
+        if (expired) throw conflict(expired.code, expired.message);
         const plan = await getPlan(tx, planId);
         if (!plan.active) throw conflict('plan.inactive', 'This plan is no longer sold');
         if (!(await isSoldIn(tx, plan.id, v.datacenter_id)))
@@ -385,38 +532,20 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
           amountCents: q.amountCents,
         });
         if (q.amountCents === 0) return markPaid(tx, change, at);
-        const account = await getAccount(tx, SYSTEM_SCOPE, v.account_id);
-        const totals = totalsOf([q.amountCents], plan.vat_rate_bp);
-        const description =
-          `Plan change ${v.hostname}: ${plan.name} (${plan.vcpus} vCPU, ${plan.memory_mib} MiB, ${plan.disk_gib} GiB), ` +
-          `difference ${formatCents(q.diffCents, 'en')}/month × (${q.remainingDays}/${q.cycleDays} days` +
-          (q.fullMonths ? ` + ${q.fullMonths} months` : '') +
-          `) to ${q.fullMonths ? 'the paid term' : 'the cycle'}'s end`;
-        const invoice = await insertInvoice(
-          tx,
-          {
-            account_id: v.account_id,
-            order_id: null,
-            contract_id: contract.id,
-            customer_name: account.name,
-            issued_at: at,
-            currency: 'EUR',
-            term_kind: contract.kind,
-            term_months: contract.term_months,
-            period_start: at,
-            period_end: q.fullMonths ? contract.expires_at : q.cycleEnd,
-            net_cents: totals.netCents,
-            vat_rate_bp: totals.vatRateBp,
-            vat_cents: totals.vatCents,
-            total_cents: totals.totalCents,
-            status: 'issued',
-            paid_at: null,
-            voided_at: null,
-            void_reason: null,
+        const invoice = await insertChangeInvoice(tx, {
+          contract,
+          hostname: v.hostname,
+          plan: {
+            name: plan.name,
+            vcpus: plan.vcpus,
+            memoryMiB: plan.memory_mib,
+            diskGiB: plan.disk_gib,
+            vatRateBp: plan.vat_rate_bp,
           },
-          [{ description, quantity: 1, unit_cents: q.amountCents, total_cents: q.amountCents }],
-          invoiceYear(at),
-        );
+          q,
+          orderedAt: at,
+          at,
+        });
         change = await tx
           .updateTable('plan_changes')
           .set({ invoice_id: invoice.id })
@@ -464,6 +593,89 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
         .executeTakeFirst();
       if (!c || c.state !== 'awaiting_payment') return;
       await markPaid(tx, c, invoice.paid_at ?? now());
+    },
+
+    /**
+     * Renewals' listener: a renewal was paid (at the price of its invoice) and the contract's
+     * paid-through date moved, inside the paying transaction. A change still waiting for payment
+     * billed the difference only up to the old date: its invoice is voided (the number stays
+     * used) and issued again from the same order instant to the new date (R3.12). The change's
+     * invoice is taken NOWAIT: this transaction holds the renewal's invoice, and the change's
+     * payment takes its invoice then the renewal's; busy → 409 invoice.busy, nothing written.
+     */
+    async onContractRenewed(tx: Db, contract: ContractRow, at: Date): Promise<void> {
+      const waiting = await tx
+        .selectFrom('plan_changes')
+        .selectAll()
+        .where('contract_id', '=', contract.id)
+        .where('state', '=', 'awaiting_payment')
+        .executeTakeFirst();
+      if (!waiting?.invoice_id) return;
+      const q = quoteOf(waiting, contract);
+      if (q.amountCents === waiting.amount_cents) return;
+      const old = await lockInvoiceNoWait(tx, waiting.invoice_id);
+      const c = await getChange(tx, waiting.id, { forUpdate: true });
+      if (c.state !== 'awaiting_payment' || c.invoice_id !== old.id || old.status !== 'issued') return;
+      const v = await getVps(tx, SYSTEM_SCOPE, c.vps_id);
+      const invoice = await insertChangeInvoice(tx, {
+        contract,
+        hostname: v.hostname,
+        plan: {
+          name: c.to_plan_name,
+          vcpus: c.to_vcpus,
+          memoryMiB: c.to_memory_mib,
+          diskGiB: c.to_disk_gib,
+          vatRateBp: c.to_vat_rate_bp,
+        },
+        q,
+        orderedAt: c.ordered_at,
+        at,
+      });
+      transitionInvoice(old.status, 'void');
+      await setInvoiceStatus(tx, old.id, {
+        status: 'void',
+        voided_at: at,
+        void_reason: `${REQUOTED.reason}: re-issued as invoice ${invoice.number}`,
+      });
+      await tx
+        .updateTable('plan_changes')
+        .set({
+          invoice_id: invoice.id,
+          cycle_days: q.cycleDays,
+          remaining_days: q.remainingDays,
+          full_months: q.fullMonths,
+          amount_cents: q.amountCents,
+        })
+        .where('id', '=', c.id)
+        .execute();
+      await recordVpsEvent(tx, c.vps_id, at, 'plan_change', {
+        changeId: c.id,
+        phase: 'requoted',
+        amountCents: q.amountCents,
+        invoice: invoice.number,
+        replaces: old.number,
+      });
+      const to = await ownerOf(tx, c.account_id);
+      if (to)
+        await deps.mail.send(tx, {
+          to: to.email,
+          template: 'invoice.reissued',
+          language: to.language,
+          vars: {
+            name: to.name,
+            hostname: v.hostname,
+            plan: c.to_plan_name,
+            oldNumber: old.number,
+            number: invoice.number,
+            total: formatCents(invoice.total_cents, to.language),
+            periodStart: mailDate(c.ordered_at, to.language),
+            periodEnd: mailDate(invoice.period_end ?? contract.expires_at, to.language),
+            why: REQUOTED[to.language],
+            invoiceUrl: `${ctx.config.publicUrl}/client/invoices/${invoice.id}`,
+          },
+          accountId: c.account_id,
+          reason: `${REQUOTED.reason}: invoice ${old.number} voided, re-issued as ${invoice.number}`,
+        });
     },
 
     /** A VPS's changes, newest first (client: its own VPSs only). */
@@ -691,21 +903,24 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
     async cancel(scope: Scope, vpsId: string, actor: AuditActor): Promise<PlanChangeView> {
       const row = await db.transaction().execute(async (tx) => {
         await getVps(tx, scope, vpsId);
-        const c = await tx
+        const nothing = () =>
+          conflict('plan_change.nothing_to_cancel', 'No plan change of this VPS is waiting for payment');
+        const waiting = await tx
           .selectFrom('plan_changes')
           .selectAll()
           .where('vps_id', '=', vpsId)
           .where('state', '=', 'awaiting_payment')
-          .forUpdate()
           .executeTakeFirst();
-        if (!c)
-          throw conflict(
-            'plan_change.nothing_to_cancel',
-            'No plan change of this VPS is waiting for payment',
-          );
+        if (!waiting) throw nothing();
+        // The invoice before the change row: a payment holds the invoice, then the change.
+        const inv = waiting.invoice_id
+          ? await getInvoice(tx, SYSTEM_SCOPE, waiting.invoice_id, { forUpdate: true })
+          : null;
+        const c = await getChange(tx, waiting.id, { forUpdate: true });
+        if (c.state !== 'awaiting_payment') throw nothing();
+        if (c.invoice_id !== waiting.invoice_id) throw invoiceBusy(); // issued again meanwhile
         const at = now();
-        if (c.invoice_id) {
-          const inv = await getInvoice(tx, SYSTEM_SCOPE, c.invoice_id, { forUpdate: true });
+        if (inv) {
           transitionInvoice(inv.status, 'void');
           await setInvoiceStatus(tx, inv.id, {
             status: 'void',

@@ -21,6 +21,11 @@
 //   contract.renewal_grace_end  ...and, still unpaid then, its invoice is voided and the contract
 //                           terminated (cause term_end). Why this rule: src/domain/renewals.ts.
 //
+// A plan change paid (R3.12) changes the contract's price in the paying transaction and calls
+// reissueUnpaid: an unpaid renewal invoice at the old price is voided and issued again, same
+// period, at the new price (mail invoice.reissued). A renewal paid tells onRenewed's listeners
+// (plan changes re-quote a change still waiting for payment). docs/renewals.md.
+//
 // Locks: a handler holds its deadline row, so it takes the contract (and invoice) rows with
 // NOWAIT and is retried later when they are busy; the API and the paying transaction take
 // invoice → contract → deadlines, waiting. No cycle, so no deadlock.
@@ -77,6 +82,7 @@ import {
   recordWarning,
   renewalInvoiceFor,
   renewalOfInvoice,
+  paidPlanChangeOf,
   renewalsDue,
   warningsOf,
   type RenewalInvoice,
@@ -113,6 +119,9 @@ export interface RenewalsDeps {
 }
 
 type Who = 'client' | 'staff';
+
+/** Why an invoice is issued again: told to the client in its language; `reason` for the void and the notice. */
+export type ReissueWhy = Record<Language, string> & { reason: string };
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 const same = (a: Date, b: Date | string | undefined) =>
@@ -203,11 +212,21 @@ export function createRenewalsService(ctx: ServiceContext, audit: AuditService, 
 
   /** What the contract delivers, as the mails and the invoice line say it. */
   async function factsOf(tx: Db, c: ContractRow) {
-    const vps = await tx
+    const row = await tx
       .selectFrom('vps')
       .select(['hostname', 'vcpus', 'memory_mib', 'disk_gib'])
       .where('id', '=', c.vps_id)
       .executeTakeFirstOrThrow();
+    // A plan change paid and not applied yet: the contract already bills its plan (R3.12).
+    const pending = await paidPlanChangeOf(tx, c.id);
+    const vps = pending
+      ? {
+          ...row,
+          vcpus: pending.to_vcpus,
+          memory_mib: pending.to_memory_mib,
+          disk_gib: pending.to_disk_gib,
+        }
+      : row;
     const plan = await tx
       .selectFrom('plans')
       .select(['code', 'name'])
@@ -218,13 +237,23 @@ export function createRenewalsService(ctx: ServiceContext, audit: AuditService, 
 
   const contractUrl = (c: ContractRow) => url(`/client/contracts/${c.id}`);
 
-  /** R11.2: the next month's invoice, at the contract's price, numbered in this transaction, and its mail. */
-  async function issueRenewalInvoice(tx: Db, c: ContractRow, now: Date): Promise<RenewalInvoice> {
-    const t = contractTimesOf(c);
-    const next = renew(t, termsFor(c.terms_version));
-    const period = { start: c.expires_at, end: next.expiresAt };
+  /**
+   * R11.2: the next month's invoice, at the contract's price, numbered in this transaction, and
+   * its mail. `replaces`: an unpaid renewal invoice voided for this one (same period, R3.12).
+   */
+  async function issueRenewalInvoice(
+    tx: Db,
+    c: ContractRow,
+    now: Date,
+    replaces?: { invoice: RenewalInvoice; why: ReissueWhy },
+  ): Promise<RenewalInvoice> {
+    const terms = termsFor(c.terms_version);
+    // A replacement bills the replaced invoice's period (one renewal period, as every renewal).
+    const period = replaces
+      ? { start: replaces.invoice.renewal_period_start, end: replaces.invoice.renewal_period_end }
+      : { start: c.expires_at, end: renew(contractTimesOf(c), terms).expiresAt };
     const { vps, plan } = await factsOf(tx, c);
-    const months = next.periods - t.periods;
+    const months = terms.subscriptionPeriodMonths;
     const line = orderLine(
       {
         code: plan.code,
@@ -277,6 +306,36 @@ export function createRenewalsService(ctx: ServiceContext, audit: AuditService, 
       periodStart: period.start,
       periodEnd: period.end,
     });
+    if (replaces) {
+      // The voided invoice names its successor; the client is told which one to pay.
+      await voidRenewal(
+        tx,
+        replaces.invoice,
+        now,
+        `${replaces.why.reason}: re-issued as invoice ${invoice.number}`,
+      );
+      const to = await recipientOf(tx, c);
+      await deps.mail.send(tx, {
+        to: to.to,
+        template: 'invoice.reissued',
+        language: to.language,
+        vars: {
+          name: to.name,
+          hostname: vps.hostname,
+          plan: plan.name,
+          oldNumber: replaces.invoice.number,
+          number: invoice.number,
+          total: formatCents(invoice.total_cents, to.language),
+          periodStart: mailDate(period.start, to.language),
+          periodEnd: mailDate(period.end, to.language),
+          why: replaces.why[to.language],
+          invoiceUrl: url(`/client/invoices/${invoice.id}`),
+        },
+        accountId: c.account_id,
+        reason: `${replaces.why.reason}: renewal invoice ${replaces.invoice.number} voided, re-issued as ${invoice.number}`,
+      });
+      return { ...invoice, renewal_period_start: period.start, renewal_period_end: period.end };
+    }
     const to = await recipientOf(tx, c);
     await deps.mail.send(tx, {
       to: to.to,
@@ -318,6 +377,34 @@ export function createRenewalsService(ctx: ServiceContext, audit: AuditService, 
     if (inv.status === 'issued')
       await setInvoiceStatus(tx, inv.id, { status: 'void', voided_at: now, void_reason: why });
   }
+
+  /**
+   * R3.12 with R11.2: the contract's price changed (a plan change paid); each unpaid renewal
+   * invoice at another price is voided (its number stays used) and issued again, for the same
+   * period, at the contract's price. `unpaid` are the caller's rows, locked before the contract
+   * (lockUnpaidRenewals: invoice → contract order); mails last. Returns the new invoices.
+   */
+  async function reissueUnpaid(
+    tx: Db,
+    c: ContractRow,
+    unpaid: readonly RenewalInvoice[],
+    now: Date,
+    why: ReissueWhy,
+  ): Promise<RenewalInvoice[]> {
+    const out: RenewalInvoice[] = [];
+    if (!isRunning(c.state)) return out;
+    const months = termsFor(c.terms_version).subscriptionPeriodMonths;
+    const due = totalsOf([c.monthly_price_cents * months], c.vat_rate_bp);
+    for (const inv of unpaid) {
+      if (inv.status !== 'issued') continue;
+      if (inv.net_cents === due.netCents && inv.vat_rate_bp === due.vatRateBp) continue;
+      out.push(await issueRenewalInvoice(tx, c, now, { invoice: inv, why }));
+    }
+    return out;
+  }
+
+  /** Called in the paying transaction once a renewal paid moved a contract's expiry (plan changes re-quote: R3.12). */
+  const renewedListeners: ((tx: Db, c: ContractRow, now: Date) => Promise<void>)[] = [];
 
   // ---- deadline handlers (jobs/registry.ts) --------------------------------------------------
 
@@ -649,7 +736,15 @@ export function createRenewalsService(ctx: ServiceContext, audit: AuditService, 
       const renewed = renew(contractTimesOf(c), termsFor(c.terms_version));
       const next = await updateContract(tx, c.id, contractTimesPatch(renewed));
       await plan(tx, next, now);
+      for (const listener of renewedListeners) await listener(tx, next, now);
     },
+
+    /** Subscribes to renewals paid (in the paying transaction, after the expiry moved). */
+    onRenewed(listener: (tx: Db, c: ContractRow, now: Date) => Promise<void>): void {
+      renewedListeners.push(listener);
+    },
+
+    reissueUnpaid,
 
     /** Plans the contracts opened before this module existed (at start; idempotent). */
     async planUnplanned(): Promise<number> {

@@ -413,6 +413,8 @@ export const en: Messages = {
   'error.order.not_found': 'No such order.',
   'error.invoice.already_paid': 'This invoice is already paid.',
   'error.invoice.void': 'This invoice is void.',
+  'error.invoice.busy':
+    'Another payment of this contract is being recorded at this moment: nothing was recorded, try again.',
   'error.invoice.not_found': 'No such invoice.',
   'error.payment.amount_mismatch': "The amount is not the invoice's total.",
   'error.plan.inactive': 'This plan is no longer sold.',
@@ -655,6 +657,9 @@ export const en: Messages = {
   'planChange.refusal.suspended': 'This VPS is suspended: its plan cannot change now.',
   'planChange.refusal.pending': 'A plan change of this VPS is already under way.',
   'planChange.refusal.notReady': 'This VPS must be running or stopped to change plan.',
+  'planChange.refusal.renewalUnpaid':
+    'This contract reached its expiry and its renewal invoice is unpaid: pay it first, then change the plan.',
+  'planChange.refusal.contractExpired': 'This contract reached its expiry: its plan no longer changes.',
   'planChange.refused.samePlan': 'Current plan',
   'planChange.refused.diskShrink': 'Smaller disk: not possible',
   'planChange.consoleIntro':
@@ -674,6 +679,11 @@ export const en: Messages = {
   'error.plan_change.contract_not_active': 'The contract of this VPS is not active.',
   'error.plan_change.nothing_to_cancel': 'No plan change is waiting for payment.',
   'error.plan_change.not_pending': 'This plan change is not pending.',
+  'error.plan_change.renewal_unpaid':
+    'This contract reached its expiry and its renewal invoice is unpaid: pay it first, then change the plan.',
+  'error.plan_change.contract_expired': 'This contract reached its expiry: its plan no longer changes.',
+  'error.plan_change.quote_outdated':
+    'The contract was renewed after this plan change was ordered: cancel the change and order it again.',
   'vps.power': 'Power',
   'vps.all': 'All',
   'vps.host': 'Host',

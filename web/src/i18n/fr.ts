@@ -417,6 +417,8 @@ export const fr = {
   'error.order.not_found': 'Commande introuvable.',
   'error.invoice.already_paid': 'Cette facture est déjà payée.',
   'error.invoice.void': 'Cette facture est annulée.',
+  'error.invoice.busy':
+    'Un autre paiement de ce contrat est en cours d’enregistrement : rien n’a été enregistré, réessayez.',
   'error.invoice.not_found': 'Facture introuvable.',
   'error.payment.amount_mismatch': 'Le montant ne correspond pas au total de la facture.',
   'error.plan.inactive': "Cette offre n'est plus en vente.",
@@ -665,6 +667,9 @@ export const fr = {
   'planChange.refusal.suspended': 'Ce VPS est suspendu : son offre ne peut pas changer maintenant.',
   'planChange.refusal.pending': 'Un changement d’offre est déjà en cours pour ce VPS.',
   'planChange.refusal.notReady': 'Ce VPS doit être en marche ou arrêté pour changer d’offre.',
+  'planChange.refusal.renewalUnpaid':
+    'Ce contrat a atteint son échéance et sa facture de renouvellement n’est pas réglée : réglez-la d’abord, puis changez d’offre.',
+  'planChange.refusal.contractExpired': 'Ce contrat a atteint son échéance : son offre ne change plus.',
   'planChange.refused.samePlan': 'Offre actuelle',
   'planChange.refused.diskShrink': 'Disque plus petit : impossible',
   'planChange.consoleIntro':
@@ -685,6 +690,11 @@ export const fr = {
   'error.plan_change.contract_not_active': 'Le contrat de ce VPS n’est pas actif.',
   'error.plan_change.nothing_to_cancel': 'Aucun changement d’offre n’attend de paiement.',
   'error.plan_change.not_pending': 'Ce changement d’offre n’est pas en attente.',
+  'error.plan_change.renewal_unpaid':
+    'Ce contrat a atteint son échéance et sa facture de renouvellement n’est pas réglée : réglez-la d’abord, puis changez d’offre.',
+  'error.plan_change.contract_expired': 'Ce contrat a atteint son échéance : son offre ne change plus.',
+  'error.plan_change.quote_outdated':
+    'Le contrat a été renouvelé après la commande de ce changement d’offre : annulez-le et commandez-le à nouveau.',
   'vps.power': 'Alimentation',
   'vps.all': 'Tous',
   'vps.host': 'Hôte',

@@ -8,6 +8,7 @@ import { identityProofRejected } from './identity-proof-rejected.ts';
 import { identityProofRequested } from './identity-proof-requested.ts';
 import { identitySuspended } from './identity-suspended.ts';
 import { invoiceIssued } from './invoice-issued.ts';
+import { invoiceReissued } from './invoice-reissued.ts';
 import { signupVerify } from './signup-verify.ts';
 import { trafficThrottled } from './traffic-throttled.ts';
 import { vpsAccessCodes } from './vps-access-codes.ts';
@@ -43,5 +44,6 @@ export const templates: MailTemplate[] = [
   vpsPlanChangeReboot,
   vpsPlanChanged,
   authLoginFailures,
+  invoiceReissued,
   // Other modules: add your template's line here.
 ];

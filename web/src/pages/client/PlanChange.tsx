@@ -250,9 +250,13 @@ export function PlanChangePage({ id }: { id: string }) {
   );
 }
 
-function refusalKey(code: string): 'suspended' | 'pending' | 'notReady' {
+function refusalKey(
+  code: string,
+): 'suspended' | 'pending' | 'notReady' | 'renewalUnpaid' | 'contractExpired' {
   if (code === 'plan_change.vps_suspended') return 'suspended';
   if (code === 'plan_change.pending') return 'pending';
+  if (code === 'plan_change.renewal_unpaid') return 'renewalUnpaid';
+  if (code === 'plan_change.contract_expired') return 'contractExpired';
   return 'notReady';
 }
 
