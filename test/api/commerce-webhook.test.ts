@@ -1,5 +1,6 @@
 // The payment webhook: public, authenticated by an HMAC-SHA256 of the raw body with the shared
-// secret (timing-safe), replay-protected by the event id; good, bad, missing signature, replay.
+// secret (timing-safe), replay-protected by the event id; good, bad, missing signature, replay;
+// the amount's currency is required and must be the invoice's.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { signWebhookBody } from '../../src/control/services/commerce.ts';
@@ -58,12 +59,13 @@ const send = (body: string, signature?: string) =>
     },
   });
 
-const event = (invoiceNumber: string, amountCents: number, eventId: string) =>
+const event = (invoiceNumber: string, amountCents: number, eventId: string, currency = 'EUR') =>
   JSON.stringify({
     eventId,
     type: 'payment.succeeded',
     invoiceNumber,
     amountCents,
+    currency,
     reference: `psp-${eventId}`,
   });
 
@@ -163,6 +165,41 @@ describe('payment webhook', () => {
     const r3 = await send(twice, signWebhookBody(SECRET, twice));
     assert.equal(r3.statusCode, 409);
     assert.equal(r3.json().code, 'invoice.already_paid');
+    assert.equal((await state(invoice.id, order.id)).payments.length, 1);
+  });
+
+  it('a payment in another currency is refused (400 payment.currency_mismatch) and nothing is paid; in the invoice’s currency it is accepted', async () => {
+    const { order, invoice } = await newInvoice();
+    for (const [currency, id] of [
+      ['USD', 'evt_usd'],
+      ['GBP', 'evt_gbp'],
+    ] as const) {
+      const body = event(invoice.number, invoice.totalCents, id, currency);
+      const r = await send(body, signWebhookBody(SECRET, body));
+      assert.equal(r.statusCode, 400, r.body);
+      assert.equal(r.json().code, 'payment.currency_mismatch');
+      assert.equal(r.json().field, 'currency');
+      assert.match(r.json().message, new RegExp(`${currency}.*${invoice.number}.*EUR`));
+    }
+    const st = await state(invoice.id, order.id);
+    assert.deepEqual([st.invoice, st.order, st.payments.length], ['issued', 'awaiting_payment', 0]);
+    // Without a currency the event is malformed: 400, nothing paid either.
+    const bare = JSON.stringify({
+      eventId: 'evt_no_currency',
+      type: 'payment.succeeded',
+      invoiceNumber: invoice.number,
+      amountCents: invoice.totalCents,
+      reference: 'psp-x',
+    });
+    const r0 = await send(bare, signWebhookBody(SECRET, bare));
+    assert.equal(r0.statusCode, 400);
+    assert.equal(r0.json().code, 'validation.currency');
+    assert.equal((await state(invoice.id, order.id)).payments.length, 0);
+    // The invoice's currency (in any case) is accepted.
+    const ok = event(invoice.number, invoice.totalCents, 'evt_eur', 'eur');
+    const r = await send(ok, signWebhookBody(SECRET, ok));
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(r.json().outcome, 'paid');
     assert.equal((await state(invoice.id, order.id)).payments.length, 1);
   });
 

@@ -762,6 +762,14 @@ export function commerceRoutes(app: App, s: Services): void {
         schema: {
           tags: ['webhooks'],
           summary: `A payment provider's event; header ${WEBHOOK_SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of the raw body with the shared secret>`,
+          description:
+            `Records the payment of one invoice, once per eventId (a replay answers duplicate with the first outcome). ` +
+            `The header ${WEBHOOK_SIGNATURE_HEADER} must carry sha256=<hex HMAC-SHA256 of the raw body with the shared secret> (else 403, nothing recorded). ` +
+            'amountCents is in the smallest unit of currency, a required ISO 4217 code (EUR, case-insensitive): ' +
+            "only the invoice's own currency is accepted, with no conversion; another currency is refused " +
+            '(400 payment.currency_mismatch: no payment recorded, the invoice stays unpaid; the refusal is remembered under the eventId). ' +
+            "The amount must be the invoice's total (400 payment.amount_mismatch); an invoice already paid or void is 409. " +
+            '409 invoice.busy: another payment of the same contract was being recorded, nothing was recorded and the eventId is not used: send the event again.',
           security: [],
           body: Type.Object(
             {
@@ -769,6 +777,10 @@ export function commerceRoutes(app: App, s: Services): void {
               type: Type.Literal('payment.succeeded'),
               invoiceNumber: Type.String({ minLength: 1, maxLength: 32 }),
               amountCents: Type.Integer({ minimum: 1 }),
+              currency: Type.String({
+                pattern: '^[A-Za-z]{3}$',
+                description: "ISO 4217 code of the amount; must be the invoice's currency (EUR)",
+              }),
               reference: Type.String({ minLength: 1, maxLength: 200 }),
             },
             { additionalProperties: true },

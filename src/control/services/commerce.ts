@@ -135,8 +135,13 @@ export interface WebhookEvent {
   type: 'payment.succeeded';
   invoiceNumber: string;
   amountCents: number;
+  /** ISO 4217 code of the amount (case-insensitive); only the invoice's own currency is accepted. */
+  currency: string;
   reference: string;
 }
+
+/** A three-letter ISO 4217 code, as the webhook accepts it (`EUR` or `eur`). */
+export const CURRENCY_CODE = /^[A-Za-z]{3}$/;
 
 const uniqueViolation = (e: unknown, constraint?: string): boolean => {
   const x = e as { code?: string; constraint?: string };
@@ -651,11 +656,13 @@ export function createCommerceService(ctx: ServiceContext, audit: AuditService, 
         ev.type !== 'payment.succeeded' ||
         typeof ev.invoiceNumber !== 'string' ||
         typeof ev.amountCents !== 'number' ||
+        typeof ev.currency !== 'string' ||
+        !CURRENCY_CODE.test(ev.currency) ||
         typeof ev.reference !== 'string'
       )
         throw invalidData(
           'webhook.malformed',
-          'Expected {eventId, type: "payment.succeeded", invoiceNumber, amountCents, reference}',
+          'Expected {eventId, type: "payment.succeeded", invoiceNumber, amountCents, currency (ISO 4217, e.g. EUR), reference}',
         );
       const bodySha256 = createHash('sha256').update(rawBody).digest('hex');
       const actor: AuditActor = { userId: null, label: 'webhook', ip: null };
@@ -663,6 +670,14 @@ export function createCommerceService(ctx: ServiceContext, audit: AuditService, 
         const r = await ctx.db.transaction().execute(async (tx) => {
           if (!(await claimWebhookEvent(tx, { eventId: ev.eventId, at: now(), bodySha256 }))) return null;
           const invoice = await getInvoiceByNumber(tx, SYSTEM_SCOPE, ev.invoiceNumber, { forUpdate: true });
+          // The amount is in the event's currency: only the invoice's is accepted (no conversion),
+          // else 5000 of anything would pay a 50.00 € invoice.
+          if (ev.currency.toUpperCase() !== invoice.currency.toUpperCase())
+            throw invalidData(
+              'payment.currency_mismatch',
+              `The payment is in ${ev.currency.toUpperCase()}; invoice ${invoice.number} is in ${invoice.currency}: only its currency is accepted`,
+              { field: 'currency' },
+            );
           const paid = await payInTx(tx, invoice, {
             method: 'webhook',
             reference: ev.reference,
@@ -698,7 +713,7 @@ export function createCommerceService(ctx: ServiceContext, audit: AuditService, 
         // Another payment of the same contract held a row (invoice.busy): nothing was written and
         // the event id stays free, so the provider's retry is applied.
         if (e.code === 'invoice.busy') throw e;
-        // Refused (unknown invoice, already paid, wrong amount…): remembered under its
+        // Refused (unknown invoice, already paid, wrong amount or currency…): remembered under its
         // event id, so a replay gets the same answer without being applied.
         const err = e as DomainError;
         const fresh = await claimWebhookEvent(ctx.db, { eventId: ev.eventId, at: now(), bodySha256 });

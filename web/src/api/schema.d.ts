@@ -13910,7 +13910,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A payment provider's event; header x-infogere-signature: sha256=<hex HMAC-SHA256 of the raw body with the shared secret> */
+        /**
+         * A payment provider's event; header x-infogere-signature: sha256=<hex HMAC-SHA256 of the raw body with the shared secret>
+         * @description Records the payment of one invoice, once per eventId (a replay answers duplicate with the first outcome). The header x-infogere-signature must carry sha256=<hex HMAC-SHA256 of the raw body with the shared secret> (else 403, nothing recorded). amountCents is in the smallest unit of currency, a required ISO 4217 code (EUR, case-insensitive): only the invoice's own currency is accepted, with no conversion; another currency is refused (400 payment.currency_mismatch: no payment recorded, the invoice stays unpaid; the refusal is remembered under the eventId). The amount must be the invoice's total (400 payment.amount_mismatch); an invoice already paid or void is 409. 409 invoice.busy: another payment of the same contract was being recorded, nothing was recorded and the eventId is not used: send the event again.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -13922,6 +13925,8 @@ export interface paths {
                 content: {
                     "application/json": {
                         amountCents: number;
+                        /** @description ISO 4217 code of the amount; must be the invoice's currency (EUR) */
+                        currency: string;
                         eventId: string;
                         invoiceNumber: string;
                         reference: string;

@@ -417,6 +417,7 @@ export const en: Messages = {
     'Another payment of this contract is being recorded at this moment: nothing was recorded, try again.',
   'error.invoice.not_found': 'No such invoice.',
   'error.payment.amount_mismatch': "The amount is not the invoice's total.",
+  'error.payment.currency_mismatch': "The payment's currency is not the invoice's.",
   'error.plan.inactive': 'This plan is no longer sold.',
   'error.plan.code_taken': 'A plan with this code exists.',
   'error.plan.not_found': 'No such plan.',

@@ -421,6 +421,7 @@ export const fr = {
     'Un autre paiement de ce contrat est en cours d’enregistrement : rien n’a été enregistré, réessayez.',
   'error.invoice.not_found': 'Facture introuvable.',
   'error.payment.amount_mismatch': 'Le montant ne correspond pas au total de la facture.',
+  'error.payment.currency_mismatch': 'La devise du paiement n’est pas celle de la facture.',
   'error.plan.inactive': "Cette offre n'est plus en vente.",
   'error.plan.code_taken': 'Une offre porte déjà ce code.',
   'error.plan.not_found': 'Offre introuvable.',
