@@ -97,6 +97,10 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
         log.error({ err, event: e }, 'VM event not recorded'),
       ),
   );
+  // Mails written before 0012 with a usable link in clear: redacted (and sealed) before any
+  // delivery or console read.
+  const legacy = await services.mail.sealLegacySecrets();
+  if (legacy.spent || legacy.redacted) log.info(legacy, 'one-time links of earlier mails checked');
   const scheduler = createScheduler(services, log);
   const jobDefs: JobDefinition<never>[] = [...allJobs(services), ...(opts.extraJobs ?? [])];
   const jobs = await startJobs(database.url, jobDefs, log);

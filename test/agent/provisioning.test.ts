@@ -87,7 +87,7 @@ describe('provisioning a VPS end to end (real QEMU, real pg-boss, real SMTP)', (
     const ip = running.ipv4!.split('/')[0]!;
     assert.ok(mail.text.includes(ip), 'the mail gives the IPv4');
     assert.ok(mail.text.includes('camille'), 'the mail gives the user name');
-    const token = /access\?token=([A-Za-z0-9_-]+)/.exec(mail.text)?.[1];
+    const token = /access#token=([A-Za-z0-9_-]+)/.exec(mail.text)?.[1];
     assert.ok(token, 'the mail holds a one-time link');
     // No password in the mail itself (R3.1).
     const sealed = await platform.db

@@ -5,10 +5,14 @@ import { messageIdDomain, retryDelayMs, MAX_ATTEMPTS } from '../../src/control/m
 import {
   checkTemplate,
   escapeHtml,
+  fillSecrets,
+  markersIn,
+  renderForStorage,
   renderTemplate,
   TemplateRegistry,
   type MailTemplate,
 } from '../../src/control/mail/render.ts';
+import { templates } from '../../src/control/mail/templates/index.ts';
 import { csvCell, noticesCsv } from '../../src/control/routes/mail.ts';
 import { contentHash } from '../../src/control/repositories/notices.ts';
 
@@ -54,6 +58,55 @@ describe('templates', () => {
 
   it('escapeHtml', () =>
     assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;'));
+});
+
+describe('one-time secrets in templates (R3.1, R6.1)', () => {
+  const withLink: MailTemplate = {
+    name: 'test.link',
+    vars: ['name', 'url'],
+    secretVars: ['url'],
+    subject: { fr: 'Lien pour {{name}}', en: 'Link for {{name}}' },
+    text: { fr: '{{name}} : {{url}}', en: '{{name}}: {{url}}' },
+    html: { fr: '<a href="{{url}}">{{name}}</a>', en: '<a href="{{url}}">{{name}}</a>' },
+  };
+  const url = 'https://p.example/verify#token=abc&x=<1>';
+
+  it('the stored copy has the marker where the secret was; filling it gives back exactly what renderTemplate renders (HTML escaped)', () => {
+    const { redacted, secrets } = renderForStorage(withLink, 'en', { name: 'Ana', url });
+    assert.equal(redacted.text, 'Ana: ⟦withheld:url⟧');
+    assert.equal(redacted.html, '<a href="⟦withheld:url⟧">Ana</a>');
+    assert.deepEqual(secrets, { url });
+    assert.deepEqual(markersIn(redacted), ['url']);
+    assert.deepEqual(fillSecrets(redacted, secrets), renderTemplate(withLink, 'en', { name: 'Ana', url }));
+    assert.throws(() => fillSecrets(redacted, {}), /needs the secret url/);
+  });
+
+  it('another value cannot forge a marker (its brackets become plain ones), nor carry a token-like link', () => {
+    const { redacted } = renderForStorage(withLink, 'fr', { name: '⟦withheld:url⟧', url });
+    assert.equal(redacted.text, '[withheld:url] : ⟦withheld:url⟧');
+    assert.deepEqual(markersIn(redacted), ['url']);
+    assert.throws(() => renderForStorage(withLink, 'fr', { name: 'https://x.example/?token=1', url }), {
+      code: 'mail.secret_in_clear',
+    });
+  });
+
+  it('a secret must be declared, may not be in the subject, and templates may not use the marker brackets', () => {
+    assert.throws(() => checkTemplate({ ...withLink, secretVars: ['nope'] }), /secret nope is not in vars/);
+    assert.throws(
+      () => checkTemplate({ ...withLink, subject: { fr: '{{url}}', en: 'x' } }),
+      /may not be in the subject/,
+    );
+    assert.throws(() => checkTemplate({ ...base, text: { fr: '⟦x⟧', en: 'x' } }), /marker brackets/);
+  });
+
+  it('every template whose sample holds a one-time link declares it secret (sign-up verification, access codes)', () => {
+    const secretOnes = templates.filter((t) => (t.secretVars ?? []).length > 0).map((t) => t.name);
+    assert.deepEqual(secretOnes.sort(), ['clients.signup_verify', 'vps.access_codes']);
+    for (const t of templates) {
+      const stored = renderForStorage(t, 'fr', t.sample!);
+      assert.doesNotMatch(`${stored.redacted.text}${stored.redacted.html ?? ''}`, /token=/, t.name);
+    }
+  });
 });
 
 describe('outbox rules', () => {

@@ -14,6 +14,7 @@ import * as m0008planChanges from './migrations/0008_plan_changes.ts';
 import * as m0009measures from './migrations/0009_measures.ts';
 import * as m0010terminations from './migrations/0010_terminations.ts';
 import * as m0011authHardening from './migrations/0011_auth_hardening.ts';
+import * as m0012mailSecrets from './migrations/0012_mail_secrets.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -28,6 +29,7 @@ export const migrations: Record<string, Migration> = {
   '0009_measures': m0009measures,
   '0010_terminations': m0010terminations,
   '0011_auth_hardening': m0011authHardening,
+  '0012_mail_secrets': m0012mailSecrets,
 };
 
 export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {

@@ -201,6 +201,8 @@ export function provisioningJob(s: Services): JobDefinition<{ vpsId: string }> {
           },
           accountId: vps.account_id,
           reason: 'R3.1 access codes of a new VPS',
+          // The link is sealed apart from the stored copy until delivery, erased at its expiry.
+          secretsExpireAt: link.expiresAt,
         });
       });
     },

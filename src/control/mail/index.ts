@@ -16,6 +16,15 @@
 // "250" and that mark sends the mail again when the lease ends. We accept that over losing
 // a notice (at-most-once); the Message-ID is fixed at enqueue, so a resend carries the same
 // one and the recipient's mail system (and anyone reading the logs) recognises it.
+//
+// One-time secrets (R3.1, R6.1): the outbox never holds a usable link. A template names its
+// secret variables (render.ts `secretVars`); the row keeps the redacted copy (each link a
+// ⟦withheld:name⟧ marker) — what staff read in the console, what the notice's content hash
+// covers — and the links sealed with the master key in `secrets_sealed`, bound to the row's id
+// and recipient. Delivery opens them and fills the markers into the message it hands to the
+// relay; the relay's acceptance erases them in the same statement that marks the mail sent.
+// Links that expire first are erased by the sweep, and such a mail fails instead of carrying a
+// dead link. So a usable link exists in clear only in the client's mailbox.
 import { randomUUID } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { HOUR, MINUTE } from '../../domain/clock.ts';
@@ -24,15 +33,21 @@ import type { Db } from '../db/database.ts';
 import {
   claimDue,
   countOutbox,
+  failUnsendable,
   getOutbox,
   insertOutbox,
+  legacyUnchecked,
   listOutbox,
+  liveTokenExpiry,
   markAttemptFailed,
   markSent,
+  purgeExpiredSecrets,
   requeue,
+  resolveLegacy,
   type OutboxRow,
   type OutboxStatus,
 } from '../repositories/mail.ts';
+import { tokenHash } from '../security/tokens.ts';
 import {
   appendNotice,
   contentHash,
@@ -45,7 +60,11 @@ import type { Scope } from '../repositories/scope.ts';
 import type { AuditService } from '../services/audit.ts';
 import type { AuditActor, ServiceContext } from '../services/context.ts';
 import {
+  fillSecrets,
+  markersIn,
+  renderForStorage,
   renderTemplate,
+  secretMarker,
   TemplateRegistry,
   type MailLanguage,
   type MailTemplate,
@@ -81,6 +100,11 @@ export interface MailMessage {
   accountId: string | null;
   /** Why: the clause and the fact, e.g. 'R3.1 access codes'. Recorded in the notice. */
   reason: string;
+  /**
+   * Required when the template has secret variables: when its links stop working. The sealed
+   * secrets are erased then if the mail has not been delivered.
+   */
+  secretsExpireAt?: Date;
 }
 
 export interface DeliveryReport {
@@ -96,6 +120,19 @@ export function messageIdDomain(mailFrom: string): string {
   const m = /@([A-Za-z0-9.-]+)>?\s*$/.exec(mailFrom.trim());
   return m ? m[1]!.toLowerCase() : 'infogere.invalid';
 }
+
+/** What is sealed for a mail: its secrets, bound to the row and recipient they belong to. */
+interface SealedSecrets {
+  outboxId: string;
+  to: string;
+  secrets: Record<string, string>;
+}
+
+/** The one-time links in a mail written before 0012 (per template: its secret variable, the link's shape). */
+const LEGACY_LINKS: Record<string, { variable: string; link: RegExp }> = {
+  'clients.signup_verify': { variable: 'verifyUrl', link: /\S+\/verify\?token=([A-Za-z0-9_%-]+)/ },
+  'vps.access_codes': { variable: 'revealUrl', link: /\S+\/access\?token=([A-Za-z0-9_%-]+)/ },
+};
 
 export function createMailService(ctx: ServiceContext, audit: AuditService) {
   const registry = new TemplateRegistry();
@@ -118,15 +155,23 @@ export function createMailService(ctx: ServiceContext, audit: AuditService) {
     const t = registry.get(msg.template);
     if (msg.language !== 'fr' && msg.language !== 'en')
       throw invalidData('mail.language', 'Language must be fr or en');
-    const rendered = renderTemplate(t, msg.language, msg.vars);
+    const { redacted: rendered, secrets } = renderForStorage(t, msg.language, msg.vars);
     const to = msg.to.trim();
     if (!EMAIL.test(to) || to.length > 254)
       throw invalidData('mail.invalid_recipient', `Not an email address: ${to}`);
     if (!msg.reason.trim()) throw invalidData('mail.reason_required', 'Every mail states why it is sent');
+    const hasSecrets = Object.keys(secrets).length > 0;
+    if (hasSecrets && !msg.secretsExpireAt)
+      throw new Error(
+        `mail template ${t.name} carries one-time secrets: the sender must give secretsExpireAt`,
+      );
     const id = randomUUID();
     const messageId = `<${id}@${idDomain}>`;
     const now = ctx.clock.now();
+    const sealed: SealedSecrets = { outboxId: id, to, secrets };
     await insertOutbox(db, {
+      secretsSealed: hasSecrets ? ctx.secrets.seal(JSON.stringify(sealed)) : null,
+      secretsExpireAt: hasSecrets ? msg.secretsExpireAt! : null,
       id,
       createdAt: now,
       to,
@@ -154,14 +199,53 @@ export function createMailService(ctx: ServiceContext, audit: AuditService) {
     return { outboxId: id };
   }
 
+  /** The secrets sealed for a row, checked to be this row's (a sealed value copied onto another row is refused). */
+  function openSecrets(row: OutboxRow): Record<string, string> {
+    const s = JSON.parse(ctx.secrets.open(row.secrets_sealed!)) as SealedSecrets;
+    if (s.outboxId !== row.id || s.to !== row.to_address)
+      throw new Error('the sealed secrets of this mail belong to another mail');
+    return s.secrets;
+  }
+
+  /**
+   * The message the relay gets for a row: the stored copy with its secrets put back. Null when
+   * the mail needs secrets that are gone (expired before delivery).
+   */
+  function composeForRelay(row: OutboxRow, now: Date): RenderedMail | null {
+    const stored = { subject: row.subject, text: row.body_text, html: row.body_html };
+    if (markersIn(stored).length === 0) return stored;
+    if (!row.secrets_sealed || (row.secrets_expire_at && new Date(row.secrets_expire_at) <= now)) return null;
+    return fillSecrets(stored, openSecrets(row));
+  }
+
   async function deliverOne(row: OutboxRow, now: Date): Promise<keyof DeliveryReport> {
+    let message: RenderedMail | null;
+    try {
+      message = composeForRelay(row, now);
+    } catch (e) {
+      // Sealed secrets that do not open, or belong to another mail (a database tampered with):
+      // this mail can never go out as written; it fails for good, the others go on.
+      const error = `mail.secret_unreadable: ${(e as Error).message}`;
+      await failUnsendable(ctx.db, row.id, ctx.clock.now(), error);
+      ctx.log.error(
+        { outboxId: row.id, template: row.template, error },
+        'mail not sent: its one-time link is unreadable',
+      );
+      return 'failed';
+    }
+    if (!message) {
+      const error = 'mail.secret_expired: its one-time link expired before delivery; nothing was sent';
+      await failUnsendable(ctx.db, row.id, ctx.clock.now(), error);
+      ctx.log.warn({ outboxId: row.id, template: row.template }, 'mail not sent: its one-time link expired');
+      return 'failed';
+    }
     try {
       const info = (await transport().sendMail({
         from: ctx.config.mailFrom,
         to: row.to_address,
-        subject: row.subject,
-        text: row.body_text,
-        ...(row.body_html ? { html: row.body_html } : {}),
+        subject: message.subject,
+        text: message.text,
+        ...(message.html ? { html: message.html } : {}),
         messageId: row.message_id!,
         date: new Date(row.created_at),
         headers: { 'Content-Language': row.language, 'X-Infogere-Template': row.template },
@@ -189,14 +273,62 @@ export function createMailService(ctx: ServiceContext, audit: AuditService) {
     }
   }
 
-  /** Sends every pending mail due at `now`. No relay configured: nothing leaves, nothing is counted. */
+  /**
+   * Sends every pending mail due at `now`. No relay configured: nothing leaves, nothing is
+   * counted. Either way, secrets expired at `now` are erased first.
+   */
   async function deliverDue(now: Date = ctx.clock.now()): Promise<DeliveryReport> {
     const report: DeliveryReport = { sent: 0, retrying: 0, failed: 0 };
+    const purged = await purgeExpiredSecrets(ctx.db, now);
+    if (purged) ctx.log.info({ mails: purged }, 'expired one-time links erased from the outbox');
     if (!ctx.config.smtpUrl) return report;
     for (;;) {
       const batch = await claimDue(ctx.db, now, new Date(now.getTime() + CLAIM_LEASE_MS), BATCH);
       if (batch.length === 0) return report;
       for (const row of batch) report[await deliverOne(row, now)]++;
+    }
+  }
+
+  /**
+   * Mails written before 0012 with a link in clear (flagged by the migration): a link that no
+   * longer works is left as written (its notice still verifies); a usable one is replaced by its
+   * marker and, while the mail is still to be sent, sealed until the link's expiry. Run at start.
+   */
+  async function sealLegacySecrets(): Promise<{ spent: number; redacted: number }> {
+    const out = { spent: 0, redacted: 0 };
+    for (;;) {
+      const rows = await legacyUnchecked(ctx.db, 100);
+      if (rows.length === 0) return out;
+      const now = ctx.clock.now();
+      for (const row of rows) {
+        const shape = LEGACY_LINKS[row.template];
+        const found = shape ? shape.link.exec(row.body_text) : null;
+        const expiry = found
+          ? await liveTokenExpiry(ctx.db, tokenHash(decodeURIComponent(found[1]!)), now)
+          : null;
+        if (!shape || !found || !expiry) {
+          await resolveLegacy(ctx.db, row.id, { state: 'spent' });
+          out.spent++;
+          continue;
+        }
+        const link = found[0];
+        const marker = secretMarker(shape.variable);
+        const toSend = row.status !== 'sent';
+        const sealed: SealedSecrets = {
+          outboxId: row.id,
+          to: row.to_address,
+          secrets: { [shape.variable]: link },
+        };
+        await resolveLegacy(ctx.db, row.id, {
+          state: 'redacted',
+          text: row.body_text.split(link).join(marker),
+          html: row.body_html === null ? null : row.body_html.split(link).join(marker),
+          secretsSealed: toSend ? ctx.secrets.seal(JSON.stringify(sealed)) : null,
+          secretsExpireAt: expiry,
+          purgedAt: toSend ? null : now,
+        });
+        out.redacted++;
+      }
     }
   }
 
@@ -227,8 +359,24 @@ export function createMailService(ctx: ServiceContext, audit: AuditService) {
       return renderTemplate(registry.get(template), language, vars);
     },
     deliverDue,
+    /**
+     * The message the relay would get for a mail now, one-time links included (delivery's own
+     * composition; tests read links through it). Never exposed by a route.
+     */
+    async deliverable(id: string): Promise<RenderedMail> {
+      const m = composeForRelay(await getOutbox(ctx.db, id), ctx.clock.now());
+      if (!m) throw conflict('mail.secret_expired', 'The one-time link of this mail has expired');
+      return m;
+    },
+    sealLegacySecrets,
     /** Staff: a failed (or waiting) mail is sent again now, with a fresh count of attempts. */
     async retry(id: string, actor: AuditActor): Promise<OutboxRow> {
+      const current = await getOutbox(ctx.db, id);
+      if (current.status !== 'sent' && !composeForRelay(current, ctx.clock.now()))
+        throw conflict(
+          'mail.secret_expired',
+          'The one-time link of this mail has expired and was erased: sending it again would be useless; the client can ask for a new one',
+        );
       const row = await requeue(ctx.db, id, ctx.clock.now());
       if (!row) {
         const existing = await getOutbox(ctx.db, id);
@@ -248,8 +396,20 @@ export function createMailService(ctx: ServiceContext, audit: AuditService) {
     outbox(opts: { status?: OutboxStatus; limit: number; accountId?: string }) {
       return listOutbox(ctx.db, opts);
     },
+    /** One mail (code and tests; a staff read goes through readOutboxItem). */
     outboxItem(id: string) {
       return getOutbox(ctx.db, id);
+    },
+    /** Staff: one mail with its (redacted) text; each read is audited (who read which client's mail). */
+    async readOutboxItem(id: string, actor: AuditActor): Promise<OutboxRow> {
+      const row = await getOutbox(ctx.db, id);
+      await audit.record(
+        actor,
+        'mail.read',
+        { type: 'mail', id },
+        { to: row.to_address, template: row.template, accountId: row.account_id },
+      );
+      return row;
     },
     outboxCounts() {
       return countOutbox(ctx.db);

@@ -26,6 +26,10 @@ export interface NewOutboxRow {
   accountId: string | null;
   reason: string;
   messageId: string;
+  /** The mail's one-time secrets, sealed; null when it has none. */
+  secretsSealed: string | null;
+  /** When those secrets stop being usable (and are purged); null when it has none. */
+  secretsExpireAt: Date | null;
 }
 
 export async function insertOutbox(db: Db, m: NewOutboxRow): Promise<OutboxRow> {
@@ -43,6 +47,8 @@ export async function insertOutbox(db: Db, m: NewOutboxRow): Promise<OutboxRow> 
       account_id: m.accountId,
       reason: m.reason,
       message_id: m.messageId,
+      secrets_sealed: m.secretsSealed,
+      secrets_expire_at: m.secretsExpireAt,
       status: 'pending',
       next_attempt_at: m.createdAt,
     })
@@ -90,12 +96,116 @@ export async function claimDue(db: Db, now: Date, leaseUntil: Date, limit: numbe
   return r.rows;
 }
 
+/** The relay accepted the mail: sent, and its sealed secrets erased in the same statement. */
 export async function markSent(db: Db, id: string, at: Date, smtpResponse: string): Promise<void> {
   await mailDb(db)
     .updateTable('mail_outbox')
-    .set({ status: 'sent', sent_at: at, smtp_response: smtpResponse.slice(0, 1000), last_error: null })
+    .set((eb) => ({
+      status: 'sent',
+      sent_at: at,
+      smtp_response: smtpResponse.slice(0, 1000),
+      last_error: null,
+      secrets_sealed: null,
+      secrets_purged_at: eb
+        .case()
+        .when('secrets_sealed', 'is not', null)
+        .then(at)
+        .else(eb.ref('secrets_purged_at'))
+        .end(),
+    }))
     .where('id', '=', id)
     .where('status', '=', 'pending')
+    .execute();
+}
+
+/**
+ * A mail that cannot go out as written (its secrets expired before delivery, so its links no
+ * longer work, or they do not open): nothing is sent, the mail is failed with the reason, and
+ * the sealed secrets are erased.
+ */
+export async function failUnsendable(db: Db, id: string, at: Date, error: string): Promise<void> {
+  await mailDb(db)
+    .updateTable('mail_outbox')
+    .set((eb) => ({
+      status: 'failed',
+      last_error: error.slice(0, 1000),
+      secrets_sealed: null,
+      secrets_purged_at: eb.fn.coalesce('secrets_purged_at', eb.val(at)),
+    }))
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .execute();
+}
+
+/** Erases every sealed secret whose links have expired (whatever the mail's status). Returns how many. */
+export async function purgeExpiredSecrets(db: Db, now: Date): Promise<number> {
+  const r = await mailDb(db)
+    .updateTable('mail_outbox')
+    .set({ secrets_sealed: null, secrets_purged_at: now })
+    .where('secrets_sealed', 'is not', null)
+    .where('secrets_expire_at', '<=', now)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
+/** Rows flagged by 0012 (written before it with a link in clear), oldest first. */
+export function legacyUnchecked(db: Db, limit: number): Promise<OutboxRow[]> {
+  return mailDb(db)
+    .selectFrom('mail_outbox')
+    .selectAll()
+    .where('legacy_secret', '=', 'unchecked')
+    .orderBy('created_at')
+    .limit(limit)
+    .execute();
+}
+
+/**
+ * When a one-time token still works (not used, not expired at `now`): the expiry of the sign-up
+ * verification or access link it belongs to, else null. Looked up by its sha256, the only
+ * form those tables keep. (Read here only to clean the rows 0012 flagged.)
+ */
+export async function liveTokenExpiry(db: Db, hash: string, now: Date): Promise<Date | null> {
+  const r = await sql<{ expires_at: Date }>`
+    SELECT expires_at FROM email_verifications
+      WHERE token_hash = ${hash} AND used_at IS NULL AND expires_at > ${now}
+    UNION ALL
+    SELECT expires_at FROM access_links
+      WHERE token_hash = ${hash} AND used_at IS NULL AND expires_at > ${now}
+    LIMIT 1`.execute(db);
+  return r.rows[0] ? new Date(r.rows[0].expires_at) : null;
+}
+
+/** A flagged row's outcome: left as written (spent link) or redacted (and sealed if still to send). */
+export async function resolveLegacy(
+  db: Db,
+  id: string,
+  outcome:
+    | { state: 'spent' }
+    | {
+        state: 'redacted';
+        text: string;
+        html: string | null;
+        secretsSealed: string | null;
+        secretsExpireAt: Date;
+        purgedAt: Date | null;
+      },
+): Promise<void> {
+  await mailDb(db)
+    .updateTable('mail_outbox')
+    .set(
+      outcome.state === 'spent'
+        ? { legacy_secret: 'spent' }
+        : {
+            legacy_secret: 'redacted',
+            body_text: outcome.text,
+            body_html: outcome.html,
+            secrets_sealed: outcome.secretsSealed,
+            secrets_expire_at: outcome.secretsExpireAt,
+            secrets_purged_at: outcome.purgedAt,
+          },
+    )
+    .where('id', '=', id)
+    .where('legacy_secret', '=', 'unchecked')
     .execute();
 }
 

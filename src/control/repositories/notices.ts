@@ -5,6 +5,16 @@
 // at that point. The mail's content is proven by `content_sha256` (the text stays in the
 // outbox): verify recomputes it from the outbox too.
 //
+// What it hashes (0012): the copy the outbox keeps, i.e. subject and bodies with each one-time
+// link replaced by its ⟦withheld:name⟧ marker (src/control/mail/render.ts). The delivered mail
+// is that copy with the markers filled, so the hash proves every word the client was told, and
+// the link's presence, but not the link itself, which the platform keeps only sealed until
+// delivery. To check a mail the client produces: put the markers back in place of its links
+// and hash. Mails written before 0012 hashed their link in clear: those whose link was still
+// usable at the upgrade were redacted (`legacy_secret = 'redacted'`), their content can no
+// longer be recomputed and verify counts them apart (`contentUnchecked`); chain and facts are
+// still checked.
+//
 // When: a notice is appended at enqueue, in the caller's transaction, with the Message-ID
 // fixed then. So the fact that caused the mail, the mail and its notice commit or roll back
 // together (no notice for a mail never queued, no mail without its notice), and the chain
@@ -48,7 +58,7 @@ export interface NoticeFacts {
   contentSha256: string;
 }
 
-/** What proves the content of a mail: sha256 over the canonical JSON of subject and bodies. */
+/** What proves the content of a mail: sha256 over the canonical JSON of subject and bodies (the stored, redacted copy). */
 export function contentHash(m: { subject: string; text: string; html: string | null }): string {
   return createHash('sha256')
     .update(canonicalJson({ subject: m.subject, text: m.text, html: m.html }))
@@ -165,12 +175,15 @@ export interface NoticeChainReport {
   reason: string | null;
   /** The newest hash: keep it elsewhere to anchor the chain. */
   lastHash: string;
+  /** Notices whose mail text could not be recomputed: a usable link in clear redacted at the 0012 upgrade. */
+  contentUnchecked: number;
 }
 
 /** Walks the whole chain in id order, in pages; checks each notice's content against its outbox row. */
 export async function verifyNoticeChain(db: Db): Promise<NoticeChainReport> {
   let prev = NOTICE_GENESIS_HASH;
   let checked = 0;
+  let contentUnchecked = 0;
   let after = '0';
   for (;;) {
     const page = await db
@@ -178,16 +191,27 @@ export async function verifyNoticeChain(db: Db): Promise<NoticeChainReport> {
       .leftJoin('mail_outbox as o', 'o.id', 'n.outbox_id')
       .selectAll('n')
       .select(['o.subject as o_subject', 'o.body_text as o_text', 'o.body_html as o_html', 'o.id as o_id'])
+      // A column 0012 adds (typed in tables/mail.ts, outside the foundation's outbox type).
+      .select(sql<string | null>`o.legacy_secret`.as('o_legacy'))
       .where('n.id', '>', after)
       .orderBy('n.id')
       .limit(1000)
       .execute();
-    if (page.length === 0) return { ok: true, checked, firstBadId: null, reason: null, lastHash: prev };
+    if (page.length === 0)
+      return { ok: true, checked, firstBadId: null, reason: null, lastHash: prev, contentUnchecked };
     for (const r of page) {
-      const bad = (reason: string) => ({ ok: false, checked, firstBadId: r.id, reason, lastHash: prev });
+      const bad = (reason: string) => ({
+        ok: false,
+        checked,
+        firstBadId: r.id,
+        reason,
+        lastHash: prev,
+        contentUnchecked,
+      });
       if (r.prev_hash !== prev) return bad('link to the previous notice broken (notice removed or inserted)');
       if (noticeHash(prev, r) !== r.hash) return bad('notice does not match its hash (notice changed)');
-      if (
+      if (r.o_id !== null && r.o_legacy === 'redacted') contentUnchecked++;
+      else if (
         r.o_id !== null &&
         contentHash({ subject: r.o_subject!, text: r.o_text!, html: r.o_html }) !== r.content_sha256
       )

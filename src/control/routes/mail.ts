@@ -1,6 +1,8 @@
 // Mail: the provider console's outbox (read what was sent or waits, retry a failed mail) and
 // the notices chain (every email to a client, as proof: list, CSV export, chain check); the
 // client's own notices. Another account's notice is 404 for a client (scoped in the repository).
+// Bodies are the stored copy, one-time links withheld (src/control/mail/index.ts); each staff
+// read of a mail's text is audited (`mail.read`).
 import { Type } from 'typebox';
 import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
@@ -28,6 +30,14 @@ const OutboxItem = Type.Object({
   messageId: Type.String(),
   lastError: Nullable(Type.String()),
   smtpResponse: Nullable(Type.String()),
+  /** The mail's one-time links: never shown; whether they are still held (sealed) for delivery. */
+  oneTimeLinks: Nullable(
+    Type.Object({
+      held: Type.Boolean(),
+      expiresAt: Type.String(),
+      erasedAt: Nullable(Type.String()),
+    }),
+  ),
 });
 const OutboxDetail = Type.Object({
   ...OutboxItem.properties,
@@ -64,6 +74,7 @@ const ChainReport = Type.Object({
   firstBadId: Nullable(Type.String()),
   reason: Nullable(Type.String()),
   lastHash: Type.String(),
+  contentUnchecked: Type.Integer(),
 });
 
 const period = {
@@ -102,6 +113,14 @@ function outboxItem(r: OutboxRow) {
     messageId: r.message_id ?? '',
     lastError: r.last_error,
     smtpResponse: r.smtp_response,
+    oneTimeLinks:
+      r.secrets_expire_at === null
+        ? null
+        : {
+            held: r.secrets_sealed !== null,
+            expiresAt: iso(r.secrets_expire_at)!,
+            erasedAt: iso(r.secrets_purged_at),
+          },
   };
 }
 
@@ -233,13 +252,13 @@ export function mailRoutes(app: App, s: Services): void {
       config: { access: 'staff' },
       schema: {
         tags: ['admin'],
-        summary: 'One mail of the outbox, with its text',
+        summary: 'One mail of the outbox, with its text (one-time links withheld); each read is audited',
         params: IdParams,
         response: { 200: OutboxDetail, ...authErrors },
       },
     },
     async (req) => {
-      const r = await s.mail.outboxItem(req.params.id);
+      const r = await s.mail.readOutboxItem(req.params.id, auditActorOf(req));
       return { ...outboxItem(r), bodyText: r.body_text, bodyHtml: r.body_html };
     },
   );

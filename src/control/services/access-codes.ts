@@ -12,7 +12,10 @@ export const ACCESS_LINK_LIFETIME_MS = 72 * HOUR;
 
 export function createAccessCodesService(ctx: ServiceContext, audit: AuditService) {
   return {
-    /** A new link for the VPS (in the caller's transaction); the token is in the returned URL only. */
+    /**
+     * A new link for the VPS (in the caller's transaction); the token is in the returned URL only,
+     * in its fragment (never sent by the browser, so never in a server's or proxy's logs).
+     */
     async createLink(db: Db, vpsId: string): Promise<{ url: string; expiresAt: Date }> {
       const token = newToken();
       const now = ctx.clock.now();
@@ -21,7 +24,7 @@ export function createAccessCodesService(ctx: ServiceContext, audit: AuditServic
         .insertInto('access_links')
         .values({ vps_id: vpsId, token_hash: tokenHash(token), created_at: now, expires_at: expiresAt })
         .execute();
-      return { url: `${ctx.config.publicUrl}/access?token=${encodeURIComponent(token)}`, expiresAt };
+      return { url: `${ctx.config.publicUrl}/access#token=${encodeURIComponent(token)}`, expiresAt };
     },
 
     /** Reveals the password once. Reused → 409 access.link_used; expired → 409 access.link_expired. */

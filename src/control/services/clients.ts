@@ -344,11 +344,13 @@ export function createClientsService(ctx: ServiceContext, audit: AuditService, m
       vars: {
         name: user.name,
         email: user.email,
-        verifyUrl: url(`/verify?token=${encodeURIComponent(token)}`),
+        // In the fragment: never sent by the browser, so never in a server's or proxy's logs.
+        verifyUrl: url(`/verify#token=${encodeURIComponent(token)}`),
         expiresAt: mailDate(expiresAt, user.language),
       },
       accountId: user.accountId,
       reason: 'R6.1 sign-up: confirm the email address',
+      secretsExpireAt: expiresAt,
     });
   }
 

@@ -4243,6 +4243,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             checked: number;
+                            contentUnchecked: number;
                             firstBadId: string | null;
                             lastHash: string;
                             ok: boolean;
@@ -4473,6 +4474,11 @@ export interface paths {
                                 lastError: string | null;
                                 messageId: string;
                                 nextAttemptAt: string | null;
+                                oneTimeLinks: {
+                                    erasedAt: string | null;
+                                    expiresAt: string;
+                                    held: boolean;
+                                } | null;
                                 reason: string;
                                 sentAt: string | null;
                                 smtpResponse: string | null;
@@ -4567,7 +4573,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One mail of the outbox, with its text */
+        /** One mail of the outbox, with its text (one-time links withheld); each read is audited */
         get: {
             parameters: {
                 query?: never;
@@ -4596,6 +4602,11 @@ export interface paths {
                             lastError: string | null;
                             messageId: string;
                             nextAttemptAt: string | null;
+                            oneTimeLinks: {
+                                erasedAt: string | null;
+                                expiresAt: string;
+                                held: boolean;
+                            } | null;
                             reason: string;
                             sentAt: string | null;
                             smtpResponse: string | null;
@@ -4717,6 +4728,11 @@ export interface paths {
                             lastError: string | null;
                             messageId: string;
                             nextAttemptAt: string | null;
+                            oneTimeLinks: {
+                                erasedAt: string | null;
+                                expiresAt: string;
+                                held: boolean;
+                            } | null;
                             reason: string;
                             sentAt: string | null;
                             smtpResponse: string | null;

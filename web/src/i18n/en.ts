@@ -130,7 +130,7 @@ export const en: Messages = {
   'outbox.refresh': 'Refresh',
   'outbox.none': 'No email.',
   'outbox.noRelay':
-    'No SMTP relay is configured (INFOGERE_SMTP_URL): emails stay here, pending. Click a subject to read the message.',
+    'No SMTP relay is configured (INFOGERE_SMTP_URL): emails stay here, pending. Click a subject to read the message (one-time links are never shown).',
   'outbox.to': 'Recipient',
   'outbox.subject': 'Subject',
   'outbox.template': 'Template',
@@ -144,6 +144,12 @@ export const en: Messages = {
   'outbox.messageId': 'Message-ID',
   'outbox.htmlSource': 'HTML source',
   'outbox.retry': 'Send again now',
+  'outbox.oneTimeLinks': 'One-time links',
+  'outbox.linksHeld':
+    'Removed from this copy (⟦withheld:…⟧); kept encrypted for delivery only, erased when the relay accepts the mail or on {at}.',
+  'outbox.linksErased':
+    'Removed from this copy (⟦withheld:…⟧); erased on {at} (accepted by the relay or expired): the platform no longer holds them.',
+  'outbox.readAudited': 'Your reading of this message is recorded in the audit log.',
 
   'notices.intro':
     'Every email sent to a client, with its date, reason and Message-ID, in a hash chain: the proof of every notice.',
@@ -188,6 +194,8 @@ export const en: Messages = {
   'error.not_allowed': 'You are not allowed to do this.',
   'error.conflict': 'This action is not possible in the current state.',
   'error.mail.already_sent': 'This email was already accepted by the relay.',
+  'error.mail.secret_expired':
+    'The one-time link of this email has expired and was erased: sending it again would be useless; the client can ask for a new one.',
   'error.mail.not_found': 'No such email.',
   'error.notice.not_found': 'No such notice.',
   'error.network': 'The server is not answering. Check your connection.',

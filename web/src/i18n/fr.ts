@@ -133,7 +133,7 @@ export const fr = {
   'outbox.refresh': 'Actualiser',
   'outbox.none': 'Aucun e-mail.',
   'outbox.noRelay':
-    "Aucun relais SMTP n'est configuré (INFOGERE_SMTP_URL) : les e-mails restent ici, en attente. Cliquez sur un objet pour lire le message.",
+    "Aucun relais SMTP n'est configuré (INFOGERE_SMTP_URL) : les e-mails restent ici, en attente. Cliquez sur un objet pour lire le message (les liens à usage unique n'y figurent jamais).",
   'outbox.to': 'Destinataire',
   'outbox.subject': 'Objet',
   'outbox.template': 'Modèle',
@@ -147,6 +147,12 @@ export const fr = {
   'outbox.messageId': 'Message-ID',
   'outbox.htmlSource': 'Source HTML',
   'outbox.retry': 'Renvoyer maintenant',
+  'outbox.oneTimeLinks': 'Liens à usage unique',
+  'outbox.linksHeld':
+    'Retirés de cette copie (⟦withheld:…⟧) ; conservés chiffrés pour l’envoi seulement, effacés à la remise au relais ou le {at}.',
+  'outbox.linksErased':
+    'Retirés de cette copie (⟦withheld:…⟧) ; effacés le {at} (remis au relais ou expirés) : la plateforme ne les détient plus.',
+  'outbox.readAudited': 'Votre lecture de ce message est inscrite au journal d’audit.',
 
   'notices.intro':
     'Chaque e-mail envoyé à un client, avec sa date, son motif et son Message-ID, dans une chaîne de hachage : la preuve de chaque notification.',
@@ -191,6 +197,8 @@ export const fr = {
   'error.not_allowed': "Vous n'avez pas le droit de faire cela.",
   'error.conflict': "Cette action n'est pas possible dans l'état actuel.",
   'error.mail.already_sent': 'Cet e-mail a déjà été accepté par le relais.',
+  'error.mail.secret_expired':
+    'Le lien à usage unique de cet e-mail a expiré et a été effacé : le renvoyer ne servirait à rien ; le client peut en demander un nouveau.',
   'error.mail.not_found': 'E-mail introuvable.',
   'error.notice.not_found': 'Notification introuvable.',
   'error.network': 'Le serveur ne répond pas. Vérifiez votre connexion.',

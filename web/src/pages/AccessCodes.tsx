@@ -1,4 +1,5 @@
-// Public page of the access-codes email's one-time link (/access?token=…, R3.1). Opening the
+// Public page of the access-codes email's one-time link (/access#token=…, R3.1; links mailed
+// before the token moved to the fragment: /access?token=…). Opening the
 // page spends nothing: the password is revealed only by the button's POST, so mail scanners
 // that follow links (GET) never use up the single use. Shown once; the guest forces a change
 // of the password at first login.
@@ -7,7 +8,7 @@ import { api, call, type ApiError, type ResponseBody } from '../api/client.ts';
 import { LanguageSwitch } from '../components/Shell.tsx';
 import { ErrorNote } from '../components/ui.tsx';
 import { useI18n } from '../i18n/index.tsx';
-import { Link, useLocation } from '../router.tsx';
+import { Link, useLinkToken } from '../router.tsx';
 import { useSession } from '../session.tsx';
 
 type Codes = ResponseBody<'/v1/access-codes/reveal', 'post'>;
@@ -46,9 +47,8 @@ function CopyButton({ text, target }: { text: string; target: RefObject<HTMLElem
 
 export function AccessCodesPage() {
   const { t } = useI18n();
-  const { search } = useLocation();
   const { state } = useSession();
-  const token = search.get('token') ?? '';
+  const token = useLinkToken();
   const [busy, setBusy] = useState(false);
   const [codes, setCodes] = useState<Codes | null>(null);
   const [error, setError] = useState<ApiError | null>(

@@ -1,11 +1,11 @@
 // Public pages: sign-up (an account, its first user and its identity, R6.1) and the landing
-// page of the email verification link (/verify?token=…).
+// page of the email verification link (/verify#token=…; links mailed before: /verify?token=…).
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { api, call, type ApiError } from '../api/client.ts';
 import { LanguageSwitch } from '../components/Shell.tsx';
 import { ErrorNote, Loading } from '../components/ui.tsx';
 import { useI18n } from '../i18n/index.tsx';
-import { Link, useLocation } from '../router.tsx';
+import { Link, useLinkToken } from '../router.tsx';
 import { useSession } from '../session.tsx';
 import { cap, emptyIdentity, IdentityInputs, identityBody, type IdentityFields } from './client/Identity.tsx';
 
@@ -114,9 +114,8 @@ export function SignUp() {
 
 export function VerifyEmail() {
   const { t } = useI18n();
-  const { search } = useLocation();
   const { state } = useSession();
-  const token = search.get('token') ?? '';
+  const token = useLinkToken();
   const [result, setResult] = useState<{ ok: true } | { ok: false; error: ApiError } | null>(null);
   const started = useRef(false);
   useEffect(() => {

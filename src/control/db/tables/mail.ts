@@ -36,6 +36,23 @@ export interface MailOutboxExtraColumns {
   reason: Generated<string>;
   /** The relay's answer when it accepted the message ("250 OK: queued as …"). */
   smtp_response: string | null;
+  // 0012_mail_secrets: the bodies above are the redacted copy; one-time links live only here.
+  /**
+   * The mail's one-time secrets (its links), sealed with the master key together with the
+   * outbox id and recipient they belong to; NULL when the mail has none, and set to NULL once
+   * the relay accepted the mail or the secrets expired.
+   */
+  secrets_sealed: string | null;
+  /** Set iff the mail carries one-time secrets: when they stop being usable (and are purged). */
+  secrets_expire_at: Timestamp | null;
+  /** When `secrets_sealed` was emptied (delivered or expired). */
+  secrets_purged_at: Timestamp | null;
+  /**
+   * Rows written before 0012: `unchecked` (flagged by the migration), then `spent` (its link was
+   * no longer usable: left as written) or `redacted` (a usable link was removed, sealed while the
+   * mail was still to be sent; its content can no longer be rechecked against its notice).
+   */
+  legacy_secret: 'unchecked' | 'spent' | 'redacted' | null;
 }
 
 export interface MailTables {

@@ -1,13 +1,16 @@
-// Sent at sign-up (and on request): the one-time link that proves the client's email address.
+// Sent at sign-up (and on request): the one-time link that proves the client's email address
+// (R6.1). The token is in the URL's fragment, which browsers never send to a server.
 import type { MailTemplate } from '../render.ts';
 
 export const signupVerify: MailTemplate = {
   name: 'clients.signup_verify',
   vars: ['name', 'email', 'verifyUrl', 'expiresAt'],
+  // The link verifies the address by itself: kept sealed, never in the stored copy.
+  secretVars: ['verifyUrl'],
   sample: {
     name: 'Camille Martin',
     email: 'camille@example.org',
-    verifyUrl: 'https://panel.example.net/verify?token=q3Zb8oT0pXr1sY2v',
+    verifyUrl: 'https://panel.example.net/verify#token=q3Zb8oT0pXr1sY2v',
     expiresAt: '4 mars 2026 à 10:00 (UTC)',
   },
   subject: {

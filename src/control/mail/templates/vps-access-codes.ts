@@ -6,12 +6,14 @@ import type { MailTemplate } from '../render.ts';
 export const vpsAccessCodes: MailTemplate = {
   name: 'vps.access_codes',
   vars: ['name', 'hostname', 'ipv4', 'username', 'revealUrl', 'expiresAt'],
+  // The link reveals the password by itself: kept sealed, never in the stored copy.
+  secretVars: ['revealUrl'],
   sample: {
     name: 'Camille Martin',
     hostname: 'web1',
     ipv4: '203.0.113.10',
     username: 'camille',
-    revealUrl: 'https://panel.example.net/access?token=q3Zb8oT0pXr1sY2v',
+    revealUrl: 'https://panel.example.net/access#token=q3Zb8oT0pXr1sY2v',
     expiresAt: '4 mars 2026 à 10:00 (UTC)',
   },
   subject: {

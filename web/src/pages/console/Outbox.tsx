@@ -1,6 +1,8 @@
 // Provider console: the mail outbox. Every email the platform sends waits here until the SMTP
 // relay accepts it; with no relay configured (INFOGERE_SMTP_URL unset) it stays here, and
 // this page is how an operator reads it. Click a mail to read its text; admins retry one.
+// The text is the stored copy: one-time links (sign-up, access codes) are withheld, and each
+// read is audited.
 import { useState } from 'react';
 import { api, call, type ApiError, type ResponseBody } from '../../api/client.ts';
 import { EmptyState, ErrorNote, Loading, Page, useResource } from '../../components/ui.tsx';
@@ -71,7 +73,20 @@ function MailText({ id, onChanged }: { id: string; onChanged: () => void }) {
         <dd className="break">
           <code>{m.messageId}</code>
         </dd>
+        {m.oneTimeLinks ? (
+          <>
+            <dt>{t('outbox.oneTimeLinks')}</dt>
+            <dd data-testid="outbox-links">
+              {m.oneTimeLinks.held
+                ? t('outbox.linksHeld', { at: formatDateTime(m.oneTimeLinks.expiresAt) })
+                : t('outbox.linksErased', {
+                    at: formatDateTime(m.oneTimeLinks.erasedAt ?? m.oneTimeLinks.expiresAt),
+                  })}
+            </dd>
+          </>
+        ) : null}
       </dl>
+      <p className="muted">{t('outbox.readAudited')}</p>
       <pre className="secret" data-testid="outbox-body">
         {m.bodyText}
       </pre>
