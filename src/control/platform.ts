@@ -2,9 +2,9 @@
 // migrations, jobs, the deadline scheduler and the HTTP server (API + panel).
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../domain/clock.ts';
-import { buildApp, REDACTED_PATHS } from './app.ts';
+import { buildApp, createLogger } from './app.ts';
 import { loadConfig, type Config } from './config.ts';
 import { createDb, ensureDatabase, withDatabaseName, type Db } from './db/database.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
@@ -80,8 +80,7 @@ export async function openDatabase(
 
 export async function startPlatform(opts: PlatformOptions = {}): Promise<Platform> {
   const config = loadConfig(opts.env ?? process.env, opts.root ?? process.cwd());
-  const log =
-    opts.logger ?? pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
+  const log = opts.logger ?? createLogger(config.logLevel);
   const clock = opts.clock ?? systemClock;
   await mkdir(config.dataDir, { recursive: true });
 

@@ -1,13 +1,16 @@
 // One-time secrets in mail (R3.1 access codes, R6.1 sign-up verification; the security issue's
 // "one-time secrets readable in clear"): the outbox keeps a redacted copy and the link sealed
-// until delivery; no usable token in any table or in any staff response;
+// until delivery; no usable token in any table, in any staff response or in the request logs;
 // a staff read of a mail is audited; the sealed link is erased once delivered or expired; mails
 // written before the fix are cleaned at start. Real SMTP server, real PostgreSQL, the clock moved.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { HOUR } from '../../src/domain/clock.ts';
+import { buildApp, createLogger } from '../../src/control/app.ts';
 import { flagLegacySecretMails } from '../../src/control/db/migrations/0012_mail_secrets.ts';
 import type { MailOutboxExtraColumns } from '../../src/control/db/tables/mail.ts';
 import type { JobDefinition } from '../../src/control/jobs/boss.ts';
@@ -381,6 +384,38 @@ describe('one-time links in mail: never stored usable, sealed until delivery (R3
       }),
       { code: 'mail.secret_in_clear' },
     );
+  });
+});
+
+describe('request logs never hold a one-time token', () => {
+  it('pino output captured during /verify?token=…, /access?token=… and the API calls that spend tokens holds none of them', async () => {
+    let captured = '';
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        captured += chunk.toString();
+        done();
+      },
+    });
+    const app = await buildApp(t.services, {
+      logger: createLogger('trace', stream),
+      webDir: path.join(t.dataDir, 'no-panel'),
+    });
+    await app.ready();
+    try {
+      const secrets = Array.from({ length: 6 }, () => newToken());
+      const [a, b, c, d, e, f] = secrets as [string, string, string, string, string, string];
+      await app.inject({ method: 'GET', url: `/verify?token=${a}` });
+      await app.inject({ method: 'GET', url: `/access?token=${b}` });
+      await app.inject({ method: 'GET', url: `/access?lang=fr&token=${encodeURIComponent(c)}` });
+      await app.inject({ method: 'GET', url: `/v1/no-such-route?token=${d}` });
+      await app.inject({ method: 'POST', url: '/v1/signup/verify', payload: { token: e } });
+      await app.inject({ method: 'POST', url: '/v1/access-codes/reveal', payload: { token: f } });
+      assert.match(captured, /incoming request/, 'the requests were logged');
+      assertNoToken(captured, secrets, 'the request log');
+      assert.match(captured, /"url":"\/verify\?\[query omitted\]"/);
+    } finally {
+      await app.close();
+    }
   });
 });
 
