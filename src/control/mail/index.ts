@@ -201,7 +201,14 @@ export function createMailService(ctx: ServiceContext, audit: AuditService) {
 
   /** The secrets sealed for a row, checked to be this row's (a sealed value copied onto another row is refused). */
   function openSecrets(row: OutboxRow): Record<string, string> {
-    const s = JSON.parse(ctx.secrets.open(row.secrets_sealed!)) as SealedSecrets;
+    // Fixed messages only: an error that quoted the opened text would put the link in
+    // last_error and the logs.
+    let s: SealedSecrets;
+    try {
+      s = JSON.parse(ctx.secrets.open(row.secrets_sealed!)) as SealedSecrets;
+    } catch {
+      throw new Error('the sealed secrets of this mail do not open (altered, or another key)');
+    }
     if (s.outboxId !== row.id || s.to !== row.to_address)
       throw new Error('the sealed secrets of this mail belong to another mail');
     return s.secrets;
@@ -365,17 +372,26 @@ export function createMailService(ctx: ServiceContext, audit: AuditService) {
      */
     async deliverable(id: string): Promise<RenderedMail> {
       const m = composeForRelay(await getOutbox(ctx.db, id), ctx.clock.now());
-      if (!m) throw conflict('mail.secret_expired', 'The one-time link of this mail has expired');
+      if (!m) throw conflict('mail.secret_gone', 'The one-time link of this mail is no longer held');
       return m;
     },
     sealLegacySecrets,
     /** Staff: a failed (or waiting) mail is sent again now, with a fresh count of attempts. */
     async retry(id: string, actor: AuditActor): Promise<OutboxRow> {
       const current = await getOutbox(ctx.db, id);
-      if (current.status !== 'sent' && !composeForRelay(current, ctx.clock.now()))
+      let sendable = true;
+      try {
+        sendable = current.status === 'sent' || composeForRelay(current, ctx.clock.now()) !== null;
+      } catch {
         throw conflict(
-          'mail.secret_expired',
-          'The one-time link of this mail has expired and was erased: sending it again would be useless; the client can ask for a new one',
+          'mail.secret_unreadable',
+          'The one-time link of this mail cannot be read: it cannot be sent',
+        );
+      }
+      if (!sendable)
+        throw conflict(
+          'mail.secret_gone',
+          'The one-time link of this mail is no longer held (expired, or unreadable, then erased): sending it again would be useless; the client can ask for a new one',
         );
       const row = await requeue(ctx.db, id, ctx.clock.now());
       if (!row) {

@@ -194,8 +194,9 @@ export const en: Messages = {
   'error.not_allowed': 'You are not allowed to do this.',
   'error.conflict': 'This action is not possible in the current state.',
   'error.mail.already_sent': 'This email was already accepted by the relay.',
-  'error.mail.secret_expired':
-    'The one-time link of this email has expired and was erased: sending it again would be useless; the client can ask for a new one.',
+  'error.mail.secret_gone':
+    'The one-time link of this email is no longer held (expired, or unreadable, then erased): sending it again would be useless; the client can ask for a new one.',
+  'error.mail.secret_unreadable': 'The one-time link of this email cannot be read: it cannot be sent.',
   'error.mail.not_found': 'No such email.',
   'error.notice.not_found': 'No such notice.',
   'error.network': 'The server is not answering. Check your connection.',

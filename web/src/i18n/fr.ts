@@ -197,8 +197,10 @@ export const fr = {
   'error.not_allowed': "Vous n'avez pas le droit de faire cela.",
   'error.conflict': "Cette action n'est pas possible dans l'état actuel.",
   'error.mail.already_sent': 'Cet e-mail a déjà été accepté par le relais.',
-  'error.mail.secret_expired':
-    'Le lien à usage unique de cet e-mail a expiré et a été effacé : le renvoyer ne servirait à rien ; le client peut en demander un nouveau.',
+  'error.mail.secret_gone':
+    'Le lien à usage unique de cet e-mail n’est plus détenu (expiré ou illisible, puis effacé) : le renvoyer ne servirait à rien ; le client peut en demander un nouveau.',
+  'error.mail.secret_unreadable':
+    'Le lien à usage unique de cet e-mail est illisible : il ne peut pas être envoyé.',
   'error.mail.not_found': 'E-mail introuvable.',
   'error.notice.not_found': 'Notification introuvable.',
   'error.network': 'Le serveur ne répond pas. Vérifiez votre connexion.',
