@@ -21,7 +21,6 @@
 // after(), even on failure (lab.cleanup(): QEMUs of this lab, the namespace, the SMTP server).
 // Run: node scripts/run-tests.ts --skip-static test/e2e/order.test.ts
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -32,11 +31,11 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { startPlatform, type Platform } from '../../src/control/platform.ts';
 import { totpCode } from '../../src/control/security/totp.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
+import { ensurePanelBuilt } from '../helpers/panel-build.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 import type { ReceivedMail } from '../helpers/smtp.ts';
 import { createVpsLab, POOL, repoRoot, type VpsLab } from '../helpers/vps-lab.ts';
 
-const webDir = path.join(repoRoot, 'web');
 const chromiumPath = process.env.INFOGERE_CHROMIUM ?? '/usr/bin/chromium';
 
 const admin = {
@@ -72,24 +71,6 @@ let supportTotp = '';
 let plan: { id: string };
 let dc: { id: string };
 const pageErrors: string[] = [];
-
-/** Rebuilds web/dist when a panel source is newer than the build (as test/e2e/panel.test.ts). */
-async function ensurePanelBuilt(): Promise<void> {
-  const built = path.join(webDir, 'dist', 'index.html');
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((max, entry) => {
-      const p = path.join(dir, entry.name);
-      return Math.max(max, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-    }, 0);
-  const sources = Math.max(
-    newest(path.join(webDir, 'src')),
-    statSync(path.join(webDir, 'index.html')).mtimeMs,
-    statSync(path.join(webDir, 'vite.config.ts')).mtimeMs,
-  );
-  if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
-  const { build } = await import('vite');
-  await build({ configFile: path.join(webDir, 'vite.config.ts'), logLevel: 'warn' });
-}
 
 /** A free loopback port, so the links in the emails point at the server under test. */
 function freePort(): Promise<number> {

@@ -4,7 +4,6 @@
 // Run: node scripts/run-tests.ts --skip-static test/e2e/panel.test.ts
 // Screenshots go to $INFOGERE_SCREENSHOT_DIR (default: a temp dir, printed as a diagnostic).
 import assert from 'node:assert/strict';
-import { existsSync, statSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,10 +12,10 @@ import * as OTPAuth from 'otpauth';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
 import { startPlatform, type Platform } from '../../src/control/platform.ts';
+import { ensurePanelBuilt } from '../helpers/panel-build.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
-const webDir = path.join(root, 'web');
 const chromiumPath = process.env.INFOGERE_CHROMIUM ?? '/usr/bin/chromium';
 
 const admin = {
@@ -39,24 +38,6 @@ let userDataDir: string;
 let shotsDir: string;
 let adminTotpSecret: string;
 const pageErrors: string[] = [];
-
-/** Rebuilds web/dist when a panel source is newer than the build (make test builds it first). */
-async function ensurePanelBuilt(): Promise<void> {
-  const built = path.join(webDir, 'dist', 'index.html');
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((max, entry) => {
-      const p = path.join(dir, entry.name);
-      return Math.max(max, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-    }, 0);
-  const sources = Math.max(
-    newest(path.join(webDir, 'src')),
-    statSync(path.join(webDir, 'index.html')).mtimeMs,
-    statSync(path.join(webDir, 'vite.config.ts')).mtimeMs,
-  );
-  if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
-  const { build } = await import('vite');
-  await build({ configFile: path.join(webDir, 'vite.config.ts'), logLevel: 'warn' });
-}
 
 function totpNow(secret: string): string {
   return new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30 }).generate();

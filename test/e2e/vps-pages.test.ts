@@ -12,6 +12,7 @@ import * as OTPAuth from 'otpauth';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
 import { startPlatform, type Platform } from '../../src/control/platform.ts';
+import { ensurePanelBuilt } from '../helpers/panel-build.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -39,9 +40,7 @@ let runningId: string;
 const pageErrors: string[] = [];
 
 before(async () => {
-  // The panel is built by panel.test.ts's helper when sources changed; here it must exist.
-  const { build } = await import('vite');
-  await build({ configFile: path.join(root, 'web', 'vite.config.ts'), logLevel: 'warn' });
+  await ensurePanelBuilt();
   db = await freshDatabase();
   dataDir = await mkdtemp(path.join(tmpdir(), 'infogere-e2e-vps-'));
   platform = await startPlatform({
