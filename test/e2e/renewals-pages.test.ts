@@ -14,6 +14,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
 import { startPlatform, type Platform } from '../../src/control/platform.ts';
+import { ensurePanelBuilt } from '../helpers/panel-build.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -44,8 +45,7 @@ const clock = new ManualClock('2026-04-10T08:00:00Z');
 const pageErrors: string[] = [];
 
 before(async () => {
-  const { build } = await import('vite');
-  await build({ configFile: path.join(root, 'web', 'vite.config.ts'), logLevel: 'warn' });
+  await ensurePanelBuilt();
   db = await freshDatabase();
   dataDir = await mkdtemp(path.join(tmpdir(), 'infogere-e2e-renewals-'));
   platform = await startPlatform({
