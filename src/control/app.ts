@@ -13,7 +13,7 @@ import { cookieIsSecure } from './config.ts';
 import { accessHook } from './http/access.ts';
 import { errorHandler } from './http/errors.ts';
 import { createMetrics } from './http/metrics.ts';
-import type { App } from './http/types.ts';
+import type { App, RouteEntry } from './http/types.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -121,13 +121,20 @@ export async function buildApp(
       security: [{ session: [] }, { token: [] }],
     },
   });
+  const routeTable: RouteEntry[] = [];
+  app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
     // Fail at start, not in production: every API route states who may call it. Static files
     // of the panel are public.
-    if (route.config?.access) return;
-    if (route.url.startsWith('/v1/'))
-      throw new Error(`route ${String(route.method)} ${route.url} has no config.access`);
-    route.config = { ...route.config, access: 'public' };
+    if (!route.config?.access) {
+      if (route.url.startsWith('/v1/'))
+        throw new Error(`route ${String(route.method)} ${route.url} has no config.access`);
+      route.config = { ...route.config, access: 'public' };
+    }
+    // The table of every route and who may call it (test/api/roles.test.ts walks it against
+    // docs/security.md). HEAD routes Fastify adds for GET are the GET's.
+    for (const method of [route.method].flat())
+      if (method !== 'HEAD') routeTable.push({ method, url: route.url, access: route.config.access! });
   });
   app.addHook('onRequest', accessHook(services.auth));
   app.addHook('onResponse', async (req, reply) => metrics.onResponse(req, reply));

@@ -49,10 +49,18 @@ export function transitionOrder(from: OrderState, to: OrderState): OrderState {
   throw conflict('order.illegal_transition', `An order cannot go from ${from} to ${to}`, { from, to });
 }
 
-/** Which actions the panel offers for an order in this state. */
-export function orderActions(s: OrderState, who: 'client' | 'staff'): ('pay' | 'validate' | 'cancel')[] {
-  if (s === 'awaiting_payment') return who === 'staff' ? ['pay', 'cancel'] : ['cancel'];
-  if (s === 'paid') return who === 'staff' ? ['validate'] : [];
+/**
+ * Which actions the panel offers for an order in this state, to whom (docs/security.md, Roles):
+ * recording a payment and cancelling (voiding the invoice) are money, an admin's; validating a
+ * paid order is support's too.
+ */
+export function orderActions(
+  s: OrderState,
+  who: 'client' | 'support' | 'admin',
+): ('pay' | 'validate' | 'cancel')[] {
+  if (s === 'awaiting_payment')
+    return who === 'admin' ? ['pay', 'cancel'] : who === 'client' ? ['cancel'] : [];
+  if (s === 'paid') return who === 'client' ? [] : ['validate'];
   return [];
 }
 

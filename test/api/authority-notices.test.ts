@@ -13,6 +13,7 @@ let t: TestApp;
 let net: FakeNetwork;
 const vms = new Map<string, VmState>();
 let admin: Session;
+let support: Session;
 let alice: Session;
 let aliceAccount: string;
 let place: { dcId: string; hostId: string };
@@ -42,6 +43,8 @@ before(async () => {
   const c1 = await makeClient(t);
   aliceAccount = c1.account.id;
   admin = await login(t, a.email, { totpSecret: a.totpSecret });
+  const sp = await makeStaff(t, 'support');
+  support = await login(t, sp.email, { totpSecret: sp.totpSecret });
   alice = await login(t, c1.email);
   const { dc, host } = await hostFor(t, 'AUT1');
   place = { dcId: dc.id, hostId: host.id };
@@ -193,5 +196,45 @@ describe('authority notices (R12.6)', () => {
     assert.equal(r.statusCode, 400);
     assert.equal(await count(), n);
     assert.equal((await get('/v1/admin/authority-notices', alice)).statusCode, 403);
+  });
+});
+
+describe('who records a notice, and how many scans (docs/security.md, Roles)', () => {
+  it('support reads notices but may not record one nor upload its scan (403, nothing applied); the 6th scan of one notice is 413 upload.too_many', async () => {
+    const v = await newVps();
+    const body = {
+      vpsId: v.id,
+      authority: 'ARCOM',
+      type: 'administrative',
+      reference: 'ADM-2026-99',
+      receivedOn: '2026-03-01',
+      measureOrdered: 'limitation',
+      withheld: true,
+      liftCondition: 'the order ends',
+    };
+    const refused = await post('/v1/admin/authority-notices', body, support);
+    assert.equal(refused.statusCode, 403, refused.body);
+    assert.equal(
+      (await t.database.db.selectFrom('measures').select('id').where('vps_id', '=', v.id).execute()).length,
+      0,
+    );
+    const r = await post('/v1/admin/authority-notices', body);
+    assert.equal(r.statusCode, 201, r.body);
+    const id = r.json().notice.id as string;
+    assert.equal((await get(`/v1/admin/authority-notices/${id}`, support)).statusCode, 200);
+    const scan = (s: Session) => {
+      const m = multipart('scan.pdf', new TextEncoder().encode('%PDF-1.7\n%fake\n'));
+      return t.app.inject({
+        method: 'POST',
+        url: `/v1/admin/authority-notices/${id}/scan`,
+        payload: m.payload,
+        headers: { cookie: s.cookie, 'x-csrf-token': s.csrf, 'content-type': m.contentType },
+      });
+    };
+    assert.equal((await scan(support)).statusCode, 403);
+    for (let i = 0; i < 5; i++) assert.equal((await scan(admin)).statusCode, 201);
+    const sixth = await scan(admin);
+    assert.equal(sixth.statusCode, 413, sixth.body);
+    assert.equal(sixth.json().code, 'upload.too_many');
   });
 });

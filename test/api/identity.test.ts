@@ -13,7 +13,7 @@ import { HOUR, MINUTE } from '../../src/domain/clock.ts';
 import { CURRENT_TERMS } from '../../src/domain/terms.ts';
 import { createScheduler } from '../../src/control/jobs/registry.ts';
 import { createServices } from '../../src/control/services/index.ts';
-import type { SuspensionChange } from '../../src/control/services/clients.ts';
+import { MAX_DOCUMENTS_PER_REQUEST, type SuspensionChange } from '../../src/control/services/clients.ts';
 import { login, makeClient, makeStaff, testApp, type Session, type TestApp } from '../helpers/app.ts';
 
 let t: TestApp;
@@ -378,6 +378,37 @@ describe('R6.1 documents', () => {
       Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(10 * 1024 * 1024 - 9)]),
     );
     assert.equal(ok.statusCode, 201, ok.body);
+  });
+
+  it('R6.1 uploads per request are capped: past the cap, even sent at once, 413 identity.too_many_documents and nothing more stored', async () => {
+    const c = await client();
+    const r = await requestProof(c.account.id);
+    for (let i = 0; i < MAX_DOCUMENTS_PER_REQUEST - 2; i++) {
+      const up = await upload(r.id, c.session, PDF);
+      assert.equal(up.statusCode, 201, up.body);
+    }
+    // Five at once for the last two places: exactly two get in.
+    const racing = await Promise.all(Array.from({ length: 5 }, () => upload(r.id, c.session, PDF)));
+    assert.deepEqual(
+      racing.map((x) => x.statusCode).sort(),
+      [201, 201, 413, 413, 413],
+      racing.map((x) => x.body).join('\n'),
+    );
+    for (const x of racing.filter((y) => y.statusCode === 413))
+      assert.equal(x.json().code, 'identity.too_many_documents');
+    const late = await upload(r.id, c.session, PNG, 'id.png', 'image/png');
+    assert.equal(late.statusCode, 413, late.body);
+    const rows = await t.database.db
+      .selectFrom('identity_documents')
+      .select('id')
+      .where('request_id', '=', r.id)
+      .execute();
+    assert.equal(rows.length, MAX_DOCUMENTS_PER_REQUEST);
+    assert.equal(
+      (await filesUnder(path.join(t.dataDir, 'uploads', 'identity', c.account.id))).length,
+      MAX_DOCUMENTS_PER_REQUEST,
+      'no file kept beyond the cap',
+    );
   });
 
   it('a wrong type by its bytes (whatever the declared type), an empty file or no file is 400, and nothing is stored', async () => {

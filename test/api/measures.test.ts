@@ -4,6 +4,8 @@
 // an isolation) unless withheld, lifting undoes what the measure applied and only that, a
 // measure not in force is a conflict, R5.1 refusal needs an admin's override, tenancy.
 import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { HostDriver, VmState } from '../../src/agent/driver.ts';
 import type { HostAgent } from '../../src/agent/host-agent.ts';
@@ -39,6 +41,10 @@ function agentsWith(network: FakeNetwork): HostAgents {
     resume: async (id: string) => {
       vms.set(id, 'running');
       return st(id);
+    },
+    start: async (id: string) => {
+      vms.set(id, 'running');
+      return { ...st(id), pid: 4242, accel: 'tcg' };
     },
   } as unknown as HostDriver;
   const agent: HostAgent = { driver, network, close: async () => {} };
@@ -627,5 +633,286 @@ describe('withheld notice and tenancy', () => {
     assert.ok(outbox.length >= 4);
     const chained = new Set(ns.map((n) => n.outbox_id));
     for (const o of outbox) assert.ok(chained.has(o.id), `${o.template} ${o.id} not in the chain`);
+  });
+});
+
+describe('network rules owned by a sanction (R5.1, R12.6): lifted only through it, whoever asks', () => {
+  const netIdsOf = async (sanctionId: string) =>
+    (
+      (
+        await t.database.db
+          .selectFrom('measures')
+          .select('applied')
+          .where('id', '=', sanctionId)
+          .executeTakeFirstOrThrow()
+      ).applied as { netMeasureIds: string[] }
+    ).netMeasureIds;
+
+  it('R5.1 the third serious case: neither support nor an admin lifts its block through the net-measure route (409 naming the sanction); the host keeps the rule; the sanction’s lift removes it', async () => {
+    const gus = await makeClient(t);
+    const v = await newVps(gus.account.id);
+    const apply = (kind: string) =>
+      post('/v1/admin/sanctions', {
+        vpsId: v.id,
+        breachKind: kind,
+        severity: 'serious',
+        rung: 'restriction',
+        overrideReason: 'a block, for the test',
+        protocol: 'tcp',
+        port: 6667,
+        direction: 'out',
+        reason: `Case ${kind}`,
+        evidence: 'log',
+        plannedEnd: soon(),
+      });
+    for (const k of ['spam', 'spoofing']) assert.equal((await apply(k)).statusCode, 201);
+    const third = await apply('intrusion');
+    assert.equal(third.statusCode, 201, third.body);
+    const sanction = third.json() as { id: string; restoreRefusable: boolean };
+    assert.equal(sanction.restoreRefusable, true);
+    const [nmId] = await netIdsOf(sanction.id);
+    assert.ok(nmId);
+    // A staff block of its own on the same VPS: support lifts that one as before.
+    const mine = await post(
+      `/v1/admin/vps/${v.id}/measures`,
+      { kind: 'block', protocol: 'udp', port: 53, direction: 'out', reason: 'support’s own block' },
+      support,
+    );
+    assert.equal(mine.statusCode, 201, mine.body);
+    for (const who of [support, admin]) {
+      const r = await post(`/v1/admin/vps/${v.id}/measures/${nmId}/lift`, {}, who);
+      assert.equal(r.statusCode, 409, r.body);
+      assert.equal(r.json().code, 'measure.owned');
+      assert.match(r.json().message, new RegExp(sanction.id));
+    }
+    const row = await t.database.db
+      .selectFrom('vps_net_measures')
+      .select('lifted_at')
+      .where('id', '=', nmId!)
+      .executeTakeFirstOrThrow();
+    assert.equal(row.lifted_at, null, 'the rule is still in force');
+    assert.ok(
+      lastPolicy(v.id).blocks.some((b) => b.protocol === 'tcp' && b.port === 6667),
+      'the host still has the rule',
+    );
+    assert.equal((await get(`/v1/admin/sanctions/${sanction.id}`)).json().inForce, true);
+    // The staff view names the owner (the panel shows it instead of a lift button).
+    const listed = (await get(`/v1/vps/${v.id}/measures`, support)).json() as {
+      id: string;
+      owner: { type: string; id: string } | null;
+    }[];
+    assert.deepEqual(listed.find((m) => m.id === nmId)?.owner, { type: 'sanction', id: sanction.id });
+    assert.equal(listed.find((m) => m.id === mine.json().id)?.owner, null);
+    const own = await post(`/v1/admin/vps/${v.id}/measures/${mine.json().id}/lift`, {}, support);
+    assert.equal(own.statusCode, 200, own.body);
+    // Through its owner: the admin's override lifts the sanction and its rule together.
+    const lift = await post(`/v1/admin/sanctions/${sanction.id}/lift`, {
+      reason: 'Client proved the fix; admin decision',
+      override: true,
+    });
+    assert.equal(lift.statusCode, 200, lift.body);
+    const after = await t.database.db
+      .selectFrom('vps_net_measures')
+      .select('lifted_at')
+      .where('id', '=', nmId!)
+      .executeTakeFirstOrThrow();
+    assert.ok(after.lifted_at, 'lifted with its sanction');
+  });
+
+  it('R12.6 a block ordered by an authority notice: the 409 names the notice; only the sanction’s lift removes it', async () => {
+    const ida = await makeClient(t);
+    const v = await newVps(ida.account.id);
+    const r = await post('/v1/admin/authority-notices', {
+      vpsId: v.id,
+      authority: 'Tribunal judiciaire de Paris',
+      type: 'judicial',
+      reference: 'RG 26/00042',
+      receivedOn: '2026-02-27',
+      measureOrdered: 'restriction',
+      withheld: false,
+      protocol: 'tcp',
+      port: 80,
+      direction: 'in',
+      liftCondition: 'the court lifts its order',
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    const { notice, measure } = r.json() as { notice: { id: string }; measure: { id: string } };
+    const [nmId] = await netIdsOf(measure.id);
+    for (const who of [support, admin]) {
+      const l = await post(`/v1/admin/vps/${v.id}/measures/${nmId}/lift`, {}, who);
+      assert.equal(l.statusCode, 409, l.body);
+      assert.equal(l.json().code, 'measure.owned');
+      assert.match(l.json().message, new RegExp(measure.id));
+      assert.match(l.json().message, new RegExp(`${notice.id}.*RG 26/00042`));
+    }
+    assert.equal((await liveNet(v.id)).length, 1);
+    const lift = await post(`/v1/admin/sanctions/${measure.id}/lift`, { reason: 'The court lifted it' });
+    assert.equal(lift.statusCode, 200, lift.body);
+    assert.equal((await liveNet(v.id)).length, 0);
+  });
+});
+
+describe('a VPS-level suspension holds apart from the power state (R5.1, R12.5)', () => {
+  const vpsOf = async (id: string, s: Session) =>
+    (await get(`/v1/vps/${id}`, s)).json() as { state: string; suspended: boolean; actions: string[] };
+  const setStopped = async (id: string) => {
+    vms.set(id, 'stopped');
+    await t.database.db.updateTable('vps').set({ state: 'stopped' }).where('id', '=', id).execute();
+  };
+  const suspend = (vpsId: string) =>
+    post('/v1/admin/sanctions', {
+      vpsId,
+      breachKind: 'unpaid',
+      severity: 'minor',
+      reason: 'Unpaid licence',
+      evidence: 'e',
+      liftCondition: 'paid',
+    });
+
+  it('suspended while stopped: its client cannot start it (409 vps.suspended), nor can staff; lifting lets the client start it', async () => {
+    const c = await makeClient(t);
+    const alice = await login(t, c.email);
+    const v = await newVps(c.account.id);
+    await setStopped(v.id);
+    const r = await suspend(v.id);
+    assert.equal(r.statusCode, 201, r.body);
+    assert.equal(r.json().rung, 'suspension');
+    const seen = await vpsOf(v.id, alice);
+    assert.equal(seen.state, 'stopped');
+    assert.equal(seen.suspended, true);
+    assert.deepEqual(seen.actions, [], 'the panel offers the client nothing');
+    assert.ok(!(await vpsOf(v.id, admin)).actions.includes('start'), 'nor staff a start');
+    for (const [who, action] of [
+      [alice, 'start'],
+      [alice, 'reboot'],
+      [support, 'start'],
+      [admin, 'start'],
+    ] as const) {
+      const a = await post(`/v1/vps/${v.id}/actions/${action}`, {}, who);
+      assert.equal(a.statusCode, 409, `${action}: ${a.body}`);
+      if (action === 'start') assert.equal(a.json().code, 'vps.suspended');
+    }
+    assert.equal(
+      (await t.database.db.selectFrom('vps_actions').select('id').where('vps_id', '=', v.id).execute())
+        .length,
+      0,
+      'no power action queued',
+    );
+    assert.equal(vms.get(v.id), 'stopped');
+    const lift = await post(`/v1/admin/sanctions/${r.json().id}/lift`, { reason: 'Paid' });
+    assert.equal(lift.statusCode, 200, lift.body);
+    const after = await vpsOf(v.id, alice);
+    assert.equal(after.suspended, false);
+    assert.deepEqual(after.actions, ['start']);
+    const start = await post(`/v1/vps/${v.id}/actions/start`, {}, alice);
+    assert.equal(start.statusCode, 202, start.body);
+  });
+
+  it('a start in flight when the suspension comes ends paused; the lift resumes it', async () => {
+    const c = await makeClient(t);
+    const alice = await login(t, c.email);
+    const v = await newVps(c.account.id);
+    await setStopped(v.id);
+    const start = await post(`/v1/vps/${v.id}/actions/start`, {}, alice);
+    assert.equal(start.statusCode, 202, start.body);
+    const r = await suspend(v.id);
+    assert.equal(r.statusCode, 201, r.body);
+    await t.services.vps.runPower(start.json().action.id);
+    assert.equal(vms.get(v.id), 'paused', 'the VM ran, then was paused again');
+    assert.equal((await vpsOf(v.id, admin)).state, 'paused');
+    const lift = await post(`/v1/admin/sanctions/${r.json().id}/lift`, { reason: 'Paid' });
+    assert.equal(lift.statusCode, 200, lift.body);
+    assert.equal(vms.get(v.id), 'running');
+    assert.equal((await vpsOf(v.id, alice)).state, 'running');
+  });
+});
+
+describe('what support may not decide in a sanction (docs/security.md, Roles)', () => {
+  it('terminating for breach (R12.3) and withholding the client’s notice are an admin’s: support gets 403, nothing applied', async () => {
+    const v = await newVps();
+    const base = {
+      vpsId: v.id,
+      breachKind: 'other',
+      severity: 'minor',
+      reason: 'A reason',
+      evidence: 'e',
+      overrideReason: 'chosen rung',
+    };
+    const before = terminated.length;
+    const term = await post('/v1/admin/sanctions', { ...base, rung: 'termination' }, support);
+    assert.equal(term.statusCode, 403, term.body);
+    assert.equal(term.json().code, 'measure.termination_admin_only');
+    assert.equal(terminated.length, before);
+    const hidden = await post(
+      '/v1/admin/sanctions',
+      {
+        ...base,
+        rung: 'restriction',
+        protocol: 'tcp',
+        port: 25,
+        direction: 'out',
+        plannedEnd: soon(),
+        withheld: true,
+      },
+      support,
+    );
+    assert.equal(hidden.statusCode, 403, hidden.body);
+    assert.equal(hidden.json().code, 'measure.withheld_admin_only');
+    assert.equal((await liveNet(v.id)).length, 0);
+    assert.equal(
+      (await t.database.db.selectFrom('measures').select('id').where('vps_id', '=', v.id).execute()).length,
+      0,
+    );
+    // Support applies the same restriction told to the client.
+    const told = await post(
+      '/v1/admin/sanctions',
+      { ...base, rung: 'restriction', protocol: 'tcp', port: 25, direction: 'out', plannedEnd: soon() },
+      support,
+    );
+    assert.equal(told.statusCode, 201, told.body);
+  });
+});
+
+describe('uploads per measure are capped', () => {
+  it('evidence: the 6th upload of one measure is 413 upload.too_many (the 5 first kept); a refused file does not use a slot', async () => {
+    const hal = await makeClient(t);
+    const v = await newVps(hal.account.id);
+    const r = await post('/v1/admin/sanctions', {
+      vpsId: v.id,
+      breachKind: 'other',
+      severity: 'minor',
+      reason: 'Open relay',
+      evidence: 'captures attached',
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    const id = r.json().id as string;
+    const send = (content: Buffer) => {
+      const boundary = '----cap' + Math.random().toString(16).slice(2);
+      return t.app.inject({
+        method: 'POST',
+        url: `/v1/admin/sanctions/${id}/evidence`,
+        payload: Buffer.concat([
+          Buffer.from(
+            `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="capture.png"\r\nContent-Type: image/png\r\n\r\n`,
+          ),
+          content,
+          Buffer.from(`\r\n--${boundary}--\r\n`),
+        ]),
+        headers: {
+          cookie: support.cookie,
+          'x-csrf-token': support.csrf,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+        },
+      });
+    };
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
+    const wrong = await send(Buffer.from('not an image'));
+    assert.equal(wrong.statusCode, 400, wrong.body);
+    for (let i = 0; i < 5; i++) assert.equal((await send(png)).statusCode, 201);
+    const sixth = await send(png);
+    assert.equal(sixth.statusCode, 413, sixth.body);
+    assert.equal(sixth.json().code, 'upload.too_many');
+    const files = await readdir(path.join(t.dataDir, 'uploads', 'measures', hal.account.id));
+    assert.equal(files.filter((f) => !f.endsWith('.part')).length, 5);
   });
 });

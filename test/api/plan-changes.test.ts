@@ -291,9 +291,13 @@ describe('a change that cannot be applied shows as late in the console', () => {
       await payInvoice(r.json().invoiceId);
       const T = t.clock.now();
       await runJobs();
-      const failed = await changeOf(vpsId);
+      const failed = await changeOf(vpsId, admin);
       assert.equal(failed.state, 'paid');
       assert.match(failed.lastError, /not enough disk/);
+      // The client reads a plain message, not the driver's error.
+      const seen = await changeOf(vpsId);
+      assert.equal(seen.state, 'paid');
+      assert.ok(seen.lastError && !/disk|resize/i.test(seen.lastError), seen.lastError);
       assert.equal(failed.deadline, 'on_time');
       await advance(47 * HOUR);
       await t.scheduler.tick();

@@ -395,7 +395,7 @@ describe('R11.3 switch to subscription', () => {
     );
   });
 
-  it('staff may switch any contract; a client only its own (another account’s is 404); not after the expiry', async () => {
+  it('an admin may switch any contract (support may not); a client only its own (another account’s is 404); not after the expiry', async () => {
     const c = await client();
     const other = await client();
     const k = await contract(c, '2026-01-31T10:00:00Z', { kind: 'fixed', termMonths: 1 });
@@ -406,8 +406,11 @@ describe('R11.3 switch to subscription', () => {
       assert.equal(r.json().code, 'contract.not_found');
     }
     assert.equal((await renewal(k.id, c.s)).kind, 'fixed', 'nothing changed');
-    // Staff (support) switches it.
-    const s = await post(`/v1/contracts/${k.id}/switch-to-subscription`, {}, support);
+    // Support may not (a contract change is an admin's: docs/security.md); an admin switches it.
+    const refused = await post(`/v1/contracts/${k.id}/switch-to-subscription`, {}, support);
+    assert.equal(refused.statusCode, 403, refused.body);
+    assert.equal((await renewal(k.id, c.s)).kind, 'fixed', 'nothing changed');
+    const s = await post(`/v1/contracts/${k.id}/switch-to-subscription`, {}, admin);
     assert.equal(s.statusCode, 200, s.body);
     assert.equal(s.json().kind, 'subscription');
     // Stop and resume are the client's: staff get 403.

@@ -13,6 +13,7 @@ import { login, makeClient, makeStaff, testApp, type Session, type TestApp } fro
 
 let t: TestApp;
 let admin: Session;
+let adminEmail = '';
 let alice: Session;
 let bob: Session;
 let aliceAccount: string;
@@ -64,6 +65,7 @@ function ok(r: { statusCode: number; body: string }, what: string, status = 200)
 before(async () => {
   t = await testApp();
   const a = await makeStaff(t, 'admin');
+  adminEmail = a.email;
   admin = await login(t, a.email, { totpSecret: a.totpSecret });
   const dc = await t.services.infra.createDatacenter(
     { code: 'PAR1', name: 'Paris 1', city: 'Paris', country: 'FR', region: 'FR-IDF' },
@@ -174,6 +176,33 @@ describe('tenancy: a second client gets 404 on the first one’s objects, everyw
       const r = await get(url, alice);
       assert.equal(r.statusCode, 200, `${url}: ${r.body.slice(0, 200)}`);
     }
+  });
+
+  it('the owner’s reads and lists never name a staff member: who acted for the provider is "provider"', async () => {
+    for (const url of [
+      ...reads(),
+      '/v1/orders',
+      '/v1/invoices',
+      '/v1/payments',
+      '/v1/contracts',
+      '/v1/vps',
+    ]) {
+      const r = await get(url, alice);
+      assert.equal(r.statusCode, 200, url);
+      assert.ok(!r.body.includes(adminEmail), `${url} names the staff member who acted`);
+    }
+    const payments = (await get('/v1/payments', alice)).json() as { recordedBy: string }[];
+    assert.deepEqual(
+      payments.map((p) => p.recordedBy),
+      ['provider'],
+    );
+    const staffView = (await get(`/v1/payments?accountId=${aliceAccount}`, admin)).json() as {
+      recordedBy: string;
+    }[];
+    assert.deepEqual(
+      staffView.map((p) => p.recordedBy),
+      [adminEmail],
+    );
   });
 
   it('the other client gets 404 on every read, and learns nothing from the body', async () => {

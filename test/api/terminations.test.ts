@@ -302,7 +302,7 @@ describe('terminate (the interface other modules call)', () => {
       (e: { code?: string }) => e.code === 'termination.exists',
     );
     const other = await makeContract();
-    const r = await post(`/v1/contracts/${other.contractId}/terminations/force-majeure`, support, {
+    const r = await post(`/v1/contracts/${other.contractId}/terminations/force-majeure`, admin, {
       side: 'client',
       effectiveAt: new Date(t.clock.now().getTime() - DAY).toISOString(),
       reason: 'late',
@@ -314,7 +314,7 @@ describe('terminate (the interface other modules call)', () => {
       before.length,
     );
     assert.equal((await notices('contract.termination_scheduled')).length, mailsBefore);
-    const again = await post(`/v1/contracts/${contractId}/terminations/force-majeure`, support, {
+    const again = await post(`/v1/contracts/${contractId}/terminations/force-majeure`, admin, {
       side: 'provider',
       effectiveAt: at.toISOString(),
       reason: 'again',
@@ -325,7 +325,7 @@ describe('terminate (the interface other modules call)', () => {
 });
 
 describe('staff routes and the client’s view', () => {
-  it('R12.2 registered letter: the product proposes the date; staff record it; the client sees it; another client gets 404', async () => {
+  it('R12.2 registered letter: the product proposes the date; an admin records it (support may not); the client sees it, the provider as a role; another client gets 404', async () => {
     const { contractId, vpsId } = await makeContract(20);
     const rx = new Date(t.clock.now().getTime() - DAY).toISOString();
     const p = await get(
@@ -335,17 +335,26 @@ describe('staff routes and the client’s view', () => {
     assert.equal(p.statusCode, 200, p.body);
     assert.equal(p.json().rule, 'paid_period_end');
     const req = new Date(t.clock.now().getTime() + 7 * DAY).toISOString();
-    const r = await post(`/v1/contracts/${contractId}/terminations/letter`, support, {
+    const refused = await post(`/v1/contracts/${contractId}/terminations/letter`, support, {
+      letterReceivedAt: rx,
+      requestedEffectiveAt: req,
+    });
+    assert.equal(refused.statusCode, 403, refused.body);
+    const r = await post(`/v1/contracts/${contractId}/terminations/letter`, admin, {
       letterReceivedAt: rx,
       requestedEffectiveAt: req,
     });
     assert.equal(r.statusCode, 201, r.body);
+    assert.equal(r.json().recordedBy, adminCreds.email, 'staff read who recorded it');
     assert.equal(r.json().effectiveAt, req);
     assert.equal(r.json().proposedEffectiveAt, req);
     assert.equal(r.json().cause, 'client_letter');
     const mine = await get(`/v1/vps/${vpsId}/termination`, alice);
     assert.equal(mine.statusCode, 200, mine.body);
     assert.equal(mine.json().termination.effectiveAt, req);
+    // R12.2 as the client reads it: the provider, never a staff member's email.
+    assert.equal(mine.json().termination.recordedBy, 'provider');
+    assert.ok(!mine.body.includes(adminCreds.email), mine.body);
     assert.equal((await get(`/v1/vps/${vpsId}/termination`, bob)).statusCode, 404);
     assert.equal((await get(`/v1/contracts/${contractId}/termination`, bob)).statusCode, 404);
     assert.equal(
@@ -418,7 +427,7 @@ describe('the deletion at the effective date (R12.4)', () => {
     });
     try {
       const at = new Date(t.clock.now().getTime() + 2 * DAY);
-      const r = await post(`/v1/contracts/${contractId}/terminations/force-majeure`, support, {
+      const r = await post(`/v1/contracts/${contractId}/terminations/force-majeure`, admin, {
         side: 'client',
         effectiveAt: at.toISOString(),
         reason: 'client moved away',

@@ -43,8 +43,10 @@ const admin = {
   name: 'Alice Martin',
   password: 'correct horse battery staple 1',
 };
-const support = {
-  email: 'sam.support@example.test',
+// Recording a payment is an admin's (docs/security.md, Roles): the console user of the order
+// step is a second admin, so its browser TOTP code is never the one the API login just used.
+const cashier = {
+  email: 'sam.admin@example.test',
   name: 'Sam Petit',
   password: 'correct horse battery staple 2',
 };
@@ -67,7 +69,7 @@ let platform: Platform | undefined;
 let browser: Browser | undefined;
 let userDataDir: string | undefined;
 let shotsDir = '';
-let supportTotp = '';
+let cashierTotp = '';
 let plan: { id: string };
 let dc: { id: string };
 const pageErrors: string[] = [];
@@ -208,7 +210,7 @@ before(async () => {
   });
   const s = platform.services;
   const a = await s.identity.createStaff({ ...admin, role: 'admin' }, SYSTEM_ACTOR);
-  supportTotp = (await s.identity.createStaff({ ...support, role: 'support' }, SYSTEM_ACTOR)).totpSecret;
+  cashierTotp = (await s.identity.createStaff({ ...cashier, role: 'admin' }, SYSTEM_ACTOR)).totpSecret;
 
   // Staff set up where the plan is sold, through the API.
   const staff = new ApiSession(platform.url);
@@ -372,12 +374,12 @@ test('issue 5 end to end: sign up, order, pay, validate, a real VM, the access c
 
   await t.test('staff: on the orders page, record the payment, then validate', async () => {
     await staffPage.goto(`${p.url}/login`);
-    await staffPage.getByLabel('Adresse e-mail').fill(support.email);
-    await staffPage.getByLabel(/^Mot de passe$/).fill(support.password);
+    await staffPage.getByLabel('Adresse e-mail').fill(cashier.email);
+    await staffPage.getByLabel(/^Mot de passe$/).fill(cashier.password);
     await staffPage.getByRole('button', { name: 'Se connecter' }).click();
     const totp = staffPage.getByLabel('Code de vérification');
     await totp.waitFor();
-    await totp.fill(totpCode(supportTotp, new Date()));
+    await totp.fill(totpCode(cashierTotp, new Date()));
     await staffPage.getByRole('button', { name: 'Se connecter' }).click();
     await waitForPath(staffPage, '/console');
     const nav = staffPage.getByRole('navigation', { name: 'Navigation principale' });

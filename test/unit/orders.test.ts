@@ -48,13 +48,15 @@ describe('order state machine', () => {
     assert.throws(() => transitionOrder('validated', 'validated'), code('order.illegal_transition'));
     assert.throws(() => transitionOrder('cancelled', 'validated'), code('order.illegal_transition'));
   });
-  it('the panel offers only legal actions', () => {
+  it('the panel offers only legal actions, and only the caller’s role’s (docs/security.md)', () => {
     assert.deepEqual(orderActions('awaiting_payment', 'client'), ['cancel']);
-    assert.deepEqual(orderActions('awaiting_payment', 'staff'), ['pay', 'cancel']);
-    assert.deepEqual(orderActions('paid', 'staff'), ['validate']);
+    assert.deepEqual(orderActions('awaiting_payment', 'admin'), ['pay', 'cancel']);
+    assert.deepEqual(orderActions('awaiting_payment', 'support'), []);
+    assert.deepEqual(orderActions('paid', 'admin'), ['validate']);
+    assert.deepEqual(orderActions('paid', 'support'), ['validate']);
     assert.deepEqual(orderActions('paid', 'client'), []);
-    assert.deepEqual(orderActions('validated', 'staff'), []);
-    assert.deepEqual(orderActions('cancelled', 'staff'), []);
+    assert.deepEqual(orderActions('validated', 'admin'), []);
+    assert.deepEqual(orderActions('cancelled', 'support'), []);
   });
 });
 

@@ -15,6 +15,7 @@ import * as m0009measures from './migrations/0009_measures.ts';
 import * as m0010terminations from './migrations/0010_terminations.ts';
 import * as m0011authHardening from './migrations/0011_auth_hardening.ts';
 import * as m0012mailSecrets from './migrations/0012_mail_secrets.ts';
+import * as m0014holdsAndOwners from './migrations/0014_holds_and_owners.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -30,6 +31,7 @@ export const migrations: Record<string, Migration> = {
   '0010_terminations': m0010terminations,
   '0011_auth_hardening': m0011authHardening,
   '0012_mail_secrets': m0012mailSecrets,
+  '0014_holds_and_owners': m0014holdsAndOwners,
 };
 
 export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {

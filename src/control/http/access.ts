@@ -42,6 +42,12 @@ export function accessHook(auth: AuthService) {
     else if (access === 'admin') auth.requireStaff(principal, 'admin');
     else if (access === 'client' && principal.scope.kind !== 'client')
       throw notAllowed('auth.forbidden', 'Client accounts only');
+    else if (
+      access === 'client_or_admin' &&
+      principal.scope.kind === 'staff' &&
+      principal.scope.role !== 'admin'
+    )
+      throw notAllowed('auth.forbidden', 'Clients (their own) and administrators only');
   };
 }
 

@@ -16,12 +16,27 @@ export type App = FastifyInstance<
   TypeBoxTypeProvider
 >;
 
-/** Who may call a route. */
-export type Access = 'public' | 'any' | 'client' | 'staff' | 'admin';
+/**
+ * Who may call a route (docs/security.md, "Roles", gives each route's decision and why):
+ * `public` anyone; `any` any logged-in user (a client on its own account's objects only);
+ * `client` client users; `staff` support and admins; `admin` admins; `client_or_admin` a client
+ * on its own objects, or an admin (support may not: money and contract changes).
+ */
+export type Access = 'public' | 'any' | 'client' | 'staff' | 'admin' | 'client_or_admin';
+
+/** One route of the app and who may call it (`app.routeTable`). */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  access: Access;
+}
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
+  }
+  interface FastifyInstance {
+    routeTable: readonly RouteEntry[];
   }
   interface FastifyRequest {
     principal: Principal | null;

@@ -147,3 +147,13 @@ export async function decideSubmittedDocuments(
     .executeTakeFirst();
   return Number(r.numUpdatedRows);
 }
+
+/** How many documents a proof request holds (every upload, accepted, rejected or waiting). */
+export async function countDocuments(db: Db, requestId: string): Promise<number> {
+  const r = await db
+    .selectFrom('identity_documents')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('request_id', '=', requestId)
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}

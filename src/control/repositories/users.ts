@@ -103,3 +103,9 @@ export async function claimLoginAlert(db: Db, userId: string, at: Date, notBefor
     .executeTakeFirst();
   return r !== undefined;
 }
+
+/** The emails of a client account's users (lowercase): who a client may see named in its records. */
+export async function accountEmails(db: Db, accountId: string): Promise<Set<string>> {
+  const rows = await db.selectFrom('users').select('email').where('account_id', '=', accountId).execute();
+  return new Set(rows.map((r) => r.email.toLowerCase()));
+}

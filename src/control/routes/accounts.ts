@@ -84,7 +84,7 @@ export function accountRoutes(app: App, s: Services): void {
   app.post(
     '/v1/admin/accounts',
     {
-      config: { access: 'staff' },
+      config: { access: 'admin' },
       schema: {
         tags: ['admin'],
         summary: 'Create a client account with its first user',

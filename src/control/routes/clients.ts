@@ -7,7 +7,7 @@ import { Type } from 'typebox';
 import { isDomainError } from '../../domain/errors.ts';
 import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
-import { MAX_DOCUMENT_BYTES } from '../services/clients.ts';
+import { MAX_DOCUMENT_BYTES, MAX_DOCUMENTS_PER_REQUEST } from '../services/clients.ts';
 import type { Services } from '../services/index.ts';
 import { authErrors, ErrorSchema, IdParams, Language } from './schemas.ts';
 
@@ -303,7 +303,7 @@ export function clientRoutes(app: App, s: Services): void {
         config: { access: 'client' },
         schema: {
           tags,
-          summary: `Upload a document for a proof request (multipart field "file"; PDF, JPEG or PNG by content; at most ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB)`,
+          summary: `Upload a document for a proof request (multipart field "file"; PDF, JPEG or PNG by content; at most ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB, ${MAX_DOCUMENTS_PER_REQUEST} documents per request: 413 beyond)`,
           consumes: ['multipart/form-data'],
           params: IdParams,
           response: { 201: DocumentSchema, ...authErrors, 406: ErrorSchema, 413: ErrorSchema },
@@ -327,7 +327,10 @@ export function clientRoutes(app: App, s: Services): void {
           );
           return reply.status(201).send(doc);
         } catch (e) {
-          if (isDomainError(e) && e.code === 'identity.document_too_large')
+          if (
+            isDomainError(e) &&
+            (e.code === 'identity.document_too_large' || e.code === 'identity.too_many_documents')
+          )
             return reply.status(413).send({ code: e.code, message: e.message, field: 'file' });
           throw e;
         }

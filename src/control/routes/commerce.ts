@@ -15,6 +15,7 @@ import type { InvoiceRow, InvoiceWithLines } from '../repositories/invoices.ts';
 import type { OrderRow } from '../repositories/orders.ts';
 import type { PlanWithDatacenters } from '../repositories/plans.ts';
 import { WEBHOOK_SIGNATURE_HEADER } from '../services/commerce.ts';
+import { PROVIDER } from '../services/client-views.ts';
 import type { Services } from '../services/index.ts';
 import { authErrors, ErrorSchema, IdParams, Uuid } from './schemas.ts';
 
@@ -202,7 +203,7 @@ function planOut(p: PlanWithDatacenters) {
 
 function orderOut(
   o: OrderRow,
-  who: 'client' | 'staff',
+  who: 'client' | 'support' | 'admin',
   extra: { invoice?: InvoiceRow | null; contract?: ContractRow | null } = {},
 ) {
   return {
@@ -430,7 +431,10 @@ const LangQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const who = (req: FastifyRequest) => (principalOf(req).scope.kind === 'client' ? 'client' : 'staff');
+const who = (req: FastifyRequest): 'client' | 'support' | 'admin' => {
+  const scope = principalOf(req).scope;
+  return scope.kind === 'client' ? 'client' : scope.role;
+};
 
 /** The raw bytes of the webhook's body, kept by its content-type parser for the signature. */
 const rawBodies = new WeakMap<FastifyRequest, Buffer>();
@@ -560,7 +564,7 @@ export function commerceRoutes(app: App, s: Services): void {
   app.post(
     '/v1/orders/:id/cancel',
     {
-      config: { access: 'any' },
+      config: { access: 'client_or_admin' },
       schema: {
         tags: ['commerce'],
         summary: 'Cancel an unpaid order; its invoice is voided (the number stays used)',
@@ -658,12 +662,18 @@ export function commerceRoutes(app: App, s: Services): void {
         response: { 200: Type.Array(PaymentSchema), ...authErrors },
       },
     },
-    async (req) => (await c.listPayments(principalOf(req).scope, req.query)).map(paymentOut),
+    async (req) => {
+      const scope = principalOf(req).scope;
+      // A client reads "provider" for who recorded its payment, never a staff member's email.
+      return (await c.listPayments(scope, req.query)).map((p) =>
+        scope.kind === 'client' ? { ...paymentOut(p), recordedBy: PROVIDER } : paymentOut(p),
+      );
+    },
   );
   app.post(
     '/v1/admin/invoices/:id/payments',
     {
-      config: { access: 'staff' },
+      config: { access: 'admin' },
       schema: {
         tags: ['admin'],
         summary: 'Record the payment of an invoice (the amount must be its total; once only)',
@@ -693,7 +703,7 @@ export function commerceRoutes(app: App, s: Services): void {
       );
       return reply.status(201).send({
         invoice: invoiceOut(r.invoice),
-        order: r.order ? orderOut(r.order, 'staff', { invoice: r.invoice, contract: r.contract }) : null,
+        order: r.order ? orderOut(r.order, who(req), { invoice: r.invoice, contract: r.contract }) : null,
         contract: r.contract ? contractOut(r.contract) : null,
       });
     },

@@ -1,13 +1,14 @@
 // Datacenters, IP pools (R3.2), the geofeed (RFC 8805), hosts (R2.1, R2.2) and VPS records.
 import { Type } from 'typebox';
-import { clientActions } from '../../domain/vps-power.ts';
-import { allowedActions, isVpsState } from '../../domain/vps-state.ts';
 import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
 import type { Scope } from '../repositories/scope.ts';
+import { suspensionFlags } from '../repositories/vps-holds.ts';
 import { getVps, listVps, vpsEvents, type VpsRow } from '../repositories/vps.ts';
+import { powerActionsFor } from '../services/vps.ts';
+import { clientEventDetails } from '../services/client-views.ts';
 import type { Services } from '../services/index.ts';
-import { authErrors, IdParams } from './schemas.ts';
+import { authErrors, IdParams, ownEmailsOf } from './schemas.ts';
 
 const Datacenter = Type.Object({
   id: Type.String(),
@@ -53,7 +54,10 @@ export const VpsSchema = Type.Object(
     memoryMiB: Type.Integer(),
     diskGiB: Type.Integer(),
     state: Type.String(),
+    /** Staff only: why it is in this state, in the platform's words (null for clients). */
     stateReason: Type.Union([Type.String(), Type.Null()]),
+    /** A suspension holds it (its own, apart from the power state, or its account's): no start. */
+    suspended: Type.Boolean(),
     stateChangedAt: Type.String(),
     ipv4: Type.Union([Type.String(), Type.Null()]),
     username: Type.String(),
@@ -67,7 +71,15 @@ export const VpsSchema = Type.Object(
   { $id: 'Vps' },
 );
 
-export function vpsOut(v: VpsRow, scope?: Scope) {
+const NOT_SUSPENDED = { held: false, accountSuspended: false };
+
+/** A VPS as the caller may see it; `flags` from `suspensionFlags` (repositories/vps-holds.ts). */
+export function vpsOut(
+  v: VpsRow,
+  scope: Scope,
+  flags: { held: boolean; accountSuspended: boolean } = NOT_SUSPENDED,
+) {
+  const client = scope.kind === 'client';
   return {
     id: v.id,
     accountId: v.account_id,
@@ -78,15 +90,14 @@ export function vpsOut(v: VpsRow, scope?: Scope) {
     memoryMiB: v.memory_mib,
     diskGiB: v.disk_gib,
     state: v.state,
-    stateReason: v.state_reason,
+    // The reason names staff, commands and host paths: clients read the state, the suspension
+    // flag and their measures in force instead.
+    stateReason: client ? null : v.state_reason,
+    suspended: flags.held || flags.accountSuspended,
     stateChangedAt: v.state_changed_at.toISOString(),
     ipv4: v.ipv4,
     username: v.client_username,
-    actions: !isVpsState(v.state)
-      ? []
-      : scope?.kind === 'client'
-        ? clientActions(v.state)
-        : allowedActions(v.state),
+    actions: powerActionsFor(scope, v.state, flags),
     provisionStep: v.provision_step,
     provisionPercent: v.provision_percent,
     createdAt: v.created_at.toISOString(),
@@ -249,7 +260,12 @@ export function infraRoutes(app: App, s: Services): void {
     },
     async (req) => {
       const scope = principalOf(req).scope;
-      return (await listVps(s.ctx.db, scope)).map((v) => vpsOut(v, scope));
+      const rows = await listVps(s.ctx.db, scope);
+      const flags = await suspensionFlags(
+        s.ctx.db,
+        rows.map((v) => v.id),
+      );
+      return rows.map((v) => vpsOut(v, scope, flags.get(v.id)));
     },
   );
   app.get(
@@ -265,7 +281,8 @@ export function infraRoutes(app: App, s: Services): void {
     },
     async (req) => {
       const scope = principalOf(req).scope;
-      return vpsOut(await getVps(s.ctx.db, scope, req.params.id), scope);
+      const v = await getVps(s.ctx.db, scope, req.params.id);
+      return vpsOut(v, scope, (await suspensionFlags(s.ctx.db, [v.id])).get(v.id));
     },
   );
   app.get(
@@ -274,7 +291,8 @@ export function infraRoutes(app: App, s: Services): void {
       config: { access: 'any' },
       schema: {
         tags: ['vps'],
-        summary: 'What happened to a VPS, newest first',
+        summary:
+          'What happened to a VPS, newest first. Staff read every detail; a client reads who as a role ("provider", or a user of its account) and a problem code instead of an error',
         params: IdParams,
         response: {
           200: Type.Array(
@@ -289,11 +307,14 @@ export function infraRoutes(app: App, s: Services): void {
       },
     },
     async (req) => {
-      await getVps(s.ctx.db, principalOf(req).scope, req.params.id);
+      const scope = principalOf(req).scope;
+      await getVps(s.ctx.db, scope, req.params.id);
+      // Clients read roles and problem codes, never staff emails or raw errors (argv, host paths).
+      const own = await ownEmailsOf(s, scope);
       return (await vpsEvents(s.ctx.db, req.params.id)).map((e) => ({
         at: e.at.toISOString(),
         kind: e.kind,
-        details: e.details,
+        details: own ? clientEventDetails(e.kind, e.details, own) : e.details,
       }));
     },
   );

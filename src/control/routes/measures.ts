@@ -10,8 +10,8 @@ import { BREACH_KINDS, RUNGS, SEVERITIES, AUTHORITY_RUNGS } from '../../domain/m
 import { isDomainError } from '../../domain/errors.ts';
 import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
-import { MAX_SCAN_BYTES } from '../services/authority-notices.ts';
-import { MAX_EVIDENCE_BYTES } from '../services/measures.ts';
+import { MAX_SCAN_BYTES, MAX_SCAN_UPLOADS } from '../services/authority-notices.ts';
+import { MAX_EVIDENCE_BYTES, MAX_EVIDENCE_UPLOADS } from '../services/measures.ts';
 import type { Services } from '../services/index.ts';
 import { authErrors, ErrorSchema, IdParams, Uuid } from './schemas.ts';
 
@@ -197,7 +197,7 @@ export function measureRoutes(app: App, s: Services): void {
       schema: {
         tags,
         summary:
-          'Apply a measure to a VPS or a whole account: the ladder’s rung or another with a reason; applied at once, audited, the client emailed unless withheld',
+          'Apply a measure to a VPS or a whole account: the ladder’s rung or another with a reason; applied at once, audited, the client emailed unless withheld. Termination and withheld are an admin’s (403 measure.termination_admin_only, measure.withheld_admin_only)',
         body: Type.Object(
           {
             vpsId: Type.Optional(Uuid),
@@ -218,10 +218,11 @@ export function measureRoutes(app: App, s: Services): void {
     },
     async (req, reply) => {
       const { plannedEnd, ...b } = req.body;
-      const m = await s.measures.apply(auditActorOf(req), {
-        ...b,
-        ...(plannedEnd ? { plannedEnd: new Date(plannedEnd) } : {}),
-      });
+      const m = await s.measures.apply(
+        auditActorOf(req),
+        { ...b, ...(plannedEnd ? { plannedEnd: new Date(plannedEnd) } : {}) },
+        principalOf(req).scope,
+      );
       return reply.status(201).send(m);
     },
   );
@@ -299,7 +300,7 @@ export function measureRoutes(app: App, s: Services): void {
   app.post(
     '/v1/admin/authority-notices',
     {
-      config: { access: 'staff' },
+      config: { access: 'admin' },
       schema: {
         tags,
         summary:
@@ -360,6 +361,7 @@ export function measureRoutes(app: App, s: Services): void {
     });
     const upload = (
       url: string,
+      access: 'staff' | 'admin',
       summary: string,
       response: typeof Notice | typeof Measure,
       store: (
@@ -374,7 +376,7 @@ export function measureRoutes(app: App, s: Services): void {
       scoped.post(
         url,
         {
-          config: { access: 'staff' },
+          config: { access },
           schema: {
             tags,
             summary,
@@ -395,7 +397,7 @@ export function measureRoutes(app: App, s: Services): void {
             const out = await store(req, req.params.id, { stream: file.file, fileName: file.filename });
             return reply.status(201).send(out as never);
           } catch (e) {
-            if (isDomainError(e) && e.code === 'upload.too_large')
+            if (isDomainError(e) && (e.code === 'upload.too_large' || e.code === 'upload.too_many'))
               return reply.status(413).send({ code: e.code, message: e.message, field: 'file' });
             throw e;
           }
@@ -403,13 +405,15 @@ export function measureRoutes(app: App, s: Services): void {
       );
     upload(
       '/v1/admin/authority-notices/:id/scan',
-      'Upload the scan of an authority notice (multipart field "file"; PDF, JPEG or PNG by content)',
+      'admin',
+      `Upload the scan of an authority notice (multipart field "file"; PDF, JPEG or PNG by content; at most ${MAX_SCAN_BYTES / 1024 / 1024} MiB, ${MAX_SCAN_UPLOADS} uploads per notice: 413 beyond)`,
       Notice,
       (req, id, f) => s.authorityNotices.attachScan(auditActorOf(req), id, f),
     );
     upload(
       '/v1/admin/sanctions/:id/evidence',
-      'Upload an evidence file for a measure (multipart field "file"; PDF, JPEG or PNG by content)',
+      'staff',
+      `Upload an evidence file for a measure (multipart field "file"; PDF, JPEG or PNG by content; at most ${MAX_EVIDENCE_BYTES / 1024 / 1024} MiB, ${MAX_EVIDENCE_UPLOADS} uploads per measure: 413 beyond)`,
       Measure,
       (req, id, f) => s.measures.attachEvidence(auditActorOf(req), id, f),
     );

@@ -4,6 +4,8 @@
 import { Type } from 'typebox';
 import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
+import type { Scope } from '../repositories/scope.ts';
+import { CLIENT_FAILURE_MESSAGE } from '../services/client-views.ts';
 import type { Services } from '../services/index.ts';
 import { authErrors, IdParams, Uuid } from './schemas.ts';
 
@@ -85,6 +87,11 @@ const PlanChangeOptions = Type.Object(
   { $id: 'PlanChangeOptions' },
 );
 
+/** What a client reads of a change: a plain message where staff read the driver's error (R3.12). */
+function forCaller<T extends { lastError: string | null }>(scope: Scope, c: T): T {
+  return scope.kind === 'client' ? { ...c, lastError: c.lastError ? CLIENT_FAILURE_MESSAGE : null } : c;
+}
+
 export function planChangeRoutes(app: App, s: Services): void {
   app.get(
     '/v1/vps/:id/plan-change/options',
@@ -115,20 +122,16 @@ export function planChangeRoutes(app: App, s: Services): void {
       },
     },
     async (req, reply) => {
-      const c = await s.planChanges.order(
-        principalOf(req).scope,
-        req.params.id,
-        req.body.planId,
-        auditActorOf(req),
-      );
-      return reply.status(201).send(c);
+      const scope = principalOf(req).scope;
+      const c = await s.planChanges.order(scope, req.params.id, req.body.planId, auditActorOf(req));
+      return reply.status(201).send(forCaller(scope, c));
     },
   );
 
   app.post(
     '/v1/vps/:id/plan-change/cancel',
     {
-      config: { access: 'any' },
+      config: { access: 'client_or_admin' },
       schema: {
         tags: ['plan-changes'],
         summary: 'Drop the plan change waiting for payment; its invoice is voided (409 when none waits)',
@@ -136,7 +139,10 @@ export function planChangeRoutes(app: App, s: Services): void {
         response: { 200: PlanChange, ...authErrors },
       },
     },
-    async (req) => s.planChanges.cancel(principalOf(req).scope, req.params.id, auditActorOf(req)),
+    async (req) => {
+      const scope = principalOf(req).scope;
+      return forCaller(scope, await s.planChanges.cancel(scope, req.params.id, auditActorOf(req)));
+    },
   );
 
   app.get(
@@ -150,7 +156,10 @@ export function planChangeRoutes(app: App, s: Services): void {
         response: { 200: Type.Array(PlanChange), ...authErrors },
       },
     },
-    async (req) => s.planChanges.list(principalOf(req).scope, req.params.id),
+    async (req) => {
+      const scope = principalOf(req).scope;
+      return (await s.planChanges.list(scope, req.params.id)).map((c) => forCaller(scope, c));
+    },
   );
 
   app.get(

@@ -114,7 +114,7 @@ export function renewalRoutes(app: App, s: Services): void {
   app.post(
     '/v1/contracts/:id/switch-to-subscription',
     {
-      config: { access: 'any' },
+      config: { access: 'client_or_admin' },
       schema: {
         tags: ['contracts'],
         summary:

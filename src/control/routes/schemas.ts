@@ -1,6 +1,9 @@
 // Shared TypeBox schemas of the API (they also make the OpenAPI document).
 import { Type, type Static } from 'typebox';
 import type { User } from '../db/schema.ts';
+import { accountEmails } from '../repositories/users.ts';
+import type { Scope } from '../repositories/scope.ts';
+import type { Services } from '../services/index.ts';
 
 export const ErrorSchema = Type.Object(
   { code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) },
@@ -47,3 +50,8 @@ export const authErrors = {
   404: ErrorSchema,
   409: ErrorSchema,
 };
+
+/** A client's account emails (who it may see named in its records); null for staff, who see all. */
+export async function ownEmailsOf(s: Services, scope: Scope): Promise<ReadonlySet<string> | null> {
+  return scope.kind === 'client' ? accountEmails(s.ctx.db, scope.accountId) : null;
+}

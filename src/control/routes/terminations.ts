@@ -2,10 +2,12 @@
 // product proposes its effective date), force majeure (either side), a breach (immediate: the
 // VPS cut at once), cancel a scheduled one, list them and read the deletion records. Clients
 // read the termination of their own contract or VPS (another account's → 404).
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
 import { getVps } from '../repositories/vps.ts';
+import type { Scope } from '../repositories/scope.ts';
+import { PROVIDER } from '../services/client-views.ts';
 import type { Services } from '../services/index.ts';
 import { authErrors, IdParams, Uuid } from './schemas.ts';
 
@@ -72,6 +74,19 @@ const DeletionRecordSchema = Type.Object(
 );
 const Reason = Type.String({ minLength: 1, maxLength: 2000 });
 
+type TerminationOut = Static<typeof TerminationSchema>;
+
+/** What a client reads of its termination: the provider's side as a role, no deletion errors. */
+function forCaller(scope: Scope, t: TerminationOut | null): TerminationOut | null {
+  if (!t || scope.kind !== 'client') return t;
+  return {
+    ...t,
+    recordedBy: PROVIDER,
+    cancelledBy: t.cancelledBy === null ? null : PROVIDER,
+    lastError: null,
+  };
+}
+
 export function terminationRoutes(app: App, services: Services): void {
   const s = services.terminations;
 
@@ -128,7 +143,7 @@ export function terminationRoutes(app: App, services: Services): void {
   app.post(
     '/v1/contracts/:id/terminations/letter',
     {
-      config: { access: 'staff' },
+      config: { access: 'admin' },
       schema: {
         tags: ['terminations'],
         summary:
@@ -161,7 +176,7 @@ export function terminationRoutes(app: App, services: Services): void {
   app.post(
     '/v1/contracts/:id/terminations/force-majeure',
     {
-      config: { access: 'staff' },
+      config: { access: 'admin' },
       schema: {
         tags: ['terminations'],
         summary: 'R12.1: termination for force majeure, invoked by the client or the provider',
@@ -190,7 +205,7 @@ export function terminationRoutes(app: App, services: Services): void {
   app.post(
     '/v1/contracts/:id/terminations/breach',
     {
-      config: { access: 'staff' },
+      config: { access: 'admin' },
       schema: {
         tags: ['terminations'],
         summary:
@@ -213,7 +228,7 @@ export function terminationRoutes(app: App, services: Services): void {
   app.post(
     '/v1/terminations/:id/cancel',
     {
-      config: { access: 'staff' },
+      config: { access: 'admin' },
       schema: {
         tags: ['terminations'],
         summary: 'Cancel a scheduled termination before its effective date (audited)',
@@ -236,7 +251,10 @@ export function terminationRoutes(app: App, services: Services): void {
         response: { 200: TerminationOrNull, ...authErrors },
       },
     },
-    async (req) => ({ termination: await s.ofContract(principalOf(req).scope, req.params.id) }),
+    async (req) => {
+      const scope = principalOf(req).scope;
+      return { termination: forCaller(scope, await s.ofContract(scope, req.params.id)) };
+    },
   );
 
   app.get(
@@ -253,7 +271,7 @@ export function terminationRoutes(app: App, services: Services): void {
     async (req) => {
       const scope = principalOf(req).scope;
       await getVps(services.ctx.db, scope, req.params.id);
-      return { termination: await s.ofVps(scope, req.params.id) };
+      return { termination: forCaller(scope, await s.ofVps(scope, req.params.id)) };
     },
   );
 

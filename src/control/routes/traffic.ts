@@ -46,6 +46,10 @@ const Measure = Type.Object(
     until: NullStr,
     liftedAt: NullStr,
     liftedBy: NullStr,
+    /** Staff only: the sanction it belongs to; lifted only through that sanction (409 measure.owned here). */
+    owner: Type.Optional(
+      Type.Union([Type.Object({ type: Type.Literal('sanction'), id: Str() }), Type.Null()]),
+    ),
   },
   { $id: 'NetMeasure' },
 );
@@ -161,7 +165,8 @@ export function trafficRoutes(app: App, s: Services): void {
       config: { access: 'staff' },
       schema: {
         tags: ['traffic'],
-        summary: 'Lift a measure in force (409 when it is not); applied on the host at once, audited',
+        summary:
+          'Lift a measure in force (409 measure.not_in_force when it is not; 409 measure.owned, naming the sanction, when it belongs to one: lift that sanction instead); applied on the host at once, audited',
         params: Type.Object({ id: Uuid, measureId: Uuid }, { additionalProperties: false }),
         response: { 200: AppliedMeasure, ...authErrors },
       },

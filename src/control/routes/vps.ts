@@ -6,10 +6,12 @@ import type { PowerAction } from '../../domain/vps-power.ts';
 import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
 import { listVpsForStaff, type StaffAlertRow, type VpsActionRow } from '../repositories/vps-actions.ts';
+import { suspensionFlags } from '../repositories/vps-holds.ts';
 import { getVps } from '../repositories/vps.ts';
+import { actorForClient, CLIENT_FAILURE_MESSAGE } from '../services/client-views.ts';
 import type { Services } from '../services/index.ts';
 import { vpsOut, VpsSchema } from './infra.ts';
-import { authErrors, IdParams, Uuid } from './schemas.ts';
+import { authErrors, IdParams, ownEmailsOf, Uuid } from './schemas.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -40,17 +42,18 @@ const VpsAction = Type.Object(
   },
   { $id: 'VpsAction' },
 );
-const actionOut = (a: VpsActionRow) => ({
+/** A power action; `own` (a client's account emails) hides staff, the driver's answer and raw errors. */
+const actionOut = (a: VpsActionRow, own: ReadonlySet<string> | null) => ({
   id: a.id,
   vpsId: a.vps_id,
   action: a.action,
   state: a.state,
-  requestedBy: a.requested_by,
+  requestedBy: own ? actorForClient(a.requested_by, own) : a.requested_by,
   requestedAt: a.requested_at.toISOString(),
   startedAt: a.started_at?.toISOString() ?? null,
   finishedAt: a.finished_at?.toISOString() ?? null,
-  result: a.result,
-  error: a.error,
+  result: own ? null : a.result,
+  error: own && a.error ? CLIENT_FAILURE_MESSAGE : a.error,
 });
 
 const StaffVps = Type.Intersect([
@@ -141,13 +144,15 @@ export function vpsRoutes(app: App, s: Services): void {
     },
     async (req, reply) => {
       const scope = principalOf(req).scope;
+      const own = await ownEmailsOf(s, scope);
       const r = await s.vps.requestPower(
         scope,
         req.params.id,
         req.params.action as PowerAction,
         auditActorOf(req),
       );
-      return reply.status(202).send({ action: actionOut(r.action), vps: vpsOut(r.vps, scope) });
+      const flags = (await suspensionFlags(s.ctx.db, [r.vps.id])).get(r.vps.id);
+      return reply.status(202).send({ action: actionOut(r.action, own), vps: vpsOut(r.vps, scope, flags) });
     },
   );
   app.get(
@@ -164,7 +169,8 @@ export function vpsRoutes(app: App, s: Services): void {
     async (req) => {
       const scope = principalOf(req).scope;
       await getVps(s.ctx.db, scope, req.params.id);
-      return (await s.vps.listActions(scope, req.params.id)).map(actionOut);
+      const own = await ownEmailsOf(s, scope);
+      return (await s.vps.listActions(scope, req.params.id)).map((a) => actionOut(a, own));
     },
   );
 
@@ -194,8 +200,12 @@ export function vpsRoutes(app: App, s: Services): void {
         ...(req.query.hostId ? { hostId: req.query.hostId } : {}),
         ...(req.query.accountId ? { accountId: req.query.accountId } : {}),
       });
+      const flags = await suspensionFlags(
+        s.ctx.db,
+        rows.map((r) => r.id),
+      );
       return rows.map((r) => ({
-        ...vpsOut(r, scope),
+        ...vpsOut(r, scope, flags.get(r.id)),
         accountName: r.account_name,
         datacenterCode: r.datacenter_code,
         hostName: r.host_name,

@@ -9,9 +9,11 @@ import { invalidData, notFound } from '../../domain/errors.ts';
 import { authorityCase, type AuthorityRung } from '../../domain/measures.ts';
 import type { AuditService } from './audit.ts';
 import type { AuditActor, ServiceContext } from './context.ts';
-import { storeUpload, type MeasureRecordView, type MeasuresService } from './measures.ts';
+import { storeUpload, tooManyUploads, type MeasureRecordView, type MeasuresService } from './measures.ts';
 
 export const MAX_SCAN_BYTES = 10 * 1024 * 1024;
+/** Scans per notice: a replaced scan stays on disk as proof, so their number is capped. */
+export const MAX_SCAN_UPLOADS = 5;
 
 export interface NoticeInput {
   accountId?: string;
@@ -252,7 +254,28 @@ export function createAuthorityNoticesService(
       file: { stream: Readable; fileName: string | undefined },
     ) {
       const n = await getRow(id);
-      const stored = await storeUpload(path.join(uploadRoot, n.account_id), file, MAX_SCAN_BYTES);
+      // A slot taken atomically before the file is read, given back if the file is refused.
+      const slot = await db
+        .updateTable('authority_notices')
+        .set((eb) => ({ scan_uploads: eb('scan_uploads', '+', 1) }))
+        .where('id', '=', id)
+        .where('scan_uploads', '<', MAX_SCAN_UPLOADS)
+        .returning('id')
+        .executeTakeFirst();
+      if (!slot) {
+        file.stream.resume();
+        throw tooManyUploads(MAX_SCAN_UPLOADS, 'authority notice');
+      }
+      const stored = await storeUpload(path.join(uploadRoot, n.account_id), file, MAX_SCAN_BYTES).catch(
+        async (e: unknown) => {
+          await db
+            .updateTable('authority_notices')
+            .set((eb) => ({ scan_uploads: eb('scan_uploads', '-', 1) }))
+            .where('id', '=', id)
+            .execute();
+          throw e;
+        },
+      );
       await db
         .updateTable('authority_notices')
         .set({

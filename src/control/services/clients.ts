@@ -74,6 +74,7 @@ import {
   documentsOf,
   getDocument,
   getRequest,
+  countDocuments,
   insertDocument,
   insertRequest,
   listOpenRequests,
@@ -86,6 +87,7 @@ import { findUserById, getAccount, insertAccount, insertUser, listUsers } from '
 import { hashPassword } from '../security/passwords.ts';
 import { newToken, tokenHash } from '../security/tokens.ts';
 import type { AuditService } from './audit.ts';
+import { PROVIDER } from './client-views.ts';
 import type { Principal } from './auth.ts';
 import type { AuditActor, ServiceContext } from './context.ts';
 import { SYSTEM_ACTOR } from './context.ts';
@@ -105,6 +107,16 @@ export const SIGNUPS_PER_ADDRESS_PER_HOUR = 10;
 export const VERIFY_LINKS_PER_HOUR = 5;
 /** Largest document accepted (bytes). */
 export const MAX_DOCUMENT_BYTES = 10 * 1024 * 1024;
+/** Documents per proof request (R6.1): enough to send and resend a few; staff open a new request beyond. */
+export const MAX_DOCUMENTS_PER_REQUEST = 10;
+
+const tooManyDocuments = () =>
+  new DomainError(
+    'invalid_data',
+    'identity.too_many_documents',
+    `A proof request takes at most ${MAX_DOCUMENTS_PER_REQUEST} documents; ask the provider for a new request`,
+    { field: 'file' },
+  );
 
 export interface SuspensionChange {
   accountId: string;
@@ -581,7 +593,10 @@ export function createClientsService(ctx: ServiceContext, audit: AuditService, m
           requests.map((r) => ({ state: r.state, dueAt: r.due_at })),
           now,
         ),
-        suspensions: suspensions.map(suspensionView),
+        // A client reads "provider" for who lifted a suspension, never a staff member's email.
+        suspensions: suspensions
+          .map(suspensionView)
+          .map((v) => (scope.kind === 'client' && v.liftedBy !== null ? { ...v, liftedBy: PROVIDER } : v)),
       };
     },
 
@@ -744,6 +759,12 @@ export function createClientsService(ctx: ServiceContext, audit: AuditService, m
         file.stream.resume();
         throw conflict('identity.request_closed', `This request is already ${req.state}`);
       }
+      // Refused before the file is read when full already; counted again under the request's
+      // lock below, so uploads at once cannot pass the cap together.
+      if ((await countDocuments(ctx.db, requestId)) >= MAX_DOCUMENTS_PER_REQUEST) {
+        file.stream.resume();
+        throw tooManyDocuments();
+      }
       const id = randomUUID();
       const dir = path.join(uploadRoot, req.account_id);
       await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -804,6 +825,7 @@ export function createClientsService(ctx: ServiceContext, audit: AuditService, m
           const locked = await getRequest(tx, scope, requestId, { lock: true });
           if (!acceptsDocuments(locked.state))
             throw conflict('identity.request_closed', `This request is already ${locked.state}`);
+          if ((await countDocuments(tx, requestId)) >= MAX_DOCUMENTS_PER_REQUEST) throw tooManyDocuments();
           return insertDocument(tx, {
             id,
             request_id: requestId,

@@ -44,6 +44,14 @@ import { ACCOUNT_SUSPENDED_REASON, type VpsService } from './vps.ts';
 /** Deadline kind: a measure's planned end; the measure is lifted then (unless restoring may be refused). */
 export const MEASURE_END = 'measure.planned_end';
 export const MAX_EVIDENCE_BYTES = 10 * 1024 * 1024;
+/** Evidence files per measure: replaced files stay on disk as proof, so their number is capped. */
+export const MAX_EVIDENCE_UPLOADS = 5;
+
+/** 413 for one upload too many on one object (the size cap is `upload.too_large`). */
+export const tooManyUploads = (max: number, what: string) =>
+  new DomainError('invalid_data', 'upload.too_many', `At most ${max} files may be uploaded for one ${what}`, {
+    field: 'file',
+  });
 
 /** The terminations module's entry point (R12.3), as this module calls it. */
 export interface Terminator {
@@ -367,18 +375,25 @@ export function createMeasuresService(
     params: MeasureParams,
     reason: string,
     plannedEnd: Date | undefined,
+    /** Filled as it goes, so a failure half-way can be undone. */
+    applied: MeasureApplied,
   ): Promise<MeasureApplied> {
-    const applied: MeasureApplied = { netMeasureIds: [], pausedVpsIds: [] };
     const netReason = `${NATURE[rung].en}: ${reason}`;
     const net = async (kind: 'block' | 'throttle' | 'isolate') => {
       for (const v of target.vpsIds) {
-        const r = await deps.netMeasures.add(actor, v, {
-          kind,
-          ...(kind === 'block' ? { protocol: params.protocol!, direction: params.direction! } : {}),
-          ...(kind === 'block' && params.port !== undefined ? { port: params.port } : {}),
-          reason: netReason,
-          ...(plannedEnd ? { expectedUntil: plannedEnd } : {}),
-        });
+        const r = await deps.netMeasures.add(
+          actor,
+          v,
+          {
+            kind,
+            ...(kind === 'block' ? { protocol: params.protocol!, direction: params.direction! } : {}),
+            ...(kind === 'block' && params.port !== undefined ? { port: params.port } : {}),
+            reason: netReason,
+            ...(plannedEnd ? { expectedUntil: plannedEnd } : {}),
+          },
+          // Owned: only this measure's lift removes it (R5.1's refusal, R12.6's order hold).
+          { owner: { type: 'sanction', id: measureId } },
+        );
         applied.netMeasureIds!.push(r.id);
       }
     };
@@ -402,6 +417,9 @@ export function createMeasuresService(
         } else {
           for (const v of target.vpsIds) {
             const why = `measure ${measureId}: ${reason}`;
+            // Recorded apart from the power state first: a VPS suspended while stopped stays
+            // suspended (no start by its client, nor by staff, until this measure is lifted).
+            await deps.vps.hold(v, { type: 'sanction', id: measureId }, reason, actor);
             if (await deps.vps.suspend(db, v, why)) applied.pausedVpsIds!.push(v);
             else {
               // Already paused (an account suspension, another measure): this measure holds the
@@ -452,14 +470,19 @@ export function createMeasuresService(
   }
 
   /** Undoes what a measure applied (and only that). */
-  async function undo(actor: AuditActor, m: MeasureRowT, reason: string): Promise<void> {
+  async function undo(
+    actor: AuditActor,
+    m: Pick<MeasureRowT, 'id' | 'account_id' | 'applied'>,
+    reason: string,
+  ): Promise<void> {
     for (const id of m.applied.netMeasureIds ?? []) {
       const nm = await db
         .selectFrom('vps_net_measures')
         .select(['vps_id', 'lifted_at'])
         .where('id', '=', id)
         .executeTakeFirst();
-      if (nm && !nm.lifted_at) await deps.netMeasures.lift(actor, nm.vps_id, id);
+      if (nm && !nm.lifted_at)
+        await deps.netMeasures.lift(actor, nm.vps_id, id, { type: 'sanction', id: m.id });
     }
     if (m.applied.accountSuspensionId)
       await deps.clients.lift(
@@ -467,7 +490,10 @@ export function createMeasuresService(
         reason,
         actor,
       );
-    for (const v of m.applied.pausedVpsIds ?? []) {
+    // Its VPS-level holds first, so the VPSs it held may run again (unless another suspension
+    // holds them); one it held but did not pause itself (a start in flight re-paused) counts too.
+    const released = await deps.vps.releaseHolds({ type: 'sanction', id: m.id }, actor);
+    for (const v of new Set([...(m.applied.pausedVpsIds ?? []), ...released])) {
       const row = await db
         .selectFrom('vps')
         .select(['state', 'state_reason'])
@@ -547,8 +573,12 @@ export function createMeasuresService(
       });
     },
 
-    /** Staff: applies a measure (the ladder's rung or another with a reason), tells the client unless withheld. */
-    async apply(actor: AuditActor, p: ApplyInput): Promise<MeasureRecordView> {
+    /**
+     * Staff: applies a measure (the ladder's rung or another with a reason), tells the client
+     * unless withheld. Terminating (R12.3: the data is deleted) and withholding the client's
+     * notice (R5.1 says the client is told) are an admin's decisions (docs/security.md, Roles).
+     */
+    async apply(actor: AuditActor, p: ApplyInput, by: Scope = SYSTEM_SCOPE): Promise<MeasureRecordView> {
       const reason = p.reason.trim();
       if (reason.length < 3)
         throw invalidData('validation.reason', 'Say why (the client is told: R5.1)', { field: 'reason' });
@@ -561,6 +591,17 @@ export function createMeasuresService(
         history: await historyOf(db, target.accountId, now),
       });
       const rung = p.rung ?? decision.rung;
+      const admin = by.kind === 'staff' && by.role === 'admin';
+      if (rung === 'termination' && !admin)
+        throw notAllowed(
+          'measure.termination_admin_only',
+          'Only an admin may terminate a contract for breach (R12.3: its data is deleted); choose another rung with a reason, or ask an admin',
+        );
+      if (p.withheld === true && !admin)
+        throw notAllowed(
+          'measure.withheld_admin_only',
+          'Only an admin may withhold the client’s notice (R5.1: the client is told)',
+        );
       const overrideReason = p.overrideReason?.trim() || null;
       if (rung !== decision.rung && (!overrideReason || overrideReason.length < 3))
         throw invalidData(
@@ -592,7 +633,17 @@ export function createMeasuresService(
       if (target.vpsIds.length === 0 && rung !== 'warning' && !(rung === 'suspension' && !target.vpsId))
         throw conflict('measure.no_vps', 'This account has no VPS to apply it to');
       const id = randomUUID();
-      const applied = await applyMechanics(actor, id, rung, target, params, reason, p.plannedEnd);
+      const applied: MeasureApplied = { netMeasureIds: [], pausedVpsIds: [] };
+      try {
+        await applyMechanics(actor, id, rung, target, params, reason, p.plannedEnd, applied);
+      } catch (e) {
+        // Nothing may stay owned by (or held for) a measure that is never recorded: undo what
+        // was applied before the failure, then report it.
+        await undo(actor, { id, account_id: target.accountId, applied }, `apply failed: ${reason}`).catch(
+          (u: unknown) => log.error({ err: u, measure: id }, 'undoing a half-applied measure failed'),
+        );
+        throw e;
+      }
       const withheld = p.withheld === true;
       const row = await db.transaction().execute(async (tx) => {
         const m = (await tx
@@ -792,7 +843,29 @@ export function createMeasuresService(
       file: { stream: Readable; fileName: string | undefined },
     ) {
       const m = await getRow(db, id);
-      const stored = await storeUpload(path.join(uploadRoot, m.account_id), file, MAX_EVIDENCE_BYTES);
+      // One slot taken atomically before the file is read (two uploads at once cannot both take
+      // the last one), given back if the file is refused.
+      const slot = await db
+        .updateTable('measures')
+        .set((eb) => ({ evidence_uploads: eb('evidence_uploads', '+', 1) }))
+        .where('id', '=', id)
+        .where('evidence_uploads', '<', MAX_EVIDENCE_UPLOADS)
+        .returning('id')
+        .executeTakeFirst();
+      if (!slot) {
+        file.stream.resume();
+        throw tooManyUploads(MAX_EVIDENCE_UPLOADS, 'measure');
+      }
+      const stored = await storeUpload(path.join(uploadRoot, m.account_id), file, MAX_EVIDENCE_BYTES).catch(
+        async (e: unknown) => {
+          await db
+            .updateTable('measures')
+            .set((eb) => ({ evidence_uploads: eb('evidence_uploads', '-', 1) }))
+            .where('id', '=', id)
+            .execute();
+          throw e;
+        },
+      );
       await db
         .updateTable('measures')
         .set({

@@ -26,6 +26,12 @@ export interface NewMeasure {
   expectedUntil?: Date;
 }
 
+/** Who a net measure belongs to: only that owner lifts it (a sanction, perhaps ordered by an authority notice). */
+export interface MeasureOwner {
+  type: 'sanction';
+  id: string;
+}
+
 export interface MeasureView {
   id: string;
   kind: 'isolate' | 'block' | 'throttle';
@@ -38,6 +44,8 @@ export interface MeasureView {
   until: string | null;
   liftedAt: string | null;
   liftedBy: string | null;
+  /** Staff only (clients never see it): the sanction it belongs to, lifted only through it. */
+  owner?: MeasureOwner | null;
 }
 
 type MeasureRow = {
@@ -52,6 +60,8 @@ type MeasureRow = {
   until: Date | null;
   lifted_at: Date | null;
   lifted_by: string | null;
+  owner_type: 'sanction' | null;
+  owner_id: string | null;
 };
 
 export const measureOut = (m: MeasureRow): MeasureView => ({
@@ -66,7 +76,14 @@ export const measureOut = (m: MeasureRow): MeasureView => ({
   until: m.until?.toISOString() ?? null,
   liftedAt: m.lifted_at?.toISOString() ?? null,
   liftedBy: m.lifted_by,
+  owner: m.owner_type && m.owner_id ? { type: m.owner_type, id: m.owner_id } : null,
 });
+
+/** What a client sees of a net measure (R5.1): who took it is "provider", never a staff member. */
+export const clientMeasureOut = (m: MeasureView): MeasureView => {
+  const { owner: _owner, ...rest } = m;
+  return { ...rest, createdBy: 'provider', liftedBy: m.liftedBy === null ? null : 'provider' };
+};
 
 export function createNetMeasuresService(ctx: ServiceContext, audit: AuditService) {
   const { db, clock, log } = ctx;
@@ -89,6 +106,24 @@ export function createNetMeasuresService(ctx: ServiceContext, audit: AuditServic
     const agent = await ctx.agents.forHost(host);
     await agent.network.applyPolicy(await policyFor(db, vps, tapName(vps.id)));
     return true;
+  }
+
+  /** The 409 naming the sanction (and its authority notice) that owns a net measure. */
+  async function ownedError(exec: Db, kind: string, sanctionId: string) {
+    const owner = await exec
+      .selectFrom('measures as m')
+      .leftJoin('authority_notices as n', 'n.id', 'm.notice_id')
+      .select(['m.id', 'm.rung', 'n.id as notice_id', 'n.authority', 'n.reference'])
+      .where('m.id', '=', sanctionId)
+      .executeTakeFirst();
+    const notice = owner?.notice_id
+      ? ` ordered by the authority notice ${owner.notice_id} (${owner.authority}, ${owner.reference})`
+      : '';
+    return conflict(
+      'measure.owned',
+      `This ${kind} belongs to the sanction ${sanctionId}${owner ? ` (${owner.rung})` : ''}${notice}: lift that sanction (POST /v1/admin/sanctions/${sanctionId}/lift), not its network rule`,
+      { ownerType: 'sanction', ownerId: sanctionId, noticeId: owner?.notice_id ?? null },
+    );
   }
 
   function check(p: NewMeasure): void {
@@ -121,8 +156,16 @@ export function createNetMeasuresService(ctx: ServiceContext, audit: AuditServic
   }
 
   return {
-    /** Staff: isolate a VPS, or block a port/protocol for it; applied on the host at once. */
-    async add(actor: AuditActor, vpsId: string, p: NewMeasure): Promise<MeasureView & { applied: boolean }> {
+    /**
+     * Staff: isolate a VPS, or block a port/protocol for it; applied on the host at once. With an
+     * owner (a sanction), only that owner lifts it.
+     */
+    async add(
+      actor: AuditActor,
+      vpsId: string,
+      p: NewMeasure,
+      opts: { owner?: MeasureOwner } = {},
+    ): Promise<MeasureView & { applied: boolean }> {
       check(p);
       const vps = await getVps(db, SYSTEM_SCOPE, vpsId);
       if (vps.state === 'destroyed') throw conflict('vps.destroyed', 'This VPS is destroyed');
@@ -143,6 +186,8 @@ export function createNetMeasuresService(ctx: ServiceContext, audit: AuditServic
           created_by: actor.label,
           created_at: now,
           until: p.expectedUntil ?? null,
+          owner_type: opts.owner?.type ?? null,
+          owner_id: opts.owner?.id ?? null,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -168,11 +213,16 @@ export function createNetMeasuresService(ctx: ServiceContext, audit: AuditServic
       return { ...measureOut(row), applied };
     },
 
-    /** Staff: lift a measure in force (409 when it is not), applied on the host at once. */
+    /**
+     * Staff: lift a measure in force (409 when it is not), applied on the host at once. A measure
+     * with an owner is lifted only by that owner (`by`), whoever asks: R5.1's refusal to restore
+     * and an authority's order (R12.6) are decided on the sanction, never bypassed here.
+     */
     async lift(
       actor: AuditActor,
       vpsId: string,
       measureId: string,
+      by?: MeasureOwner,
     ): Promise<MeasureView & { applied: boolean }> {
       const vps = await getVps(db, SYSTEM_SCOPE, vpsId);
       const now = clock.now();
@@ -189,6 +239,8 @@ export function createNetMeasuresService(ctx: ServiceContext, audit: AuditServic
           throw conflict('measure.not_in_force', 'This measure was already lifted', {
             liftedAt: m.lifted_at.toISOString(),
           });
+        if (m.owner_type && m.owner_id && !(by?.type === m.owner_type && by.id === m.owner_id))
+          throw await ownedError(tx, m.kind, m.owner_id);
         return tx
           .updateTable('vps_net_measures')
           .set({ lifted_at: now, lifted_by: actor.label })
@@ -221,7 +273,8 @@ export function createNetMeasuresService(ctx: ServiceContext, audit: AuditServic
         .orderBy('created_at', 'desc')
         .orderBy('id');
       if (!opts.all) q = q.where('lifted_at', 'is', null);
-      return (await q.execute()).map(measureOut);
+      const out = (await q.execute()).map(measureOut);
+      return scope.kind === 'client' ? out.map(clientMeasureOut) : out;
     },
 
     /** Staff: every measure in force, with its VPS. */

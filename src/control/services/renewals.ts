@@ -118,7 +118,8 @@ export interface RenewalsDeps {
   terminations: TerminationPort;
 }
 
-type Who = 'client' | 'staff';
+type Who = 'client' | 'support' | 'admin';
+const whoOf = (scope: Scope): Who => (scope.kind === 'client' ? 'client' : scope.role);
 
 /** Why an invoice is issued again: told to the client in its language; `reason` for the void and the notice. */
 export type ReissueWhy = Record<Language, string> & { reason: string };
@@ -661,7 +662,8 @@ export function createRenewalsService(ctx: ServiceContext, audit: AuditService, 
           }
         : null,
       actions: (termination ? [] : renewalActions(c.state as ContractState, t, now)).filter(
-        (a) => who === 'client' || a === 'switch_to_subscription',
+        // Staff switch a contract for its client (R11.3) as admins only (docs/security.md, Roles).
+        (a) => who === 'client' || (who === 'admin' && a === 'switch_to_subscription'),
       ),
     };
   }
@@ -703,7 +705,7 @@ export function createRenewalsService(ctx: ServiceContext, audit: AuditService, 
     } catch (e) {
       ctx.log.error({ err: e, action, contract: id }, 'audit append failed after commit');
     }
-    return viewOf(c, scope.kind);
+    return viewOf(c, whoOf(scope));
   }
 
   return {
@@ -760,7 +762,7 @@ export function createRenewalsService(ctx: ServiceContext, audit: AuditService, 
 
     /** A contract's term and renewal, as its client or staff see it. */
     async view(scope: Scope, id: string) {
-      return viewOf(await getContract(ctx.db, scope, id), scope.kind);
+      return viewOf(await getContract(ctx.db, scope, id), whoOf(scope));
     },
 
     /** R11.3: a fixed term becomes a subscription; renewal runs month by month from the current expiry. */

@@ -384,6 +384,13 @@ export function createTerminationsService(
       });
       let cut = { paused: false, isolated: false };
       try {
+        // Held apart from the power state: a VPS cut while stopped is not started again.
+        await deps.vps.hold(
+          t.vpsId,
+          { type: 'termination', id: t.id },
+          `R12.3 breach: ${p.reason.trim()}`,
+          actor,
+        );
         cut.paused = await deps.vps.suspend(db, t.vpsId, `R12.3 breach: ${p.reason.trim()}`);
       } catch (e) {
         log.error({ err: e, vps: t.vpsId }, 'breach: pausing the VM failed (the deletion follows anyway)');

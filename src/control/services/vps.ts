@@ -8,7 +8,10 @@
 // The HTTP request never waits for the driver (the stop ladder can take ~105 s).
 //
 // Suspension: `suspend(db, vpsId, reason)` pauses a running VPS (QMP stop) and records `paused`;
-// `resume` lets it run again. The network cut of a suspension is the measures module's. An
+// `resume` lets it run again. A VPS-level suspension is also recorded apart from the power state,
+// as a hold (`hold`/`releaseHolds`, repositories/vps-holds.ts): while one is in force nobody
+// starts or reboots the VPS (a client may do nothing to it), whatever state it was suspended in,
+// and a start already in flight ends paused. The network cut of a suspension is the measures module's. An
 // account suspension (R6.1, services/clients.ts) pauses every running VPS of the account, its
 // lifting resumes the ones it paused; `reconcileSuspensions()` does the same at start.
 import { conflict, isDomainError, notAllowed } from '../../domain/errors.ts';
@@ -31,6 +34,13 @@ import {
   updateVpsAction,
   type VpsActionRow,
 } from '../repositories/vps-actions.ts';
+import {
+  activeHold,
+  insertHold,
+  liftHolds,
+  type HoldOwner,
+  type VpsHoldRow,
+} from '../repositories/vps-holds.ts';
 import type { AuditService } from './audit.ts';
 import type { ClientsService, SuspensionChange } from './clients.ts';
 import { SYSTEM_ACTOR, type AuditActor, type ServiceContext } from './context.ts';
@@ -50,6 +60,23 @@ const driverToVps: Record<VmState, VpsState> = {
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+/** `state_reason` of a VPS paused by a hold (a sanction's reads `measure <id>: …`, as its lift expects). */
+export const holdReason = (h: Pick<VpsHoldRow, 'owner_type' | 'owner_id' | 'reason'>) =>
+  h.owner_type === 'sanction' ? `measure ${h.owner_id}: ${h.reason}` : h.reason;
+
+/** What the caller may ask for, given the VPS's state and its suspensions. */
+export function powerActionsFor(
+  scope: Scope,
+  state: string,
+  s: { held: boolean; accountSuspended: boolean },
+): PowerAction[] {
+  if (!isVpsState(state)) return [];
+  if (scope.kind === 'client') return s.held || s.accountSuspended ? [] : clientActions(state);
+  return s.held
+    ? allowedActions(state).filter((a) => a !== 'start' && a !== 'reboot')
+    : allowedActions(state);
+}
+
 export function createVpsService(ctx: ServiceContext, audit: AuditService, clients: ClientsService) {
   const { db, clock, agents, log } = ctx;
 
@@ -57,12 +84,6 @@ export function createVpsService(ctx: ServiceContext, audit: AuditService, clien
     if (!vps.host_id)
       throw conflict('vps.not_placed', 'This VPS is on no host (its provisioning did not place it)');
     return agents.forHost(await getHost(db, vps.host_id));
-  }
-
-  /** The actions the caller may ask for on this VPS now (what the panel shows). */
-  function actionsFor(scope: Scope, v: Pick<VpsRow, 'state'>): PowerAction[] {
-    if (!isVpsState(v.state)) return [];
-    return scope.kind === 'client' ? clientActions(v.state) : allowedActions(v.state);
   }
 
   async function alertStaff(
@@ -81,8 +102,6 @@ export function createVpsService(ctx: ServiceContext, audit: AuditService, clien
   }
 
   const service = {
-    actionsFor,
-
     /**
      * Checks and records a power action, queues its job; the VPS shows the action's "during"
      * state at once (`stopping`, `starting`). Another account's VPS is not found.
@@ -108,6 +127,15 @@ export function createVpsService(ctx: ServiceContext, audit: AuditService, clien
           if (await clients.isSuspended(tx, v.account_id))
             throw notAllowed('account.suspended', 'This account is suspended');
         }
+        // Checked under the row lock a hold is taken under: a suspension recorded before this
+        // request wins, one recorded after it finds the action in flight (and re-pauses it).
+        const hold = await activeHold(tx, v.id);
+        if (hold && (scope.kind === 'client' || action === 'start' || action === 'reboot'))
+          throw conflict(
+            'vps.suspended',
+            'This VPS is suspended: it cannot be started or restarted until the suspension is lifted',
+            { state: v.state, action },
+          );
         if (!v.host_id)
           throw conflict('vps.not_placed', 'This VPS is on no host (its provisioning did not place it)');
         const busy = await actionInFlight(tx, v.id);
@@ -193,9 +221,14 @@ export function createVpsService(ctx: ServiceContext, audit: AuditService, clien
           { type: 'vps', id: vps.id },
           { actionId: a.id, ...result },
         );
-        // A VPS started (or rebooted) while its account is suspended goes back to paused.
-        if (to === 'running' && (await clients.isSuspended(db, vps.account_id)))
-          await service.suspend(db, vps.id, ACCOUNT_SUSPENDED_REASON);
+        // A VPS started (or rebooted) while it is held or its account is suspended goes back to
+        // paused: the suspension came while the action was in flight.
+        if (to === 'running') {
+          const hold = await activeHold(db, vps.id);
+          if (hold) await service.suspend(db, vps.id, holdReason(hold));
+          else if (await clients.isSuspended(db, vps.account_id))
+            await service.suspend(db, vps.id, ACCOUNT_SUSPENDED_REASON);
+        }
       } catch (e) {
         const reason = `${a.action} failed: ${message(e)}`;
         log.error({ vps: vps.id, action: a.action, err: e }, 'power action failed');
@@ -256,10 +289,63 @@ export function createVpsService(ctx: ServiceContext, audit: AuditService, clien
       return true;
     },
 
+    /**
+     * Records a VPS-level suspension apart from the power state, under the VPS's row lock (power
+     * requests check holds under the same lock). Returns whether it is new.
+     */
+    async hold(vpsId: string, owner: HoldOwner, reason: string, actor: AuditActor): Promise<boolean> {
+      const added = await db.transaction().execute(async (tx) => {
+        await tx.selectFrom('vps').select('id').where('id', '=', vpsId).forUpdate().executeTakeFirstOrThrow();
+        const at = clock.now();
+        const isNew = await insertHold(tx, { vpsId, owner, reason, by: actor.label, at });
+        if (isNew)
+          await recordVpsEvent(tx, vpsId, at, 'suspension', {
+            phase: 'start',
+            owner: owner.type,
+            ownerId: owner.id,
+            by: actor.label,
+          });
+        return isNew;
+      });
+      if (added)
+        await audit.record(
+          actor,
+          'vps.hold',
+          { type: 'vps', id: vpsId },
+          { owner: owner.type, ownerId: owner.id, reason },
+        );
+      return added;
+    },
+
+    /** Lifts the holds of an owner (its lifting); returns the VPSs it held. The power state is the caller's. */
+    async releaseHolds(owner: HoldOwner, actor: AuditActor): Promise<string[]> {
+      const released = await db.transaction().execute(async (tx) => {
+        const at = clock.now();
+        const ids = await liftHolds(tx, owner, at, actor.label);
+        for (const id of ids)
+          await recordVpsEvent(tx, id, at, 'suspension', {
+            phase: 'end',
+            owner: owner.type,
+            ownerId: owner.id,
+            by: actor.label,
+          });
+        return ids;
+      });
+      for (const id of released)
+        await audit.record(
+          actor,
+          'vps.hold_lift',
+          { type: 'vps', id },
+          { owner: owner.type, ownerId: owner.id },
+        );
+      return released;
+    },
+
     /** Lets a paused VPS run again. Returns whether it resumed it. */
     async resume(exec: Db, vpsId: string, reason: string): Promise<boolean> {
       const vps = await getVps(exec, SYSTEM_SCOPE, vpsId);
       if (vps.state !== 'paused') return false;
+      if (await activeHold(exec, vpsId)) return false; // another suspension still holds it
       const agent = await agentOf(vps);
       const st = await agent.driver.status(vps.id);
       if (st.state === 'paused') await agent.driver.resume(vps.id);
@@ -306,7 +392,9 @@ export function createVpsService(ctx: ServiceContext, audit: AuditService, clien
       let resumed = 0;
       for (const v of rows) {
         try {
-          if (v.state === 'running' && suspended.has(v.account_id))
+          const hold = v.state === 'running' ? await activeHold(db, v.id) : undefined;
+          if (hold) paused += Number(await service.suspend(db, v.id, holdReason(hold)));
+          else if (v.state === 'running' && suspended.has(v.account_id))
             paused += Number(await service.suspend(db, v.id, ACCOUNT_SUSPENDED_REASON));
           else if (
             v.state === 'paused' &&

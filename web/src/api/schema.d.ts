@@ -1986,7 +1986,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Upload the scan of an authority notice (multipart field "file"; PDF, JPEG or PNG by content) */
+        /** Upload the scan of an authority notice (multipart field "file"; PDF, JPEG or PNG by content; at most 10 MiB, 5 uploads per notice: 413 beyond) */
         post: {
             parameters: {
                 query?: never;
@@ -5836,7 +5836,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Apply a measure to a VPS or a whole account: the ladder’s rung or another with a reason; applied at once, audited, the client emailed unless withheld */
+        /** Apply a measure to a VPS or a whole account: the ladder’s rung or another with a reason; applied at once, audited, the client emailed unless withheld. Termination and withheld are an admin’s (403 measure.termination_admin_only, measure.withheld_admin_only) */
         post: {
             parameters: {
                 query?: never;
@@ -6213,7 +6213,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Upload an evidence file for a measure (multipart field "file"; PDF, JPEG or PNG by content) */
+        /** Upload an evidence file for a measure (multipart field "file"; PDF, JPEG or PNG by content; at most 10 MiB, 5 uploads per measure: 413 beyond) */
         post: {
             parameters: {
                 query?: never;
@@ -7304,7 +7304,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Lift a measure in force (409 when it is not); applied on the host at once, audited */
+        /** Lift a measure in force (409 measure.not_in_force when it is not; 409 measure.owned, naming the sanction, when it belongs to one: lift that sanction instead); applied on the host at once, audited */
         post: {
             parameters: {
                 query?: never;
@@ -10160,7 +10160,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Upload a document for a proof request (multipart field "file"; PDF, JPEG or PNG by content; at most 10 MiB) */
+        /** Upload a document for a proof request (multipart field "file"; PDF, JPEG or PNG by content; at most 10 MiB, 10 documents per request: 413 beyond) */
         post: {
             parameters: {
                 query?: never;
@@ -12447,6 +12447,7 @@ export interface paths {
                             state: string;
                             stateChangedAt: string;
                             stateReason: string | null;
+                            suspended: boolean;
                             username: string;
                             vcpus: number;
                         };
@@ -12866,7 +12867,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What happened to a VPS, newest first */
+        /** What happened to a VPS, newest first. Staff read every detail; a client reads who as a role ("provider", or a user of its account) and a problem code instead of an error */
         get: {
             parameters: {
                 query?: never;
@@ -14119,6 +14120,7 @@ export interface components {
             state: string;
             stateChangedAt: string;
             stateReason: string | null;
+            suspended: boolean;
             username: string;
             vcpus: number;
         };
@@ -14274,6 +14276,11 @@ export interface components {
             kind: "isolate" | "block" | "throttle";
             liftedAt: string | null;
             liftedBy: string | null;
+            owner?: {
+                id: string;
+                /** @enum {string} */
+                type: "sanction";
+            } | null;
             port: number | null;
             protocol: string | null;
             reason: string;

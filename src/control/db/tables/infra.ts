@@ -130,6 +130,25 @@ export interface VpsNetMeasuresTable {
   until: Timestamp | null;
   lifted_at: Timestamp | null;
   lifted_by: string | null;
+  /** Set when the measure belongs to another module's object (a sanction): only that owner lifts it. */
+  owner_type: 'sanction' | null;
+  owner_id: string | null;
+}
+
+/**
+ * A VPS-level suspension in force, apart from the power state: while a hold is not lifted, the
+ * VPS is not started or rebooted (by its client or by staff) and a start in flight ends paused.
+ */
+export interface VpsHoldsTable {
+  id: Generated<string>;
+  vps_id: string;
+  owner_type: 'sanction' | 'termination';
+  owner_id: string;
+  reason: string;
+  created_by: string;
+  created_at: Timestamp;
+  lifted_at: Timestamp | null;
+  lifted_by: string | null;
 }
 
 /** Last counter reading per VPS and source (to compute deltas across restarts). */
@@ -165,6 +184,7 @@ export interface InfraTables {
   access_links: AccessLinksTable;
   staff_alerts: StaffAlertsTable;
   vps_net_measures: VpsNetMeasuresTable;
+  vps_holds: VpsHoldsTable;
   traffic_counters: TrafficCountersTable;
   traffic_usage: TrafficUsageTable;
 }

@@ -35,6 +35,8 @@ export interface MeasuresTable {
   evidence_file_name: string | null;
   evidence_content_type: string | null;
   evidence_size: number | null;
+  /** Evidence files uploaded so far (capped per measure). */
+  evidence_uploads: Generated<number>;
   params: Json<MeasureParams>;
   planned_end: Timestamp | null;
   lift_condition: string | null;
@@ -67,6 +69,8 @@ export interface AuthorityNoticesTable {
   scan_content_type: string | null;
   scan_size: number | null;
   scan_sha256: string | null;
+  /** Scans uploaded so far (capped per notice). */
+  scan_uploads: Generated<number>;
   recorded_by: string;
   recorded_at: Timestamp;
 }
