@@ -1,8 +1,10 @@
 // R5.1, R6.4, R3.13: the network measures on a VPS (isolation, blocked port/protocol,
-// quota throttle), each with its reason; staff can add and lift them from the console.
+// quota throttle), each with its reason; staff can add and lift them from the console, except
+// a rule owned by a sanction (or an authority notice's): that one is lifted with its sanction.
 import { useState, type FormEvent } from 'react';
 import { api, call, type ApiError } from '../api/client.ts';
 import { useI18n } from '../i18n/index.tsx';
+import { Link } from '../router.tsx';
 import { useMe } from '../session.tsx';
 import { EmptyState, ErrorNote, Loading, useResource } from './ui.tsx';
 
@@ -54,7 +56,15 @@ export function MeasuresCard({ vpsId }: { vpsId: string }) {
                 ({t('measures.since', { at: formatDateTime(m.createdAt) })}
                 {m.until ? `, ${t('measures.until', { at: formatDateTime(m.until) })}` : ''})
               </span>
-              {staff ? (
+              {staff && m.owner ? (
+                <>
+                  {' '}
+                  <span className="muted" data-testid="measure-owned">
+                    {t('measures.ownedBy')} <Link to="/console/sanctions">{m.owner.id.slice(0, 8)}</Link>
+                  </span>
+                </>
+              ) : null}
+              {staff && !m.owner ? (
                 <>
                   {' '}
                   <button type="button" className="button-quiet" onClick={() => void lift(m.id)}>

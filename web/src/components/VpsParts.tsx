@@ -1,6 +1,7 @@
 // Pieces of the VPS pages shared by the client area and the console: state badge, capacity and
 // progress bars, power buttons (only the actions the API says the caller may ask for), the
-// provisioning progress polled while it runs, the events list.
+// provisioning progress polled while it runs, the events list (a client's events name the
+// provider as a role and give a problem code, both worded here).
 import { useEffect, useState } from 'react';
 import { api, call, type ApiError, type ResponseBody } from '../api/client.ts';
 import { useI18n, type MessageKey } from '../i18n/index.tsx';
@@ -36,6 +37,17 @@ export function StateBadge({ state }: { state: string }) {
       style={{ background: stateTone[state] ?? '#6b7280', color: '#fff', padding: '0.1rem 0.6rem' }}
     >
       {label}
+    </span>
+  );
+}
+
+/** A suspension holds the VPS (its own or its account's): nothing starts it until it is lifted. */
+export function SuspendedBadge({ vps }: { vps: Vps }) {
+  const { t } = useI18n();
+  if (!vps.suspended) return null;
+  return (
+    <span className="badge" data-testid="vps-suspended" style={{ background: '#a15c00', color: '#fff' }}>
+      {t('vps.suspended')}
     </span>
   );
 }
@@ -180,7 +192,7 @@ export function EventsList({ id, generation }: { id: string; generation: number 
                   <td>
                     <code>{e.kind}</code>
                   </td>
-                  <td className="break">{describe(e.details)}</td>
+                  <td className="break">{describe(t, e.details)}</td>
                 </tr>
               ))}
             </tbody>
@@ -191,9 +203,16 @@ export function EventsList({ id, generation }: { id: string; generation: number 
   );
 }
 
-function describe(d: Record<string, unknown>): string {
+const problems = ['power_failed', 'provision_failed', 'plan_change_failed', 'vm_crashed'] as const;
+
+function describe(t: ReturnType<typeof useI18n>['t'], d: Record<string, unknown>): string {
   return Object.entries(d)
     .filter(([k, v]) => v !== null && v !== undefined && k !== 'rungs' && k !== 'actionId')
-    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .map(([k, v]) => {
+      if (k === 'by' && v === 'provider') return `${k}: ${t('vps.byProvider')}`;
+      if (k === 'problem' && (problems as readonly unknown[]).includes(v))
+        return t(`vps.problem.${v as (typeof problems)[number]}`);
+      return `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`;
+    })
     .join(' · ');
 }

@@ -323,6 +323,8 @@ export const en: Messages = {
   'error.signup.token_expired': 'This link has expired.',
   'error.signup.already_verified': 'Your email address is already confirmed.',
   'error.identity.document_too_large': 'The document is larger than 10 MiB.',
+  'error.identity.too_many_documents':
+    'This request has received the maximum number of documents: contact the provider for a new request.',
   'error.identity.document_type': 'Only PDF, JPEG and PNG documents are accepted.',
   'error.identity.document_empty': 'The file is empty.',
   'error.identity.document_missing': 'Choose a file.',
@@ -411,6 +413,8 @@ export const en: Messages = {
   'commerce.reference': 'Reference',
   'commerce.recordPayment': 'Record {amount}',
   'commerce.pay': 'Record a payment',
+  'commerce.adminOnlyNote':
+    'Recording a payment and cancelling an order (its invoice is voided) are for admins only.',
   'commerce.validate': 'Validate',
   'commerce.noPayments': 'No payments.',
   'commerce.recordedAt': 'Recorded on',
@@ -464,6 +468,7 @@ export const en: Messages = {
   'measures.since': 'since {at}',
   'measures.until': 'expected end {at}',
   'measures.lift': 'Lift',
+  'measures.ownedBy': 'Part of the sanction',
   'measures.add': 'New measure',
   'measures.kind': 'Measure',
   'measures.kind.block': 'Block a port or protocol',
@@ -485,6 +490,12 @@ export const en: Messages = {
   'pools.usage': 'Usage',
   'pools.counts': '{allocated} allocated, {quarantined} in quarantine, of {size}',
   'error.measure.not_in_force': 'This measure was already lifted.',
+  'error.measure.owned':
+    'This rule is part of a sanction (or of an authority notice): lift the sanction, not its network rule.',
+  'error.measure.termination_admin_only': 'Only an admin may terminate for breach.',
+  'error.measure.withheld_admin_only': 'Only an admin may withhold the client’s notice.',
+  'error.vps.suspended': 'This server is suspended: it can be started only once the suspension is lifted.',
+  'error.upload.too_many': 'The maximum number of files for this item has been reached.',
   'access.title': 'Your server’s access codes',
   'access.intro':
     'This personal link, sent to you by email, shows your server’s initial password. Nothing is shown until you click the button below.',
@@ -525,6 +536,15 @@ export const en: Messages = {
   'vps.state.destroyed': 'Deleted',
   'vps.confirmPoweroff': 'Cut the power? The system does not shut down cleanly (unwritten data is lost).',
   'vps.noAction': 'No action is possible in this state.',
+  'vps.suspended': 'Suspended',
+  'vps.suspendedNote':
+    'This server is suspended: it cannot be started or restarted until the suspension is lifted. The measures in force below give the reason and the expected end.',
+  'vps.failedNote': 'An incident is under way on this server; the provider has been alerted and is on it.',
+  'vps.byProvider': 'the provider',
+  'vps.problem.power_failed': 'the action did not complete; the provider has been alerted',
+  'vps.problem.provision_failed': 'a set-up step failed; it is retried automatically',
+  'vps.problem.plan_change_failed': 'the plan change could not be applied yet; it is retried',
+  'vps.problem.vm_crashed': 'the server stopped unexpectedly; the provider has been alerted',
   'vps.actions': 'Actions',
   'vps.action.start': 'Start',
   'vps.action.stop': 'Stop',
@@ -741,6 +761,8 @@ export const en: Messages = {
   'termination.consoleIntro':
     'Scheduled terminations, soonest first. On the effective date the VPS is deleted with all its data and its IPv4 address quarantined (R12.4). A termination can be cancelled before its date.',
   'termination.showAll': 'also show executed and cancelled terminations',
+  'termination.adminOnly':
+    'Recording or cancelling a termination is for admins only: a termination deletes the VPS and its data.',
   'termination.none': 'No termination scheduled.',
   'termination.effectiveAt': 'Effective date',
   'termination.kind': 'Cause',
@@ -830,6 +852,8 @@ export const en: Messages = {
   'sanctions.plannedEnd': 'Planned end',
   'sanctions.liftCondition': 'Condition to lift',
   'sanctions.withheld': 'Notice withheld (do not tell the client)',
+  'sanctions.terminationAdminOnly':
+    'The ladder suggests a termination: only an admin may decide it. Choose another rung with a reason, or ask an admin.',
   'sanctions.withheldShort': 'not notified',
   'sanctions.applied': 'Measure applied.',
   'sanctions.submit': 'Apply',
@@ -846,6 +870,8 @@ export const en: Messages = {
   'sanctions.overrideConfirm': 'Restoring may be refused (article 5.1). Override as an admin?',
   'authNotices.intro':
     'A notice from a competent authority (administrative, arbitral, judicial) is recorded with its scan, and the measure it orders is applied at once (article 12.6).',
+  'authNotices.adminOnly':
+    'Recording a notice is for admins only; you see the notices and the measures they order (do not tell the client of a withheld one).',
   'authNotices.record': 'Record a notice',
   'authNotices.authority': 'Authority',
   'authNotices.type': 'Type',

@@ -328,6 +328,8 @@ export const fr = {
   'error.signup.token_expired': 'Ce lien a expiré.',
   'error.signup.already_verified': 'Votre adresse e-mail est déjà confirmée.',
   'error.identity.document_too_large': 'Le document dépasse 10 Mio.',
+  'error.identity.too_many_documents':
+    'Cette demande a reçu le nombre maximal de documents : contactez le prestataire pour une nouvelle demande.',
   'error.identity.document_type': 'Seuls les documents PDF, JPEG et PNG sont acceptés.',
   'error.identity.document_empty': 'Le fichier est vide.',
   'error.identity.document_missing': 'Choisissez un fichier.',
@@ -416,6 +418,8 @@ export const fr = {
   'commerce.reference': 'Référence',
   'commerce.recordPayment': 'Enregistrer {amount}',
   'commerce.pay': 'Enregistrer un paiement',
+  'commerce.adminOnlyNote':
+    'Enregistrer un paiement et annuler une commande (sa facture est annulée) sont réservés aux administrateurs.',
   'commerce.validate': 'Valider',
   'commerce.noPayments': 'Aucun paiement.',
   'commerce.recordedAt': 'Enregistré le',
@@ -469,6 +473,7 @@ export const fr = {
   'measures.since': 'depuis le {at}',
   'measures.until': 'fin prévue le {at}',
   'measures.lift': 'Lever',
+  'measures.ownedBy': 'Fait partie de la sanction',
   'measures.add': 'Nouvelle mesure',
   'measures.kind': 'Mesure',
   'measures.kind.block': 'Bloquer un port ou un protocole',
@@ -490,6 +495,12 @@ export const fr = {
   'pools.usage': 'Utilisation',
   'pools.counts': '{allocated} attribuées, {quarantined} en quarantaine, sur {size}',
   'error.measure.not_in_force': 'Cette mesure a déjà été levée.',
+  'error.measure.owned':
+    'Cette règle fait partie d’une sanction (ou d’une injonction) : levez la sanction, pas sa règle réseau.',
+  'error.measure.termination_admin_only': 'Seul un administrateur peut résilier pour manquement.',
+  'error.measure.withheld_admin_only': 'Seul un administrateur peut retenir la notification au client.',
+  'error.vps.suspended': 'Ce serveur est suspendu : il ne peut être démarré qu’une fois la suspension levée.',
+  'error.upload.too_many': 'Le nombre maximal de fichiers pour cet objet est atteint.',
   'access.title': 'Codes d’accès de votre serveur',
   'access.intro':
     'Ce lien personnel, reçu par e-mail, affiche le mot de passe initial de votre serveur. Rien n’est affiché tant que vous ne cliquez pas sur le bouton ci-dessous.',
@@ -533,6 +544,16 @@ export const fr = {
   'vps.confirmPoweroff':
     "Couper l'alimentation ? Le système ne s'arrête pas proprement (données non écrites perdues).",
   'vps.noAction': 'Aucune action possible dans cet état.',
+  'vps.suspended': 'Suspendu',
+  'vps.suspendedNote':
+    'Ce serveur est suspendu : il ne peut être ni démarré ni redémarré tant que la suspension n’est pas levée. Les mesures en vigueur ci-dessous en donnent la raison et la fin prévue.',
+  'vps.failedNote': 'Un incident est en cours sur ce serveur ; le prestataire est prévenu et s’en occupe.',
+  'vps.byProvider': 'le prestataire',
+  'vps.problem.power_failed': 'l’action n’a pas abouti ; le prestataire est prévenu',
+  'vps.problem.provision_failed':
+    'une étape de la mise en service a échoué ; elle est reprise automatiquement',
+  'vps.problem.plan_change_failed': 'le changement d’offre n’a pas encore pu être appliqué ; il est retenté',
+  'vps.problem.vm_crashed': 'le serveur s’est arrêté de façon inattendue ; le prestataire est prévenu',
   'vps.actions': 'Actions',
   'vps.action.start': 'Démarrer',
   'vps.action.stop': 'Arrêter',
@@ -754,6 +775,8 @@ export const fr = {
   'termination.consoleIntro':
     "Résiliations programmées, la plus proche d'abord. À la date d'effet, le VPS est supprimé avec toutes ses données et l'adresse IPv4 mise en quarantaine (R12.4). Une résiliation peut être annulée avant sa date.",
   'termination.showAll': 'afficher aussi les résiliations exécutées et annulées',
+  'termination.adminOnly':
+    'Enregistrer ou annuler une résiliation est réservé aux administrateurs : la résiliation supprime le VPS et ses données.',
   'termination.none': 'Aucune résiliation programmée.',
   'termination.effectiveAt': "Date d'effet",
   'termination.kind': 'Motif',
@@ -845,6 +868,8 @@ export const fr = {
   'sanctions.plannedEnd': 'Fin prévue',
   'sanctions.liftCondition': 'Condition de levée',
   'sanctions.withheld': 'Notification retenue (ne pas prévenir le client)',
+  'sanctions.terminationAdminOnly':
+    'L’échelle propose une résiliation : seul un administrateur peut la décider. Choisissez un autre échelon avec une raison, ou demandez à un administrateur.',
   'sanctions.withheldShort': 'non notifiée',
   'sanctions.applied': 'Mesure appliquée.',
   'sanctions.submit': 'Appliquer',
@@ -862,6 +887,8 @@ export const fr = {
     'Le rétablissement peut être refusé (article 5.1). Passer outre en tant qu’admin ?',
   'authNotices.intro':
     "Une injonction d'une autorité compétente (administrative, arbitrale, judiciaire) est enregistrée avec son scan, et la mesure qu'elle ordonne est appliquée aussitôt (article 12.6).",
+  'authNotices.adminOnly':
+    'Enregistrer une injonction est réservé aux administrateurs ; vous voyez les injonctions et les mesures qu’elles imposent (ne prévenez pas le client d’une injonction non notifiée).',
   'authNotices.record': 'Enregistrer une injonction',
   'authNotices.authority': 'Autorité',
   'authNotices.type': 'Type',

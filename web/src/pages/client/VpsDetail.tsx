@@ -10,6 +10,7 @@ import {
   PowerButtons,
   ProvisionProgress,
   StateBadge,
+  SuspendedBadge,
   useDatacenters,
   usePolling,
 } from '../../components/VpsParts.tsx';
@@ -62,8 +63,14 @@ export function ClientVpsDetailPage({ id }: { id: string }) {
         <dl className="facts">
           <dt>{t('vps.state')}</dt>
           <dd>
-            <StateBadge state={v.state} />{' '}
-            {v.stateReason ? <span className="muted">{v.stateReason}</span> : null}
+            <StateBadge state={v.state} /> <SuspendedBadge vps={v} />
+            {v.suspended ? (
+              <p className="note" data-testid="vps-suspended-note">
+                {t('vps.suspendedNote')}
+              </p>
+            ) : v.state === 'failed' ? (
+              <p className="note">{t('vps.failedNote')}</p>
+            ) : null}
           </dd>
           <dt>{t('vps.ipv4')}</dt>
           <dd>

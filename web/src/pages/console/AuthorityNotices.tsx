@@ -1,11 +1,13 @@
 // Authority notices (R12.6). Provider console: the list, a form to record a notice (the ordered
 // measure is applied at once; "withheld" sends the client nothing), the detail with its scan
-// and the measures it caused.
+// and the measures it caused. Recording a notice is an admin's (docs/security.md, Roles):
+// support reads them.
 import { useState, type FormEvent } from 'react';
 import { api, call, type ApiError } from '../../api/client.ts';
 import { EmptyState, ErrorNote, Loading, Page, useResource } from '../../components/ui.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { Link } from '../../router.tsx';
+import { useMe } from '../../session.tsx';
 
 type NoticeType = 'administrative' | 'arbitral' | 'judicial';
 type Ordered = 'restriction' | 'limitation' | 'suspension';
@@ -169,10 +171,17 @@ function RecordForm({ onDone }: { onDone: () => void }) {
 export function AuthorityNoticesPage() {
   const { t, formatDateTime } = useI18n();
   const list = useResource(() => call(api.GET('/v1/admin/authority-notices')));
+  const admin = useMe().role === 'admin';
   return (
     <Page title={t('nav.console.authorityNotices')}>
       <p className="lead">{t('authNotices.intro')}</p>
-      <RecordForm onDone={() => list.reload()} />
+      {admin ? (
+        <RecordForm onDone={() => list.reload()} />
+      ) : (
+        <p className="note" data-testid="notice-admin-only">
+          {t('authNotices.adminOnly')}
+        </p>
+      )}
       {list.status === 'loading' ? <Loading /> : null}
       {list.status === 'error' ? <ErrorNote error={list.error} /> : null}
       {list.status === 'ready' && list.data.length === 0 ? <EmptyState text={t('authNotices.none')} /> : null}

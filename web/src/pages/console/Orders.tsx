@@ -1,10 +1,12 @@
 // Orders for staff: record the payment of an unpaid order's invoice, validate a paid order
 // (opens the contract and starts provisioning), cancel an unpaid one (its invoice is voided).
+// The buttons are the API's `actions` for the caller: paying and cancelling are an admin's.
 import { useState } from 'react';
 import { api, call, type ApiError } from '../../api/client.ts';
 import { EmptyState, ErrorNote, Loading, Page, useResource } from '../../components/ui.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { Link } from '../../router.tsx';
+import { useMe } from '../../session.tsx';
 import { formatMoney, orderStateLabel, termLabel } from '../client/InvoicesFormat.tsx';
 
 type State = 'awaiting_payment' | 'paid' | 'validated' | 'cancelled';
@@ -12,6 +14,7 @@ const methods = ['transfer', 'card', 'direct_debit', 'check', 'cash'] as const;
 
 export function OrdersConsolePage() {
   const { t, language, formatDateTime } = useI18n();
+  const admin = useMe().role === 'admin';
   const [state, setState] = useState<State | ''>('paid');
   const orders = useResource(() =>
     call(api.GET('/v1/orders', { params: { query: state ? { state } : {} } })),
@@ -64,6 +67,7 @@ export function OrdersConsolePage() {
 
   return (
     <Page title={t('nav.console.orders')}>
+      {admin ? null : <p className="muted">{t('commerce.adminOnlyNote')}</p>}
       <label className="inline-form">
         {t('commerce.state')}
         <select

@@ -1,6 +1,7 @@
 // Measures (R3.14, R5.1, R6.4, R12.5). Provider console: apply a measure to a VPS or a whole
 // account with the ladder's suggested rung shown (another rung needs a reason), the measures in
 // force or the whole history, lift (R5.1: a refusal to restore needs an admin's override).
+// Support is not offered the termination rung nor a withheld notice (an admin's: docs/security.md).
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, call, type ApiError } from '../../api/client.ts';
 import type { Rung } from '../../components/MeasuresList.tsx';
@@ -31,6 +32,8 @@ const iso = (local: string) => (local ? new Date(local).toISOString() : undefine
 
 function ApplyForm({ onDone }: { onDone: () => void }) {
   const { t } = useI18n();
+  const admin = useMe().role === 'admin';
+  const rungs = admin ? RUNGS : RUNGS.filter((r) => r !== 'termination');
   const [target, setTarget] = useState<'vps' | 'account'>('vps');
   const [targetId, setTargetId] = useState('');
   const [kind, setKind] = useState<Kind>('spam');
@@ -136,7 +139,7 @@ function ApplyForm({ onDone }: { onDone: () => void }) {
         {t('sanctions.rungChoice')}{' '}
         <select value={rung} onChange={(e) => setRung(e.target.value as Rung | '')}>
           <option value="">{t('sanctions.asSuggested')}</option>
-          {RUNGS.map((r) => (
+          {rungs.map((r) => (
             <option key={r} value={r}>
               {t(`sanctions.rung.${r}`)}
             </option>
@@ -191,10 +194,17 @@ function ApplyForm({ onDone }: { onDone: () => void }) {
         {t('sanctions.liftCondition')}{' '}
         <input value={liftCondition} onChange={(e) => setLiftCondition(e.target.value)} />
       </label>
-      <label className="inline">
-        <input type="checkbox" checked={withheld} onChange={(e) => setWithheld(e.target.checked)} />{' '}
-        {t('sanctions.withheld')}
-      </label>
+      {admin ? (
+        <label className="inline">
+          <input type="checkbox" checked={withheld} onChange={(e) => setWithheld(e.target.checked)} />{' '}
+          {t('sanctions.withheld')}
+        </label>
+      ) : null}
+      {!admin && suggestion?.rung === 'termination' && !rung ? (
+        <p className="note" data-testid="sanction-termination-admin">
+          {t('sanctions.terminationAdminOnly')}
+        </p>
+      ) : null}
       <ErrorNote error={error} />
       {done ? <p role="status">{t('sanctions.applied')}</p> : null}
       <button type="submit">{t('sanctions.submit')}</button>

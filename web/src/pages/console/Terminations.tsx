@@ -1,12 +1,15 @@
 // Terminations (R12.1–R12.4). Provider console: terminations scheduled (or all), soonest first,
 // with a cancel before the date; forms to record a registered letter (the product proposes the
 // effective date, R12.2), force majeure (either side, R12.1) or a breach (immediate, R12.3); the
-// deletion records (R12.4). Client: its VPS page shows a scheduled termination and its date.
+// deletion records (R12.4). Recording and cancelling are an admin's (docs/security.md, Roles):
+// support sees the list and the records. Client: its VPS page shows a scheduled termination and
+// its date.
 import { useState, type FormEvent } from 'react';
 import { api, call, type ApiError } from '../../api/client.ts';
 import { EmptyState, ErrorNote, Loading, Page, useResource } from '../../components/ui.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { Link } from '../../router.tsx';
+import { useMe } from '../../session.tsx';
 
 type Kind = 'letter' | 'force_majeure' | 'breach';
 const iso = (local: string) => (local ? new Date(local).toISOString() : undefined);
@@ -156,6 +159,7 @@ function RecordForm({ onDone }: { onDone: () => void }) {
 
 export function TerminationsPage() {
   const { t, formatDateTime } = useI18n();
+  const admin = useMe().role === 'admin';
   const [all, setAll] = useState(false);
   const list = useResource(() =>
     call(api.GET('/v1/terminations', { params: { query: all ? {} : { state: 'scheduled' } } })),
@@ -218,7 +222,7 @@ export function TerminationsPage() {
                   <td className="break">{x.reason}</td>
                   <td>{x.recordedBy}</td>
                   <td>
-                    {x.state === 'scheduled' ? (
+                    {admin && x.state === 'scheduled' ? (
                       <button type="button" className="button-quiet" onClick={() => void cancel(x.id)}>
                         {t('termination.cancel')}
                       </button>
@@ -230,7 +234,13 @@ export function TerminationsPage() {
           </table>
         </div>
       ) : null}
-      <RecordForm onDone={() => list.reload()} />
+      {admin ? (
+        <RecordForm onDone={() => list.reload()} />
+      ) : (
+        <p className="note" data-testid="termination-admin-only">
+          {t('termination.adminOnly')}
+        </p>
+      )}
       <h2>{t('termination.records')}</h2>
       {records.status === 'ready' && records.data.length === 0 ? <EmptyState /> : null}
       {records.status === 'ready' && records.data.length > 0 ? (

@@ -9,6 +9,7 @@ import {
   PowerButtons,
   ProvisionProgress,
   StateBadge,
+  SuspendedBadge,
   useDatacenters,
   usePolling,
 } from '../../components/VpsParts.tsx';
@@ -111,7 +112,7 @@ export function ConsoleVpsDetailPage({ id }: { id: string }) {
         <dl className="facts">
           <dt>{t('vps.state')}</dt>
           <dd>
-            <StateBadge state={v.state} />{' '}
+            <StateBadge state={v.state} /> <SuspendedBadge vps={v} />{' '}
             {v.stateReason ? <span className="muted">{v.stateReason}</span> : null}
           </dd>
           <dt>{t('vps.ipv4')}</dt>
