@@ -573,4 +573,20 @@ describe('the deletion at the effective date (R12.4)', () => {
     assert.equal((await vpsRow(vpsId)).state, 'destroyed');
     assert.equal((await terminationOf(contractId)).state, 'done');
   });
+  it('R12.3 breach of a stopped VPS: it stays stopped and held, so its client cannot start it before the deletion', async () => {
+    const { contractId, vpsId } = await makeContract();
+    host.vms.set(vpsId, 'stopped');
+    await t.database.db.updateTable('vps').set({ state: 'stopped' }).where('id', '=', vpsId).execute();
+    admin = await login(t, adminCreds.email, { totpSecret: adminCreds.totpSecret });
+    alice = await login(t, aliceEmail);
+    const r = await post(`/v1/contracts/${contractId}/terminations/breach`, admin, { reason: 'Spam relay' });
+    assert.equal(r.statusCode, 201, r.body);
+    assert.equal(r.json().cut.paused, false, 'nothing to pause');
+    const seen = await get(`/v1/vps/${vpsId}`, alice);
+    assert.equal(seen.json().suspended, true);
+    const start = await post(`/v1/vps/${vpsId}/actions/start`, alice, {});
+    assert.equal(start.statusCode, 409, start.body);
+    assert.equal(start.json().code, 'vps.suspended');
+    assert.equal(host.vms.get(vpsId), 'stopped');
+  });
 });
