@@ -441,8 +441,9 @@ test('issue 5 end to end: sign up, order, pay, validate, a real VM, the access c
       async () => {
         const now = await state.getAttribute('data-state');
         if (now === 'failed') throw new Error('provisioning failed');
-        if (await progress.isVisible())
-          percents.add((await page.getByTestId('provision-percent').textContent()) ?? '');
+        // Read without waiting: the card goes away once running, maybe between a check and a
+        // read (a waiting read then timed out under load).
+        for (const text of await page.getByTestId('provision-percent').allTextContents()) percents.add(text);
         return now === 'running';
       },
       300_000,
