@@ -255,17 +255,9 @@ const uniqueEmail = (e: unknown): never => {
 const tooMany = (message: string) => new DomainError('not_allowed', 'auth.throttled', message);
 
 /** Where clients read dates (instants are kept in UTC): the provider's zone, until accounts carry their own. */
-export const CLIENT_TIME_ZONE = 'Europe/Paris';
-
-/** How a date reads in a mail, in the client's language (Paris time: the provider's). */
-export function mailDate(d: Date, language: Language): string {
-  const s = new Intl.DateTimeFormat(language === 'fr' ? 'fr-FR' : 'en-GB', {
-    dateStyle: 'long',
-    timeStyle: 'short',
-    timeZone: CLIENT_TIME_ZONE,
-  }).format(d);
-  return language === 'fr' ? `${s} (heure de Paris)` : `${s} (Paris time)`;
-}
+// Dates in mails: one formatter (mail/format.ts), re-exported for the modules that import it here.
+export { CLIENT_TIME_ZONE, mailDate } from '../mail/format.ts';
+import { mailDate } from '../mail/format.ts';
 
 const proofWhat: Record<ProofKind, Record<Language, string>> = {
   identity: { fr: "un justificatif d'identité", en: 'a proof of identity' },
