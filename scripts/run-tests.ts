@@ -1,6 +1,6 @@
 // `make test`: type check, lint, then every test file with node's test runner, against a
 // PostgreSQL started for the run (embedded, under var/test-pg) unless
-// INFOGERE_TEST_DATABASE_URL names a server. Test files clone a migrated template database
+// TEST_DATABASE_URL names a server. Test files clone a migrated template database
 // (test/helpers/db.ts), so each starts from a clean schema in milliseconds.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -17,7 +17,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     'skip-static': { type: 'boolean', default: false },
-    concurrency: { type: 'string', default: process.env.INFOGERE_TEST_CONCURRENCY ?? '3' },
+    concurrency: { type: 'string', default: process.env.TEST_CONCURRENCY ?? '3' },
   },
 });
 // Each run has its own PostgreSQL and template, so several runs (developers side by side) never
@@ -80,7 +80,7 @@ if (!values['skip-static']) {
   if ((await step([bin('prettier'), '--check', '--log-level=warn', '.'])) !== 0) failed = true;
 }
 
-let adminUrl = process.env.INFOGERE_TEST_DATABASE_URL;
+let adminUrl = process.env.TEST_DATABASE_URL;
 let stopPg: (() => Promise<void>) | undefined;
 const pgDir = path.join(root, 'var', 'test-pg', `run-${runId}`);
 if (!adminUrl) {
@@ -115,9 +115,9 @@ const code = await step(
   [process.execPath, '--test', `--test-concurrency=${values.concurrency}`, '--test-timeout=600000', ...files],
   {
     ...process.env,
-    INFOGERE_TEST_ADMIN_URL: adminUrl,
-    INFOGERE_TEST_TEMPLATE_DB: TEMPLATE_DB,
-    INFOGERE_TEST_RUN_ID: runId,
+    TEST_ADMIN_URL: adminUrl,
+    TEST_TEMPLATE_DB: TEMPLATE_DB,
+    TEST_RUN_ID: runId,
   },
 );
 if (code !== 0) failed = true;

@@ -327,8 +327,8 @@ export function loadConfig(
   const known = new Set<string>(Object.values(settings).map((s) => s.env));
   known.add('INFOGERE_CONFIG_FILE');
   for (const name of [...Object.keys(env), ...Object.keys(file)]) {
-    // A typo must not silently fall back to a default. INFOGERE_TEST_* belong to the tests.
-    if (name.startsWith('INFOGERE_') && !name.startsWith('INFOGERE_TEST_') && !known.has(name))
+    // A typo must not silently fall back to a default. Test-only variables never use the prefix.
+    if (name.startsWith('INFOGERE_') && !known.has(name))
       throw new ConfigError(name, 'unknown setting (see docs/configuration.md)');
   }
   const out: Record<string, unknown> = {};

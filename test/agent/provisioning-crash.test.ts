@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { provisioningSteps, stepIndex } from '../../src/domain/provisioning.ts';
 import { listInfogereQemus } from '../../src/agent/qemu/process.ts';
+import { childEnv } from '../helpers/child-env.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 import { createVpsLab, type VpsLab } from '../helpers/vps-lab.ts';
 
@@ -20,7 +21,7 @@ let out = '';
 async function startChild(): Promise<void> {
   out = '';
   child = spawn(process.execPath, [path.join(import.meta.dirname, '..', 'helpers', 'provision-child.ts')], {
-    env: { ...process.env, ...lab.env, DATABASE_URL: database.url },
+    env: childEnv({ ...lab.env, DATABASE_URL: database.url }),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d) => (out += d));

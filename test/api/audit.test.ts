@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { spawnSync } from 'node:child_process';
 import { appendAudit, verifyAuditChain } from '../../src/control/repositories/audit.ts';
 import { login, makeClient, makeStaff, testApp, type TestApp } from '../helpers/app.ts';
+import { childEnv } from '../helpers/child-env.ts';
 
 let t: TestApp;
 before(async () => (t = await testApp()));
@@ -88,7 +89,7 @@ describe('audit log', () => {
 
   it('`infogere audit verify` exits 1 on the broken chain and says where', () => {
     const r = spawnSync(process.execPath, ['src/cli/main.ts', 'audit', 'verify'], {
-      env: { ...process.env, DATABASE_URL: t.database.url, INFOGERE_DATA_DIR: t.dataDir },
+      env: childEnv({ DATABASE_URL: t.database.url, INFOGERE_DATA_DIR: t.dataDir }),
       encoding: 'utf8',
     });
     assert.equal(r.status, 1, r.stderr);

@@ -35,11 +35,11 @@ it('a migration merged after later ones were applied still runs (modules develop
   const { migrations, migrateToLatest } = await import('../../src/control/db/migrate.ts');
   const pg = (await import('pg')).default;
   const { createDb, withDatabaseName } = await import('../../src/control/db/database.ts');
-  const name = `t_${process.env.INFOGERE_TEST_RUN_ID ?? 'x'}_unordered`;
-  const admin = new pg.Client({ connectionString: process.env.INFOGERE_TEST_ADMIN_URL });
+  const name = `t_${process.env.TEST_RUN_ID ?? 'x'}_unordered`;
+  const admin = new pg.Client({ connectionString: process.env.TEST_ADMIN_URL });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
-  const { db } = createDb(withDatabaseName(process.env.INFOGERE_TEST_ADMIN_URL!, name), { max: 2 });
+  const { db } = createDb(withDatabaseName(process.env.TEST_ADMIN_URL!, name), { max: 2 });
   try {
     const names = Object.keys(migrations).sort();
     const skipped = names[names.length - 2]!; // one that sorts before the last

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { totpCode } from '../../src/control/security/totp.ts';
+import { childEnv } from '../helpers/child-env.ts';
 
 let dataDir: string;
 let pgPort: number;
@@ -32,14 +33,13 @@ interface Running {
 
 async function start(): Promise<Running> {
   const child = spawn(process.execPath, ['test/helpers/platform-child.ts'], {
-    env: {
-      ...process.env,
+    env: childEnv({
       INFOGERE_DATA_DIR: dataDir,
       INFOGERE_HTTP_PORT: '0',
       INFOGERE_EMBEDDED_PG_PORT: String(pgPort),
       INFOGERE_LOG_LEVEL: 'warn',
       DATABASE_URL: '',
-    },
+    }),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -142,12 +142,11 @@ describe('platform restarts (embedded PostgreSQL under the data dir)', () => {
         'a long enough password',
       ],
       {
-        env: {
-          ...process.env,
+        env: childEnv({
           INFOGERE_DATA_DIR: dataDir,
           INFOGERE_EMBEDDED_PG_PORT: String(pgPort),
           DATABASE_URL: '',
-        },
+        }),
       },
     );
     let out = '';

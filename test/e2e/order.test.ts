@@ -36,7 +36,7 @@ import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 import type { ReceivedMail } from '../helpers/smtp.ts';
 import { createVpsLab, POOL, repoRoot, type VpsLab } from '../helpers/vps-lab.ts';
 
-const chromiumPath = process.env.INFOGERE_CHROMIUM ?? '/usr/bin/chromium';
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const admin = {
   email: 'alice.admin@example.test',
@@ -184,7 +184,7 @@ async function newContext(): Promise<BrowserContext> {
   return context;
 }
 
-/** Screenshots go to $INFOGERE_SCREENSHOT_DIR (default: a temp dir, printed as a diagnostic). */
+/** Screenshots go to $SCREENSHOT_DIR (default: a temp dir, printed as a diagnostic). */
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(shotsDir, `order-${name}.png`), fullPage: true });
 }
@@ -242,8 +242,7 @@ before(async () => {
   });
 
   userDataDir = await mkdtemp(path.join(tmpdir(), 'infogere-e2e-order-'));
-  shotsDir =
-    process.env.INFOGERE_SCREENSHOT_DIR ?? (await mkdtemp(path.join(tmpdir(), 'infogere-e2e-order-shots-')));
+  shotsDir = process.env.SCREENSHOT_DIR ?? (await mkdtemp(path.join(tmpdir(), 'infogere-e2e-order-shots-')));
   await mkdir(shotsDir, { recursive: true });
   browser = await chromium.launch({
     executablePath: chromiumPath,

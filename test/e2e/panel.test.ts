@@ -2,7 +2,7 @@
 // server: platform started in-process on a fresh database, panel built by Vite and served by
 // the control plane. Logs in as an admin (password + TOTP) and as a client.
 // Run: node scripts/run-tests.ts --skip-static test/e2e/panel.test.ts
-// Screenshots go to $INFOGERE_SCREENSHOT_DIR (default: a temp dir, printed as a diagnostic).
+// Screenshots go to $SCREENSHOT_DIR (default: a temp dir, printed as a diagnostic).
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ import { ensurePanelBuilt } from '../helpers/panel-build.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
-const chromiumPath = process.env.INFOGERE_CHROMIUM ?? '/usr/bin/chromium';
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const admin = {
   email: 'alice.admin@example.test',
@@ -85,8 +85,7 @@ before(async () => {
   adminTotpSecret = staff.totpSecret;
   await platform.services.identity.createClientAccount({ ...client, language: 'fr' }, SYSTEM_ACTOR);
 
-  shotsDir =
-    process.env.INFOGERE_SCREENSHOT_DIR ?? (await mkdtemp(path.join(tmpdir(), 'infogere-e2e-shots-')));
+  shotsDir = process.env.SCREENSHOT_DIR ?? (await mkdtemp(path.join(tmpdir(), 'infogere-e2e-shots-')));
   await mkdir(shotsDir, { recursive: true });
   userDataDir = await mkdtemp(path.join(tmpdir(), 'infogere-e2e-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {

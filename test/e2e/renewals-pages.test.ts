@@ -18,7 +18,7 @@ import { ensurePanelBuilt } from '../helpers/panel-build.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
-const chromiumPath = process.env.INFOGERE_CHROMIUM ?? '/usr/bin/chromium';
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const admin = {
   email: 'renew.admin@example.test',
   name: 'Rémi Admin',

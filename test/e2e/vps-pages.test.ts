@@ -16,7 +16,7 @@ import { ensurePanelBuilt } from '../helpers/panel-build.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
-const chromiumPath = process.env.INFOGERE_CHROMIUM ?? '/usr/bin/chromium';
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const admin = {
   email: 'vps.admin@example.test',
   name: 'Vera Admin',

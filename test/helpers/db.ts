@@ -11,22 +11,22 @@ export interface TestDatabase {
 }
 
 function adminUrl(): string {
-  const url = process.env.INFOGERE_TEST_ADMIN_URL;
+  const url = process.env.TEST_ADMIN_URL;
   if (!url)
     throw new Error(
-      'INFOGERE_TEST_ADMIN_URL is unset: run the tests with `make test` or `node scripts/run-tests.ts FILE`',
+      'TEST_ADMIN_URL is unset: run the tests with `make test` or `node scripts/run-tests.ts FILE`',
     );
   return url;
 }
 
 export async function freshDatabase(): Promise<TestDatabase> {
   const admin = adminUrl();
-  const template = process.env.INFOGERE_TEST_TEMPLATE_DB;
+  const template = process.env.TEST_TEMPLATE_DB;
   if (!template)
     throw new Error(
-      'INFOGERE_TEST_TEMPLATE_DB is unset: run the tests with `make test` or `node scripts/run-tests.ts FILE`',
+      'TEST_TEMPLATE_DB is unset: run the tests with `make test` or `node scripts/run-tests.ts FILE`',
     );
-  const name = `t_${process.env.INFOGERE_TEST_RUN_ID ?? 'x'}_${randomBytes(5).toString('hex')}`;
+  const name = `t_${process.env.TEST_RUN_ID ?? 'x'}_${randomBytes(5).toString('hex')}`;
   const c = new pg.Client({ connectionString: admin });
   await c.connect();
   try {

@@ -38,6 +38,8 @@ describe('configuration', () => {
     [{ INFOGERE_LOG_LEVEL: 'loud' }, 'INFOGERE_LOG_LEVEL'],
     [{ INFOGERE_MASTER_KEY: 'dG9vIHNob3J0' }, 'INFOGERE_MASTER_KEY'],
     [{ INFOGERE_HTTP_PROT: '80' }, 'INFOGERE_HTTP_PROT'],
+    // Test-only variables are not settings: no INFOGERE_ name is let through unknown.
+    [{ INFOGERE_TEST_ANYTHING: '1' }, 'INFOGERE_TEST_ANYTHING'],
   ];
   for (const [env, name] of refused)
     it(`refuses ${JSON.stringify(env)} naming ${name}`, () => {
