@@ -11,7 +11,6 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import type { App } from './http/types.ts';
 import { localAgents, type HostAgents } from './hosts/agents.ts';
-import { handleVmEvent } from './hosts/events.ts';
 import { deferredQueue, startJobs, type JobDefinition, type Jobs } from './jobs/boss.ts';
 import { allJobs, createScheduler } from './jobs/registry.ts';
 import type { Scheduler } from './jobs/scheduler.ts';
@@ -92,9 +91,9 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
   const services = createServices(ctx);
   agents.onVmEvent(
     (e) =>
-      void handleVmEvent(services, e).catch((err: unknown) =>
-        log.error({ err, event: e }, 'VM event not recorded'),
-      ),
+      void services.vmEvents
+        .handle(e)
+        .catch((err: unknown) => log.error({ err, event: e }, 'VM event not recorded')),
   );
   // Mails written before 0012 with a usable link in clear: redacted (and sealed) before any
   // delivery or console read.

@@ -15,7 +15,7 @@ import { flagLegacySecretMails } from '../../src/control/db/migrations/0012_mail
 import type { MailOutboxExtraColumns } from '../../src/control/db/tables/mail.ts';
 import type { JobDefinition } from '../../src/control/jobs/boss.ts';
 import { allJobs } from '../../src/control/jobs/registry.ts';
-import { MAIL_DELIVER_JOB } from '../../src/control/mail/index.ts';
+import { MAIL_DELIVER_JOB } from '../../src/control/services/mail.ts';
 import { appendNotice, contentHash } from '../../src/control/repositories/notices.ts';
 import { newToken, tokenHash } from '../../src/control/security/tokens.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';

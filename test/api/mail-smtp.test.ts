@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { MINUTE } from '../../src/domain/clock.ts';
 import { allJobs } from '../../src/control/jobs/registry.ts';
-import { CLAIM_LEASE_MS, MAX_ATTEMPTS, retryDelayMs } from '../../src/control/mail/index.ts';
+import { CLAIM_LEASE_MS, MAX_ATTEMPTS, retryDelayMs } from '../../src/control/services/mail.ts';
 import { claimDue } from '../../src/control/repositories/mail.ts';
 import { login, makeClient, makeStaff, testApp, type Session, type TestApp } from '../helpers/app.ts';
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts';

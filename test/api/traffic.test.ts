@@ -6,6 +6,7 @@ import pino from 'pino';
 import { after, before, describe, it } from 'node:test';
 import { TERMS_2015_06_01 } from '../../src/domain/terms.ts';
 import { cycleAt, type QuotaTerms } from '../../src/domain/quota.ts';
+import { mailDate } from '../../src/control/mail/format.ts';
 import { SecretBox } from '../../src/control/security/secretbox.ts';
 import { createServices } from '../../src/control/services/index.ts';
 import { TRAFFIC_CYCLE_END } from '../../src/control/services/traffic.ts';
@@ -208,7 +209,8 @@ describe('the quota (R3.13)', () => {
       .execute();
     assert.equal(mails.length, 1);
     assert.match(mails[0]!.body_text, /1\.20 MB/);
-    assert.ok(mails[0]!.body_text.includes(cycleEnd.toISOString().replace('T', ' ').slice(0, 16) + ' UTC'));
+    // The cycle's end as every mail writes a date (mail/format.ts): Paris time, in French.
+    assert.ok(mails[0]!.body_text.includes(mailDate(cycleEnd, 'fr')));
     assert.equal(mails[0]!.language, 'fr');
     const deadlines = await t.scheduler.pending('vps', v.id);
     assert.deepEqual(

@@ -1,7 +1,7 @@
 // Mail templates and the outbox's pure rules (issue 5 item 6, R3.1; every notice).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { messageIdDomain, retryDelayMs, MAX_ATTEMPTS } from '../../src/control/mail/index.ts';
+import { messageIdDomain, retryDelayMs, MAX_ATTEMPTS } from '../../src/control/services/mail.ts';
 import {
   checkTemplate,
   escapeHtml,

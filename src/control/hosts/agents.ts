@@ -9,16 +9,9 @@ import type { HostAgent } from '../../agent/host-agent.ts';
 import type { VmEventListener } from '../../agent/driver.ts';
 import { DEFAULT_TABLE } from '../../agent/net/types.ts';
 import type { Config } from '../config.ts';
+import type { HostAgents } from '../services/context.ts';
 
-export interface HostAgents {
-  forHost(host: { id: string; agent: string }): Promise<HostAgent>;
-  /** The host's agent if it is open already (never opens it: reading figures must not touch the host). */
-  peek?(host: { id: string; agent: string }): HostAgent | undefined;
-  /** Agents already opened (for the collectors: counters, reconcile). */
-  opened(): { hostId: string | null; agent: HostAgent }[];
-  onVmEvent(listener: VmEventListener): void;
-  close(): Promise<void>;
-}
+export type { HostAgents };
 
 export function splitList(s: string | undefined): string[] {
   return (s ?? '')

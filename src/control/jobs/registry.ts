@@ -2,7 +2,7 @@
 // scheduler tick) and pg-boss job types. One line per module; the platform and the test
 // helpers build from here, so tests drive exactly what production runs.
 import type { Logger } from 'pino';
-import { mailJobs, MailSweepingScheduler } from '../mail/jobs.ts';
+import { mailJobs, MailSweepingScheduler } from './mail.ts';
 import { PROOF_DUE } from '../services/clients.ts';
 import type { Services } from '../services/index.ts';
 import type { JobDefinition } from './boss.ts';

@@ -9,19 +9,14 @@ import type { ContractState } from '../../domain/contracts.ts';
 import { canTransition, isVpsState } from '../../domain/vps-state.ts';
 import type { HostAgent } from '../../agent/host-agent.ts';
 import type { DeletedItem } from '../db/tables/terminations.ts';
+import { mailDate } from '../mail/format.ts';
+import { recipientOf } from '../mail/recipients.ts';
 import { SYSTEM_ACTOR } from '../services/context.ts';
 import { getHost } from '../repositories/hosts.ts';
 import { SYSTEM_SCOPE } from '../repositories/scope.ts';
 import { getVps, setVpsState, updateVps, type VpsRow } from '../repositories/vps.ts';
 import type { Services } from '../services/index.ts';
-import {
-  causeText,
-  mailDate,
-  ownerOf,
-  TERMINATE_JOB,
-  terminationHooks,
-  type TerminationRow,
-} from '../services/terminations.ts';
+import { causeText, TERMINATE_JOB, terminationHooks, type TerminationRow } from '../services/terminations.ts';
 import type { JobDefinition } from './boss.ts';
 
 /** Step errors before staff are alerted (the job keeps retrying: a deletion is never abandoned). */
@@ -148,17 +143,17 @@ export function terminationJob(s: Services): JobDefinition<{ terminationId: stri
         .select('hostname')
         .where('id', '=', term.vps_id)
         .executeTakeFirstOrThrow();
-      const owner = await ownerOf(tx, term.account_id);
+      const owner = await recipientOf(tx, term.account_id);
       // Last in the transaction: the mail module holds the notices chain's lock until commit.
       await s.mail.send(tx, {
-        to: owner.email,
+        to: owner.to,
         template: 'contract.terminated',
         language: owner.language,
         vars: {
           name: owner.name,
           hostname: vps.hostname,
           cause: causeText(term.cause, owner.language, term.letter_received_at),
-          deletedAt: mailDate(now),
+          deletedAt: mailDate(now, owner.language),
         },
         accountId: term.account_id,
         reason: `R12.4 contract ${contract.id} ended: VPS deleted with all its data`,

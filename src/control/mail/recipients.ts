@@ -11,9 +11,22 @@ export type { Recipient };
  * An account with no address at all is a conflict, not a silent drop.
  */
 export async function recipientOf(db: Db, accountId: string, opts: { userId?: string | null } = {}) {
-  const r =
-    (opts.userId ? await activeUserContact(db, opts.userId) : undefined) ??
-    (await accountContact(db, accountId));
+  const r = await findRecipient(db, accountId, opts);
   if (!r) throw conflict('account.no_contact', 'This account has no email address to write to');
   return r satisfies Recipient;
+}
+
+/**
+ * The same rule, undefined for an account with no address: for a fact that stands whether or
+ * not the client can be told (a throttle at quota, a sanction), where the mail is the extra.
+ */
+export async function findRecipient(
+  db: Db,
+  accountId: string,
+  opts: { userId?: string | null } = {},
+): Promise<Recipient | undefined> {
+  return (
+    (opts.userId ? await activeUserContact(db, opts.userId) : undefined) ??
+    (await accountContact(db, accountId))
+  );
 }

@@ -7,7 +7,7 @@
 // One-time secrets (R3.1 access codes, R6.1 sign-up verification): a template lists the
 // variables whose values grant something by themselves (a one-time link) in `secretVars`. The
 // copy the platform keeps has each of them replaced by a marker, ⟦withheld:name⟧; the values
-// go apart (sealed, src/control/mail/index.ts) and are put back only into the message handed
+// go apart (sealed, src/control/services/mail.ts) and are put back only into the message handed
 // to the relay (`fillSecrets`). No other value may hold the marker's brackets (they become
 // plain ones), so a marker is always the template's own.
 import { invalidData } from '../../domain/errors.ts';

@@ -38,6 +38,12 @@ export async function insertVps(db: Db, v: NewVps, now: Date): Promise<VpsRow> {
   return row as VpsRow;
 }
 
+/** A VPS by id, or undefined (an event about a VM that is not one of ours). */
+export async function findVps(db: Db, id: string): Promise<VpsRow | undefined> {
+  return (await db.selectFrom('vps').selectAll().where('id', '=', id).executeTakeFirst()) as
+    VpsRow | undefined;
+}
+
 /** A VPS the caller may see: clients only their account's; another account's is not found. */
 export async function getVps(db: Db, scope: Scope, id: string): Promise<VpsRow> {
   let q = db.selectFrom('vps').selectAll().where('id', '=', id);

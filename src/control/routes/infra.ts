@@ -2,13 +2,11 @@
 import { Type } from 'typebox';
 import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
-import type { Scope } from '../repositories/scope.ts';
 import { suspensionFlags } from '../repositories/vps-holds.ts';
-import { getVps, listVps, vpsEvents, type VpsRow } from '../repositories/vps.ts';
-import { powerActionsFor } from '../services/vps.ts';
+import { getVps, listVps, vpsEvents } from '../repositories/vps.ts';
 import { clientEventDetails } from '../services/client-views.ts';
 import type { Services } from '../services/index.ts';
-import { authErrors, IdParams, ownEmailsOf } from './schemas.ts';
+import { authErrors, IdParams, ownEmailsOf, vpsOut, VpsSchema } from './schemas.ts';
 
 const Datacenter = Type.Object({
   id: Type.String(),
@@ -43,67 +41,6 @@ const Host = Type.Object({
   diskGiBPlaced: Type.Integer(),
   vpsCount: Type.Integer(),
 });
-export const VpsSchema = Type.Object(
-  {
-    id: Type.String(),
-    accountId: Type.String(),
-    datacenterId: Type.String(),
-    hostId: Type.Union([Type.String(), Type.Null()]),
-    hostname: Type.String(),
-    vcpus: Type.Integer(),
-    memoryMiB: Type.Integer(),
-    diskGiB: Type.Integer(),
-    state: Type.String(),
-    /** Staff only: why it is in this state, in the platform's words (null for clients). */
-    stateReason: Type.Union([Type.String(), Type.Null()]),
-    /** A suspension holds it (its own, apart from the power state, or its account's): no start. */
-    suspended: Type.Boolean(),
-    stateChangedAt: Type.String(),
-    ipv4: Type.Union([Type.String(), Type.Null()]),
-    username: Type.String(),
-    /** Power actions the caller may ask for now (clients: their subset). */
-    actions: Type.Array(Type.String()),
-    /** Last provisioning step done and its percent (issue 5: live progress). */
-    provisionStep: Type.Union([Type.String(), Type.Null()]),
-    provisionPercent: Type.Integer(),
-    createdAt: Type.String(),
-  },
-  { $id: 'Vps' },
-);
-
-const NOT_SUSPENDED = { held: false, accountSuspended: false };
-
-/** A VPS as the caller may see it; `flags` from `suspensionFlags` (repositories/vps-holds.ts). */
-export function vpsOut(
-  v: VpsRow,
-  scope: Scope,
-  flags: { held: boolean; accountSuspended: boolean } = NOT_SUSPENDED,
-) {
-  const client = scope.kind === 'client';
-  return {
-    id: v.id,
-    accountId: v.account_id,
-    datacenterId: v.datacenter_id,
-    hostId: v.host_id,
-    hostname: v.hostname,
-    vcpus: v.vcpus,
-    memoryMiB: v.memory_mib,
-    diskGiB: v.disk_gib,
-    state: v.state,
-    // The reason names staff, commands and host paths: clients read the state, the suspension
-    // flag and their measures in force instead.
-    stateReason: client ? null : v.state_reason,
-    suspended: flags.held || flags.accountSuspended,
-    stateChangedAt: v.state_changed_at.toISOString(),
-    ipv4: v.ipv4,
-    username: v.client_username,
-    actions: powerActionsFor(scope, v.state, flags),
-    provisionStep: v.provision_step,
-    provisionPercent: v.provision_percent,
-    createdAt: v.created_at.toISOString(),
-  };
-}
-
 export function infraRoutes(app: App, s: Services): void {
   app.get(
     '/v1/datacenters',

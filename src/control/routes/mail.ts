@@ -1,7 +1,7 @@
 // Mail: the provider console's outbox (read what was sent or waits, retry a failed mail) and
 // the notices chain (every email to a client, as proof: list, CSV export, chain check); the
 // client's own notices. Another account's notice is 404 for a client (scoped in the repository).
-// Bodies are the stored copy, one-time links withheld (src/control/mail/index.ts); each staff
+// Bodies are the stored copy, one-time links withheld (src/control/services/mail.ts); each staff
 // read of a mail's text is audited (`mail.read`).
 import { Type } from 'typebox';
 import { auditActorOf, principalOf } from '../http/access.ts';

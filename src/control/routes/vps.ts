@@ -10,8 +10,7 @@ import { suspensionFlags } from '../repositories/vps-holds.ts';
 import { getVps } from '../repositories/vps.ts';
 import { actorForClient, CLIENT_FAILURE_MESSAGE } from '../services/client-views.ts';
 import type { Services } from '../services/index.ts';
-import { vpsOut, VpsSchema } from './infra.ts';
-import { authErrors, IdParams, ownEmailsOf, Uuid } from './schemas.ts';
+import { authErrors, IdParams, ownEmailsOf, Uuid, vpsOut, VpsSchema } from './schemas.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 

@@ -21,7 +21,7 @@ import {
 import { MINUTE, HOUR } from '../../domain/clock.ts';
 import { conflict, DomainError, invalidData, notAllowed } from '../../domain/errors.ts';
 import type { User } from '../db/schema.ts';
-import type { MailService } from '../mail/index.ts';
+import type { MailService } from './mail.ts';
 import {
   findLiveTokenByHash,
   insertApiToken,
@@ -50,7 +50,7 @@ import { dummyHash, verifyPassword } from '../security/passwords.ts';
 import { API_TOKEN_PREFIX, newToken, tokenHash } from '../security/tokens.ts';
 import { newTotpSecret, totpUri, verifyTotp } from '../security/totp.ts';
 import type { AuditService } from './audit.ts';
-import { mailDate } from './clients.ts';
+import { mailDate } from '../mail/format.ts';
 import type { ServiceContext } from './context.ts';
 
 /** An authenticated caller. */

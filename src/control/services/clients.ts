@@ -41,7 +41,9 @@ import {
 import { CURRENT_TERMS } from '../../domain/terms.ts';
 import type { Db } from '../db/database.ts';
 import type { Deadline, Language } from '../db/schema.ts';
-import type { MailService } from '../mail/index.ts';
+import { mailDate } from '../mail/format.ts';
+import { recipientOf } from '../mail/recipients.ts';
+import type { MailService } from './mail.ts';
 import {
   activeSuspensions,
   allActiveSuspensions,
@@ -254,11 +256,6 @@ const uniqueEmail = (e: unknown): never => {
 
 const tooMany = (message: string) => new DomainError('not_allowed', 'auth.throttled', message);
 
-/** Where clients read dates (instants are kept in UTC): the provider's zone, until accounts carry their own. */
-// Dates in mails: one formatter (mail/format.ts), re-exported for the modules that import it here.
-export { CLIENT_TIME_ZONE, mailDate } from '../mail/format.ts';
-import { mailDate } from '../mail/format.ts';
-
 const proofWhat: Record<ProofKind, Record<Language, string>> = {
   identity: { fr: "un justificatif d'identité", en: 'a proof of identity' },
   sites: {
@@ -313,24 +310,6 @@ export function createClientsService(ctx: ServiceContext, audit: AuditService, m
           reason: suspended ? s.reason : s.lift_reason,
         },
       );
-  }
-
-  /** Who is told about an account: its identity email, else its first user's. */
-  async function recipientOf(
-    db: Db,
-    accountId: string,
-  ): Promise<{ to: string; name: string; language: Language }> {
-    const account = await getAccount(db, SYSTEM_SCOPE, accountId);
-    const identity = await findIdentity(db, SYSTEM_SCOPE, accountId);
-    if (identity)
-      return {
-        to: identity.email,
-        name: `${identity.first_name} ${identity.last_name}`,
-        language: account.language,
-      };
-    const [first] = await listUsers(db, SYSTEM_SCOPE, accountId);
-    if (!first) throw conflict('account.no_contact', 'This account has no email address to write to');
-    return { to: first.email, name: first.name, language: account.language };
   }
 
   async function sendVerification(

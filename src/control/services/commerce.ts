@@ -32,7 +32,7 @@ import {
 } from '../../domain/orders.ts';
 import { CURRENT_TERMS } from '../../domain/terms.ts';
 import type { Db } from '../db/database.ts';
-import type { MailService } from '../mail/index.ts';
+import type { MailService } from './mail.ts';
 import { hasActiveSuspension, isEmailUnverified } from '../repositories/clients.ts';
 import {
   contractOfOrder,

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
-import type { HostAgents } from '../hosts/agents.ts';
+import type { HostAgent } from '../../agent/host-agent.ts';
+import type { VmEventListener } from '../../agent/driver.ts';
 import type { SecretBox } from '../security/secretbox.ts';
 
 /**
@@ -16,6 +17,17 @@ export interface JobQueue {
     data: object,
     opts?: { db?: Db; singletonKey?: string; startAfter?: Date },
   ): Promise<void>;
+}
+
+/** The hosts' agents, by host row (implemented by `hosts/agents.ts`; tests give their own). */
+export interface HostAgents {
+  forHost(host: { id: string; agent: string }): Promise<HostAgent>;
+  /** The host's agent if it is open already (never opens it: reading figures must not touch the host). */
+  peek?(host: { id: string; agent: string }): HostAgent | undefined;
+  /** Agents already opened (for the collectors: counters, reconcile). */
+  opened(): { hostId: string | null; agent: HostAgent }[];
+  onVmEvent(listener: VmEventListener): void;
+  close(): Promise<void>;
 }
 
 export interface ServiceContext {

@@ -3,7 +3,7 @@ import { createAuditService } from './audit.ts';
 import { createAuthService } from './auth.ts';
 import { createClientsService } from './clients.ts';
 import { createCommerceService } from './commerce.ts';
-import { createMailService } from '../mail/index.ts';
+import { createMailService } from './mail.ts';
 import type { ServiceContext } from './context.ts';
 import { createIdentityService } from './identity.ts';
 import { createInfraService } from './infra.ts';
@@ -16,6 +16,7 @@ import { createTerminationsService } from './terminations.ts';
 import { createMeasuresService } from './measures.ts';
 import { createAuthorityNoticesService } from './authority-notices.ts';
 import { createPlanChangesService } from './plan-changes.ts';
+import { createVmEventsService } from './vm-events.ts';
 
 export function createServices(ctx: ServiceContext) {
   const audit = createAuditService(ctx);
@@ -69,6 +70,7 @@ export function createServices(ctx: ServiceContext) {
     terminations,
     measures,
     authorityNotices: createAuthorityNoticesService(ctx, audit, measures),
+    vmEvents: createVmEventsService(ctx, audit),
   };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -30,7 +30,9 @@ import {
 import type { Db } from '../db/database.ts';
 import type { Deadline } from '../db/schema.ts';
 import type { MeasureApplied, MeasureParams } from '../db/tables/measures.ts';
-import type { MailService } from '../mail/index.ts';
+import { mailDate } from '../mail/format.ts';
+import { findRecipient } from '../mail/recipients.ts';
+import type { MailService } from './mail.ts';
 import { cancelDeadline, scheduleDeadline } from '../repositories/deadlines.ts';
 import { SYSTEM_SCOPE, type Scope } from '../repositories/scope.ts';
 import { getVps } from '../repositories/vps.ts';
@@ -192,8 +194,6 @@ export function measureView(m: MeasureRowT, hostname: string | null = null): Mea
   };
 }
 
-const fmtDate = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
-
 const NATURE: Record<Rung, { fr: string; en: string }> = {
   warning: { fr: 'avertissement', en: 'warning' },
   restriction: {
@@ -247,7 +247,9 @@ function durationOf(
   if (m.rung === 'warning') return lang === 'fr' ? 'sans effet sur le service' : 'no effect on the service';
   const parts: string[] = [];
   if (m.planned_end)
-    parts.push(lang === 'fr' ? `jusqu'au ${fmtDate(m.planned_end)}` : `until ${fmtDate(m.planned_end)}`);
+    parts.push(
+      lang === 'fr' ? `jusqu'au ${mailDate(m.planned_end, lang)}` : `until ${mailDate(m.planned_end, lang)}`,
+    );
   if (m.lift_condition)
     parts.push(lang === 'fr' ? `levée quand : ${m.lift_condition}` : `lifted when: ${m.lift_condition}`);
   return parts.join(lang === 'fr' ? ' ; ' : '; ');
@@ -284,17 +286,6 @@ export function createMeasuresService(
   let terminatorOverride: Terminator | undefined;
   const terminator = () => terminatorOverride ?? deps.terminations?.();
 
-  async function ownerOf(tx: Db, accountId: string) {
-    return tx
-      .selectFrom('users')
-      .select(['email', 'name', 'language'])
-      .where('account_id', '=', accountId)
-      .where('disabled_at', 'is', null)
-      .orderBy('created_at')
-      .limit(1)
-      .executeTakeFirst();
-  }
-
   async function historyOf(exec: Db, accountId: string, now: Date) {
     const rows = await exec
       .selectFrom('measures')
@@ -330,7 +321,7 @@ export function createMeasuresService(
     m: MeasureRowT,
     reason: string,
   ): Promise<void> {
-    const owner = await ownerOf(tx, m.account_id);
+    const owner = await findRecipient(tx, m.account_id);
     if (!owner) return;
     const hostname = m.vps_id
       ? (await tx.selectFrom('vps').select('hostname').where('id', '=', m.vps_id).executeTakeFirst())
@@ -357,7 +348,7 @@ export function createMeasuresService(
         : { name: owner.name, target, nature: natureOf(m.rung, m.params, lang) };
     // Last in the transaction: the mail module holds the notices chain's lock until commit.
     await deps.mail.send(tx, {
-      to: owner.email,
+      to: owner.to,
       template,
       language: lang,
       vars,

@@ -50,7 +50,7 @@ import { CURRENT_TERMS, termsFor } from '../../domain/terms.ts';
 import type { Db } from '../db/database.ts';
 import type { Deadline } from '../db/schema.ts';
 import type { PlanChangesTable } from '../db/tables/plan-changes.ts';
-import type { MailService } from '../mail/index.ts';
+import type { MailService } from './mail.ts';
 import { contractOfVps, getContract, updateContract, type ContractRow } from '../repositories/contracts.ts';
 import { cancelDeadline, scheduleDeadline } from '../repositories/deadlines.ts';
 import { getHost } from '../repositories/hosts.ts';
@@ -65,13 +65,14 @@ import {
 import { lockUnpaidRenewals } from '../repositories/renewals.ts';
 import { getPlan, isSoldIn, listPlans } from '../repositories/plans.ts';
 import { SYSTEM_SCOPE, type Scope } from '../repositories/scope.ts';
-import { findUserById, getAccount } from '../repositories/users.ts';
+import { getAccount } from '../repositories/users.ts';
 import { getVpsAction, insertStaffAlert } from '../repositories/vps-actions.ts';
 import { getVps, recordVpsEvent, type VpsRow } from '../repositories/vps.ts';
 import type { Selectable } from 'kysely';
 import type { AuditService } from './audit.ts';
 import type { ClientsService } from './clients.ts';
-import { mailDate } from './clients.ts';
+import { mailDate } from '../mail/format.ts';
+import { findRecipient } from '../mail/recipients.ts';
 import { SYSTEM_ACTOR, type AuditActor, type ServiceContext } from './context.ts';
 import type { ReissueWhy, RenewalsService } from './renewals.ts';
 import type { VpsService } from './vps.ts';
@@ -90,7 +91,6 @@ export const RETRY_AFTER_MS = 30 * MINUTE;
 /** While the reboot runs, the job looks again after this. */
 const REBOOT_POLL_MS = MINUTE;
 
-const fmtDate = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export interface PlanChangeDeps {
@@ -145,17 +145,6 @@ function expiredRefusal(contract: ContractRow, at: Date): { code: string; messag
 export function createPlanChangesService(ctx: ServiceContext, audit: AuditService, deps: PlanChangeDeps) {
   const { db, clock, log } = ctx;
   const now = () => clock.now();
-
-  async function ownerOf(tx: Db, accountId: string) {
-    return tx
-      .selectFrom('users')
-      .select(['email', 'name', 'language'])
-      .where('account_id', '=', accountId)
-      .where('disabled_at', 'is', null)
-      .orderBy('created_at')
-      .limit(1)
-      .executeTakeFirst();
-  }
 
   async function getChange(exec: Db, id: string, opts: { forUpdate?: boolean } = {}): Promise<PlanChangeRow> {
     let q = exec.selectFrom('plan_changes').selectAll().where('id', '=', id);
@@ -374,10 +363,10 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
     await cancelDeadline(tx, PLAN_CHANGE_DUE, 'plan_change', c.id, at);
     await cancelDeadline(tx, PLAN_CHANGE_RETRY, 'plan_change', c.id, at);
     await recordVpsEvent(tx, vps.id, at, 'plan_change', { changeId: c.id, phase: 'applied', note });
-    const owner = await ownerOf(tx, c.account_id);
+    const owner = await findRecipient(tx, c.account_id);
     if (owner)
       await deps.mail.send(tx, {
-        to: owner.email,
+        to: owner.to,
         template: 'vps.plan_changed',
         language: owner.language,
         vars: {
@@ -553,11 +542,12 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
           .returningAll()
           .executeTakeFirstOrThrow();
         // The client is told: the invoice of the difference (mail last in the transaction).
-        const user = scope.kind === 'client' ? await findUserById(tx, scope.userId) : undefined;
-        const to = user ?? (await ownerOf(tx, v.account_id));
+        const to = await findRecipient(tx, v.account_id, {
+          userId: scope.kind === 'client' ? scope.userId : null,
+        });
         if (to)
           await deps.mail.send(tx, {
-            to: to.email,
+            to: to.to,
             template: 'invoice.issued',
             language: to.language,
             vars: {
@@ -655,10 +645,10 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
         invoice: invoice.number,
         replaces: old.number,
       });
-      const to = await ownerOf(tx, c.account_id);
+      const to = await findRecipient(tx, c.account_id);
       if (to)
         await deps.mail.send(tx, {
-          to: to.email,
+          to: to.to,
           template: 'invoice.reissued',
           language: to.language,
           vars: {
@@ -788,18 +778,18 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
               { kind: PLAN_CHANGE_REBOOT, subjectType: 'plan_change', subjectId: c.id, dueAt: rebootAt },
               at,
             );
-            const owner = await ownerOf(tx, c.account_id);
+            const owner = await findRecipient(tx, c.account_id);
             if (owner)
               await deps.mail.send(tx, {
-                to: owner.email,
+                to: owner.to,
                 template: 'vps.plan_change_reboot',
                 language: owner.language,
                 vars: {
                   name: owner.name,
                   hostname: vps.hostname,
                   plan: c.to_plan_name,
-                  rebootAt: fmtDate(rebootAt),
-                  dueAt: fmtDate(c.due_at ?? rebootAt),
+                  rebootAt: mailDate(rebootAt, owner.language),
+                  dueAt: mailDate(c.due_at ?? rebootAt, owner.language),
                 },
                 accountId: c.account_id,
                 reason: 'R3.12 plan change: reboot announced',
@@ -895,7 +885,7 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
         kind: 'plan_change_late',
         subject_type: 'vps',
         subject_id: vps.id,
-        message: `${vps.hostname}: plan change to ${c.to_plan_name} paid ${c.paid_at ? fmtDate(c.paid_at) : ''} not applied by its deadline (R3.12)${c.last_error ? `: ${c.last_error}` : ''}`,
+        message: `${vps.hostname}: plan change to ${c.to_plan_name} paid ${c.paid_at ? c.paid_at.toISOString() : ''} not applied by its deadline (R3.12)${c.last_error ? `: ${c.last_error}` : ''}`,
       });
     },
 

@@ -62,7 +62,7 @@ import {
 import { termsFor } from '../../domain/terms.ts';
 import type { Db } from '../db/database.ts';
 import type { Deadline, Language } from '../db/schema.ts';
-import type { MailService } from '../mail/index.ts';
+import type { MailService } from './mail.ts';
 import {
   contractTimesOf,
   contractTimesPatch,
@@ -88,9 +88,10 @@ import {
   type RenewalInvoice,
 } from '../repositories/renewals.ts';
 import { SYSTEM_SCOPE, type Scope } from '../repositories/scope.ts';
-import { findUserById, getAccount, listUsers } from '../repositories/users.ts';
+import { getAccount } from '../repositories/users.ts';
 import type { AuditService } from './audit.ts';
-import { CLIENT_TIME_ZONE, mailDate } from './clients.ts';
+import { CLIENT_TIME_ZONE, mailDate } from '../mail/format.ts';
+import { recipientOf, type Recipient } from '../mail/recipients.ts';
 import type { AuditActor, ServiceContext } from './context.ts';
 
 export const TERM_WARNING = 'contract.term_warning';
@@ -194,21 +195,14 @@ export function createRenewalsService(ctx: ServiceContext, audit: AuditService, 
 
   // ---- who is told, and what ---------------------------------------------------------------
 
-  /** The client told about a contract: the user who ordered it, else the account's first user. */
-  async function recipientOf(
-    tx: Db,
-    c: ContractRow,
-  ): Promise<{ to: string; name: string; language: Language }> {
+  /** The client told about a contract: the user who ordered it, else the account's contact. */
+  async function recipientOfContract(tx: Db, c: ContractRow): Promise<Recipient> {
     const order = await tx
       .selectFrom('orders')
       .select('user_id')
       .where('id', '=', c.order_id)
       .executeTakeFirst();
-    const user =
-      (order?.user_id ? await findUserById(tx, order.user_id) : undefined) ??
-      (await listUsers(tx, SYSTEM_SCOPE, c.account_id))[0];
-    if (!user) throw conflict('account.no_contact', 'This account has no email address to write to');
-    return { to: user.email, name: user.name, language: user.language };
+    return recipientOf(tx, c.account_id, { userId: order?.user_id ?? null });
   }
 
   /** What the contract delivers, as the mails and the invoice line say it. */
@@ -315,7 +309,7 @@ export function createRenewalsService(ctx: ServiceContext, audit: AuditService, 
         now,
         `${replaces.why.reason}: re-issued as invoice ${invoice.number}`,
       );
-      const to = await recipientOf(tx, c);
+      const to = await recipientOfContract(tx, c);
       await deps.mail.send(tx, {
         to: to.to,
         template: 'invoice.reissued',
@@ -337,7 +331,7 @@ export function createRenewalsService(ctx: ServiceContext, audit: AuditService, 
       });
       return { ...invoice, renewal_period_start: period.start, renewal_period_end: period.end };
     }
-    const to = await recipientOf(tx, c);
+    const to = await recipientOfContract(tx, c);
     await deps.mail.send(tx, {
       to: to.to,
       template: 'contract.renewal_invoice',
@@ -435,7 +429,7 @@ export function createRenewalsService(ctx: ServiceContext, audit: AuditService, 
         : null;
     if (w) {
       const { vps, plan: p } = await factsOf(tx, c);
-      const to = await recipientOf(tx, c);
+      const to = await recipientOfContract(tx, c);
       const howToKeep =
         c.kind === 'fixed'
           ? {
@@ -544,7 +538,7 @@ export function createRenewalsService(ctx: ServiceContext, audit: AuditService, 
       },
       now,
     );
-    const to = await recipientOf(tx, c);
+    const to = await recipientOfContract(tx, c);
     const { vps } = await factsOf(tx, c);
     await deps.mail.send(tx, {
       to: to.to,

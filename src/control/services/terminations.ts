@@ -22,7 +22,9 @@ import {
 import type { Db } from '../db/database.ts';
 import type { Deadline, Language } from '../db/schema.ts';
 import type { DeletedItem, DeletionRecordsTable, TerminationsTable } from '../db/tables/terminations.ts';
-import type { MailService } from '../mail/index.ts';
+import { mailDate, mailDay } from '../mail/format.ts';
+import { recipientOf } from '../mail/recipients.ts';
+import type { MailService } from './mail.ts';
 import { getContract } from '../repositories/contracts.ts';
 import { cancelDeadline, scheduleDeadline } from '../repositories/deadlines.ts';
 import { SYSTEM_SCOPE, type Scope } from '../repositories/scope.ts';
@@ -147,7 +149,7 @@ export const deletionRecordOut = (r: DeletionRecordRow): DeletionRecordView => (
 
 /** The cause as the client reads it in its emails. */
 export function causeText(cause: TerminationCause, lang: Language, letterReceivedAt: Date | null): string {
-  const rx = letterReceivedAt ? mailDate(letterReceivedAt) : '';
+  const rx = letterReceivedAt ? mailDay(letterReceivedAt, lang) : '';
   switch (cause) {
     case 'term_end':
       return lang === 'fr' ? 'fin de la durée du contrat' : 'end of the contract term';
@@ -166,21 +168,8 @@ export function causeText(cause: TerminationCause, lang: Language, letterReceive
   }
 }
 
-export const mailDate = (d: Date): string => d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
-
 const labelOf = (by: AuditActor | string): AuditActor =>
   typeof by === 'string' ? { userId: null, label: by, ip: null } : by;
-
-/** The account's first user: who the contract's emails go to. */
-export async function ownerOf(db: Db, accountId: string) {
-  return db
-    .selectFrom('users')
-    .select(['email', 'name', 'language'])
-    .where('account_id', '=', accountId)
-    .orderBy('created_at')
-    .limit(1)
-    .executeTakeFirstOrThrow();
-}
 
 export function createTerminationsService(
   ctx: ServiceContext,
@@ -282,17 +271,17 @@ export function createTerminationsService(
         .select('hostname')
         .where('id', '=', contract.vps_id)
         .executeTakeFirstOrThrow();
-      const owner = await ownerOf(tx, contract.account_id);
+      const owner = await recipientOf(tx, contract.account_id);
       // Last in the transaction: the mail module holds the notices chain's lock until commit.
       await mail.send(tx, {
-        to: owner.email,
+        to: owner.to,
         template: 'contract.termination_scheduled',
         language: owner.language,
         vars: {
           name: owner.name,
           hostname: vps.hostname,
           cause: causeText(p.cause, owner.language, p.letterReceivedAt ?? null),
-          effectiveAt: mailDate(effectiveAt),
+          effectiveAt: mailDate(effectiveAt, owner.language),
           reason,
         },
         accountId: contract.account_id,
@@ -432,16 +421,16 @@ export function createTerminationsService(
             .select('hostname')
             .where('id', '=', t.vps_id)
             .executeTakeFirstOrThrow();
-          const owner = await ownerOf(tx, t.account_id);
+          const owner = await recipientOf(tx, t.account_id);
           // Last in the transaction: the mail module holds the notices chain's lock until commit.
           await mail.send(tx, {
-            to: owner.email,
+            to: owner.to,
             template: 'contract.termination_cancelled',
             language: owner.language,
             vars: {
               name: owner.name,
               hostname: vps.hostname,
-              effectiveAt: mailDate(t.effective_at),
+              effectiveAt: mailDate(t.effective_at, owner.language),
               reason: why,
             },
             accountId: t.account_id,

@@ -24,7 +24,9 @@ import type { DeltaOptions } from '../../domain/traffic.ts';
 import type { Db } from '../db/database.ts';
 import type { Deadline } from '../db/schema.ts';
 import type { TrafficSource } from '../db/tables/traffic.ts';
-import type { MailService } from '../mail/index.ts';
+import { mailDate } from '../mail/format.ts';
+import { findRecipient } from '../mail/recipients.ts';
+import type { MailService } from './mail.ts';
 import { scheduleDeadline } from '../repositories/deadlines.ts';
 import { SYSTEM_SCOPE, type Scope } from '../repositories/scope.ts';
 import {
@@ -82,8 +84,6 @@ interface LiveVps {
 
 const termsOf = (v: { terms_version: string | null }): QuotaTerms =>
   v.terms_version ? termsFor(v.terms_version) : CURRENT_TERMS;
-
-const fmtDate = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
 
 /** Bytes as the client reads them: decimal units (1 TB = 10^12 bytes, as in the terms). */
 export function formatBytes(b: bigint): string {
@@ -228,17 +228,6 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
     });
   }
 
-  async function ownerOf(tx: Db, accountId: string) {
-    return tx
-      .selectFrom('users')
-      .select(['email', 'name', 'language'])
-      .where('account_id', '=', accountId)
-      .where('disabled_at', 'is', null)
-      .orderBy('created_at')
-      .limit(1)
-      .executeTakeFirst();
-  }
-
   /** Applies the VPS's current throttle state on its host (after the database says so). */
   async function applyThrottleOnHost(vpsId: string, dbOrTx: Db = db): Promise<void> {
     const vps = await getVps(dbOrTx, SYSTEM_SCOPE, vpsId);
@@ -287,11 +276,11 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
         .select(['hostname', 'ipv4'])
         .where('id', '=', v.id)
         .executeTakeFirstOrThrow();
-      const owner = await ownerOf(tx, v.account_id);
+      const owner = await findRecipient(tx, v.account_id);
       // Last in the transaction: the mail module holds the notices chain's lock until commit.
       if (owner)
         await mail.send(tx, {
-          to: owner.email,
+          to: owner.to,
           template: 'traffic.throttled',
           language: owner.language,
           vars: {
@@ -300,7 +289,7 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
             usedBytes: formatBytes(status.usedBytes),
             quotaBytes: formatBytes(status.quotaBytes),
             rate: `${status.bandwidthBitsPerSecond / 1_000_000} Mbit/s`,
-            until: fmtDate(status.cycle.end),
+            until: mailDate(status.cycle.end, owner.language),
           },
           accountId: v.account_id,
           reason: 'R3.13 outbound quota reached: throttled until the end of the billing cycle',

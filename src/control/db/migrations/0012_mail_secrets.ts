@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 // One-time secrets in mail (R3.1 access codes, R6.1 sign-up verification): the outbox keeps a
 // redacted copy of each mail, each one-time link replaced by a marker; the links themselves are
 // sealed (SecretBox, master key) in `secrets_sealed` until the relay accepts the mail or the
-// links expire, then set to NULL. See src/control/mail/index.ts.
+// links expire, then set to NULL. See src/control/services/mail.ts.
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     ALTER TABLE mail_outbox ADD COLUMN secrets_sealed text;

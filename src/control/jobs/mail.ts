@@ -10,9 +10,9 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.ts';
 import type { Db } from '../db/database.ts';
-import type { JobDefinition } from '../jobs/boss.ts';
-import { Scheduler } from '../jobs/scheduler.ts';
-import { MAIL_DELIVER_JOB, type MailService } from './index.ts';
+import type { JobDefinition } from './boss.ts';
+import { Scheduler } from './scheduler.ts';
+import { MAIL_DELIVER_JOB, type MailService } from '../services/mail.ts';
 
 export function mailJobs(mail: MailService): JobDefinition<never>[] {
   const deliver: JobDefinition<{ outboxId?: string }> = {

@@ -1,6 +1,7 @@
-// The mail module: how every other module tells a client something (the contract's "the
+// The mail service: how every other module tells a client something (the contract's "the
 // client is told": an email, French by default, English available, with a tamper-evident
-// record of what was sent, when and why; R3.1 access codes are one of them).
+// record of what was sent, when and why; R3.1 access codes are one of them). Templates,
+// rendering, recipients and formats are `src/control/mail/`, which imports no service.
 //
 //   send(db, msg)  renders a registered template in the client's language, writes the outbox
 //                  row, its notice and a `mail.deliver` job with `db` (the caller's
@@ -57,8 +58,8 @@ import {
   type NoticeFilter,
 } from '../repositories/notices.ts';
 import type { Scope } from '../repositories/scope.ts';
-import type { AuditService } from '../services/audit.ts';
-import type { AuditActor, ServiceContext } from '../services/context.ts';
+import type { AuditService } from './audit.ts';
+import type { AuditActor, ServiceContext } from './context.ts';
 import {
   fillSecrets,
   markersIn,
@@ -70,10 +71,10 @@ import {
   type MailTemplate,
   type MailVars,
   type RenderedMail,
-} from './render.ts';
-import { templates } from './templates/index.ts';
+} from '../mail/render.ts';
+import { templates } from '../mail/templates/index.ts';
 
-export type { MailLanguage, MailTemplate, MailVars, RenderedMail } from './render.ts';
+export type { MailLanguage, MailTemplate, MailVars, RenderedMail } from '../mail/render.ts';
 
 /** Attempts before a mail is `failed` (then only a staff retry sends it). */
 export const MAX_ATTEMPTS = 10;
