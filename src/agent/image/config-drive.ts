@@ -43,7 +43,7 @@ export interface ConfigDriveSpec {
   network?: ConfigDriveNetwork;
 }
 
-/** The shape the QEMU driver passes (src/agent/qemu/driver.ts ConfigDriveWriter). */
+/** The shape the QEMU driver passes (src/agent/qemu/config.ts ConfigDriveWriter). */
 export type VmSeedSpec = VmSeed & { instanceId: string; network?: VmNetwork };
 
 const namePattern = /^[a-z_][a-z0-9_-]{0,31}$/;
