@@ -5,7 +5,12 @@ import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import pino, { type Logger } from 'pino';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -64,7 +69,30 @@ export function requestForLog(req: {
   };
 }
 
-/** The platform's logger: secrets redacted by path (REDACTED_PATHS), requests without query strings. */
+/**
+ * One log line per request, when it ends (Fastify writes two: "incoming request" then "request
+ * completed"): the request as `requestForLog` shows it, its status and its time in ms — what a
+ * person at the terminal reads (pretty-log.ts) and what a collector indexes.
+ */
+class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+  override requestCompleted(error: Error | null | undefined, req: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(req)) return;
+    const line = {
+      req,
+      res: { statusCode: reply.statusCode },
+      responseTime: Math.round(reply.elapsedTime * 10) / 10,
+    };
+    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else reply.log.info(line, 'request completed');
+  }
+}
+
+/**
+ * The platform's logger: secrets redacted by path (REDACTED_PATHS), requests without query
+ * strings. `destination`: where the JSON lines go (stdout by default; `prettyDestination` for
+ * a terminal).
+ */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   const options: pino.LoggerOptions = {
     level,
@@ -96,6 +124,7 @@ export async function buildApp(
     ...(opts.logger
       ? { loggerInstance: opts.logger.child({}, { serializers: { req: requestForLog } }) }
       : { logger: false }),
+    logController: new OneLinePerRequest(),
     // Behind a reverse proxy, req.ip is the client's only when the proxy is listed (issue 9):
     // proxy-addr walks X-Forwarded-For from the connecting address while it is trusted. Empty:
     // the header is ignored (anyone could write it).

@@ -67,6 +67,11 @@ const settings = {
     },
     help: 'Log level.',
   },
+  logFormat: {
+    env: 'INFOGERE_LOG_FORMAT',
+    kind: { type: 'enum', default: 'auto', values: ['auto', 'pretty', 'json'] },
+    help: 'Log lines: pretty (one readable line per request or event) or json (one JSON object per line, for log collectors). auto: pretty when standard output is a terminal, json otherwise.',
+  },
   sessionIdleMinutes: {
     env: 'INFOGERE_SESSION_IDLE_MINUTES',
     kind: { type: 'int', default: 30, min: 1, max: 1440 },

