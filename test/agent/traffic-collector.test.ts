@@ -16,7 +16,9 @@ import { policyFor } from '../../src/control/services/net-policy.ts';
 import { getVps } from '../../src/control/repositories/vps.ts';
 import { SYSTEM_SCOPE } from '../../src/control/repositories/scope.ts';
 import { makeClient, testApp, type TestApp } from '../helpers/app.ts';
-import { fakeAgents, hostFor, placedVps } from '../helpers/traffic.ts';
+import type { HostNetwork } from '../../src/agent/host-agent.ts';
+import { fakeAgents } from '../helpers/fake-driver.ts';
+import { hostFor, placedVps } from '../helpers/traffic.ts';
 import { INET_IP, makeLab, type Lab } from './net-helpers.ts';
 
 const UDP_SEND = `
@@ -40,7 +42,7 @@ describe('traffic collector on a real port (R3.13)', { concurrency: false }, () 
   before(async () => {
     // The lab's host network is the platform's HostNetwork for this host (no VM needed).
     const ref: { network?: ReturnType<typeof localNetwork> } = {};
-    const agents = fakeAgents({
+    const viaLab = {
       setup: () => ref.network!.setup(),
       ensurePort: (id) => ref.network!.ensurePort(id),
       applyPolicy: (p) => ref.network!.applyPolicy(p),
@@ -49,7 +51,8 @@ describe('traffic collector on a real port (R3.13)', { concurrency: false }, () 
       readPortCounters: (ports) => ref.network!.readPortCounters(ports),
       readDrops: () => ref.network!.readDrops(),
       reconcile: (ps) => ref.network!.reconcile(ps),
-    });
+    } satisfies HostNetwork;
+    const agents = fakeAgents({ network: viaLab });
     t = await testApp({}, { agents });
     const c = await makeClient(t);
     const { dc, host } = await hostFor(t, 'NET1');

@@ -20,12 +20,12 @@ import {
   type Session,
   type TestApp,
 } from '../helpers/app.ts';
-import { fakeHost } from '../helpers/fake-host.ts';
+import { FakeDriver, fakeAgents } from '../helpers/fake-driver.ts';
 
 /** Bearer headers: API tokens outlive the clock's moves over weeks (sessions do not). */
 type Auth = Record<string, string>;
 let t: TestApp;
-let host: ReturnType<typeof fakeHost>;
+let host: FakeDriver;
 let admin: Auth;
 let client: Auth;
 let accountId: string;
@@ -41,8 +41,8 @@ const M = 1000;
 // A fresh platform per test: each moves the clock over weeks and the scheduler acts on every
 // contract's deadlines.
 beforeEach(async () => {
-  host = fakeHost();
-  t = await testApp({}, { agents: host.agents });
+  host = new FakeDriver({ unknownVm: 'stopped' });
+  t = await testApp({}, { agents: fakeAgents({ driver: host }) });
   apps.push(t);
   const a = await makeStaff(t, 'admin');
   admin = await bearer(await login(t, a.email, { totpSecret: a.totpSecret }), a.totpSecret);
@@ -296,7 +296,7 @@ describe('R3.12 with R11.2: a renewal invoice still unpaid when the plan change 
   });
 
   it('upgrade paid but not applied yet (the host refuses for now) when the renewal invoice is issued: it bills the new plan at its price', async () => {
-    host.h.resizeMode = 'refuse';
+    host.resizeMode = 'refuse';
     const k = await subscription('web1');
     t.clock.set('2026-04-02T09:00:00Z');
     const ch = await orderChange(k.vpsId);

@@ -10,10 +10,11 @@ import { HOUR, MINUTE } from '../../src/domain/clock.ts';
 import { allJobs } from '../../src/control/jobs/registry.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
 import { login, makeClient, makeStaff, testApp, type Session, type TestApp } from '../helpers/app.ts';
-import { fakeHost } from '../helpers/fake-host.ts';
+import { FakeDriver, fakeAgents } from '../helpers/fake-driver.ts';
+import { requests } from '../helpers/requests.ts';
 
 let t: TestApp;
-let host: ReturnType<typeof fakeHost>;
+let host: FakeDriver;
 let admin: Session;
 let alice: Session;
 let bob: Session;
@@ -33,10 +34,7 @@ function advance(ms: number) {
 let dcId: string;
 const plans: Record<string, string> = {};
 
-const h = (s: Session) => ({ cookie: s.cookie, 'x-csrf-token': s.csrf });
-const post = (url: string, s: Session, payload: object = {}) =>
-  t.app.inject({ method: 'POST', url, payload, headers: h(s) });
-const get = (url: string, s: Session) => t.app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
+const { get, post } = requests(() => t);
 const noProvisioning = { name: 'vps.provision', handler: async () => {} } as unknown as ReturnType<
   typeof allJobs
 >[number];
@@ -115,8 +113,8 @@ const changeOf = async (vpsId: string, s: Session = alice) =>
   (await get(`/v1/vps/${vpsId}/plan-changes`, s)).json()[0];
 
 before(async () => {
-  host = fakeHost();
-  t = await testApp({}, { agents: host.agents });
+  host = new FakeDriver({ unknownVm: 'stopped' });
+  t = await testApp({}, { agents: fakeAgents({ driver: host }) });
   const a = await makeStaff(t, 'admin');
   admin = await login(t, a.email, { totpSecret: a.totpSecret });
   const ca = await makeClient(t);
@@ -230,7 +228,7 @@ describe('plan change paid at T is applied before T + 48 h', () => {
   });
 
   it('vCPUs at next start: the reboot is announced by mail beforehand, then run by the vps.power job', async () => {
-    host.h.resizeMode = 'next_start';
+    host.resizeMode = 'next_start';
     try {
       const vpsId = await aliceVps('reboot1');
       const r = await post(`/v1/vps/${vpsId}/plan-change`, alice, { planId: plans.M });
@@ -261,7 +259,7 @@ describe('plan change paid at T is applied before T + 48 h', () => {
       assert.ok(new Date(done.appliedAt).getTime() < T.getTime() + 48 * HOUR);
       assert.equal((await vpsRow(vpsId)).state, 'running');
     } finally {
-      host.h.resizeMode = 'live';
+      host.resizeMode = 'live';
     }
   });
 
@@ -284,7 +282,7 @@ describe('plan change paid at T is applied before T + 48 h', () => {
 
 describe('a change that cannot be applied shows as late in the console', () => {
   it('driver refusing: error recorded, staff alerted; past T + 48 h: late, highlighted in the list', async () => {
-    host.h.resizeMode = 'refuse';
+    host.resizeMode = 'refuse';
     try {
       const vpsId = await aliceVps('late1');
       const r = await post(`/v1/vps/${vpsId}/plan-change`, alice, { planId: plans.M });
@@ -329,13 +327,13 @@ describe('a change that cannot be applied shows as late in the console', () => {
       // The client sees it too.
       assert.equal((await changeOf(vpsId)).deadline, 'late');
       // Staff fix the host and retry: applied (late).
-      host.h.resizeMode = 'live';
+      host.resizeMode = 'live';
       const retry = await post(`/v1/admin/plan-changes/${r.json().id}/retry`, admin);
       assert.equal(retry.statusCode, 200, retry.body);
       await runJobs();
       assert.equal((await changeOf(vpsId)).deadline, 'done_late');
     } finally {
-      host.h.resizeMode = 'live';
+      host.resizeMode = 'live';
     }
   });
 });

@@ -4,11 +4,7 @@
 // run is test/agent/termination.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { HostDriver, VmStatus } from '../../src/agent/driver.ts';
-import type { HostAgent } from '../../src/agent/host-agent.ts';
-import { notFound } from '../../src/domain/errors.ts';
 import { DAY } from '../../src/domain/clock.ts';
-import type { HostAgents } from '../../src/control/hosts/agents.ts';
 import { allJobs } from '../../src/control/jobs/registry.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
 import { CURRENT_TERMS } from '../../src/domain/terms.ts';
@@ -17,46 +13,15 @@ import {
   unregisterTerminationHook,
 } from '../../src/control/services/terminations.ts';
 import { login, makeClient, makeStaff, testApp, type Session, type TestApp } from '../helpers/app.ts';
+import { FakeDriver, fakeAgents } from '../helpers/fake-driver.ts';
+import { requests } from '../helpers/requests.ts';
+import { fakeNetwork } from '../helpers/traffic.ts';
 
+/** A host whose VMs are entries in a map (an unknown VM is not_found) with a recording network. */
 function fakeHost() {
-  const vms = new Map<string, 'running' | 'paused' | 'stopped'>();
-  const calls: string[] = [];
-  const taps = new Set<string>();
-  const status = (id: string): VmStatus => {
-    const st = vms.get(id);
-    if (!st) throw notFound('vm.not_found', `no VM ${id}`);
-    return { id, state: st, pid: st === 'running' ? 4242 : null, guestAgentUp: true } as unknown as VmStatus;
-  };
-  const driver = {
-    status: async (id: string) => status(id),
-    pause: async (id: string) => (calls.push(`pause ${id}`), vms.set(id, 'paused'), status(id)),
-    destroy: async (id: string) => {
-      calls.push(`destroy ${id}`);
-      if (!vms.has(id)) throw notFound('vm.not_found', `no VM ${id}`);
-      vms.delete(id);
-      return { id, wiped: [`/x/${id}.raw`, `/x/${id}-seed.iso`, `/x/${id}/`] };
-    },
-    close: async () => {},
-  } as unknown as HostDriver;
-  const network = {
-    removeVps: async (v: { vpsId: string; port: string }) => {
-      calls.push(`removeVps ${v.vpsId}`);
-      taps.delete(v.port);
-      return { last: null };
-    },
-    applyPolicy: async () => {
-      calls.push('applyPolicy');
-    },
-  } as unknown as HostAgent['network'];
-  const agent = { driver, network, close: async () => {} } as HostAgent;
-  const agents: HostAgents = {
-    forHost: async () => agent,
-    peek: () => agent,
-    opened: () => [],
-    onVmEvent: () => {},
-    close: async () => {},
-  };
-  return { vms, calls, agents };
+  const driver = new FakeDriver();
+  const network = fakeNetwork();
+  return { driver, network, agents: fakeAgents({ driver, network }) };
 }
 
 let t: TestApp;
@@ -73,9 +38,7 @@ let hostId: string;
 let dcId: string;
 let planId: string;
 
-const post = (url: string, s: Session, payload: object = {}) =>
-  t.app.inject({ method: 'POST', url, payload, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf } });
-const get = (url: string, s: Session) => t.app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
+const { get, post } = requests(() => t);
 const noProvisioning = { name: 'vps.provision', handler: async () => {} } as unknown as ReturnType<
   typeof allJobs
 >[number];
@@ -114,7 +77,7 @@ async function makeContract(expiresInDays = 30): Promise<{ contractId: string; v
     .where('id', '=', v.id)
     .execute();
   await t.services.accessCodes.createLink(db, v.id);
-  host.vms.set(v.id, 'running');
+  host.driver.vms.set(v.id, 'running');
   const now = t.clock.now();
   const order = await db
     .insertInto('orders')
@@ -443,9 +406,9 @@ describe('the deletion at the effective date (R12.4)', () => {
       alice = await login(t, aliceEmail);
       const term = await terminationOf(contractId);
       assert.equal(term.state, 'done', String(term.last_error));
-      assert.ok(!host.vms.has(vpsId));
-      assert.ok(host.calls.includes(`destroy ${vpsId}`));
-      assert.ok(host.calls.includes(`removeVps ${vpsId}`));
+      assert.ok(!host.driver.vms.has(vpsId));
+      assert.ok(host.driver.calls.includes(`destroy ${vpsId}`));
+      assert.ok(host.network.removed.includes(vpsId));
       assert.deepEqual(hooked, [vpsId]);
       const v = await vpsRow(vpsId);
       assert.equal(v.state, 'destroyed');
@@ -486,13 +449,13 @@ describe('the deletion at the effective date (R12.4)', () => {
       assert.equal(finals.length, 1);
 
       // Idempotence: the job again, and the deadline tick again, change nothing.
-      const calls = host.calls.length;
+      const calls = host.driver.calls.length + host.network.removed.length;
       await allJobs(t.services)
         .find((j) => j.name === 'contract.terminate')!
         .handler({ terminationId: term.id } as never, { id: 'x', retryCount: 1 });
       await t.scheduler.tick();
       await runJobs();
-      assert.equal(host.calls.length, calls);
+      assert.equal(host.driver.calls.length + host.network.removed.length, calls);
       assert.equal(
         (await notices('contract.terminated')).filter((m) => m.reason.includes(contractId)).length,
         1,
@@ -532,9 +495,9 @@ describe('the deletion at the effective date (R12.4)', () => {
       const mid = await terminationOf(contractId);
       assert.equal(mid.deletion_step, 'network');
       assert.equal(mid.deletion_errors, 1);
-      const destroys = host.calls.filter((c) => c === `destroy ${vpsId}`).length;
+      const destroys = host.driver.calls.filter((c) => c === `destroy ${vpsId}`).length;
       await job.handler({ terminationId: term.id } as never, { id: 'a', retryCount: 1 });
-      assert.equal(host.calls.filter((c) => c === `destroy ${vpsId}`).length, destroys);
+      assert.equal(host.driver.calls.filter((c) => c === `destroy ${vpsId}`).length, destroys);
       assert.equal((await terminationOf(contractId)).state, 'done');
       const contract = await t.database.db
         .selectFrom('contracts')
@@ -575,7 +538,7 @@ describe('the deletion at the effective date (R12.4)', () => {
   });
   it('R12.3 breach of a stopped VPS: it stays stopped and held, so its client cannot start it before the deletion', async () => {
     const { contractId, vpsId } = await makeContract();
-    host.vms.set(vpsId, 'stopped');
+    host.driver.vms.set(vpsId, 'stopped');
     await t.database.db.updateTable('vps').set({ state: 'stopped' }).where('id', '=', vpsId).execute();
     admin = await login(t, adminCreds.email, { totpSecret: adminCreds.totpSecret });
     alice = await login(t, aliceEmail);
@@ -587,6 +550,6 @@ describe('the deletion at the effective date (R12.4)', () => {
     const start = await post(`/v1/vps/${vpsId}/actions/start`, alice, {});
     assert.equal(start.statusCode, 409, start.body);
     assert.equal(start.json().code, 'vps.suspended');
-    assert.equal(host.vms.get(vpsId), 'stopped');
+    assert.equal(host.driver.vms.get(vpsId), 'stopped');
   });
 });

@@ -11,7 +11,8 @@ import { SecretBox } from '../../src/control/security/secretbox.ts';
 import { createServices } from '../../src/control/services/index.ts';
 import { TRAFFIC_CYCLE_END } from '../../src/control/services/traffic.ts';
 import { login, makeClient, makeStaff, testApp, type Session, type TestApp } from '../helpers/app.ts';
-import { fakeAgents, fakeNetwork, hostFor, placedVps, type FakeNetwork } from '../helpers/traffic.ts';
+import { fakeAgents } from '../helpers/fake-driver.ts';
+import { fakeNetwork, hostFor, placedVps, type FakeNetwork } from '../helpers/traffic.ts';
 
 let t: TestApp;
 let net: FakeNetwork;
@@ -25,7 +26,7 @@ let slot = 0;
 let relogin: () => Promise<void>;
 before(async () => {
   net = fakeNetwork();
-  t = await testApp({}, { agents: fakeAgents(net) });
+  t = await testApp({}, { agents: fakeAgents({ network: net }) });
   const a = await makeStaff(t, 'admin');
   const c1 = await makeClient(t);
   aliceAccount = c1.account.id;
@@ -162,7 +163,10 @@ describe('the traffic collector (R3.13)', () => {
     await t.services.traffic.collect();
     net.set(v.id, { rx: 900n });
     step();
-    await t.services.traffic.removeVpsNetwork(fakeAgents(net).agent, { id: v.id, net_slot: slot });
+    await t.services.traffic.removeVpsNetwork(fakeAgents({ network: net }).agent, {
+      id: v.id,
+      net_slot: slot,
+    });
     assert.equal((await usage(v.id))[0]!.bytes_out, '900');
     await t.database.db.updateTable('vps').set({ state: 'destroyed' }).where('id', '=', v.id).execute();
   });

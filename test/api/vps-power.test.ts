@@ -4,111 +4,23 @@
 // lifting resumes (R6.1), staff alerts. The real QEMU run is test/agent/vps-power.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { HostDriver, StopResult, VmEvent, VmState, VmStatus } from '../../src/agent/driver.ts';
-import type { HostAgent } from '../../src/agent/host-agent.ts';
-import { conflict } from '../../src/domain/errors.ts';
-import type { HostAgents } from '../../src/control/hosts/agents.ts';
 import { allJobs } from '../../src/control/jobs/registry.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
 import { login, makeClient, makeStaff, testApp, type Session, type TestApp } from '../helpers/app.ts';
+import { FakeDriver, fakeAgents } from '../helpers/fake-driver.ts';
+import { requests } from '../helpers/requests.ts';
 
-/** A host whose VMs are entries in a map; `fail` makes the next call of that name throw. */
-function fakeHost() {
-  const vms = new Map<string, VmState>();
-  const calls: string[] = [];
-  const fail = new Set<string>();
-  const status = (id: string): VmStatus => ({
-    id,
-    state: vms.get(id) ?? 'stopped',
-    pid: vms.get(id) === 'running' ? 4242 : null,
-    accel: 'tcg',
-    startedAt: null,
-    uptimeMs: null,
-    guestAgentUp: true,
-    vcpus: 1,
-    memoryMiB: 256,
-    diskGiB: 1,
-    diskPath: `/x/${id}.raw`,
-    diskAllocatedBytes: 0,
-    pending: {},
-    failure: null,
-  });
-  const op = (name: string, id: string, from: VmState[], to: VmState) => {
-    calls.push(`${name} ${id}`);
-    if (fail.delete(name)) throw new Error(`${name} broke`);
-    const cur = vms.get(id) ?? 'stopped';
-    if (!from.includes(cur)) throw conflict('vm.wrong_state', `VM is ${cur}`);
-    vms.set(id, to);
-    return status(id);
-  };
-  const driver = {
-    capabilities: async () => ({
-      accel: 'tcg',
-      accelReason: 'fake',
-      qemuVersion: '10.0',
-      liveVcpuResize: false,
-      liveMemoryBalloon: true,
-      liveMemoryResize: false,
-      liveDiskResize: true,
-      fsfreeze: true,
-      guestExec: true,
-      balloonStats: true,
-    }),
-    capacity: async () => ({
-      cores: 2,
-      cpuRatio: 4,
-      memoryMiB: 4096,
-      ramRatio: 1.5,
-      vcpusPlaced: 1,
-      memoryMiBPlaced: 256,
-      diskFreeBytes: 10 * 2 ** 30,
-      diskReservedBytes: 2 ** 30,
-      vms: 1,
-    }),
-    onEvent: (_l: (e: VmEvent) => void) => () => {},
-    status: async (id: string) => status(id),
-    start: async (id: string) => op('start', id, ['stopped', 'failed'], 'running'),
-    shutdown: async (id: string): Promise<StopResult> => {
-      op('shutdown', id, ['running', 'paused'], 'stopped');
-      return {
-        id,
-        endedBy: 'acpi',
-        elapsedMs: 1200,
-        rungs: [
-          { kind: 'guest_agent', outcome: 'skipped', ended: false, elapsedMs: 0 },
-          { kind: 'acpi', outcome: 'sent', ended: true, elapsedMs: 1200 },
-        ],
-      };
-    },
-    reboot: async (id: string) => op('reboot', id, ['running'], 'running'),
-    powerOff: async (id: string) => op('powerOff', id, ['running', 'paused'], 'stopped'),
-    pause: async (id: string) => op('pause', id, ['running'], 'paused'),
-    resume: async (id: string) => op('resume', id, ['paused'], 'running'),
-    consoleLog: async (id: string) => ({ id, lines: ['Booting Linux', `login: ${id.slice(0, 4)}`] }),
-    orphans: async () => ({ processes: [], sockets: [], disks: ['/x/old.raw'], stateDirs: [], taps: [] }),
-    cleanOrphans: async () => ({
-      processes: [],
-      sockets: [],
-      disks: ['/x/old.raw'],
-      stateDirs: [],
-      taps: [],
-    }),
-    close: async () => {},
-  } as unknown as HostDriver;
-  const agent = { driver, network: {} as HostAgent['network'], close: async () => {} } as HostAgent;
-  let opened = false;
-  const agents: HostAgents = {
-    forHost: async () => ((opened = true), agent),
-    peek: () => (opened ? agent : undefined),
-    opened: () => [],
-    onVmEvent: () => {},
-    close: async () => {},
-  };
-  return { vms, calls, fail, agents };
+/** A host whose VMs are entries in a map; `failNext` makes the next call of that name throw. */
+function fakeHost(): FakeDriver {
+  const d = new FakeDriver({ unknownVm: 'stopped' });
+  d.hostSize = { cores: 2, cpuRatio: 4, memoryMiB: 4096, ramRatio: 1.5, diskFreeBytes: 10 * 2 ** 30 };
+  d.consoleLog = async (id) => ({ id, lines: ['Booting Linux', `login: ${id.slice(0, 4)}`] });
+  d.orphanReport = { processes: [], sockets: [], disks: ['/x/old.raw'], stateDirs: [], taps: [] };
+  return d;
 }
 
 let t: TestApp;
-let host: ReturnType<typeof fakeHost>;
+let host: FakeDriver;
 let admin: Session;
 let support: Session;
 let alice: Session;
@@ -116,9 +28,7 @@ let bob: Session;
 let aliceAccount: string;
 let hostId: string;
 
-const post = (url: string, s: Session, payload: object = {}) =>
-  t.app.inject({ method: 'POST', url, payload, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf } });
-const get = (url: string, s: Session) => t.app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
+const { get, post } = requests(() => t);
 
 let nextIp = 10;
 async function makeVps(state: string, accountId = aliceAccount, hostname = 'web'): Promise<string> {
@@ -164,7 +74,7 @@ const powerJobs = () => t.queue.sent.filter((j) => j.name === 'vps.power').lengt
 
 before(async () => {
   host = fakeHost();
-  t = await testApp({}, { agents: host.agents });
+  t = await testApp({}, { agents: fakeAgents({ driver: host }) });
   const a = await makeStaff(t, 'admin');
   admin = await login(t, a.email, { totpSecret: a.totpSecret });
   const sup = await makeStaff(t, 'support');
@@ -265,7 +175,7 @@ describe('power actions: state machine first, then the driver through the vps.po
 
   it('a driver failure fails the action, leaves the VPS in the state the host reports, and alerts staff', async () => {
     const id = await makeVps('running');
-    host.fail.add('reboot');
+    host.failNext.add('reboot');
     assert.equal((await post(`/v1/vps/${id}/actions/reboot`, admin)).statusCode, 202);
     await runJobs();
     assert.equal((await stateOf(id)).state, 'running');

@@ -1,11 +1,9 @@
 // Test doubles for the traffic and measures tests: a HostNetwork whose port counters the test
 // sets (and which records what the control plane asked of it), and a VPS placed on a host
 // with an address, MAC and slot (what provisioning leaves), without any real VM.
-import type { HostAgent, HostNetwork, PortCounters } from '../../src/agent/host-agent.ts';
-import type { HostDriver } from '../../src/agent/driver.ts';
+import type { HostNetwork, PortCounters } from '../../src/agent/host-agent.ts';
 import { tapName, vpsMac } from '../../src/agent/net/names.ts';
 import type { VpsNetPolicy } from '../../src/domain/net-policy.ts';
-import type { HostAgents } from '../../src/control/hosts/agents.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
 import type { TestApp } from './app.ts';
 
@@ -15,6 +13,8 @@ export interface FakeNetwork extends HostNetwork {
   applied: VpsNetPolicy[];
   throttles: VpsNetPolicy[];
   reconciled: VpsNetPolicy[][];
+  /** VPS ids whose network was removed, in order. */
+  removed: string[];
   /** Set to make every call fail (an unreachable host). */
   down: boolean;
   set(vpsId: string, c: { ifindex?: number; rx: bigint; tx?: bigint }): void;
@@ -32,6 +32,7 @@ export function fakeNetwork(): FakeNetwork {
     applied: [],
     throttles: [],
     reconciled: [],
+    removed: [],
     down: false,
     set(vpsId, c) {
       const port = tapName(vpsId);
@@ -51,6 +52,7 @@ export function fakeNetwork(): FakeNetwork {
       n.throttles.push(p);
     },
     async removeVps(v) {
+      n.removed.push(v.vpsId);
       const c = n.ports.get(v.port);
       n.ports.delete(v.port);
       return { last: c ? out(v.port, c) : null };
@@ -68,22 +70,6 @@ export function fakeNetwork(): FakeNetwork {
     },
   };
   return n;
-}
-
-export function fakeAgents(network: HostNetwork, netns?: string): HostAgents & { agent: HostAgent } {
-  const agent: HostAgent = {
-    driver: {} as HostDriver,
-    network,
-    ...(netns ? { netns } : {}),
-    close: async () => {},
-  };
-  return {
-    agent,
-    forHost: async () => agent,
-    opened: () => [{ hostId: null, agent }],
-    onVmEvent() {},
-    close: async () => {},
-  };
 }
 
 /** A datacenter and a host (once per test app). */
