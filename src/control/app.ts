@@ -26,6 +26,7 @@ import { clientRoutes } from './routes/clients.ts';
 import { commerceRoutes } from './routes/commerce.ts';
 import { healthRoutes } from './routes/health.ts';
 import { infraRoutes } from './routes/infra.ts';
+import { hostRoutes } from './routes/hosts.ts';
 import { accessCodeRoutes } from './routes/access-codes.ts';
 import { mailRoutes } from './routes/mail.ts';
 import { renewalRoutes } from './routes/renewals.ts';
@@ -174,6 +175,7 @@ export async function buildApp(
   auditRoutes(app, services);
   clientRoutes(app, services);
   infraRoutes(app, services);
+  hostRoutes(app, services);
   accessCodeRoutes(app, services);
   mailRoutes(app, services);
   commerceRoutes(app, services);

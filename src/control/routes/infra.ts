@@ -1,4 +1,4 @@
-// Datacenters, IP pools (R3.2), the geofeed (RFC 8805), hosts (R2.1, R2.2) and VPS records.
+// Datacenters, IP pools (R3.2), the geofeed (RFC 8805) and VPS records; hosts are routes/hosts.ts.
 import { Type } from 'typebox';
 import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
@@ -25,21 +25,6 @@ const Pool = Type.Object({
   size: Type.Integer(),
   allocated: Type.Integer(),
   quarantined: Type.Integer(),
-});
-const Host = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  datacenterId: Type.String(),
-  state: Type.String(),
-  cpuCores: Type.Integer(),
-  memoryMiB: Type.Integer(),
-  diskGiB: Type.Integer(),
-  cpuOvercommit: Type.Number(),
-  ramOvercommit: Type.Number(),
-  vcpusPlaced: Type.Integer(),
-  memoryMiBPlaced: Type.Integer(),
-  diskGiBPlaced: Type.Integer(),
-  vpsCount: Type.Integer(),
 });
 export function infraRoutes(app: App, s: Services): void {
   app.get(
@@ -141,46 +126,6 @@ export function infraRoutes(app: App, s: Services): void {
         ...rows.map((r) => `${r.cidr},${r.country},${r.region},${r.city},`),
       ];
       return reply.type('text/csv; charset=utf-8').send(lines.join('\n') + '\n');
-    },
-  );
-
-  app.get(
-    '/v1/admin/hosts',
-    {
-      config: { access: 'staff' },
-      schema: {
-        tags: ['infra'],
-        summary: 'Hypervisor hosts and what is placed on them',
-        response: { 200: Type.Array(Host), ...authErrors },
-      },
-    },
-    async () => s.infra.hostLoads(),
-  );
-  app.post(
-    '/v1/admin/hosts',
-    {
-      config: { access: 'admin' },
-      schema: {
-        tags: ['infra'],
-        summary: 'Register a hypervisor host (R2.2: overcommit ratios default to the settings)',
-        body: Type.Object(
-          {
-            name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[a-z0-9][a-z0-9.-]*$' }),
-            datacenterId: Type.String({ format: 'uuid' }),
-            cpuCores: Type.Integer({ minimum: 1, maximum: 4096 }),
-            memoryMiB: Type.Integer({ minimum: 256 }),
-            diskGiB: Type.Integer({ minimum: 1 }),
-            cpuOvercommit: Type.Optional(Type.Number({ minimum: 1, maximum: 64 })),
-            ramOvercommit: Type.Optional(Type.Number({ minimum: 1, maximum: 8 })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 201: Host, ...authErrors },
-      },
-    },
-    async (req, reply) => {
-      const h = await s.infra.registerHost(req.body, auditActorOf(req));
-      return reply.status(201).send((await s.infra.hostLoads()).find((x) => x.id === h.id)!);
     },
   );
 

@@ -276,24 +276,4 @@ export function trafficRoutes(app: App, s: Services): void {
       return reply.status(204).send(null);
     },
   );
-  app.put(
-    '/v1/admin/hosts/:id/traffic-source',
-    {
-      config: { access: 'admin' },
-      schema: {
-        tags: ['traffic'],
-        summary: 'Which counting source the quota of this host’s VPSs reads: tap (default) or snmp',
-        params: IdParams,
-        body: Type.Object(
-          { source: Type.Union([Type.Literal('tap'), Type.Literal('snmp')]) },
-          { additionalProperties: false },
-        ),
-        response: { 200: Type.Object({ hostId: Str(), source: Str() }), ...authErrors },
-      },
-    },
-    async (req) => {
-      await s.traffic.setHostSource(req.params.id, req.body.source, auditActorOf(req));
-      return { hostId: req.params.id, source: req.body.source };
-    },
-  );
 }

@@ -1,6 +1,6 @@
-// VPS operations (issue 3 item 7): power actions (staff; clients on their own VPS, a subset),
-// their progress, the serial console (staff), the staff VPS list and provisioning queue, a
-// host's live figures and orphans, staff alerts.
+// VPS operations (R2.1): power actions (staff; clients on their own VPS, a subset), their
+// progress, the serial console (staff), the staff VPS list and provisioning queue, staff alerts.
+// A host's live figures and orphans are routes/hosts.ts.
 import { Type } from 'typebox';
 import type { PowerAction } from '../../domain/vps-power.ts';
 import { auditActorOf, principalOf } from '../http/access.ts';
@@ -83,49 +83,6 @@ const alertOut = (a: StaffAlertRow) => ({
   message: a.message,
   acknowledgedAt: a.acknowledged_at?.toISOString() ?? null,
   acknowledgedBy: a.acknowledged_by,
-});
-
-const HostLive = Type.Object({
-  cores: Type.Integer(),
-  cpuRatio: Type.Number(),
-  memoryMiB: Type.Integer(),
-  ramRatio: Type.Number(),
-  vcpusPlaced: Type.Integer(),
-  memoryMiBPlaced: Type.Integer(),
-  diskFreeBytes: Type.Number(),
-  diskReservedBytes: Type.Number(),
-  vms: Type.Integer(),
-  accel: Type.Union([Type.Literal('kvm'), Type.Literal('tcg')]),
-  accelReason: Type.String(),
-  qemuVersion: Type.String(),
-});
-const HostDetail = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  datacenterId: Type.String(),
-  state: Type.String(),
-  cpuCores: Type.Integer(),
-  memoryMiB: Type.Integer(),
-  diskGiB: Type.Integer(),
-  cpuOvercommit: Type.Number(),
-  ramOvercommit: Type.Number(),
-  vcpusPlaced: Type.Integer(),
-  memoryMiBPlaced: Type.Integer(),
-  diskGiBPlaced: Type.Integer(),
-  vpsCount: Type.Integer(),
-  agent: Type.String(),
-  /** The agent is open in this control plane (figures below come from the driver). */
-  agentOpen: Type.Boolean(),
-  live: Nullable(HostLive),
-});
-const Orphans = Type.Object({
-  processes: Type.Array(
-    Type.Object({ pid: Type.Integer(), vmId: Type.String(), cmdline: Type.Array(Type.String()) }),
-  ),
-  sockets: Type.Array(Type.String()),
-  disks: Type.Array(Type.String()),
-  stateDirs: Type.Array(Type.String()),
-  taps: Type.Array(Type.String()),
 });
 
 export function vpsRoutes(app: App, s: Services): void {
@@ -231,48 +188,6 @@ export function vpsRoutes(app: App, s: Services): void {
       },
     },
     async (req) => s.vps.consoleLog(req.params.id, req.query.lines ?? 200),
-  );
-
-  app.get(
-    '/v1/admin/hosts/:id',
-    {
-      config: { access: 'staff' },
-      schema: {
-        tags: ['infra'],
-        summary:
-          'A host: what is placed on it (R2.1, R2.2) and, when its agent is open, the driver’s own figures',
-        params: IdParams,
-        response: { 200: HostDetail, ...authErrors },
-      },
-    },
-    async (req) => s.vps.hostDetail(req.params.id),
-  );
-  app.get(
-    '/v1/admin/hosts/:id/orphans',
-    {
-      config: { access: 'staff' },
-      schema: {
-        tags: ['infra'],
-        summary: 'What the host holds that no VPS owns: QEMU processes, sockets, disks, state dirs, taps',
-        params: IdParams,
-        response: { 200: Orphans, ...authErrors },
-      },
-    },
-    async (req) => s.vps.orphans(req.params.id),
-  );
-  app.post(
-    '/v1/admin/hosts/:id/orphans/clean',
-    {
-      config: { access: 'admin' },
-      schema: {
-        tags: ['infra'],
-        summary:
-          'Stops orphan processes, removes their sockets and state, wipes then removes orphan disks (R12.4); taps are only listed',
-        params: IdParams,
-        response: { 200: Orphans, ...authErrors },
-      },
-    },
-    async (req) => s.vps.cleanOrphans(req.params.id, auditActorOf(req)),
   );
 
   app.get(
