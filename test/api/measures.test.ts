@@ -912,7 +912,7 @@ describe('uploads per measure are capped', () => {
     const sixth = await send(png);
     assert.equal(sixth.statusCode, 413, sixth.body);
     assert.equal(sixth.json().code, 'upload.too_many');
-    const files = await readdir(path.join(t.dataDir, 'uploads', 'measures', hal.account.id));
+    const files = await readdir(path.join(t.dataDir, 'uploads', 'sanctions', hal.account.id));
     assert.equal(files.filter((f) => !f.endsWith('.part')).length, 5);
   });
 });

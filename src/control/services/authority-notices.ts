@@ -3,13 +3,13 @@
 // it orders) and the ordered measure (restriction, limitation or suspension) is applied at
 // once through the measures module, linked to the notice. A withheld notice (the authority
 // forbids telling the client) sends no email, so nothing of it enters the notices chain.
-import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { invalidData, notFound } from '../../domain/errors.ts';
 import { authorityCase, type AuthorityRung } from '../../domain/measures.ts';
+import { createUploadsStore } from '../storage/uploads.ts';
 import type { AuditService } from './audit.ts';
 import type { AuditActor, ServiceContext } from './context.ts';
-import { storeUpload, tooManyUploads, type MeasureRecordView, type MeasuresService } from './measures.ts';
+import { tooManyUploads, type MeasureRecordView, type MeasuresService } from './measures.ts';
 
 export const MAX_SCAN_BYTES = 10 * 1024 * 1024;
 /** Scans per notice: a replaced scan stays on disk as proof, so their number is capped. */
@@ -105,7 +105,7 @@ export function createAuthorityNoticesService(
   measures: MeasuresService,
 ) {
   const { db, clock } = ctx;
-  const uploadRoot = path.join(ctx.config.dataDir, 'uploads', 'authority-notices');
+  const uploads = createUploadsStore(ctx.config.dataDir);
 
   async function getRow(id: string): Promise<NoticeRow> {
     const n = await db.selectFrom('authority_notices').selectAll().where('id', '=', id).executeTakeFirst();
@@ -266,20 +266,20 @@ export function createAuthorityNoticesService(
         file.stream.resume();
         throw tooManyUploads(MAX_SCAN_UPLOADS, 'authority notice');
       }
-      const stored = await storeUpload(path.join(uploadRoot, n.account_id), file, MAX_SCAN_BYTES).catch(
-        async (e: unknown) => {
+      const stored = await uploads
+        .store('authority-notices', n.account_id, file, { maxBytes: MAX_SCAN_BYTES })
+        .catch(async (e: unknown) => {
           await db
             .updateTable('authority_notices')
             .set((eb) => ({ scan_uploads: eb('scan_uploads', '-', 1) }))
             .where('id', '=', id)
             .execute();
           throw e;
-        },
-      );
+        });
       await db
         .updateTable('authority_notices')
         .set({
-          scan_path: stored.path,
+          scan_path: stored.relativePath,
           scan_file_name: stored.fileName,
           scan_content_type: stored.type,
           scan_size: stored.size,
@@ -300,7 +300,7 @@ export function createAuthorityNoticesService(
       const n = await getRow(id);
       if (!n.scan_path) throw notFound('notice.no_scan', 'This notice has no scan');
       return {
-        path: n.scan_path,
+        path: uploads.pathOf(n.scan_path),
         contentType: n.scan_content_type!,
         fileName: n.scan_file_name!,
         size: n.scan_size!,

@@ -15,24 +15,16 @@
 //   Listeners run in the process that made the change; a process that stops between the
 //   commit and a listener misses that call, so a reacting module should also reconcile from
 //   allActiveSuspensions() when it starts.
-import { randomUUID, createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, unlink } from 'node:fs/promises';
-import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { HOUR } from '../../domain/clock.ts';
 import { conflict, DomainError, invalidData, notAllowed } from '../../domain/errors.ts';
 import {
   acceptsDocuments,
   checkEmailAddress,
   defaultAccountName,
-  detectDocumentType,
-  DOCUMENT_MAGIC_BYTES,
   identityStatus,
   proofDueAt,
   requestPhase,
-  safeFileName,
   suspendsWhenDue,
   validateIdentity,
   type IdentityInput,
@@ -44,6 +36,7 @@ import type { Deadline, Language } from '../db/schema.ts';
 import { mailDate } from '../mail/format.ts';
 import { recipientOf } from '../mail/recipients.ts';
 import type { MailService } from './mail.ts';
+import { createUploadsStore, type UploadErrorCodes } from '../storage/uploads.ts';
 import {
   activeSuspensions,
   allActiveSuspensions,
@@ -119,6 +112,13 @@ const tooManyDocuments = () =>
     `A proof request takes at most ${MAX_DOCUMENTS_PER_REQUEST} documents; ask the provider for a new request`,
     { field: 'file' },
   );
+
+/** R6.1: identity documents keep their own error codes (the panel words them). */
+const IDENTITY_UPLOAD_ERRORS: UploadErrorCodes = {
+  tooLarge: 'identity.document_too_large',
+  empty: 'identity.document_empty',
+  type: 'identity.document_type',
+};
 
 export interface SuspensionChange {
   accountId: string;
@@ -270,7 +270,7 @@ const proofWhat: Record<ProofKind, Record<Language, string>> = {
 
 export function createClientsService(ctx: ServiceContext, audit: AuditService, mail: MailService) {
   const listeners = new Set<SuspensionListener>();
-  const uploadRoot = path.join(ctx.config.dataDir, 'uploads', 'identity');
+  const uploads = createUploadsStore(ctx.config.dataDir);
   const url = (p: string) => new URL(p, ctx.config.publicUrl).toString();
 
   /** Calls the listeners after a commit; a failing listener is logged and does not stop the others. */
@@ -736,61 +736,12 @@ export function createClientsService(ctx: ServiceContext, audit: AuditService, m
         file.stream.resume();
         throw tooManyDocuments();
       }
-      const id = randomUUID();
-      const dir = path.join(uploadRoot, req.account_id);
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      const final = path.join(dir, id);
-      const partial = `${final}.part`;
-      const hash = createHash('sha256');
-      let size = 0;
-      let head = new Uint8Array(0);
-      const meter = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          size += chunk.length;
-          if (size > MAX_DOCUMENT_BYTES) {
-            done(
-              new DomainError(
-                'invalid_data',
-                'identity.document_too_large',
-                `A document may not exceed ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB`,
-              ),
-            );
-            return;
-          }
-          if (head.length < DOCUMENT_MAGIC_BYTES)
-            head = new Uint8Array([...head, ...chunk.subarray(0, DOCUMENT_MAGIC_BYTES - head.length)]);
-          hash.update(chunk);
-          done(null, chunk);
-        },
+      const stored = await uploads.store('identity', req.account_id, file, {
+        maxBytes: MAX_DOCUMENT_BYTES,
+        errors: IDENTITY_UPLOAD_ERRORS,
       });
-      let stored = false;
+      const { id, type, size } = stored;
       try {
-        try {
-          await pipeline(file.stream, meter, createWriteStream(partial, { mode: 0o600, flags: 'wx' }));
-        } catch (e) {
-          file.stream.resume();
-          if ((e as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE')
-            throw new DomainError(
-              'invalid_data',
-              'identity.document_too_large',
-              `A document may not exceed ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB`,
-            );
-          throw e;
-        }
-        if ((file.stream as Readable & { truncated?: boolean }).truncated)
-          throw new DomainError(
-            'invalid_data',
-            'identity.document_too_large',
-            `A document may not exceed ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB`,
-          );
-        if (size === 0) throw invalidData('identity.document_empty', 'The file is empty', { field: 'file' });
-        const type = detectDocumentType(head);
-        if (!type)
-          throw invalidData('identity.document_type', 'Only PDF, JPEG and PNG documents are accepted', {
-            field: 'file',
-          });
-        await rename(partial, final);
-        stored = true;
         const now = ctx.clock.now();
         const row = await ctx.db.transaction().execute(async (tx) => {
           const locked = await getRequest(tx, scope, requestId, { lock: true });
@@ -801,11 +752,11 @@ export function createClientsService(ctx: ServiceContext, audit: AuditService, m
             id,
             request_id: requestId,
             account_id: req.account_id,
-            file_name: safeFileName(file.fileName, type),
+            file_name: stored.fileName,
             content_type: type,
             size_bytes: size,
-            sha256: hash.digest('hex'),
-            storage_path: path.relative(ctx.config.dataDir, final),
+            sha256: stored.sha256,
+            storage_path: stored.relativePath,
             uploaded_by: p.user.id,
             uploaded_at: now,
           });
@@ -823,8 +774,7 @@ export function createClientsService(ctx: ServiceContext, audit: AuditService, m
         );
         return documentView(row);
       } catch (e) {
-        await unlink(partial).catch(() => {});
-        if (stored) await unlink(final).catch(() => {});
+        await uploads.remove(stored.path);
         throw e;
       }
     },
@@ -832,7 +782,7 @@ export function createClientsService(ctx: ServiceContext, audit: AuditService, m
     /** A document's file, for its account and staff only (another account: not found). */
     async documentFile(scope: Scope, id: string): Promise<{ path: string; row: DocumentRow }> {
       const row = await getDocument(ctx.db, scope, id);
-      return { path: path.join(ctx.config.dataDir, row.storage_path), row };
+      return { path: uploads.pathOf(row.storage_path), row };
     },
 
     /** R6.1: staff approve the documents sent; the deadline is cancelled and a suspension it caused lifted. */

@@ -5,19 +5,9 @@
 // (nature and expected duration, R5.1) unless the notice must be withheld (authority orders),
 // the planned end as a deadline, and an explicit, audited lift that undoes what the measure
 // applied and only that. R5.1: after repeated serious cases the lift needs an admin's override.
-import { randomUUID, createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, unlink } from 'node:fs/promises';
-import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { conflict, DomainError, invalidData, notAllowed, notFound } from '../../domain/errors.ts';
-import {
-  detectDocumentType,
-  DOCUMENT_MAGIC_BYTES,
-  safeFileName,
-  type DocumentType,
-} from '../../domain/identity.ts';
 import {
   BREACH_KINDS,
   suggestMeasure,
@@ -37,6 +27,7 @@ import { cancelDeadline, scheduleDeadline } from '../repositories/deadlines.ts';
 import { SYSTEM_SCOPE, type Scope } from '../repositories/scope.ts';
 import { getVps } from '../repositories/vps.ts';
 import { insertStaffAlert } from '../repositories/vps-actions.ts';
+import { createUploadsStore } from '../storage/uploads.ts';
 import type { AuditService } from './audit.ts';
 import type { ClientsService } from './clients.ts';
 import { SYSTEM_ACTOR, type AuditActor, type ServiceContext } from './context.ts';
@@ -282,7 +273,7 @@ export function createMeasuresService(
   },
 ) {
   const { db, clock, log } = ctx;
-  const uploadRoot = path.join(ctx.config.dataDir, 'uploads', 'measures');
+  const uploads = createUploadsStore(ctx.config.dataDir);
   let terminatorOverride: Terminator | undefined;
   const terminator = () => terminatorOverride ?? deps.terminations?.();
 
@@ -847,20 +838,20 @@ export function createMeasuresService(
         file.stream.resume();
         throw tooManyUploads(MAX_EVIDENCE_UPLOADS, 'measure');
       }
-      const stored = await storeUpload(path.join(uploadRoot, m.account_id), file, MAX_EVIDENCE_BYTES).catch(
-        async (e: unknown) => {
+      const stored = await uploads
+        .store('sanctions', m.account_id, file, { maxBytes: MAX_EVIDENCE_BYTES })
+        .catch(async (e: unknown) => {
           await db
             .updateTable('measures')
             .set((eb) => ({ evidence_uploads: eb('evidence_uploads', '-', 1) }))
             .where('id', '=', id)
             .execute();
           throw e;
-        },
-      );
+        });
       await db
         .updateTable('measures')
         .set({
-          evidence_path: stored.path,
+          evidence_path: stored.relativePath,
           evidence_file_name: stored.fileName,
           evidence_content_type: stored.type,
           evidence_size: stored.size,
@@ -880,7 +871,7 @@ export function createMeasuresService(
       const m = await getRow(db, id);
       if (!m.evidence_path) throw notFound('measure.no_evidence_file', 'This measure has no evidence file');
       return {
-        path: m.evidence_path,
+        path: uploads.pathOf(m.evidence_path),
         contentType: m.evidence_content_type!,
         fileName: m.evidence_file_name!,
         size: m.evidence_size!,
@@ -890,63 +881,3 @@ export function createMeasuresService(
   return service;
 }
 export type MeasuresService = ReturnType<typeof createMeasuresService>;
-
-/**
- * Streams an upload to `<dir>/<uuid>`: size limited, type by magic bytes (PDF, JPEG, PNG), a
- * refused upload leaves nothing on disk. Shared by measures' evidence and authority notices' scans.
- */
-export async function storeUpload(
-  dir: string,
-  file: { stream: Readable; fileName: string | undefined },
-  maxBytes: number,
-): Promise<{ path: string; fileName: string; type: DocumentType; size: number; sha256: string }> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const final = path.join(dir, randomUUID());
-  const partial = `${final}.part`;
-  const hash = createHash('sha256');
-  let size = 0;
-  let head = new Uint8Array(0);
-  const tooLarge = () =>
-    new DomainError(
-      'invalid_data',
-      'upload.too_large',
-      `A file may not exceed ${maxBytes / 1024 / 1024} MiB`,
-    );
-  const meter = new Transform({
-    transform(chunk: Uint8Array, _enc, done) {
-      size += chunk.length;
-      if (size > maxBytes) {
-        done(tooLarge());
-        return;
-      }
-      if (head.length < DOCUMENT_MAGIC_BYTES)
-        head = new Uint8Array([...head, ...chunk.subarray(0, DOCUMENT_MAGIC_BYTES - head.length)]);
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
-  try {
-    try {
-      await pipeline(file.stream, meter, createWriteStream(partial, { mode: 0o600, flags: 'wx' }));
-    } catch (e) {
-      file.stream.resume();
-      if ((e as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge();
-      throw e;
-    }
-    if ((file.stream as Readable & { truncated?: boolean }).truncated) throw tooLarge();
-    if (size === 0) throw invalidData('upload.empty', 'The file is empty', { field: 'file' });
-    const type = detectDocumentType(head);
-    if (!type)
-      throw invalidData('upload.type', 'Only PDF, JPEG and PNG files are accepted', { field: 'file' });
-    await rename(partial, final);
-    return {
-      path: final,
-      fileName: safeFileName(file.fileName, type),
-      type,
-      size,
-      sha256: hash.digest('hex'),
-    };
-  } finally {
-    await unlink(partial).catch(() => {});
-  }
-}
