@@ -3,53 +3,16 @@
 // what a guest (or QEMU) may send without end.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import type net from 'node:net';
 import type { QmpError } from '../../src/agent/qemu/qmp.ts';
 import { QmpClient } from '../../src/agent/qemu/qmp.ts';
 import type { GuestAgentError } from '../../src/agent/qemu/guest-agent.ts';
 import { GuestAgentClient } from '../../src/agent/qemu/guest-agent.ts';
 import { until } from '../helpers/until.ts';
-
-type Handler = (msg: Record<string, unknown>, sock: net.Socket) => void;
-
-async function fakeServer(onConnect: (sock: net.Socket) => void, handler: Handler) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'igqmp-'));
-  const sockPath = path.join(dir, 's');
-  const conns = new Set<net.Socket>();
-  const server = net.createServer((sock) => {
-    conns.add(sock);
-    onConnect(sock);
-    let buf = '';
-    sock.on('data', (d) => {
-      buf += d.toString('latin1');
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).replace(/^\xff/, '');
-        buf = buf.slice(nl + 1);
-        if (line.trim()) handler(JSON.parse(line) as Record<string, unknown>, sock);
-      }
-    });
-    sock.on('error', () => undefined);
-  });
-  await new Promise<void>((r) => server.listen(sockPath, r));
-  return {
-    path: sockPath,
-    async close() {
-      for (const c of conns) c.destroy();
-      await new Promise((r) => server.close(r));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-const greeting = (sock: net.Socket) =>
-  sock.write(JSON.stringify({ QMP: { version: {}, capabilities: [] } }) + '\n');
+import { fakeSocketServer, qmpGreeting } from '../helpers/fake-qmp.ts';
 
 test('qmp: handshake, answers matched by id, events emitted', async () => {
-  const srv = await fakeServer(greeting, (msg, sock) => {
+  const srv = await fakeSocketServer(qmpGreeting, (msg, sock) => {
     if (msg.execute === 'query-status') {
       sock.write(
         JSON.stringify({ event: 'RESUME', data: {}, timestamp: { seconds: 1, microseconds: 2 } }) + '\n',
@@ -82,7 +45,7 @@ test('qmp: handshake, answers matched by id, events emitted', async () => {
 });
 
 test('qmp: an answer with the wrong id is a protocol error, not a silent success', async () => {
-  const srv = await fakeServer(greeting, (msg, sock) => {
+  const srv = await fakeSocketServer(qmpGreeting, (msg, sock) => {
     if (msg.execute === 'qmp_capabilities') sock.write(JSON.stringify({ return: {}, id: msg.id }) + '\n');
     else sock.write(JSON.stringify({ return: { status: 'running' }, id: 'someone-else-42' }) + '\n');
   });
@@ -102,7 +65,7 @@ test('qmp: an answer with the wrong id is a protocol error, not a silent success
 
 test('qmp: per-command timeout with a short default; a late answer is dropped', async () => {
   let slowId: unknown;
-  const srv = await fakeServer(greeting, (msg, sock) => {
+  const srv = await fakeSocketServer(qmpGreeting, (msg, sock) => {
     if (msg.execute === 'slow') {
       slowId = msg.id;
       return; // answered late, below
@@ -129,7 +92,7 @@ test('qmp: per-command timeout with a short default; a late answer is dropped', 
 });
 
 test('qmp: no greeting → timeout; close rejects pending commands', async () => {
-  const silent = await fakeServer(
+  const silent = await fakeSocketServer(
     () => undefined,
     () => undefined,
   );
@@ -138,7 +101,7 @@ test('qmp: no greeting → timeout; close rejects pending commands', async () =>
   } finally {
     await silent.close();
   }
-  const srv = await fakeServer(greeting, (msg, sock) => {
+  const srv = await fakeSocketServer(qmpGreeting, (msg, sock) => {
     if (msg.execute === 'qmp_capabilities') sock.write(JSON.stringify({ return: {}, id: msg.id }) + '\n');
   });
   const c = await QmpClient.connect(srv.path);
@@ -151,7 +114,7 @@ test('qmp: no greeting → timeout; close rejects pending commands', async () =>
 });
 
 test('guest agent: garbage and stale answers before the 0xFF delimiter are skipped', async () => {
-  const srv = await fakeServer(
+  const srv = await fakeSocketServer(
     () => undefined,
     (msg, sock) => {
       if (msg.execute === 'guest-sync-delimited') {
@@ -193,7 +156,7 @@ test('guest agent: garbage and stale answers before the 0xFF delimiter are skipp
 });
 
 test('guest agent: absent agent → sync timeout, never a hang', async () => {
-  const srv = await fakeServer(
+  const srv = await fakeSocketServer(
     () => undefined,
     () => undefined,
   );
@@ -239,7 +202,7 @@ const syncReply = (msg: Record<string, unknown>, sock: net.Socket) =>
 test('guest agent: an answer without end is cut off at the cap with a clear error, then the channel resyncs', async () => {
   let endless = true;
   const sent = { bytes: 0 };
-  const srv = await fakeServer(
+  const srv = await fakeSocketServer(
     () => undefined,
     (msg, sock) => {
       if (msg.execute === 'guest-sync-delimited') syncReply(msg, sock);
@@ -275,7 +238,7 @@ test('guest agent: bytes the guest pushes while no command waits are capped too 
   const sent = { bytes: 0 };
   const cut = new Set<net.Socket>();
   let pushed = false;
-  const srv = await fakeServer(
+  const srv = await fakeSocketServer(
     (sock) => sock.once('close', () => cut.add(sock)),
     (msg, sock) => {
       if (msg.execute === 'guest-sync-delimited') syncReply(msg, sock);
@@ -303,7 +266,7 @@ test('guest agent: bytes the guest pushes while no command waits are capped too 
 
 test('qmp: a message without end fails the command in flight with a clear error and closes the connection', async () => {
   const sent = { bytes: 0 };
-  const srv = await fakeServer(greeting, (msg, sock) => {
+  const srv = await fakeSocketServer(qmpGreeting, (msg, sock) => {
     if (msg.execute === 'qmp_capabilities') sock.write(JSON.stringify({ return: {}, id: msg.id }) + '\n');
     else {
       sock.write('{"return": "');
