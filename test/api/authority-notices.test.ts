@@ -3,15 +3,15 @@
 // adds nothing to the notices chain; a notified one is in the chain; staff only.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { HostDriver, VmState } from '../../src/agent/driver.ts';
-import type { HostAgent } from '../../src/agent/host-agent.ts';
-import type { HostAgents } from '../../src/control/hosts/agents.ts';
 import { login, makeClient, makeStaff, testApp, type Session, type TestApp } from '../helpers/app.ts';
+import { FakeDriver, fakeAgents } from '../helpers/fake-driver.ts';
 import { fakeNetwork, hostFor, placedVps, type FakeNetwork } from '../helpers/traffic.ts';
 
 let t: TestApp;
 let net: FakeNetwork;
-const vms = new Map<string, VmState>();
+// VPSs are placed in the database only: the driver takes them as running.
+const driver = new FakeDriver({ unknownVm: 'running' });
+const vms = driver.vms;
 let admin: Session;
 let support: Session;
 let alice: Session;
@@ -19,26 +19,9 @@ let aliceAccount: string;
 let place: { dcId: string; hostId: string };
 let slot = 0;
 
-function agentsWith(network: FakeNetwork): HostAgents {
-  const st = (id: string) =>
-    ({ id, state: vms.get(id) ?? 'running' }) as Awaited<ReturnType<HostDriver['status']>>;
-  const driver = {
-    status: async (id: string) => st(id),
-    pause: async (id: string) => (vms.set(id, 'paused'), st(id)),
-    resume: async (id: string) => (vms.set(id, 'running'), st(id)),
-  } as unknown as HostDriver;
-  const agent: HostAgent = { driver, network, close: async () => {} };
-  return {
-    forHost: async () => agent,
-    opened: () => [{ hostId: null, agent }],
-    onVmEvent() {},
-    close: async () => {},
-  };
-}
-
 before(async () => {
   net = fakeNetwork();
-  t = await testApp({}, { agents: agentsWith(net) });
+  t = await testApp({}, { agents: fakeAgents({ driver, network: net }) });
   const a = await makeStaff(t, 'admin');
   const c1 = await makeClient(t);
   aliceAccount = c1.account.id;

@@ -5,14 +5,13 @@
 // message a real QEMU gives.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { HostDriver, VmState } from '../../src/agent/driver.ts';
-import type { HostAgent } from '../../src/agent/host-agent.ts';
-import type { HostAgents } from '../../src/control/hosts/agents.ts';
 import { login, makeClient, makeStaff, testApp, type Session, type TestApp } from '../helpers/app.ts';
+import { FakeDriver, fakeAgents } from '../helpers/fake-driver.ts';
 import { fakeNetwork, hostFor, placedVps } from '../helpers/traffic.ts';
 
 let t: TestApp;
-const vms = new Map<string, VmState>();
+const driver = new FakeDriver({ unknownVm: 'stopped' });
+const vms = driver.vms;
 let admin: Session;
 let alice: Session;
 let adminEmail = '';
@@ -23,25 +22,13 @@ let vpsId = '';
 const RAW = 'qemu-system-x86_64 -drive file=/var/lib/infogere/disks/vm.qcow2,if=virtio: Could not open';
 const LEAKS = () => [adminEmail, '/var/lib/infogere', 'qemu-system', 'Could not open'];
 
-function agents(): HostAgents {
-  const st = (id: string) =>
-    ({ id, state: vms.get(id) ?? 'stopped' }) as Awaited<ReturnType<HostDriver['status']>>;
-  const driver = {
-    status: async (id: string) => st(id),
-    start: async (id: string) => {
-      vms.set(id, 'failed');
-      throw new Error(RAW);
-    },
-    pause: async (id: string) => (vms.set(id, 'paused'), st(id)),
-    resume: async (id: string) => (vms.set(id, 'running'), st(id)),
-  } as unknown as HostDriver;
-  const agent: HostAgent = { driver, network: fakeNetwork(), close: async () => {} };
-  return {
-    forHost: async () => agent,
-    opened: () => [{ hostId: null, agent }],
-    onVmEvent() {},
-    close: async () => {},
+/** A host whose start fails as QEMU does (a raw error with its command line and host paths). */
+function agents() {
+  driver.start = async (id: string) => {
+    vms.set(id, 'failed');
+    throw new Error(RAW);
   };
+  return fakeAgents({ driver, network: fakeNetwork() });
 }
 
 const get = (url: string, s: Session) => t.app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });

@@ -7,16 +7,16 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { HostDriver, VmState } from '../../src/agent/driver.ts';
-import type { HostAgent } from '../../src/agent/host-agent.ts';
-import type { HostAgents } from '../../src/control/hosts/agents.ts';
 import type { Terminator } from '../../src/control/services/measures.ts';
 import { login, makeClient, makeStaff, testApp, type Session, type TestApp } from '../helpers/app.ts';
+import { FakeDriver, fakeAgents } from '../helpers/fake-driver.ts';
 import { fakeNetwork, hostFor, placedVps, type FakeNetwork } from '../helpers/traffic.ts';
 
 let t: TestApp;
 let net: FakeNetwork;
-const vms = new Map<string, VmState>();
+// VPSs are placed in the database only: the driver takes them as running.
+const driver = new FakeDriver({ unknownVm: 'running' });
+const vms = driver.vms;
 let admin: Session;
 let support: Session;
 let alice: Session;
@@ -29,36 +29,9 @@ let slot = 0;
 let relogin: () => Promise<void>;
 const terminated: { contractId: string; cause: string }[] = [];
 
-function agentsWith(network: FakeNetwork): HostAgents {
-  const st = (id: string) =>
-    ({ id, state: vms.get(id) ?? 'running' }) as Awaited<ReturnType<HostDriver['status']>>;
-  const driver = {
-    status: async (id: string) => st(id),
-    pause: async (id: string) => {
-      vms.set(id, 'paused');
-      return st(id);
-    },
-    resume: async (id: string) => {
-      vms.set(id, 'running');
-      return st(id);
-    },
-    start: async (id: string) => {
-      vms.set(id, 'running');
-      return { ...st(id), pid: 4242, accel: 'tcg' };
-    },
-  } as unknown as HostDriver;
-  const agent: HostAgent = { driver, network, close: async () => {} };
-  return {
-    forHost: async () => agent,
-    opened: () => [{ hostId: null, agent }],
-    onVmEvent() {},
-    close: async () => {},
-  };
-}
-
 before(async () => {
   net = fakeNetwork();
-  t = await testApp({}, { agents: agentsWith(net) });
+  t = await testApp({}, { agents: fakeAgents({ driver, network: net }) });
   const a = await makeStaff(t, 'admin');
   const sp = await makeStaff(t, 'support');
   const c1 = await makeClient(t);
