@@ -200,6 +200,21 @@ test('VPS pages: console hosts, VPS list and detail, provisioning queue; the cli
         .where('id', '=', provisioningId)
         .execute();
       await page.getByTestId('provision-percent').getByText('70 %').waitFor({ timeout: 8_000 });
+      // The history reads as sentences, not `step: network · percent: 25`.
+      await platform.db
+        .insertInto('vps_events')
+        .values({
+          vps_id: provisioningId,
+          at: new Date(),
+          kind: 'provision',
+          details: JSON.stringify({ step: 'network', percent: 25 }),
+        })
+        .execute();
+      await page.reload();
+      const history = page.getByTestId('vps-events');
+      await history.getByText('Réseau configuré (25 %)').waitFor();
+      await history.getByText('VPS créé, en attente de mise en service').waitFor();
+      assert.equal(await history.getByText(/step:|percent:/).count(), 0);
       await page.goto(`${platform.url}/client/vps/${runningId}`);
       await page.locator('button[data-action="reboot"]').waitFor();
       assert.equal(

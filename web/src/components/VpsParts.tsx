@@ -4,6 +4,7 @@
 // provider as a role and give a problem code, both worded here).
 import { useEffect, useState } from 'react';
 import { api, call, type ApiError, type ResponseBody } from '../api/client.ts';
+import { eventText, HIDDEN_DETAIL_KEYS } from '../i18n/events.ts';
 import { useI18n, type MessageKey } from '../i18n/index.tsx';
 import { ErrorNote, Loading, useResource } from './ui.tsx';
 
@@ -189,10 +190,7 @@ export function EventsList({ id, generation }: { id: string; generation: number 
               {events.data.slice(0, 50).map((e, i) => (
                 <tr key={`${e.at}-${i}`}>
                   <td className="nowrap">{formatDateTime(e.at)}</td>
-                  <td>
-                    <code>{e.kind}</code>
-                  </td>
-                  <td className="break">{describe(t, e.details)}</td>
+                  <EventCells t={t} kind={e.kind} details={e.details} formatDateTime={formatDateTime} />
                 </tr>
               ))}
             </tbody>
@@ -205,11 +203,39 @@ export function EventsList({ id, generation }: { id: string; generation: number 
 
 const problems = ['power_failed', 'provision_failed', 'plan_change_failed', 'vm_crashed'] as const;
 
-function describe(t: ReturnType<typeof useI18n>['t'], d: Record<string, unknown>): string {
+function EventCells({
+  t,
+  kind,
+  details,
+  formatDateTime,
+}: {
+  t: ReturnType<typeof useI18n>['t'];
+  kind: string;
+  details: Record<string, unknown>;
+  formatDateTime: ReturnType<typeof useI18n>['formatDateTime'];
+}) {
+  const { sentence, said } = eventText(t, kind, details);
+  return (
+    <>
+      <td data-testid="vps-event-sentence">{sentence === kind ? <code>{kind}</code> : sentence}</td>
+      <td className="break">{describe(t, details, said, formatDateTime)}</td>
+    </>
+  );
+}
+
+/** What the sentence did not say: who, the plan, a due date, the problem (client) or reason (staff). */
+function describe(
+  t: ReturnType<typeof useI18n>['t'],
+  d: Record<string, unknown>,
+  said: readonly string[],
+  formatDateTime: ReturnType<typeof useI18n>['formatDateTime'],
+): string {
   return Object.entries(d)
-    .filter(([k, v]) => v !== null && v !== undefined && k !== 'rungs' && k !== 'actionId')
+    .filter(([k, v]) => v !== null && v !== undefined && !HIDDEN_DETAIL_KEYS.has(k) && !said.includes(k))
     .map(([k, v]) => {
-      if (k === 'by' && v === 'provider') return `${k}: ${t('vps.byProvider')}`;
+      if (k === 'by') return t('event.by', { by: v === 'provider' ? t('vps.byProvider') : String(v) });
+      if (k === 'plan') return t('event.plan', { plan: String(v) });
+      if (k === 'dueAt' && typeof v === 'string') return t('event.dueAt', { date: formatDateTime(v) });
       if (k === 'problem' && (problems as readonly unknown[]).includes(v))
         return t(`vps.problem.${v as (typeof problems)[number]}`);
       return `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`;
