@@ -96,6 +96,11 @@ export interface VmStatus {
   startedAt: string | null;
   uptimeMs: number | null;
   guestAgentUp: boolean;
+  /**
+   * The guest finished its boot setup (NoCloud seed applied: accounts, passwords, SSH host key;
+   * SSH started): it said so through the guest agent. False until then, again after a reboot.
+   */
+  guestReady: boolean;
   vcpus: number;
   memoryMiB: number;
   diskGiB: number;
@@ -108,7 +113,8 @@ export interface VmStatus {
   failure: string | null;
 }
 
-export type VmEventType = 'started' | 'stopped' | 'crashed' | 'guest_agent_up' | 'paused' | 'resumed';
+export type VmEventType =
+  'started' | 'stopped' | 'crashed' | 'guest_agent_up' | 'guest_ready' | 'paused' | 'resumed';
 
 export interface VmEvent {
   type: VmEventType;

@@ -152,6 +152,16 @@ test('boot the real guest: guest agent up, root command, filesystem and memory f
   await log.waitFor((e) => e.type === 'guest_agent_up' && e.vmId === VM, 120_000);
   console.log(`# guest agent up ${Date.now() - t0} ms after start (accel ${st.accel})`);
   assert.equal((await driver.status(VM)).guestAgentUp, true);
+  // The guest's boot setup signals its end (the marker rc.seed creates, read through the agent):
+  // from then on the seed's account exists, at the first asking, with no retry.
+  await log.waitFor((e) => e.type === 'guest_ready' && e.vmId === VM, 120_000);
+  console.log(`# guest ready (boot setup done) ${Date.now() - t0} ms after start`);
+  const types = log.events.filter((e) => e.vmId === VM).map((e) => e.type);
+  assert.ok(types.indexOf('guest_agent_up') < types.indexOf('guest_ready'), types.join(','));
+  assert.equal((await driver.status(VM)).guestReady, true);
+  const account = await driver.guestExec(VM, ['id', '-u', 'client'], { timeoutMs: 30_000 });
+  assert.equal(account.exitCode, 0, `the seed's account exists once ready: ${account.stderr}`);
+  assert.ok(Number(account.stdout.trim()) >= 1000);
 
   const id = await driver.guestExec(VM, ['id', '-u']);
   assert.deepEqual([id.exitCode, id.stdout.trim()], [0, '0'], 'guest exec runs as root');
@@ -309,10 +319,12 @@ test('reboot with a pending vCPU change: a new QEMU process with 2 vCPUs', async
   const st = await driver.reboot(VM);
   assert.notEqual(st.pid, before.pid);
   assert.deepEqual([st.vcpus, st.pending], [2, {}]);
+  assert.equal(st.guestReady, false, 'a new boot is not ready until the guest says so again');
   await log.waitFor(
     (e) => e.type === 'guest_agent_up' && e.vmId === VM && log.events.indexOf(e) >= n,
     120_000,
   );
+  await log.waitFor((e) => e.type === 'guest_ready' && e.vmId === VM && log.events.indexOf(e) >= n, 120_000);
   const argv = (await readCmdline(st.pid!)) ?? [];
   assert.equal(argv[argv.indexOf('-smp') + 1], '2', 'QEMU runs with 2 vCPUs');
   // What the guest kernel brings up depends on the image's command line (see docs/hypervisor.md).

@@ -92,6 +92,7 @@ export class FakeDriver implements HostDriver {
       startedAt: null,
       uptimeMs: null,
       guestAgentUp: state === 'running',
+      guestReady: state === 'running',
       vcpus: spec?.vcpus ?? 1,
       memoryMiB: spec?.memoryMiB ?? 1024,
       diskGiB: spec?.diskGiB ?? 20,

@@ -24,6 +24,10 @@ export interface Vm {
   qmp: QmpClient | null;
   ga: GuestAgentClient | null;
   gaUp: boolean;
+  /** The guest signalled the end of its boot setup (monitor.ts watchGuestAgent). */
+  guestReady: boolean;
+  /** The process generation a guest-agent watcher runs for (one at a time). */
+  watching: number | null;
   busy: string | null;
   expectingExit: string | null;
   lastShutdown: { guest: boolean; reason: string } | null;
@@ -95,6 +99,8 @@ export function newVm(rec: VmRecord): Vm {
     qmp: null,
     ga: null,
     gaUp: false,
+    guestReady: false,
+    watching: null,
     busy: null,
     expectingExit: null,
     lastShutdown: null,
@@ -257,6 +263,7 @@ export async function vmStatus(host: QemuHost, vm: Vm): Promise<VmStatus> {
     startedAt: r.startedAt,
     uptimeMs: r.startedAt && live ? host.clock.now().getTime() - new Date(r.startedAt).getTime() : null,
     guestAgentUp: vm.gaUp,
+    guestReady: vm.guestReady,
     vcpus: r.spec.vcpus,
     memoryMiB: r.spec.memoryMiB,
     diskGiB: r.spec.diskGiB,

@@ -146,6 +146,7 @@ export async function launch(host: QemuHost, vm: Vm): Promise<void> {
   vm.lastShutdown = null;
   vm.expectingExit = null;
   vm.gaUp = false;
+  vm.guestReady = false;
   // Connected at once: QEMU accepts it before the guest prints anything (the socket exists).
   recordConsole(host, vm, gen);
   r.state = 'starting';

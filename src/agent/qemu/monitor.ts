@@ -17,6 +17,7 @@ import {
   tail,
 } from './context.ts';
 import { isAlive, isQemuOf, waitGone } from './process.ts';
+import type { GuestAgentClient } from './guest-agent.ts';
 import type { QmpClient, QmpEvent } from './qmp.ts';
 
 export function attachQmp(host: QemuHost, vm: Vm, qmp: QmpClient, gen: number): void {
@@ -26,8 +27,9 @@ export function attachQmp(host: QemuHost, vm: Vm, qmp: QmpClient, gen: number): 
     if (e.event === 'SHUTDOWN')
       vm.lastShutdown = { guest: Boolean(e.data.guest), reason: String(e.data.reason ?? 'unknown') };
     if (e.event === 'RESET') {
-      // The guest rebooted: its agent comes back later.
+      // The guest rebooted: its agent comes back later, and its boot setup runs again.
       vm.gaUp = false;
+      vm.guestReady = false;
       watchGuestAgent(host, vm, gen);
     }
   });
@@ -56,19 +58,69 @@ export function attachQmp(host: QemuHost, vm: Vm, qmp: QmpClient, gen: number): 
   });
 }
 
+/**
+ * The file the guest image's boot setup (rc.seed) creates once the NoCloud seed is applied and
+ * just before SSH starts; /run is a tmpfs, so it goes with every reboot. docs/guest-image.md.
+ */
+export const GUEST_READY_MARKER = '/run/infogere/ready';
+
+/** Asks the guest agent whether the boot setup is done: opening the marker (no process forked). */
+export async function guestSignalledReady(ga: GuestAgentClient): Promise<boolean> {
+  try {
+    const handle = await ga.execute<number>(
+      'guest-file-open',
+      { path: GUEST_READY_MARKER, mode: 'r' },
+      { timeoutMs: 2_000 },
+    );
+    await ga.execute('guest-file-close', { handle }).catch(() => undefined);
+    return true;
+  } catch {
+    return false; // not there yet (GenericError: no such file), or the agent busy: asked again
+  }
+}
+
+/**
+ * Watches a running guest until its agent answers (`guest_agent_up`) and then until it signals
+ * the end of its boot setup (`guest_ready`): what provisioning waits for before it checks the
+ * accounts, instead of a guest-exec that times out while the fresh guest is still busy. One
+ * watcher per process generation; a RESET or a reboot clears the flags and it carries on.
+ */
 export function watchGuestAgent(host: QemuHost, vm: Vm, gen: number): void {
   if (!vm.ga) vm.ga = newGuestAgent(host, vm);
+  if (vm.watching === gen) return;
+  vm.watching = gen;
   const ga = vm.ga;
+  const id = vm.rec.spec.id;
   background(
     (async () => {
-      while (vm.gen === gen && !host.closed && !vm.gaUp) {
-        if (vm.rec.state === 'running' && (await ga.ping(1_000))) {
-          if (vm.gen !== gen || vm.gaUp) return;
-          vm.gaUp = true;
-          emit(host, 'guest_agent_up', vm.rec.spec.id);
-          return;
+      let readyPoll = 100; // doubles to 0.5 s: prompt on a fresh boot, light on a guest that never says
+      try {
+        while (vm.gen === gen && !host.closed && !(vm.gaUp && vm.guestReady)) {
+          if (vm.rec.state === 'running') {
+            if (!vm.gaUp) {
+              if (await ga.ping(1_000)) {
+                if (vm.gen !== gen) return;
+                if (!vm.gaUp) {
+                  vm.gaUp = true;
+                  emit(host, 'guest_agent_up', id);
+                }
+                continue; // the marker may be there already: ask at once
+              }
+            } else if (await guestSignalledReady(ga)) {
+              if (vm.gen !== gen || vm.guestReady || !vm.gaUp) continue;
+              vm.guestReady = true;
+              emit(host, 'guest_ready', id);
+              continue;
+            } else {
+              await sleep(readyPoll);
+              readyPoll = Math.min(readyPoll * 2, 500);
+              continue;
+            }
+          }
+          await sleep(100);
         }
-        await sleep(100);
+      } finally {
+        if (vm.watching === gen) vm.watching = null;
       }
     })(),
   );
@@ -181,6 +233,7 @@ export function detach(vm: Vm): Promise<void> {
   vm.ga = null;
   vm.console = null;
   vm.gaUp = false;
+  vm.guestReady = false;
   vm.child = null;
   return recorded;
 }

@@ -39,6 +39,7 @@ export async function reboot(host: QemuHost, vm: Vm): Promise<VmStatus> {
     await q(host, vm, vm.qmp.execute('system_reset'));
   }
   vm.gaUp = false;
+  vm.guestReady = false;
   watchGuestAgent(host, vm, vm.gen);
   return vmStatus(host, vm);
 }

@@ -150,10 +150,19 @@ export function provisioningJob(s: Services): JobDefinition<{ vpsId: string }> {
     },
     async guest_agent(vps) {
       const agent = await agentOf(vps);
+      // The guest's own signal that its boot setup is done (seed applied, accounts made), not a
+      // guest-exec timing out while a fresh guest is busy; the deadline stays as the fallback.
       const end = Date.now() + GUEST_AGENT_TIMEOUT_MS;
-      while (!(await agent.driver.status(vps.id)).guestAgentUp) {
-        if (Date.now() > end) throw new Error('the guest agent did not answer in time');
-        await new Promise((r) => setTimeout(r, 250));
+      for (;;) {
+        const st = await agent.driver.status(vps.id);
+        if (st.guestReady) break;
+        if (Date.now() > end)
+          throw new Error(
+            st.guestAgentUp
+              ? `the guest agent answers but the guest did not signal the end of its boot setup within ${GUEST_AGENT_TIMEOUT_MS / 1000} s`
+              : `the guest agent did not answer within ${GUEST_AGENT_TIMEOUT_MS / 1000} s`,
+          );
+        await new Promise((r) => setTimeout(r, 50));
       }
     },
     // R3.4: the client's account exists in the guest and is not root.
