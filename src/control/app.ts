@@ -32,6 +32,7 @@ import { mailRoutes } from './routes/mail.ts';
 import { renewalRoutes } from './routes/renewals.ts';
 import { trafficRoutes } from './routes/traffic.ts';
 import { vpsRoutes } from './routes/vps.ts';
+import { alertRoutes } from './routes/alerts.ts';
 import { measureRoutes } from './routes/measures.ts';
 import { terminationRoutes } from './routes/terminations.ts';
 import { planChangeRoutes } from './routes/plan-changes.ts';
@@ -182,6 +183,7 @@ export async function buildApp(
   renewalRoutes(app, services);
   trafficRoutes(app, services);
   vpsRoutes(app, services);
+  alertRoutes(app, services);
   measureRoutes(app, services);
   terminationRoutes(app, services);
   planChangeRoutes(app, services);

@@ -165,7 +165,7 @@ describe('power actions on a real VM (real QEMU, real pg-boss)', () => {
     );
     assert.match(failed.state_reason ?? '', /QEMU died unexpectedly/);
     assert.match(failed.state_reason ?? '', /SIGKILL|signal|killed/i);
-    const alerts = await platform.services.vps.listAlerts({ open: true });
+    const alerts = await platform.services.alerts.list({ open: true });
     assert.ok(alerts.some((x) => x.subject_id === vpsId && x.kind === 'vm_crashed'));
     // Staff may start it again: failed → starting → running.
     await act('start');

@@ -19,6 +19,7 @@ import { getHost, hostLoads } from '../repositories/hosts.ts';
 import { SYSTEM_SCOPE } from '../repositories/scope.ts';
 import { getVps, recordVpsEvent, setVpsState, updateVps, type VpsRow } from '../repositories/vps.ts';
 import { splitList } from '../hosts/agents.ts';
+import { raiseAlert } from '../services/alerts.ts';
 import { SYSTEM_ACTOR } from '../services/context.ts';
 import type { Services } from '../services/index.ts';
 import { policyFor } from '../services/net-policy.ts';
@@ -247,16 +248,13 @@ export function provisioningJob(s: Services): JobDefinition<{ vpsId: string }> {
         initial_password_enc: null,
       });
       await setVpsState(tx, vps.id, 'failed', clock.now(), reason);
-      await tx
-        .insertInto('staff_alerts')
-        .values({
-          at: clock.now(),
-          kind: 'provisioning_failed',
-          subject_type: 'vps',
-          subject_id: vps.id,
-          message: `Provisioning of ${vps.hostname} failed: ${reason}`,
-        })
-        .execute();
+      await raiseAlert(tx, {
+        at: clock.now(),
+        kind: 'provisioning_failed',
+        subject_type: 'vps',
+        subject_id: vps.id,
+        message: `Provisioning of ${vps.hostname} failed: ${reason}`,
+      });
     });
     await s.audit.record(SYSTEM_ACTOR, 'vps.provisioning_failed', { type: 'vps', id: vps.id }, { reason });
   }

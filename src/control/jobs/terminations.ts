@@ -11,6 +11,7 @@ import type { HostAgent } from '../../agent/host-agent.ts';
 import type { DeletedItem } from '../db/tables/terminations.ts';
 import { mailDate } from '../mail/format.ts';
 import { recipientOf } from '../mail/recipients.ts';
+import { raiseAlert } from '../services/alerts.ts';
 import { SYSTEM_ACTOR } from '../services/context.ts';
 import { getHost } from '../repositories/hosts.ts';
 import { SYSTEM_SCOPE } from '../repositories/scope.ts';
@@ -237,16 +238,13 @@ export function terminationJob(s: Services): JobDefinition<{ terminationId: stri
             .executeTakeFirstOrThrow();
           log.error({ termination: term.id, step, err: e }, 'termination deletion step failed');
           if (errors === TERMINATE_ALERT_ERRORS)
-            await db
-              .insertInto('staff_alerts')
-              .values({
-                at: clock.now(),
-                kind: 'termination_failing',
-                subject_type: 'vps',
-                subject_id: vps.id,
-                message: `Deletion of ${vps.hostname} keeps failing: ${reason}`,
-              })
-              .execute();
+            await raiseAlert(db, {
+              at: clock.now(),
+              kind: 'termination_failing',
+              subject_type: 'vps',
+              subject_id: vps.id,
+              message: `Deletion of ${vps.hostname} keeps failing: ${reason}`,
+            });
           throw e;
         }
       }

@@ -1,4 +1,4 @@
-// Power actions on VPSs (vps_actions) and staff alerts (staff_alerts).
+// Power actions on VPSs (vps_actions) and the staff VPS list. Staff alerts are repositories/alerts.ts.
 import { notFound } from '../../domain/errors.ts';
 import type { PowerAction } from '../../domain/vps-power.ts';
 import type { Db } from '../db/database.ts';
@@ -75,67 +75,6 @@ export async function updateVpsAction(
     .set({ ...rest, ...(result ? { result: JSON.stringify(result) } : {}) })
     .where('id', '=', id)
     .execute();
-}
-
-export interface StaffAlertRow {
-  id: string;
-  at: Date;
-  kind: string;
-  subject_type: string;
-  subject_id: string;
-  message: string;
-  acknowledged_at: Date | null;
-  acknowledged_by: string | null;
-}
-
-export async function insertStaffAlert(
-  db: Db,
-  a: { at: Date; kind: string; subject_type: string; subject_id: string; message: string },
-): Promise<void> {
-  await db.insertInto('staff_alerts').values(a).execute();
-}
-
-export function listStaffAlerts(
-  db: Db,
-  opts: { open?: boolean; limit?: number } = {},
-): Promise<StaffAlertRow[]> {
-  let q = db
-    .selectFrom('staff_alerts')
-    .selectAll()
-    .orderBy('at', 'desc')
-    .orderBy('id')
-    .limit(opts.limit ?? 200);
-  if (opts.open) q = q.where('acknowledged_at', 'is', null);
-  return q.execute();
-}
-
-export async function countOpenAlerts(db: Db): Promise<number> {
-  const r = await db
-    .selectFrom('staff_alerts')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('acknowledged_at', 'is', null)
-    .executeTakeFirstOrThrow();
-  return Number(r.n);
-}
-
-/** Marks an alert seen; returns the row (unchanged when it was acknowledged already). */
-export async function acknowledgeAlert(
-  db: Db,
-  id: string,
-  by: string,
-  at: Date,
-): Promise<{ row: StaffAlertRow; changed: boolean }> {
-  const updated = await db
-    .updateTable('staff_alerts')
-    .set({ acknowledged_at: at, acknowledged_by: by })
-    .where('id', '=', id)
-    .where('acknowledged_at', 'is', null)
-    .returningAll()
-    .executeTakeFirst();
-  if (updated) return { row: updated, changed: true };
-  const row = await db.selectFrom('staff_alerts').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) throw notFound('alert.not_found', 'No such alert');
-  return { row, changed: false };
 }
 
 /** Staff's VPS list with the names around it (account, host, datacenter), filtered. */

@@ -1,11 +1,12 @@
 // VPS operations (R2.1): power actions (staff; clients on their own VPS, a subset), their
-// progress, the serial console (staff), the staff VPS list and provisioning queue, staff alerts.
+// progress, the serial console (staff), the staff VPS list and provisioning queue.
+// Staff alerts are routes/alerts.ts.
 // A host's live figures and orphans are routes/hosts.ts.
 import { Type } from 'typebox';
 import type { PowerAction } from '../../domain/vps-power.ts';
 import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
-import { listVpsForStaff, type StaffAlertRow, type VpsActionRow } from '../repositories/vps-actions.ts';
+import { listVpsForStaff, type VpsActionRow } from '../repositories/vps-actions.ts';
 import { suspensionFlags } from '../repositories/vps-holds.ts';
 import { getVps } from '../repositories/vps.ts';
 import { actorForClient, CLIENT_FAILURE_MESSAGE } from '../services/client-views.ts';
@@ -63,27 +64,6 @@ const StaffVps = Type.Intersect([
     hostName: Nullable(Type.String()),
   }),
 ]);
-
-const Alert = Type.Object({
-  id: Type.String(),
-  at: Type.String(),
-  kind: Type.String(),
-  subjectType: Type.String(),
-  subjectId: Type.String(),
-  message: Type.String(),
-  acknowledgedAt: Nullable(Type.String()),
-  acknowledgedBy: Nullable(Type.String()),
-});
-const alertOut = (a: StaffAlertRow) => ({
-  id: a.id,
-  at: a.at.toISOString(),
-  kind: a.kind,
-  subjectType: a.subject_type,
-  subjectId: a.subject_id,
-  message: a.message,
-  acknowledgedAt: a.acknowledged_at?.toISOString() ?? null,
-  acknowledgedBy: a.acknowledged_by,
-});
 
 export function vpsRoutes(app: App, s: Services): void {
   app.post(
@@ -188,44 +168,5 @@ export function vpsRoutes(app: App, s: Services): void {
       },
     },
     async (req) => s.vps.consoleLog(req.params.id, req.query.lines ?? 200),
-  );
-
-  app.get(
-    '/v1/admin/alerts',
-    {
-      config: { access: 'staff' },
-      schema: {
-        tags: ['infra'],
-        summary: 'Staff alerts (a VM that crashed, a provisioning or power action that failed), newest first',
-        querystring: Type.Object(
-          {
-            open: Type.Optional(Type.Boolean()),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: Type.Array(Alert), ...authErrors },
-      },
-    },
-    async (req) =>
-      (
-        await s.vps.listAlerts({
-          ...(req.query.open !== undefined ? { open: req.query.open } : {}),
-          ...(req.query.limit ? { limit: req.query.limit } : {}),
-        })
-      ).map(alertOut),
-  );
-  app.post(
-    '/v1/admin/alerts/:id/ack',
-    {
-      config: { access: 'staff' },
-      schema: {
-        tags: ['infra'],
-        summary: 'Acknowledge an alert (idempotent)',
-        params: IdParams,
-        response: { 200: Alert, ...authErrors },
-      },
-    },
-    async (req) => alertOut(await s.vps.acknowledgeAlert(req.params.id, auditActorOf(req))),
   );
 }

@@ -1,4 +1,5 @@
 // The service container: built once per platform (or per test), passed to routes and jobs.
+import { createAlertsService } from './alerts.ts';
 import { createAuditService } from './audit.ts';
 import { createAuthService } from './auth.ts';
 import { createClientsService } from './clients.ts';
@@ -55,6 +56,7 @@ export function createServices(ctx: ServiceContext) {
   return {
     ctx,
     audit,
+    alerts: createAlertsService(ctx, audit),
     auth: createAuthService(ctx, audit, mail),
     mail,
     identity: createIdentityService(ctx, audit),

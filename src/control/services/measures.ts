@@ -26,8 +26,8 @@ import type { MailService } from './mail.ts';
 import { cancelDeadline, scheduleDeadline } from '../repositories/deadlines.ts';
 import { SYSTEM_SCOPE, type Scope } from '../repositories/scope.ts';
 import { getVps } from '../repositories/vps.ts';
-import { insertStaffAlert } from '../repositories/vps-actions.ts';
 import { createUploadsStore } from '../storage/uploads.ts';
+import { raiseAlert } from './alerts.ts';
 import type { AuditService } from './audit.ts';
 import type { ClientsService } from './clients.ts';
 import { SYSTEM_ACTOR, type AuditActor, type ServiceContext } from './context.ts';
@@ -754,7 +754,7 @@ export function createMeasuresService(
       if (m.lifted_at) return;
       if (m.restore_refusable) {
         // R5.1: restoring may be refused: staff decide (an admin's override lifts it).
-        await insertStaffAlert(db, {
+        await raiseAlert(db, {
           at: clock.now(),
           kind: 'measure.planned_end',
           subject_type: 'measure',

@@ -66,9 +66,10 @@ import { lockUnpaidRenewals } from '../repositories/renewals.ts';
 import { getPlan, isSoldIn, listPlans } from '../repositories/plans.ts';
 import { SYSTEM_SCOPE, type Scope } from '../repositories/scope.ts';
 import { getAccount } from '../repositories/users.ts';
-import { getVpsAction, insertStaffAlert } from '../repositories/vps-actions.ts';
+import { getVpsAction } from '../repositories/vps-actions.ts';
 import { getVps, recordVpsEvent, type VpsRow } from '../repositories/vps.ts';
 import type { Selectable } from 'kysely';
+import { raiseAlert } from './alerts.ts';
 import type { AuditService } from './audit.ts';
 import type { ClientsService } from './clients.ts';
 import { mailDate } from '../mail/format.ts';
@@ -340,7 +341,7 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
       await recordVpsEvent(tx, vps.id, now(), 'plan_change', { changeId: c.id, phase: 'failed', reason });
       // One alert per distinct failure, not one per retry (every 30 min).
       if (c.last_error !== reason.slice(0, 1000))
-        await insertStaffAlert(tx, {
+        await raiseAlert(tx, {
           at: now(),
           kind: 'plan_change_failed',
           subject_type: 'vps',
@@ -880,7 +881,7 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
         { db: at.db, singletonKey: `plan-change:${c.id}:due` },
       );
       const vps = await getVps(at.db, SYSTEM_SCOPE, c.vps_id);
-      await insertStaffAlert(at.db, {
+      await raiseAlert(at.db, {
         at: at.now,
         kind: 'plan_change_late',
         subject_type: 'vps',

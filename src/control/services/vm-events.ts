@@ -3,8 +3,8 @@
 // subscribes `handle` to its agents (`agents.onVmEvent`).
 import type { VmEvent } from '../../agent/driver.ts';
 import { canTransition, isVpsState } from '../../domain/vps-state.ts';
-import { insertStaffAlert } from '../repositories/vps-actions.ts';
 import { findVps, recordVpsEvent, setVpsState } from '../repositories/vps.ts';
+import { raiseAlert } from './alerts.ts';
 import type { AuditService } from './audit.ts';
 import { SYSTEM_ACTOR, type ServiceContext } from './context.ts';
 
@@ -22,7 +22,7 @@ export function createVmEventsService(ctx: ServiceContext, audit: AuditService) 
     const reason = `QEMU died unexpectedly: ${e.reason ?? 'no reason given'}`;
     await db.transaction().execute(async (tx) => {
       await setVpsState(tx, vps.id, 'failed', clock.now(), reason);
-      await insertStaffAlert(tx, {
+      await raiseAlert(tx, {
         at: clock.now(),
         kind: 'vm_crashed',
         subject_type: 'vps',

@@ -1,6 +1,6 @@
 // VPS operations of the control plane (issue 3 item 7): power actions through the host driver
 // under the state machine, suspension (pause/resume), the serial console, hosts' live figures
-// and orphans, staff alerts.
+// and orphans; its failed actions raise staff alerts (services/alerts.ts).
 //
 // A power action is checked and recorded in one transaction under the VPS's row lock (legal
 // transition first: a conflict names the current state; one action in flight per VPS), its
@@ -24,12 +24,9 @@ import { getHost, hostLoads } from '../repositories/hosts.ts';
 import { SYSTEM_SCOPE, type Scope } from '../repositories/scope.ts';
 import { getVps, recordVpsEvent, setVpsState, type VpsRow } from '../repositories/vps.ts';
 import {
-  acknowledgeAlert,
   actionInFlight,
   getVpsAction,
-  insertStaffAlert,
   insertVpsAction,
-  listStaffAlerts,
   listVpsActions,
   updateVpsAction,
   type VpsActionRow,
@@ -41,6 +38,7 @@ import {
   type HoldOwner,
   type VpsHoldRow,
 } from '../repositories/vps-holds.ts';
+import { raiseAlert, type AlertKind } from './alerts.ts';
 import type { AuditService } from './audit.ts';
 import type { ClientsService, SuspensionChange } from './clients.ts';
 import { SYSTEM_ACTOR, type AuditActor, type ServiceContext } from './context.ts';
@@ -88,11 +86,11 @@ export function createVpsService(ctx: ServiceContext, audit: AuditService, clien
 
   async function alertStaff(
     exec: Db,
-    kind: string,
+    kind: AlertKind,
     vps: Pick<VpsRow, 'id' | 'hostname'>,
     text: string,
   ): Promise<void> {
-    await insertStaffAlert(exec, {
+    await raiseAlert(exec, {
       at: clock.now(),
       kind,
       subject_type: 'vps',
@@ -445,15 +443,6 @@ export function createVpsService(ctx: ServiceContext, audit: AuditService, clien
       const r = await agent.driver.cleanOrphans();
       await audit.record(actor, 'host.orphans_clean', { type: 'host', id: hostId }, { ...r });
       return r;
-    },
-
-    listAlerts: (opts: { open?: boolean; limit?: number } = {}) => listStaffAlerts(db, opts),
-
-    async acknowledgeAlert(id: string, actor: AuditActor) {
-      const r = await acknowledgeAlert(db, id, actor.label, clock.now());
-      if (r.changed)
-        await audit.record(actor, 'alert.acknowledge', { type: 'staff_alert', id }, { kind: r.row.kind });
-      return r.row;
     },
   };
   return service;
