@@ -41,6 +41,16 @@ export async function contractOfVps(
   return c;
 }
 
+/** The terms version of a VPS's contract; undefined when it has none (a VPS made by staff). */
+export async function termsVersionOfVps(db: Db, vpsId: string): Promise<string | undefined> {
+  const c = await db
+    .selectFrom('contracts')
+    .select('terms_version')
+    .where('vps_id', '=', vpsId)
+    .executeTakeFirst();
+  return c?.terms_version;
+}
+
 export function contractOfOrder(db: Db, scope: Scope, orderId: string): Promise<ContractRow | undefined> {
   let q = db.selectFrom('contracts').selectAll().where('order_id', '=', orderId);
   if (scope.kind === 'client') q = q.where('account_id', '=', scope.accountId);

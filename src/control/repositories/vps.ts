@@ -44,6 +44,16 @@ export async function findVps(db: Db, id: string): Promise<VpsRow | undefined> {
     VpsRow | undefined;
 }
 
+/** Locks a VPS's row until the transaction ends; its hostname and address for the caller. */
+export function lockVps(tx: Db, id: string) {
+  return tx
+    .selectFrom('vps')
+    .select(['id', 'hostname', 'ipv4'])
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+}
+
 /** A VPS the caller may see: clients only their account's; another account's is not found. */
 export async function getVps(db: Db, scope: Scope, id: string): Promise<VpsRow> {
   let q = db.selectFrom('vps').selectAll().where('id', '=', id);

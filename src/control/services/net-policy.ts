@@ -9,17 +9,13 @@ import {
 } from '../../domain/net-policy.ts';
 import { CURRENT_TERMS } from '../../domain/terms.ts';
 import type { Db } from '../db/database.ts';
+import { measuresInForce } from '../repositories/traffic-quota.ts';
 import type { VpsRow } from '../repositories/vps.ts';
 
 export async function policyFor(db: Db, vps: VpsRow, port: string): Promise<VpsNetPolicy> {
   if (!vps.ipv4 || !vps.mac || vps.net_slot === null)
     throw new Error(`VPS ${vps.id} has no address, MAC or slot yet`);
-  const measures = await db
-    .selectFrom('vps_net_measures')
-    .selectAll()
-    .where('vps_id', '=', vps.id)
-    .where('lifted_at', 'is', null)
-    .execute();
+  const measures = await measuresInForce(db, vps.id);
   const blocks: PortBlock[] = measures
     .filter((m) => m.kind === 'block')
     .map((m) => ({

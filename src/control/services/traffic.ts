@@ -13,7 +13,6 @@
 // The quota's numbers come from the terms of the VPS's contract (CURRENT_TERMS when it has
 //   none). `opts.terms` replaces them for one call: tests use a small quota this way, so the
 //   product has no test-only setting.
-import { sql } from 'kysely';
 import { tapName } from '../../agent/net/names.ts';
 import { readSnmpPorts, snmpOutboundReading, type SnmpPortMapping } from '../../agent/net/snmp.ts';
 import type { HostAgent, PortCounters } from '../../agent/host-agent.ts';
@@ -37,7 +36,27 @@ import {
   type PortReading,
   type StoredUsage,
 } from '../repositories/traffic.ts';
-import { getVps, type VpsRow } from '../repositories/vps.ts';
+import { termsVersionOfVps } from '../repositories/contracts.ts';
+import { getHost } from '../repositories/hosts.ts';
+import {
+  deleteSnmpMapping,
+  hostAgentsOf,
+  hostTrafficSource,
+  insertThrottle,
+  lastReadAt,
+  liftEndedThrottles,
+  listFlagged,
+  listSnmpMappings,
+  liveThrottle,
+  liveVpss as liveVpssOf,
+  setHostTrafficSource,
+  snmpMappingsOfLiveVpss,
+  throttleKeys,
+  upsertSnmpMapping,
+  type LiveVps,
+} from '../repositories/traffic-quota.ts';
+import { inTransaction, tryXactLock, xactLock } from '../repositories/transactions.ts';
+import { getVps, lockVps, type VpsRow } from '../repositories/vps.ts';
 import type { AuditService } from './audit.ts';
 import { SYSTEM_ACTOR, type AuditActor, type ServiceContext } from './context.ts';
 import { policyFor } from './net-policy.ts';
@@ -47,18 +66,7 @@ export const TRAFFIC_CYCLE_END = 'traffic.cycle_end';
 export const THROTTLE_REASON =
   'R3.13: outbound traffic above the quota of the billing cycle; limited until the cycle ends';
 
-/** VPS states whose port exists on a host (counted, reconciled). */
-export const NETWORKED_STATES = [
-  'provisioning',
-  'defined',
-  'starting',
-  'running',
-  'stopping',
-  'stopped',
-  'paused',
-  'failed',
-  'destroying',
-] as const;
+export { NETWORKED_STATES } from '../repositories/traffic-quota.ts';
 
 export interface CollectOptions {
   /** Replaces the contract's terms for the quota check (tests, what-if). */
@@ -71,15 +79,6 @@ export interface CollectReport {
   flagged: number;
   throttled: string[];
   errors: { hostId: string; error: string }[];
-}
-
-interface LiveVps {
-  id: string;
-  account_id: string;
-  host_id: string;
-  billing_anchor: Date;
-  terms_version: string | null;
-  traffic_source: TrafficSource;
 }
 
 const termsOf = (v: { terms_version: string | null }): QuotaTerms =>
@@ -109,26 +108,7 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
     firstReading,
   });
 
-  async function liveVpss(filter: { hostId?: string; ids?: string[] } = {}): Promise<LiveVps[]> {
-    let q = db
-      .selectFrom('vps as v')
-      .innerJoin('hosts as h', 'h.id', 'v.host_id')
-      .leftJoin('contracts as c', 'c.vps_id', 'v.id')
-      .select([
-        'v.id',
-        'v.account_id',
-        'v.host_id',
-        'v.billing_anchor',
-        'c.terms_version',
-        'h.traffic_source',
-      ])
-      .where('v.state', 'in', NETWORKED_STATES)
-      .where('v.net_slot', 'is not', null);
-    if (filter.hostId) q = q.where('v.host_id', '=', filter.hostId);
-    if (filter.ids)
-      q = q.where('v.id', 'in', filter.ids.length ? filter.ids : ['00000000-0000-0000-0000-000000000000']);
-    return (await q.execute()) as LiveVps[];
-  }
+  const liveVpss = (filter: { hostId?: string; ids?: string[] } = {}) => liveVpssOf(db, filter);
 
   /** Reads and stores one host's tap counters; returns the stored totals (null: another collector holds the host). */
   async function collectHostTaps(
@@ -137,11 +117,8 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
     vpss: LiveVps[],
   ): Promise<StoredUsage[] | null> {
     const ports = new Map(vpss.map((v) => [tapName(v.id), v]));
-    return db.transaction().execute(async (tx) => {
-      const lock = await sql<{
-        ok: boolean;
-      }>`SELECT pg_try_advisory_xact_lock(hashtext(${`traffic:tap:${hostId}`})) AS ok`.execute(tx);
-      if (!lock.rows[0]?.ok) return null;
+    return inTransaction(db, async (tx) => {
+      if (!(await tryXactLock(tx, `traffic:tap:${hostId}`))) return null;
       // Read after the lock: readings of one host are stored in the order they were taken.
       const counters = await agent.network.readPortCounters([...ports.keys()]);
       const now = clock.now();
@@ -163,21 +140,7 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
   });
 
   async function snmpMappings(ids?: string[]): Promise<(SnmpPortMapping & { anchor: Date })[]> {
-    let q = db
-      .selectFrom('snmp_port_mappings as m')
-      .innerJoin('vps as v', 'v.id', 'm.vps_id')
-      .select([
-        'm.vps_id',
-        'm.agent_host',
-        'm.agent_port',
-        'm.community_enc',
-        'm.if_index',
-        'm.vps_outbound',
-        'v.billing_anchor',
-      ])
-      .where('v.state', 'in', NETWORKED_STATES);
-    if (ids) q = q.where('m.vps_id', 'in', ids.length ? ids : ['00000000-0000-0000-0000-000000000000']);
-    return (await q.execute()).map((m) => ({
+    return (await snmpMappingsOfLiveVpss(db, ids)).map((m) => ({
       vpsId: m.vps_id,
       target: { host: m.agent_host, port: m.agent_port, community: ctx.secrets.open(m.community_enc) },
       ifIndex: m.if_index,
@@ -190,11 +153,8 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
   async function collectSnmp(): Promise<StoredUsage[]> {
     const mappings = await snmpMappings();
     if (!mappings.length) return [];
-    return db.transaction().execute(async (tx) => {
-      const lock = await sql<{
-        ok: boolean;
-      }>`SELECT pg_try_advisory_xact_lock(hashtext('traffic:snmp')) AS ok`.execute(tx);
-      if (!lock.rows[0]?.ok) return [];
+    return inTransaction(db, async (tx) => {
+      if (!(await tryXactLock(tx, 'traffic:snmp'))) return [];
       const byTarget = new Map<string, typeof mappings>();
       for (const m of mappings) {
         const k = `${m.target.host}:${m.target.port ?? 161}:${m.target.community}`;
@@ -232,34 +192,22 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
   async function applyThrottleOnHost(vpsId: string, dbOrTx: Db = db): Promise<void> {
     const vps = await getVps(dbOrTx, SYSTEM_SCOPE, vpsId);
     if (!vps.host_id || vps.net_slot === null || !vps.ipv4 || !vps.mac) return;
-    const host = await dbOrTx
-      .selectFrom('hosts')
-      .select(['id', 'agent'])
-      .where('id', '=', vps.host_id)
-      .executeTakeFirstOrThrow();
-    const agent = await ctx.agents.forHost(host);
+    const agent = await ctx.agents.forHost(await getHost(dbOrTx, vps.host_id));
     await agent.network.setThrottle(await policyFor(dbOrTx, vps, tapName(vps.id)));
   }
 
   /** R3.13: throttles a VPS above its quota, once per cycle (measure, deadline, email in one transaction), then applies it. */
   async function throttle(v: LiveVps, status: QuotaStatus): Promise<boolean> {
     const now = clock.now();
-    const measureId = await db.transaction().execute(async (tx) => {
-      await tx.selectFrom('vps').select('id').where('id', '=', v.id).forUpdate().execute();
-      const m = await tx
-        .insertInto('vps_net_measures')
-        .values({
-          vps_id: v.id,
-          kind: 'throttle',
-          reason: THROTTLE_REASON,
-          created_by: 'system',
-          created_at: now,
-          until: status.cycle.end,
-        })
-        .onConflict((oc) => oc.columns(['vps_id', 'until']).where('kind', '=', 'throttle').doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      if (!m) return null;
+    const measureId = await inTransaction(db, async (tx) => {
+      const vps = await lockVps(tx, v.id);
+      const id = await insertThrottle(tx, {
+        vpsId: v.id,
+        reason: THROTTLE_REASON,
+        now,
+        until: status.cycle.end,
+      });
+      if (!id) return null;
       await scheduleDeadline(
         tx,
         {
@@ -267,15 +215,10 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
           subjectType: 'vps',
           subjectId: v.id,
           dueAt: status.cycle.end,
-          payload: { measureId: m.id },
+          payload: { measureId: id },
         },
         now,
       );
-      const vps = await tx
-        .selectFrom('vps')
-        .select(['hostname', 'ipv4'])
-        .where('id', '=', v.id)
-        .executeTakeFirstOrThrow();
       const owner = await findRecipient(tx, v.account_id);
       // Last in the transaction: the mail module holds the notices chain's lock until commit.
       if (owner)
@@ -294,7 +237,7 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
           accountId: v.account_id,
           reason: 'R3.13 outbound quota reached: throttled until the end of the billing cycle',
         });
-      return m.id;
+      return id;
     });
     if (!measureId) return false;
     await audit.record(
@@ -341,19 +284,9 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
     }
     if (!over.length) return [];
     // Already throttled this cycle (or lifted by staff for this cycle): nothing to do.
-    const done = new Set(
-      (
-        await db
-          .selectFrom('vps_net_measures')
-          .select(['vps_id', 'until'])
-          .where('kind', '=', 'throttle')
-          .where(
-            'vps_id',
-            'in',
-            over.map((o) => o.v.id),
-          )
-          .execute()
-      ).map((m) => `${m.vps_id}|${m.until?.getTime()}`),
+    const done = await throttleKeys(
+      db,
+      over.map((o) => o.v.id),
     );
     const throttled: string[] = [];
     for (const o of over) {
@@ -369,13 +302,9 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
    */
   async function recordFinal(vpsId: string, last: PortCounters | null): Promise<void> {
     if (!last) return;
-    const v = await db
-      .selectFrom('vps')
-      .select(['id', 'billing_anchor', 'host_id'])
-      .where('id', '=', vpsId)
-      .executeTakeFirstOrThrow();
-    await db.transaction().execute(async (tx) => {
-      await sql`SELECT pg_advisory_xact_lock(hashtext(${`traffic:tap:${v.host_id ?? ''}`}))`.execute(tx);
+    const v = await getVps(db, SYSTEM_SCOPE, vpsId);
+    await inTransaction(db, async (tx) => {
+      await xactLock(tx, `traffic:tap:${v.host_id ?? ''}`);
       await storeReadings(tx, 'tap', clock.now(), [tapReading(v, last)], deltaOptions('count'));
     });
   }
@@ -387,13 +316,7 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
       const vpss = await liveVpss();
       const byHost = new Map<string, LiveVps[]>();
       for (const v of vpss) byHost.set(v.host_id, [...(byHost.get(v.host_id) ?? []), v]);
-      const hosts = byHost.size
-        ? await db
-            .selectFrom('hosts')
-            .select(['id', 'agent'])
-            .where('id', 'in', [...byHost.keys()])
-            .execute()
-        : [];
+      const hosts = await hostAgentsOf(db, [...byHost.keys()]);
       for (const h of hosts) {
         try {
           const agent = await ctx.agents.forHost(h);
@@ -439,15 +362,7 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
 
     /** Deadline handler: the cycle of a throttled VPS ended; lift (R3.13) and restore the rate. */
     async onCycleEnd(d: Deadline, c: { db: Db; now: Date }): Promise<void> {
-      const lifted = await c.db
-        .updateTable('vps_net_measures')
-        .set({ lifted_at: c.now, lifted_by: 'system' })
-        .where('vps_id', '=', d.subject_id)
-        .where('kind', '=', 'throttle')
-        .where('lifted_at', 'is', null)
-        .where('until', '<=', c.now)
-        .returning('id')
-        .execute();
+      const lifted = await liftEndedThrottles(c.db, d.subject_id, c.now);
       // The host first: an unreachable host fails the deadline, which is retried (the lift with it).
       await applyThrottleOnHost(d.subject_id, c.db);
       if (lifted.length)
@@ -455,7 +370,7 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
           SYSTEM_ACTOR,
           'vps.traffic_restored',
           { type: 'vps', id: d.subject_id },
-          { measures: lifted.map((l) => l.id) },
+          { measures: lifted },
         );
     },
 
@@ -463,20 +378,9 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
     async usage(scope: Scope, vpsId: string, opts: CollectOptions = {}) {
       const vps = await getVps(db, scope, vpsId);
       const now = clock.now();
-      const host = vps.host_id
-        ? await db
-            .selectFrom('hosts')
-            .select('traffic_source')
-            .where('id', '=', vps.host_id)
-            .executeTakeFirst()
-        : undefined;
-      const source: TrafficSource = host?.traffic_source ?? 'tap';
-      const contract = await db
-        .selectFrom('contracts')
-        .select('terms_version')
-        .where('vps_id', '=', vps.id)
-        .executeTakeFirst();
-      const terms = opts.terms ?? termsOf({ terms_version: contract?.terms_version ?? null });
+      const source: TrafficSource = (vps.host_id && (await hostTrafficSource(db, vps.host_id))) || 'tap';
+      const termsVersion = await termsVersionOfVps(db, vps.id);
+      const terms = opts.terms ?? termsOf({ terms_version: termsVersion ?? null });
       const cycle = cycleFor(vps.billing_anchor, now);
       const used = await cycleUsage(db, vps.id, source, cycle.start);
       const status = quotaStatus({
@@ -485,19 +389,8 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
         usedBytes: used.bytesOut,
         terms,
       });
-      const live = await db
-        .selectFrom('vps_net_measures')
-        .select(['id', 'until'])
-        .where('vps_id', '=', vps.id)
-        .where('kind', '=', 'throttle')
-        .where('lifted_at', 'is', null)
-        .executeTakeFirst();
-      const last = await db
-        .selectFrom('traffic_counters')
-        .select('read_at')
-        .where('vps_id', '=', vps.id)
-        .where('source', '=', source)
-        .executeTakeFirst();
+      const live = await liveThrottle(db, vps.id);
+      const last = await lastReadAt(db, vps.id, source);
       const end = new Date(Math.min(now.getTime(), cycle.end.getTime() - 1));
       return {
         vpsId: vps.id,
@@ -516,20 +409,14 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
           ? terms.bandwidthAfterQuotaBitsPerSecond
           : terms.guaranteedBandwidthBitsPerSecond,
         flaggedSamples: used.flagged,
-        lastReadAt: last?.read_at.toISOString() ?? null,
+        lastReadAt: last?.toISOString() ?? null,
         daily: await dailySeries(db, vps.id, source, cycle.start, end),
       };
     },
 
     /** Staff: samples not counted, for review. */
     flagged(filter: { vpsId?: string; limit?: number } = {}) {
-      let q = db
-        .selectFrom('traffic_flagged')
-        .selectAll()
-        .orderBy('id', 'desc')
-        .limit(filter.limit ?? 200);
-      if (filter.vpsId) q = q.where('vps_id', '=', filter.vpsId);
-      return q.execute();
+      return listFlagged(db, filter);
     },
 
     async setSnmpMapping(
@@ -555,25 +442,8 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
         vps_outbound: p.vpsOutbound ?? 'ifHCInOctets',
         created_at: clock.now(),
       };
-      await db
-        .insertInto('snmp_port_mappings')
-        .values(row)
-        .onConflict((oc) =>
-          oc.column('vps_id').doUpdateSet({
-            agent_host: row.agent_host,
-            agent_port: row.agent_port,
-            community_enc: row.community_enc,
-            if_index: row.if_index,
-            vps_outbound: row.vps_outbound,
-          }),
-        )
-        .execute();
       // A new port's history is not this VPS's: the next reading is a baseline.
-      await db
-        .deleteFrom('traffic_counters')
-        .where('vps_id', '=', vpsId)
-        .where('source', '=', 'snmp')
-        .execute();
+      await inTransaction(db, (tx) => upsertSnmpMapping(tx, row));
       await audit.record(
         actor,
         'vps.snmp_mapping_set',
@@ -590,33 +460,26 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
     },
 
     async deleteSnmpMapping(vpsId: string, actor: AuditActor): Promise<void> {
-      const r = await db.deleteFrom('snmp_port_mappings').where('vps_id', '=', vpsId).executeTakeFirst();
-      if (!Number(r.numDeletedRows)) throw notFound('snmp_mapping.not_found', 'This VPS has no SNMP mapping');
+      if (!(await deleteSnmpMapping(db, vpsId)))
+        throw notFound('snmp_mapping.not_found', 'This VPS has no SNMP mapping');
       await audit.record(actor, 'vps.snmp_mapping_delete', { type: 'vps', id: vpsId });
     },
 
     async listSnmpMappings() {
-      return (await db.selectFrom('snmp_port_mappings').selectAll().orderBy('created_at').execute()).map(
-        (m) => ({
-          vpsId: m.vps_id,
-          agentHost: m.agent_host,
-          agentPort: m.agent_port,
-          ifIndex: m.if_index,
-          vpsOutbound: m.vps_outbound,
-        }),
-      );
+      return (await listSnmpMappings(db)).map((m) => ({
+        vpsId: m.vps_id,
+        agentHost: m.agent_host,
+        agentPort: m.agent_port,
+        ifIndex: m.if_index,
+        vpsOutbound: m.vps_outbound,
+      }));
     },
 
     /** Which source a host's quota reads (default tap). */
     async setHostSource(hostId: string, source: TrafficSource, actor: AuditActor): Promise<void> {
       if (source !== 'tap' && source !== 'snmp')
         throw invalidData('validation.source', 'tap or snmp', { field: 'source' });
-      const r = await db
-        .updateTable('hosts')
-        .set({ traffic_source: source })
-        .where('id', '=', hostId)
-        .executeTakeFirst();
-      if (!Number(r.numUpdatedRows)) throw notFound('host.not_found', 'No such host');
+      if (!(await setHostTrafficSource(db, hostId, source))) throw notFound('host.not_found', 'No such host');
       await audit.record(actor, 'host.traffic_source', { type: 'host', id: hostId }, { source });
     },
   };
