@@ -54,6 +54,22 @@ export function lockVps(tx: Db, id: string) {
     .executeTakeFirstOrThrow();
 }
 
+/** A VPS's whole row, locked until the transaction ends. */
+export async function getVpsForUpdate(tx: Db, id: string): Promise<VpsRow> {
+  const v = await tx.selectFrom('vps').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  if (!v) throw notFound('vps.not_found', 'No such VPS');
+  return v as VpsRow;
+}
+
+/** The VPS's resources after a resize (R3.12). */
+export async function setVpsResources(
+  db: Db,
+  id: string,
+  r: Pick<VpsRow, 'vcpus' | 'memory_mib' | 'disk_gib'>,
+): Promise<void> {
+  await db.updateTable('vps').set(r).where('id', '=', id).execute();
+}
+
 /** A VPS the caller may see: clients only their account's; another account's is not found. */
 export async function getVps(db: Db, scope: Scope, id: string): Promise<VpsRow> {
   let q = db.selectFrom('vps').selectAll().where('id', '=', id);

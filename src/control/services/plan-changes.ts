@@ -34,7 +34,7 @@
 // invoice, then the change row; ordering the VPS row, the renewal invoices, the contract. No
 // transaction waits on a change's invoice while holding a renewal's: no cycle.
 import { MINUTE } from '../../domain/clock.ts';
-import { conflict, notFound } from '../../domain/errors.ts';
+import { conflict } from '../../domain/errors.ts';
 import { invoiceYear, termText, transitionInvoice } from '../../domain/invoices.ts';
 import { formatCents, totalsOf } from '../../domain/money.ts';
 import {
@@ -49,7 +49,6 @@ import {
 import { CURRENT_TERMS, termsFor } from '../../domain/terms.ts';
 import type { Db } from '../db/database.ts';
 import type { Deadline } from '../db/schema.ts';
-import type { PlanChangesTable } from '../db/tables/plan-changes.ts';
 import type { MailService } from './mail.ts';
 import { contractOfVps, getContract, updateContract, type ContractRow } from '../repositories/contracts.ts';
 import { cancelDeadline, scheduleDeadline } from '../repositories/deadlines.ts';
@@ -67,8 +66,25 @@ import { getPlan, isSoldIn, listPlans } from '../repositories/plans.ts';
 import { SYSTEM_SCOPE, type Scope } from '../repositories/scope.ts';
 import { getAccount } from '../repositories/users.ts';
 import { getVpsAction } from '../repositories/vps-actions.ts';
-import { getVps, recordVpsEvent, type VpsRow } from '../repositories/vps.ts';
-import type { Selectable } from 'kysely';
+import {
+  awaitingChange,
+  changeOfInvoiceForUpdate,
+  getPlanChange,
+  insertPlanChange,
+  listChangesForStaff,
+  listChangesOfVps,
+  pendingChangeOfVps,
+  updatePlanChange,
+  type PlanChangeRow,
+} from '../repositories/plan-changes.ts';
+import { inTransaction } from '../repositories/transactions.ts';
+import {
+  getVps,
+  getVpsForUpdate,
+  recordVpsEvent,
+  setVpsResources,
+  type VpsRow,
+} from '../repositories/vps.ts';
 import { raiseAlert } from './alerts.ts';
 import type { AuditService } from './audit.ts';
 import type { ClientsService } from './clients.ts';
@@ -78,7 +94,7 @@ import { SYSTEM_ACTOR, type AuditActor, type ServiceContext } from './context.ts
 import type { ReissueWhy, RenewalsService } from './renewals.ts';
 import type { VpsService } from './vps.ts';
 
-export type PlanChangeRow = Selectable<PlanChangesTable>;
+export type { PlanChangeRow };
 
 export const PLAN_CHANGE_JOB = 'vps.plan_change';
 /** Deadline kinds: the R3.12 deadline, the announced reboot, a retry after a failure. */
@@ -147,13 +163,7 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
   const { db, clock, log } = ctx;
   const now = () => clock.now();
 
-  async function getChange(exec: Db, id: string, opts: { forUpdate?: boolean } = {}): Promise<PlanChangeRow> {
-    let q = exec.selectFrom('plan_changes').selectAll().where('id', '=', id);
-    if (opts.forUpdate) q = q.forUpdate();
-    const c = await q.executeTakeFirst();
-    if (!c) throw notFound('plan_change.not_found', 'No such plan change');
-    return c;
-  }
+  const getChange = getPlanChange;
 
   /** What a VPS refuses now (suspended, busy, not ready), or null. */
   async function refusal(exec: Db, v: VpsRow): Promise<{ code: string; message: string } | null> {
@@ -167,12 +177,7 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
         code: 'plan_change.vps_not_ready',
         message: `This VPS is ${v.state}: its plan can change once it is running or stopped`,
       };
-    const pending = await exec
-      .selectFrom('plan_changes')
-      .select('id')
-      .where('vps_id', '=', v.id)
-      .where('state', 'in', ['awaiting_payment', 'paid'])
-      .executeTakeFirst();
+    const pending = await pendingChangeOfVps(exec, v.id);
     if (pending)
       return { code: 'plan_change.pending', message: 'A plan change of this VPS is already pending' };
     return null;
@@ -279,12 +284,7 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
         'The contract was renewed after this plan change was ordered: its invoice no longer covers the renewed month. Cancel the change and order it again',
       );
     const dueAt = planChangeDueAt(at, termsFor(c.terms_version));
-    const row = await tx
-      .updateTable('plan_changes')
-      .set({ state: 'paid', paid_at: at, due_at: dueAt })
-      .where('id', '=', c.id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const row = await updatePlanChange(tx, c.id, { state: 'paid', paid_at: at, due_at: dueAt });
     await scheduleDeadline(
       tx,
       {
@@ -332,12 +332,8 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
 
   async function recordFailure(c: PlanChangeRow, vps: Pick<VpsRow, 'id' | 'hostname'>, reason: string) {
     log.error({ change: c.id, vps: vps.id, reason }, 'plan change not applied');
-    await db.transaction().execute(async (tx) => {
-      await tx
-        .updateTable('plan_changes')
-        .set({ attempts: c.attempts + 1, last_error: reason.slice(0, 1000) })
-        .where('id', '=', c.id)
-        .execute();
+    await inTransaction(db, async (tx) => {
+      await updatePlanChange(tx, c.id, { attempts: c.attempts + 1, last_error: reason.slice(0, 1000) });
       await recordVpsEvent(tx, vps.id, now(), 'plan_change', { changeId: c.id, phase: 'failed', reason });
       // One alert per distinct failure, not one per retry (every 30 min).
       if (c.last_error !== reason.slice(0, 1000))
@@ -356,11 +352,7 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
   /** Applied: state, deadlines settled, the client told (mail last in the transaction). */
   async function finishApplied(tx: Db, c: PlanChangeRow, vps: VpsRow, note: string): Promise<void> {
     const at = now();
-    await tx
-      .updateTable('plan_changes')
-      .set({ state: 'applied', applied_at: at, last_error: null })
-      .where('id', '=', c.id)
-      .execute();
+    await updatePlanChange(tx, c.id, { state: 'applied', applied_at: at, last_error: null });
     await cancelDeadline(tx, PLAN_CHANGE_DUE, 'plan_change', c.id, at);
     await cancelDeadline(tx, PLAN_CHANGE_RETRY, 'plan_change', c.id, at);
     await recordVpsEvent(tx, vps.id, at, 'plan_change', { changeId: c.id, phase: 'applied', note });
@@ -433,14 +425,9 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
 
     /** The client orders another plan for its VPS (R3.12). */
     async order(scope: Scope, vpsId: string, planId: string, actor: AuditActor): Promise<PlanChangeView> {
-      const row = await db.transaction().execute(async (tx) => {
+      const row = await inTransaction(db, async (tx) => {
         await getVps(tx, scope, vpsId); // scope first: another account's VPS is a 404
-        const v = (await tx
-          .selectFrom('vps')
-          .selectAll()
-          .where('id', '=', vpsId)
-          .forUpdate()
-          .executeTakeFirstOrThrow()) as VpsRow;
+        const v = await getVpsForUpdate(tx, vpsId);
         const blocked = await refusal(tx, v);
         if (blocked) throw conflict(blocked.code, blocked.message);
         // Invoices before the contract (the payments' order): a change with nothing to pay is
@@ -485,36 +472,32 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
           paidThrough: contract.expires_at,
           at,
         });
-        let change = await tx
-          .insertInto('plan_changes')
-          .values({
-            account_id: v.account_id,
-            vps_id: v.id,
-            contract_id: contract.id,
-            invoice_id: null,
-            from_plan_id: contract.plan_id,
-            to_plan_id: plan.id,
-            to_plan_name: plan.name,
-            from_vcpus: v.vcpus,
-            from_memory_mib: v.memory_mib,
-            from_disk_gib: v.disk_gib,
-            to_vcpus: plan.vcpus,
-            to_memory_mib: plan.memory_mib,
-            to_disk_gib: plan.disk_gib,
-            from_monthly_price_cents: contract.monthly_price_cents,
-            to_monthly_price_cents: plan.monthly_price_cents,
-            to_vat_rate_bp: plan.vat_rate_bp,
-            cycle_days: q.cycleDays,
-            remaining_days: q.remainingDays,
-            full_months: q.fullMonths,
-            amount_cents: q.amountCents,
-            terms_version: contract.terms_version || CURRENT_TERMS.version,
-            state: 'awaiting_payment',
-            ordered_by: actor.label,
-            ordered_at: at,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        let change = await insertPlanChange(tx, {
+          account_id: v.account_id,
+          vps_id: v.id,
+          contract_id: contract.id,
+          invoice_id: null,
+          from_plan_id: contract.plan_id,
+          to_plan_id: plan.id,
+          to_plan_name: plan.name,
+          from_vcpus: v.vcpus,
+          from_memory_mib: v.memory_mib,
+          from_disk_gib: v.disk_gib,
+          to_vcpus: plan.vcpus,
+          to_memory_mib: plan.memory_mib,
+          to_disk_gib: plan.disk_gib,
+          from_monthly_price_cents: contract.monthly_price_cents,
+          to_monthly_price_cents: plan.monthly_price_cents,
+          to_vat_rate_bp: plan.vat_rate_bp,
+          cycle_days: q.cycleDays,
+          remaining_days: q.remainingDays,
+          full_months: q.fullMonths,
+          amount_cents: q.amountCents,
+          terms_version: contract.terms_version || CURRENT_TERMS.version,
+          state: 'awaiting_payment',
+          ordered_by: actor.label,
+          ordered_at: at,
+        });
         await recordVpsEvent(tx, v.id, at, 'plan_change', {
           changeId: change.id,
           phase: 'ordered',
@@ -536,12 +519,7 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
           orderedAt: at,
           at,
         });
-        change = await tx
-          .updateTable('plan_changes')
-          .set({ invoice_id: invoice.id })
-          .where('id', '=', change.id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        change = await updatePlanChange(tx, change.id, { invoice_id: invoice.id });
         // The client is told: the invoice of the difference (mail last in the transaction).
         const to = await findRecipient(tx, v.account_id, {
           userId: scope.kind === 'client' ? scope.userId : null,
@@ -576,12 +554,7 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
 
     /** Commerce's listener: the invoice of a change is paid (inside the paying transaction). */
     async onInvoicePaid(tx: Db, invoice: InvoiceRow): Promise<void> {
-      const c = await tx
-        .selectFrom('plan_changes')
-        .selectAll()
-        .where('invoice_id', '=', invoice.id)
-        .forUpdate()
-        .executeTakeFirst();
+      const c = await changeOfInvoiceForUpdate(tx, invoice.id);
       if (!c || c.state !== 'awaiting_payment') return;
       await markPaid(tx, c, invoice.paid_at ?? now());
     },
@@ -595,12 +568,7 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
      * payment takes its invoice then the renewal's; busy → 409 invoice.busy, nothing written.
      */
     async onContractRenewed(tx: Db, contract: ContractRow, at: Date): Promise<void> {
-      const waiting = await tx
-        .selectFrom('plan_changes')
-        .selectAll()
-        .where('contract_id', '=', contract.id)
-        .where('state', '=', 'awaiting_payment')
-        .executeTakeFirst();
+      const waiting = await awaitingChange(tx, { contractId: contract.id });
       if (!waiting?.invoice_id) return;
       const q = quoteOf(waiting, contract);
       if (q.amountCents === waiting.amount_cents) return;
@@ -628,17 +596,13 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
         voided_at: at,
         void_reason: `${REQUOTED.reason}: re-issued as invoice ${invoice.number}`,
       });
-      await tx
-        .updateTable('plan_changes')
-        .set({
-          invoice_id: invoice.id,
-          cycle_days: q.cycleDays,
-          remaining_days: q.remainingDays,
-          full_months: q.fullMonths,
-          amount_cents: q.amountCents,
-        })
-        .where('id', '=', c.id)
-        .execute();
+      await updatePlanChange(tx, c.id, {
+        invoice_id: invoice.id,
+        cycle_days: q.cycleDays,
+        remaining_days: q.remainingDays,
+        full_months: q.fullMonths,
+        amount_cents: q.amountCents,
+      });
       await recordVpsEvent(tx, c.vps_id, at, 'plan_change', {
         changeId: c.id,
         phase: 'requoted',
@@ -672,13 +636,7 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
     /** A VPS's changes, newest first (client: its own VPSs only). */
     async list(scope: Scope, vpsId: string): Promise<PlanChangeView[]> {
       await getVps(db, scope, vpsId);
-      const rows = await db
-        .selectFrom('plan_changes')
-        .selectAll()
-        .where('vps_id', '=', vpsId)
-        .orderBy('ordered_at', 'desc')
-        .limit(100)
-        .execute();
+      const rows = await listChangesOfVps(db, vpsId);
       return rows.map((r) => view(r));
     },
 
@@ -686,17 +644,7 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
     async listForStaff(
       opts: { all?: boolean } = {},
     ): Promise<(PlanChangeView & { hostname: string; accountName: string })[]> {
-      let q = db
-        .selectFrom('plan_changes as c')
-        .innerJoin('vps as v', 'v.id', 'c.vps_id')
-        .innerJoin('accounts as a', 'a.id', 'c.account_id')
-        .selectAll('c')
-        .select(['v.hostname as hostname', 'a.name as account_name'])
-        .orderBy('c.due_at', 'asc')
-        .orderBy('c.ordered_at', 'desc')
-        .limit(500);
-      if (!opts.all) q = q.where('c.state', 'in', ['awaiting_payment', 'paid']);
-      const rows = await q.execute();
+      const rows = await listChangesForStaff(db, opts);
       return rows.map((r) => {
         const { hostname, account_name, ...c } = r;
         return { ...view(c, { hostname, accountName: account_name }), hostname, accountName: account_name };
@@ -734,19 +682,15 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
             st.pending.growFilesystem === true;
           const reboot = needsReboot(vps.state === 'running', result) || (vps.state === 'running' && pending);
           const at = now();
-          await db.transaction().execute(async (tx) => {
+          await inTransaction(db, async (tx) => {
             const fresh = await getChange(tx, c.id, { forUpdate: true });
             if (fresh.state !== 'paid' || fresh.resize_result) return;
-            await tx
-              .updateTable('plan_changes')
-              .set({ resize_result: JSON.stringify(result) })
-              .where('id', '=', c.id)
-              .execute();
-            await tx
-              .updateTable('vps')
-              .set({ vcpus: c.to_vcpus, memory_mib: c.to_memory_mib, disk_gib: c.to_disk_gib })
-              .where('id', '=', vps.id)
-              .execute();
+            await updatePlanChange(tx, c.id, { resize_result: JSON.stringify(result) });
+            await setVpsResources(tx, vps.id, {
+              vcpus: c.to_vcpus,
+              memory_mib: c.to_memory_mib,
+              disk_gib: c.to_disk_gib,
+            });
             // Future renewals bill the new plan's price.
             await updateContract(tx, c.contract_id, {
               plan_id: c.to_plan_id,
@@ -769,11 +713,7 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
             }
             // A restart is needed: announced to the client beforehand, then requested.
             const rebootAt = new Date(at.getTime() + REBOOT_NOTICE_MS);
-            await tx
-              .updateTable('plan_changes')
-              .set({ reboot_announced_at: at, reboot_at: rebootAt })
-              .where('id', '=', c.id)
-              .execute();
+            await updatePlanChange(tx, c.id, { reboot_announced_at: at, reboot_at: rebootAt });
             await scheduleDeadline(
               tx,
               { kind: PLAN_CHANGE_REBOOT, subjectType: 'plan_change', subjectId: c.id, dueAt: rebootAt },
@@ -807,7 +747,7 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
         if (c.reboot_action_id) {
           const a = await getVpsAction(db, c.reboot_action_id);
           if (a.state === 'done') {
-            await db.transaction().execute(async (tx) => {
+            await inTransaction(db, async (tx) => {
               const fresh = await getChange(tx, c.id, { forUpdate: true });
               if (fresh.state === 'paid') await finishApplied(tx, fresh, vps, 'applied by a reboot');
             });
@@ -818,11 +758,7 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
               { reboot: a.id },
             );
           } else if (a.state === 'failed') {
-            await db
-              .updateTable('plan_changes')
-              .set({ reboot_action_id: null })
-              .where('id', '=', c.id)
-              .execute();
+            await updatePlanChange(db, c.id, { reboot_action_id: null });
             throw new Error(`the reboot failed: ${a.error ?? 'unknown'}`);
           } else await scheduleRetry(db, c, REBOOT_POLL_MS);
         }
@@ -846,11 +782,7 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
         ...SYSTEM_ACTOR,
         label: 'plan change',
       });
-      await at.db
-        .updateTable('plan_changes')
-        .set({ reboot_action_id: r.action.id })
-        .where('id', '=', c.id)
-        .execute();
+      await updatePlanChange(at.db, c.id, { reboot_action_id: r.action.id });
       await ctx.queue.send(
         PLAN_CHANGE_JOB,
         { changeId: c.id },
@@ -873,7 +805,7 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
     async onDue(d: Deadline, at: { db: Db; now: Date }): Promise<void> {
       const c = await getChange(at.db, d.subject_id, { forUpdate: true });
       if (c.state !== 'paid') return;
-      await at.db.updateTable('plan_changes').set({ late_at: at.now }).where('id', '=', c.id).execute();
+      await updatePlanChange(at.db, c.id, { late_at: at.now });
       // One more attempt now (a job lost after its retries is not lost for good).
       await ctx.queue.send(
         PLAN_CHANGE_JOB,
@@ -892,16 +824,11 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
 
     /** The client (or staff) drops a change not paid yet: its invoice is voided (the number stays used). */
     async cancel(scope: Scope, vpsId: string, actor: AuditActor): Promise<PlanChangeView> {
-      const row = await db.transaction().execute(async (tx) => {
+      const row = await inTransaction(db, async (tx) => {
         await getVps(tx, scope, vpsId);
         const nothing = () =>
           conflict('plan_change.nothing_to_cancel', 'No plan change of this VPS is waiting for payment');
-        const waiting = await tx
-          .selectFrom('plan_changes')
-          .selectAll()
-          .where('vps_id', '=', vpsId)
-          .where('state', '=', 'awaiting_payment')
-          .executeTakeFirst();
+        const waiting = await awaitingChange(tx, { vpsId });
         if (!waiting) throw nothing();
         // The invoice before the change row: a payment holds the invoice, then the change.
         const inv = waiting.invoice_id
@@ -924,12 +851,7 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
           phase: 'cancelled',
           by: actor.label,
         });
-        return tx
-          .updateTable('plan_changes')
-          .set({ state: 'cancelled', cancelled_at: at })
-          .where('id', '=', c.id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        return updatePlanChange(tx, c.id, { state: 'cancelled', cancelled_at: at });
       });
       await audit.record(
         actor,
@@ -942,7 +864,7 @@ export function createPlanChangesService(ctx: ServiceContext, audit: AuditServic
 
     /** Staff: try a paid change again now (audited). */
     async retry(changeId: string, actor: AuditActor): Promise<PlanChangeView> {
-      const c = await db.transaction().execute(async (tx) => {
+      const c = await inTransaction(db, async (tx) => {
         const c = await getChange(tx, changeId, { forUpdate: true });
         if (c.state !== 'paid')
           throw conflict('plan_change.not_pending', `This plan change is ${c.state}: nothing to retry`);
