@@ -175,11 +175,8 @@ export const TEMPORARY_QUERIES = [
   'src/control/services/authority-notices.ts',
   'src/control/services/measures.ts',
   'src/control/services/net-measures.ts',
-  'src/control/services/net-policy.ts',
-  'src/control/services/plan-changes.ts',
   'src/control/services/renewals.ts',
   'src/control/services/terminations.ts',
-  'src/control/services/traffic.ts',
   'src/control/services/vps.ts',
 ];
 
