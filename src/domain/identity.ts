@@ -1,6 +1,6 @@
 // Client identity (R6.1), as pure rules: what valid identity data is, when a proof request
 // falls due, what state a request is in from its facts, and what a document's bytes say it is.
-// The control plane (services/clients.ts) loads the facts, calls these, and persists.
+// The control plane (services/identity-proofs.ts, client-signup.ts) loads the facts, calls these, and persists.
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import { invalidData } from './errors.ts';
 import type { Terms } from './terms.ts';

@@ -13,7 +13,8 @@ import { HOUR, MINUTE } from '../../src/domain/clock.ts';
 import { CURRENT_TERMS } from '../../src/domain/terms.ts';
 import { createScheduler } from '../../src/control/jobs/registry.ts';
 import { createServices } from '../../src/control/services/index.ts';
-import { MAX_DOCUMENTS_PER_REQUEST, type SuspensionChange } from '../../src/control/services/clients.ts';
+import { MAX_DOCUMENTS_PER_REQUEST } from '../../src/control/services/identity-proofs.ts';
+import type { SuspensionChange } from '../../src/control/services/suspensions.ts';
 import { login, makeClient, makeStaff, testApp, type Session, type TestApp } from '../helpers/app.ts';
 
 let t: TestApp;

@@ -3,7 +3,7 @@
 // helpers build from here, so tests drive exactly what production runs.
 import type { Logger } from 'pino';
 import { mailJobs, MailSweepingScheduler } from './mail.ts';
-import { PROOF_DUE } from '../services/clients.ts';
+import { PROOF_DUE } from '../services/identity-proofs.ts';
 import type { Services } from '../services/index.ts';
 import type { JobDefinition } from './boss.ts';
 import { platformJobs } from './maintenance.ts';
@@ -23,7 +23,7 @@ export function createScheduler(services: Services, log: Logger): Scheduler {
   // Its tick also sweeps the mail outbox (retries due, anything a mail.deliver job missed).
   const scheduler = new MailSweepingScheduler(services.ctx.db, services.ctx.clock, log, services.mail);
   // Modules register their deadline kinds here, e.g. scheduler.on('identity.proof_due', …).
-  // R6.1: a proof of identity not approved in time suspends the account (services/clients.ts).
+  // R6.1: a proof of identity not approved in time suspends the account (services/identity-proofs.ts).
   scheduler.on(PROOF_DUE, (d, c) => services.clients.onProofDue(d, c.now));
   // R3.13: a throttled VPS's billing cycle ends: the throttle is lifted, the rate restored.
   scheduler.on(TRAFFIC_CYCLE_END, (d, c) => services.traffic.onCycleEnd(d, c));

@@ -7,7 +7,7 @@ import { Type } from 'typebox';
 import { isDomainError } from '../../domain/errors.ts';
 import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
-import { MAX_DOCUMENT_BYTES, MAX_DOCUMENTS_PER_REQUEST } from '../services/clients.ts';
+import { MAX_DOCUMENT_BYTES, MAX_DOCUMENTS_PER_REQUEST } from '../services/identity-proofs.ts';
 import type { Services } from '../services/index.ts';
 import { authErrors, ErrorSchema, IdParams, Language } from './schemas.ts';
 

@@ -12,7 +12,7 @@
 // as a hold (`hold`/`releaseHolds`, repositories/vps-holds.ts): while one is in force nobody
 // starts or reboots the VPS (a client may do nothing to it), whatever state it was suspended in,
 // and a start already in flight ends paused. The network cut of a suspension is the measures module's. An
-// account suspension (R6.1, services/clients.ts) pauses every running VPS of the account, its
+// account suspension (R6.1, services/suspensions.ts) pauses every running VPS of the account, its
 // lifting resumes the ones it paused; `reconcileSuspensions()` does the same at start.
 import { conflict, isDomainError, notAllowed } from '../../domain/errors.ts';
 import { assertClientMay, clientActions, planPower, type PowerAction } from '../../domain/vps-power.ts';
