@@ -8,15 +8,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import * as OTPAuth from 'otpauth';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
 import { startPlatform, type Platform } from '../../src/control/platform.ts';
+import { logIn, openBrowser, type TestBrowser } from '../helpers/browser.ts';
 import { ensurePanelBuilt } from '../helpers/panel-build.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const admin = {
   email: 'vps.admin@example.test',
   name: 'Vera Admin',
@@ -31,9 +29,8 @@ const client = {
 
 let db: TestDatabase;
 let dataDir: string;
-let userDataDir: string;
 let platform: Platform;
-let context: BrowserContext;
+let browser: TestBrowser;
 let totpSecret: string;
 let provisioningId: string;
 let runningId: string;
@@ -103,60 +100,24 @@ before(async () => {
   provisioningId = a.id;
   runningId = b.id;
 
-  userDataDir = await mkdtemp(path.join(tmpdir(), 'infogere-e2e-vps-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1280, height: 900 },
-    locale: 'fr-FR',
-    timezoneId: 'Europe/Paris',
-  });
-  context.setDefaultTimeout(15_000);
-  const allowed = new URL(platform.url).host;
-  await context.route('**/*', (route) =>
-    new URL(route.request().url()).host === allowed ? route.continue() : route.abort('blockedbyclient'),
-  );
+  browser = await openBrowser({ baseUrl: platform.url, name: 'vps', viewport: { width: 1280, height: 900 } });
 });
 
 after(async () => {
-  await context?.close();
+  await browser?.close();
   await platform?.stop();
   await db?.drop();
-  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-async function logIn(page: Page, email: string, password: string, totp?: string) {
-  await page.goto(`${platform.url}/login`);
-  await page.getByLabel(/Adresse e-mail|Email address/).fill(email);
-  await page.getByLabel(/^(Mot de passe|Password)$/).fill(password);
-  await page.getByRole('button', { name: /Se connecter|Log in/ }).click();
-  if (totp) {
-    const field = page.getByLabel('Code de vérification');
-    await field.waitFor();
-    await field.fill(
-      new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(totp), digits: 6, period: 30 }).generate(),
-    );
-    await page.getByRole('button', { name: 'Se connecter' }).click();
-  }
-}
-
 test('VPS pages: console hosts, VPS list and detail, provisioning queue; the client’s VPS list and live progress', async (t) => {
-  const page = context.pages()[0] ?? (await context.newPage());
+  const page = await browser.page();
   page.on('pageerror', (e) => pageErrors.push(String(e)));
 
   await t.test(
     'console: hosts with capacity bars, VPS list with filters, VPS detail, provisioning queue',
     async () => {
-      await logIn(page, admin.email, admin.password, totpSecret);
+      await logIn(page, platform.url, { ...admin, totpSecret });
       await page.waitForURL((u) => u.pathname === '/console');
       await page.getByTestId('dashboard-alerts').waitFor();
       await page.goto(`${platform.url}/console/hosts`);
@@ -185,7 +146,7 @@ test('VPS pages: console hosts, VPS list and detail, provisioning queue; the cli
     async () => {
       await page.getByRole('button', { name: 'Se déconnecter' }).click();
       await page.waitForURL((u) => u.pathname === '/login');
-      await logIn(page, client.email, client.password);
+      await logIn(page, platform.url, client);
       await page.waitForURL((u) => u.pathname === '/client');
       await page.goto(`${platform.url}/client/vps`);
       const table = page.getByTestId('client-vps-table');
