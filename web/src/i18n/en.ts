@@ -598,6 +598,7 @@ export const en: Messages = {
   'event.vm.stopped': 'Virtual machine stopped',
   'event.vm.crashed': 'Server stopped unexpectedly',
   'event.vm.guest_agent_up': 'System reachable',
+  'event.vm.guest_ready': 'System ready (boot finished)',
   'event.vm.paused': 'Server paused',
   'event.vm.resumed': 'Server resumed',
   'event.by': 'by {by}',

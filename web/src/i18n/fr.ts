@@ -609,6 +609,7 @@ export const fr = {
   'event.vm.stopped': 'Machine virtuelle arrêtée',
   'event.vm.crashed': 'Arrêt inattendu du serveur',
   'event.vm.guest_agent_up': 'Système joignable',
+  'event.vm.guest_ready': 'Système prêt (démarrage terminé)',
   'event.vm.paused': 'Serveur mis en pause',
   'event.vm.resumed': 'Serveur repris',
   'event.by': 'par {by}',
