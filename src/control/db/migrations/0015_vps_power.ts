@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 
-// Power actions on VPSs (issue 3 item 7): one row per start/stop/reboot/poweroff asked for, run by
+// Power actions on VPSs: one row per start/stop/reboot/poweroff asked for, run by
 // the `vps.power` job. At most one action in flight per VPS (partial unique index): a second
 // request while one runs is a conflict, never a queue of contradicting orders.
 export async function up(db: Kysely<unknown>): Promise<void> {
