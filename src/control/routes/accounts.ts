@@ -1,7 +1,6 @@
 import { Type } from 'typebox';
 import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
-import { getAccount, getUser, listAccountsWithUserCount, listUsers } from '../repositories/users.ts';
 import type { Services } from '../services/index.ts';
 import { authErrors, IdParams, Language, MeSchema, meOf } from './schemas.ts';
 
@@ -38,7 +37,7 @@ export function accountRoutes(app: App, s: Services): void {
         response: { 200: MeSchema, ...authErrors },
       },
     },
-    async (req) => meOf(await getUser(s.ctx.db, principalOf(req).scope, req.params.id)),
+    async (req) => meOf(await s.identity.getUser(principalOf(req).scope, req.params.id)),
   );
   app.get(
     '/v1/account',
@@ -52,7 +51,7 @@ export function accountRoutes(app: App, s: Services): void {
     },
     async (req) => {
       const p = principalOf(req);
-      return acc(await getAccount(s.ctx.db, p.scope, p.user.account_id!));
+      return acc(await s.identity.getAccount(p.scope, p.user.account_id!));
     },
   );
   app.get(
@@ -65,7 +64,7 @@ export function accountRoutes(app: App, s: Services): void {
         response: { 200: Type.Array(MeSchema), ...authErrors },
       },
     },
-    async (req) => (await listUsers(s.ctx.db, principalOf(req).scope)).map(meOf),
+    async (req) => (await s.identity.listUsers(principalOf(req).scope)).map(meOf),
   );
 
   // Provider console.
@@ -79,7 +78,7 @@ export function accountRoutes(app: App, s: Services): void {
         response: { 200: Type.Array(AccountRow), ...authErrors },
       },
     },
-    async () => (await listAccountsWithUserCount(s.ctx.db)).map((a) => ({ ...acc(a), users: a.users })),
+    async () => (await s.identity.listAccounts()).map((a) => ({ ...acc(a), users: a.users })),
   );
   app.post(
     '/v1/admin/accounts',
@@ -117,11 +116,7 @@ export function accountRoutes(app: App, s: Services): void {
         response: { 200: Type.Array(MeSchema), ...authErrors },
       },
     },
-    async (req) => {
-      const p = principalOf(req);
-      await getAccount(s.ctx.db, p.scope, req.params.id);
-      return (await listUsers(s.ctx.db, p.scope, req.params.id)).map(meOf);
-    },
+    async (req) => (await s.identity.listUsers(principalOf(req).scope, req.params.id)).map(meOf),
   );
   app.post(
     '/v1/admin/staff',

@@ -1,6 +1,5 @@
 import { Type } from 'typebox';
 import type { App } from '../http/types.ts';
-import { listAudit } from '../repositories/audit.ts';
 import type { Services } from '../services/index.ts';
 import { authErrors } from './schemas.ts';
 
@@ -34,7 +33,7 @@ export function auditRoutes(app: App, s: Services): void {
     },
     async (req) =>
       (
-        await listAudit(s.ctx.db, {
+        await s.audit.list({
           limit: req.query.limit ?? 100,
           ...(req.query.before ? { beforeId: req.query.before } : {}),
         })

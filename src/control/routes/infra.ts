@@ -2,8 +2,6 @@
 import { Type } from 'typebox';
 import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
-import { suspensionFlags } from '../repositories/vps-holds.ts';
-import { getVps, listVps, vpsEvents } from '../repositories/vps.ts';
 import { clientEventDetails } from '../services/client-views.ts';
 import type { Services } from '../services/index.ts';
 import { authErrors, IdParams, ownEmailsOf, vpsOut, VpsSchema } from './schemas.ts';
@@ -142,12 +140,7 @@ export function infraRoutes(app: App, s: Services): void {
     },
     async (req) => {
       const scope = principalOf(req).scope;
-      const rows = await listVps(s.ctx.db, scope);
-      const flags = await suspensionFlags(
-        s.ctx.db,
-        rows.map((v) => v.id),
-      );
-      return rows.map((v) => vpsOut(v, scope, flags.get(v.id)));
+      return (await s.vps.list(scope)).map((v) => vpsOut(v, scope));
     },
   );
   app.get(
@@ -163,8 +156,7 @@ export function infraRoutes(app: App, s: Services): void {
     },
     async (req) => {
       const scope = principalOf(req).scope;
-      const v = await getVps(s.ctx.db, scope, req.params.id);
-      return vpsOut(v, scope, (await suspensionFlags(s.ctx.db, [v.id])).get(v.id));
+      return vpsOut(await s.vps.get(scope, req.params.id), scope);
     },
   );
   app.get(
@@ -190,10 +182,10 @@ export function infraRoutes(app: App, s: Services): void {
     },
     async (req) => {
       const scope = principalOf(req).scope;
-      await getVps(s.ctx.db, scope, req.params.id);
+      const events = await s.vps.events(scope, req.params.id);
       // Clients read roles and problem codes, never staff emails or raw errors (argv, host paths).
       const own = await ownEmailsOf(s, scope);
-      return (await vpsEvents(s.ctx.db, req.params.id)).map((e) => ({
+      return events.map((e) => ({
         at: e.at.toISOString(),
         kind: e.kind,
         details: own ? clientEventDetails(e.kind, e.details, own) : e.details,

@@ -6,9 +6,8 @@
 import { Type } from 'typebox';
 import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
-import type { OutboxRow } from '../repositories/mail.ts';
-import type { NoticeWithDelivery } from '../repositories/notices.ts';
 import type { Services } from '../services/index.ts';
+import type { NoticeWithDelivery, OutboxRow } from '../services/mail.ts';
 import { authErrors, IdParams, Language, Uuid } from './schemas.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);

@@ -4,8 +4,8 @@
 import { Type } from 'typebox';
 import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
-import type { Scope } from '../repositories/scope.ts';
 import { CLIENT_FAILURE_MESSAGE } from '../services/client-views.ts';
+import type { Scope } from '../services/context.ts';
 import type { Services } from '../services/index.ts';
 import { authErrors, IdParams, Uuid } from './schemas.ts';
 

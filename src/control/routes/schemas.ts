@@ -1,11 +1,8 @@
 // Shared TypeBox schemas of the API (they also make the OpenAPI document).
 import { Type, type Static } from 'typebox';
-import type { User } from '../db/schema.ts';
-import { accountEmails } from '../repositories/users.ts';
-import type { Scope } from '../repositories/scope.ts';
+import type { Scope } from '../services/context.ts';
 import type { Services } from '../services/index.ts';
-import type { VpsRow } from '../repositories/vps.ts';
-import { powerActionsFor } from '../services/vps.ts';
+import { powerActionsFor, type VpsView } from '../services/vps.ts';
 
 export const ErrorSchema = Type.Object(
   { code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) },
@@ -31,7 +28,19 @@ export const MeSchema = Type.Object(
 );
 export type Me = Static<typeof MeSchema>;
 
-export function meOf(u: User): Me {
+/** A user row as services return it (only what `Me` shows). */
+type UserFacts = {
+  id: string;
+  email: string;
+  name: string;
+  kind: Me['kind'];
+  role: Me['role'];
+  account_id: string | null;
+  language: Me['language'];
+  totp_enabled: boolean;
+};
+
+export function meOf(u: UserFacts): Me {
   return {
     id: u.id,
     email: u.email,
@@ -54,8 +63,8 @@ export const authErrors = {
 };
 
 /** A client's account emails (who it may see named in its records); null for staff, who see all. */
-export async function ownEmailsOf(s: Services, scope: Scope): Promise<ReadonlySet<string> | null> {
-  return scope.kind === 'client' ? accountEmails(s.ctx.db, scope.accountId) : null;
+export function ownEmailsOf(s: Services, scope: Scope): Promise<ReadonlySet<string> | null> {
+  return s.identity.ownEmails(scope);
 }
 
 export const VpsSchema = Type.Object(
@@ -86,14 +95,9 @@ export const VpsSchema = Type.Object(
   { $id: 'Vps' },
 );
 
-const NOT_SUSPENDED = { held: false, accountSuspended: false };
-
-/** A VPS as the caller may see it; `flags` from `suspensionFlags` (repositories/vps-holds.ts). */
-export function vpsOut(
-  v: VpsRow,
-  scope: Scope,
-  flags: { held: boolean; accountSuspended: boolean } = NOT_SUSPENDED,
-) {
+/** A VPS as the caller may see it (its suspensions as the VPS service reads them). */
+export function vpsOut(v: VpsView, scope: Scope) {
+  const flags = v.suspension;
   const client = scope.kind === 'client';
   return {
     id: v.id,

@@ -6,11 +6,9 @@ import { Type } from 'typebox';
 import type { PowerAction } from '../../domain/vps-power.ts';
 import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
-import { listVpsForStaff, type VpsActionRow } from '../repositories/vps-actions.ts';
-import { suspensionFlags } from '../repositories/vps-holds.ts';
-import { getVps } from '../repositories/vps.ts';
 import { actorForClient, CLIENT_FAILURE_MESSAGE } from '../services/client-views.ts';
 import type { Services } from '../services/index.ts';
+import type { VpsActionRow } from '../services/vps.ts';
 import { authErrors, IdParams, ownEmailsOf, Uuid, vpsOut, VpsSchema } from './schemas.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
@@ -87,8 +85,8 @@ export function vpsRoutes(app: App, s: Services): void {
         req.params.action as PowerAction,
         auditActorOf(req),
       );
-      const flags = (await suspensionFlags(s.ctx.db, [r.vps.id])).get(r.vps.id);
-      return reply.status(202).send({ action: actionOut(r.action, own), vps: vpsOut(r.vps, scope, flags) });
+      const [vps] = await s.vps.withSuspensions([r.vps]);
+      return reply.status(202).send({ action: actionOut(r.action, own), vps: vpsOut(vps!, scope) });
     },
   );
   app.get(
@@ -104,9 +102,9 @@ export function vpsRoutes(app: App, s: Services): void {
     },
     async (req) => {
       const scope = principalOf(req).scope;
-      await getVps(s.ctx.db, scope, req.params.id);
+      const actions = await s.vps.listActions(scope, req.params.id);
       const own = await ownEmailsOf(s, scope);
-      return (await s.vps.listActions(scope, req.params.id)).map((a) => actionOut(a, own));
+      return actions.map((a) => actionOut(a, own));
     },
   );
 
@@ -131,17 +129,13 @@ export function vpsRoutes(app: App, s: Services): void {
     },
     async (req) => {
       const scope = principalOf(req).scope;
-      const rows = await listVpsForStaff(s.ctx.db, {
+      const rows = await s.vps.listForStaff({
         ...(req.query.state ? { states: req.query.state } : {}),
         ...(req.query.hostId ? { hostId: req.query.hostId } : {}),
         ...(req.query.accountId ? { accountId: req.query.accountId } : {}),
       });
-      const flags = await suspensionFlags(
-        s.ctx.db,
-        rows.map((r) => r.id),
-      );
       return rows.map((r) => ({
-        ...vpsOut(r, scope, flags.get(r.id)),
+        ...vpsOut(r, scope),
         accountName: r.account_name,
         datacenterCode: r.datacenter_code,
         hostName: r.host_name,

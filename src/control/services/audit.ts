@@ -1,4 +1,4 @@
-import { appendAudit, verifyAuditChain, type ChainReport } from '../repositories/audit.ts';
+import { appendAudit, listAudit, verifyAuditChain, type ChainReport } from '../repositories/audit.ts';
 import type { AuditActor, ServiceContext } from './context.ts';
 
 export function createAuditService(ctx: ServiceContext) {
@@ -19,6 +19,10 @@ export function createAuditService(ctx: ServiceContext) {
         ip: actor.ip,
         details: details ?? {},
       });
+    },
+    /** The log, newest first: `limit` entries before the entry `beforeId` (a page). */
+    list(opts: { limit: number; beforeId?: string }) {
+      return listAudit(ctx.db, opts);
     },
     verify(): Promise<ChainReport> {
       return verifyAuditChain(ctx.db);

@@ -7,6 +7,9 @@ import type { HostAgent } from '../../agent/host-agent.ts';
 import type { VmEventListener } from '../../agent/driver.ts';
 import type { SecretBox } from '../security/secretbox.ts';
 
+/** Who is asking (staff, or a client scoped to its account): every client-reachable call takes one. */
+export type { Scope } from '../repositories/scope.ts';
+
 /**
  * Sends background jobs (pg-boss). With `db` set to a transaction, the job is inserted in that
  * transaction: it exists if and only if the fact that caused it was committed.

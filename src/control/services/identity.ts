@@ -1,7 +1,16 @@
 // Provider staff and client users.
 import { conflict, invalidData } from '../../domain/errors.ts';
 import type { Account, Language, User } from '../db/schema.ts';
-import { insertAccount, insertUser } from '../repositories/users.ts';
+import type { Scope } from '../repositories/scope.ts';
+import {
+  accountEmails,
+  getAccount,
+  getUser,
+  insertAccount,
+  insertUser,
+  listAccountsWithUserCount,
+  listUsers,
+} from '../repositories/users.ts';
 import { hashPassword, PASSWORD_MIN_LENGTH } from '../security/passwords.ts';
 import { newTotpSecret, totpUri } from '../security/totp.ts';
 import type { AuditService } from './audit.ts';
@@ -33,6 +42,24 @@ function uniqueEmail(e: unknown): never {
 
 export function createIdentityService(ctx: ServiceContext, audit: AuditService) {
   return {
+    /** A user; a client reads only its own account's (another's is not found). */
+    getUser: (scope: Scope, id: string): Promise<User> => getUser(ctx.db, scope, id),
+    /** A client account; a client reads only its own. */
+    getAccount: (scope: Scope, id: string): Promise<Account> => getAccount(ctx.db, scope, id),
+    /** The users of an account: a client's own; staff name the account (checked to exist). */
+    async listUsers(scope: Scope, accountId?: string): Promise<User[]> {
+      if (accountId !== undefined) await getAccount(ctx.db, scope, accountId);
+      return listUsers(ctx.db, scope, accountId);
+    },
+    /** Every client account with its number of users (staff). */
+    listAccounts: () => listAccountsWithUserCount(ctx.db),
+    /**
+     * A client's account emails (who it may see named in its records, services/client-views.ts);
+     * null for staff, who see every name.
+     */
+    ownEmails: async (scope: Scope): Promise<ReadonlySet<string> | null> =>
+      scope.kind === 'client' ? accountEmails(ctx.db, scope.accountId) : null,
+
     /** Staff always have a TOTP second factor (R: foundation; enforced by a DB constraint too). */
     async createStaff(
       p: { email: string; name: string; password: string; role: 'admin' | 'support'; language?: Language },

@@ -56,6 +56,7 @@ import {
   listNotices,
   verifyNoticeChain,
   type NoticeFilter,
+  type NoticeWithDelivery,
 } from '../repositories/notices.ts';
 import type { Scope } from '../repositories/scope.ts';
 import type { AuditService } from './audit.ts';
@@ -73,6 +74,9 @@ import {
   type RenderedMail,
 } from '../mail/render.ts';
 import { templates } from '../mail/templates/index.ts';
+
+/** An outbox row and a notice with its delivery, as routes show them. */
+export type { NoticeWithDelivery, OutboxRow };
 
 export type { MailLanguage, MailTemplate, MailVars, RenderedMail } from '../mail/render.ts';
 

@@ -27,7 +27,6 @@ import {
   actionInFlight,
   getVpsAction,
   insertVpsAction,
-  listVpsActions,
   updateVpsAction,
   type VpsActionRow,
 } from '../repositories/vps-actions.ts';
@@ -42,6 +41,10 @@ import { raiseAlert, type AlertKind } from './alerts.ts';
 import type { AuditService } from './audit.ts';
 import type { ClientsService, SuspensionChange } from './clients.ts';
 import { SYSTEM_ACTOR, type AuditActor, type ServiceContext } from './context.ts';
+import { createVpsViews } from './vps-views.ts';
+
+export type { VpsActionRow, VpsRow };
+export type { VpsSuspension, VpsView } from './vps-views.ts';
 
 export const POWER_JOB = 'vps.power';
 /** `state_reason` of a VPS paused because its account is suspended (so lifting resumes only those). */
@@ -100,6 +103,8 @@ export function createVpsService(ctx: ServiceContext, audit: AuditService, clien
   }
 
   const service = {
+    ...createVpsViews(db),
+
     /**
      * Checks and records a power action, queues its job; the VPS shows the action's "during"
      * state at once (`stopping`, `starting`). Another account's VPS is not found.
@@ -166,8 +171,6 @@ export function createVpsService(ctx: ServiceContext, audit: AuditService, clien
       );
       return out;
     },
-
-    listActions: (scope: Scope, vpsId: string) => listVpsActions(db, scope, vpsId),
 
     /** The `vps.power` job: calls the driver, then settles the VPS's state and the action. Idempotent. */
     async runPower(actionId: string): Promise<void> {
