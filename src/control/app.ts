@@ -127,7 +127,7 @@ export async function buildApp(
       ? { loggerInstance: opts.logger.child({}, { serializers: { req: requestForLog } }) }
       : { logger: false }),
     logController: new OneLinePerRequest(),
-    // Behind a reverse proxy, req.ip is the client's only when the proxy is listed (issue 9):
+    // Behind a reverse proxy, req.ip is the client's only when the proxy is listed:
     // proxy-addr walks X-Forwarded-For from the connecting address while it is trusted. Empty:
     // the header is ignored (anyone could write it).
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,

@@ -1,5 +1,5 @@
 // Authentication rules as pure functions: the login throttle and API token expiry and roles
-// (issue 9). The service counts and locks; this file decides.
+// (docs/security.md). The service counts and locks; this file decides.
 import { DAY, SECOND } from './clock.ts';
 
 // ----- login throttle ----------------------------------------------------------------------

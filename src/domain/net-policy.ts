@@ -1,4 +1,4 @@
-// The per-VPS network policy (issue 4): everything the host enforces for one VPS is a field of
+// The per-VPS network policy (R6.3, R3.11, R3.13, R5.1, R6.4): everything the host enforces for one VPS is a field of
 // this object, so every restriction is a listed state, never a stray rule. The host agent
 // renders it to nftables JSON and tc argv (src/agent/net/) and applies it as a whole.
 // Pure: validation raises DomainErrors; no Node, no network.

@@ -1,4 +1,4 @@
-// Orders: the state machine and the rules of an order's input (issue 5; R11.1, R11.2).
+// Orders: the state machine and the rules of an order's input (R11.1, R11.2).
 //
 //   awaiting_payment ──pay──> paid ──validate──> validated   (validation opens the contract)
 //          │

@@ -1,4 +1,4 @@
-// Power actions on a VPS (issue 3 item 7): which states allow which action, the state the VPS
+// Power actions on a VPS (start, stop, reboot, poweroff): which states allow which action, the state the VPS
 // shows while the action runs, and the state it ends in. Pure: the service checks this plan
 // first (a conflict names the current state), then calls the host driver.
 import { conflict, notAllowed } from './errors.ts';

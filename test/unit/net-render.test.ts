@@ -1,5 +1,5 @@
 // Golden tests of the nftables JSON and tc argv renderers (issue 4; R6.3, R3.11, R3.13, R5.1).
-// Expected files: test/golden/nft/NAME.json, test/golden/tc/NAME.json. UPDATE_GOLDEN=1 rewrites
+// Expected files: test/golden/nft/<name>.json, test/golden/tc/<name>.json. UPDATE_GOLDEN=1 rewrites
 // them (review the diff before committing).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

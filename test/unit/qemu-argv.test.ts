@@ -1,4 +1,4 @@
-// Golden tests of the QEMU argv renderer: test/golden/qemu-argv/NAME.spec.json → NAME.argv.json.
+// Golden tests of the QEMU argv renderer: test/golden/qemu-argv/<name>.spec.json → NAME.argv.json.
 // UPDATE_GOLDEN=1 rewrites the expected files (review the diff before committing).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

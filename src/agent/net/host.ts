@@ -1,4 +1,4 @@
-// The host side of the network (issue 4): bridge, taps, nftables and tc, applied through
+// The host side of the network (R6.3, R3.11, R3.13, R5.1): bridge, taps, nftables and tc, applied through
 // run() (execFile with argv arrays). Every function takes the HostNetConfig whose `netns`
 // (optional) names the network namespace to work in (`ip -n NS`, `ip netns exec NS nft`,
 // `tc -n NS`), so tests run all of it inside namespaces they create.

@@ -1,4 +1,4 @@
-// The host-side network API (issue 4) the agent and the control plane call. See docs/network.md.
+// The host-side network API (R6.3, R3.11, R3.13, R5.1) the agent and the control plane call. See docs/network.md.
 export type { HostNetConfig } from './types.ts';
 export { DEFAULT_TABLE } from './types.ts';
 export { tapName, vpsMac } from './names.ts';

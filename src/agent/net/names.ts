@@ -1,4 +1,4 @@
-// Deterministic names for a VPS's host-side network objects (issue 4, item 2).
+// Deterministic names for a VPS's host-side network objects: a reconcile finds them again from the VPS's id alone.
 import { createHash } from 'node:crypto';
 
 export const TAP_PREFIX = 'igt';

@@ -1,4 +1,4 @@
-// nftables rendered as JSON by pure functions (issue 4, items 2-4 and 8). Golden-tested in
+// nftables rendered as JSON by pure functions (R6.3, R3.11, R5.1, R6.4). Golden-tested in
 // test/golden/nft/. Rules are written in the canonical form `nft -j list` prints back, so the
 // reconcile can compare the live ruleset with the rendering expression by expression.
 //

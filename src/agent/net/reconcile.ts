@@ -1,4 +1,4 @@
-// Reconcile (issue 4, item 2): reads the live nft table, compares it with the rendering of
+// Reconcile (R6.3, R5.1: what the host enforces must be what is decided): reads the live nft table, compares it with the rendering of
 // the desired policies, repairs drift (missing/extra/modified chains, rules, map elements,
 // counters, base chains) and reports what it fixed. Each repair is the same atomic batch the
 // normal path uses (one per VPS), so a repair never rewrites another VPS.

@@ -1,4 +1,4 @@
-// tc rendered as argv arrays by pure functions (issue 4, item 5; R3.13). Golden-tested in
+// tc rendered as argv arrays by pure functions (R3.13, R3.11). Golden-tested in
 // test/golden/tc/.
 //
 // Outbound (what a VPS sends): shaped, not policed, on the uplink port's egress:

@@ -8,7 +8,7 @@ const ADDRESS_LOCK = 0x6c6f6732; // "log2"
 
 /**
  * Serialises, until the end of `tx`, every reservation for this email and for this address, so
- * counting and recording an attempt is one step (issue 9: parallel guesses all counted). Always
+ * counting and recording an attempt is one step (parallel guesses are all counted). Always
  * the email's lock first, then the address's: two transactions never wait on each other in a cycle.
  */
 export async function lockLoginKeys(tx: Db, email: string, ip: string): Promise<void> {

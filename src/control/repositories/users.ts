@@ -76,7 +76,7 @@ export async function listAccountsWithUserCount(db: Db): Promise<(Account & { us
 /**
  * Spends a TOTP time step: true for the one caller that moved the user's last step forward, false
  * when this step (or a later one) was already used. One statement, so parallel logins with one
- * code cannot all pass (issue 9).
+ * code cannot all pass.
  */
 export async function consumeTotpStep(db: Db, userId: string, step: number): Promise<boolean> {
   const r = await db

@@ -1,4 +1,4 @@
-// Client accounts and identity (issue 5, R6.1): public sign-up and email verification, the
+// Client accounts and identity (R6.1): public sign-up and email verification, the
 // client's identity data and standing, proof-of-identity requests and documents, and the
 // provider console's clients and identity checks.
 import multipart from '@fastify/multipart';

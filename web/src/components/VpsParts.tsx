@@ -145,7 +145,7 @@ export function usePolling(state: string | undefined, reload: () => void, ms = 2
   }, [state, reload, ms]);
 }
 
-/** Issue 5: the provisioning step and percent, live. */
+/** The provisioning step and percent, live. */
 export function ProvisionProgress({ vps }: { vps: Vps }) {
   const { t } = useI18n();
   if (vps.state !== 'pending' && vps.state !== 'provisioning') return null;

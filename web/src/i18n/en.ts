@@ -334,7 +334,7 @@ export const en: Messages = {
   'error.identity.document_not_found': 'No such document.',
   'error.account.email_unverified': 'Confirm your email address first.',
   'error.account.suspended': 'This account is suspended.',
-  // Commerce (issue 5): catalogue, orders, invoices, payments (R11.1, R11.2).
+  // Commerce: catalogue, orders, invoices, payments (R11.1, R11.2).
   'nav.client.catalogue': 'Order a VPS',
   'nav.client.orders': 'Orders',
   'nav.console.plans': 'Plans',
@@ -438,7 +438,7 @@ export const en: Messages = {
   'field.hostname': 'server name',
   'field.username': 'account on the server',
   'field.termMonths': 'months',
-  // Network (issue 4): traffic, measures, pools.
+  // Network (R3.13, R5.1, R6.4): traffic, measures, pools.
   'nav.console.measures': 'Network measures',
   'nav.console.pools': 'IPv4 pools',
   'traffic.pageTitle': 'Traffic and network measures',
@@ -520,7 +520,7 @@ export const en: Messages = {
   'error.access.link_unknown': 'This link is not valid. Check that it is complete.',
   'error.access.password_gone': 'The initial password is no longer held.',
 
-  // VPS pages, hosts, provisioning queue, alerts (issue 3 item 7, issue 5 item 7)
+  // VPS pages, hosts, provisioning queue, alerts
   'nav.console.provisioning': 'Provisioning queue',
   'nav.console.alerts': 'Alerts',
   'vps.state.pending': 'Pending',
@@ -621,7 +621,7 @@ export const en: Messages = {
   'vps.contractFixed': 'Fixed term of {months} months, until {end}',
   'vps.contractRenews': 'Monthly subscription, next renewal on {date}',
   'vps.contractEnds': 'Ends on {date}',
-  // Term and renewal (issue 6 item 1: R11.1, R11.2, R11.3)
+  // Term and renewal (R11.1, R11.2, R11.3)
   'nav.console.renewals': 'Renewals due',
   'contract.manage': 'Term and renewal',
   'contract.title': 'Contract of {hostname}',

@@ -339,7 +339,7 @@ export const fr = {
   'error.identity.document_not_found': 'Document introuvable.',
   'error.account.email_unverified': "Confirmez d'abord votre adresse e-mail.",
   'error.account.suspended': 'Ce compte est suspendu.',
-  // Commerce (issue 5): catalogue, orders, invoices, payments (R11.1, R11.2).
+  // Commerce: catalogue, orders, invoices, payments (R11.1, R11.2).
   'nav.client.catalogue': 'Commander un VPS',
   'nav.client.orders': 'Commandes',
   'nav.console.plans': 'Offres',
@@ -443,7 +443,7 @@ export const fr = {
   'field.hostname': 'nom du serveur',
   'field.username': 'compte sur le serveur',
   'field.termMonths': 'nombre de mois',
-  // Network (issue 4): traffic, measures, pools.
+  // Network (R3.13, R5.1, R6.4): traffic, measures, pools.
   'nav.console.measures': 'Mesures réseau',
   'nav.console.pools': 'Plages IPv4',
   'traffic.pageTitle': 'Trafic et mesures réseau',
@@ -527,7 +527,7 @@ export const fr = {
   'error.access.link_unknown': 'Ce lien n’est pas valide. Vérifiez qu’il est complet.',
   'error.access.password_gone': 'Le mot de passe initial n’est plus conservé.',
 
-  // VPS pages, hosts, provisioning queue, alerts (issue 3 item 7, issue 5 item 7)
+  // VPS pages, hosts, provisioning queue, alerts
   'nav.console.provisioning': 'File de provisionnement',
   'nav.console.alerts': 'Alertes',
   'vps.state.pending': 'En attente',
@@ -632,7 +632,7 @@ export const fr = {
   'vps.contractFixed': 'Durée ferme de {months} mois, jusqu’au {end}',
   'vps.contractRenews': 'Abonnement mensuel, prochain renouvellement le {date}',
   'vps.contractEnds': 'Se termine le {date}',
-  // Term and renewal (issue 6 item 1: R11.1, R11.2, R11.3)
+  // Term and renewal (R11.1, R11.2, R11.3)
   'nav.console.renewals': 'Renouvellements à venir',
   'contract.manage': 'Durée et renouvellement',
   'contract.title': 'Contrat de {hostname}',

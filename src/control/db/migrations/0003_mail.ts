@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 
-// Mail module (issue 5, R3.1 and every client notice): completes the foundation's outbox and
+// Mail module (R3.1 and every client notice): completes the foundation's outbox and
 // adds the hash-chained, append-only notices table.
 export async function up(db: Kysely<unknown>): Promise<void> {
   // The outbox: why each mail is sent, the relay's answer, and a Message-ID fixed at enqueue

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 
-// Clients module (issue 5, R6.1): sign-up and email verification, identity data, proof
+// Clients module (R6.1): sign-up and email verification, identity data, proof
 // requests and their documents, account suspensions.
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema

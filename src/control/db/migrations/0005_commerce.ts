@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 // Catalogue, orders, invoices (gap-free numbering), payments, webhook events, contracts
-// (issue 5: R11.1, R11.2; ready for issue 6: R11.3, R3.12).
+// (R11.1, R11.2; ready for R11.3 and R3.12).
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('plans')

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 
-// Term and renewal over time (issue 6 item 1: R11.1, R11.2, R11.3). The deadlines themselves
+// Term and renewal over time (R11.1, R11.2, R11.3). The deadlines themselves
 // are rows of `deadlines` (kinds contract.*, subject the contract); here:
 // - the warnings sent before the end of a contract that does not renew, once per contract,
 //   expiry and point (the primary key makes "once each" a database fact);

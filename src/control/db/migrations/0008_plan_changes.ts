@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 
-// Plan changes (R3.12, issue 6 item 2): one row per change ordered, with its invoice (null when
+// Plan changes (R3.12): one row per change ordered, with its invoice (null when
 // the new plan costs nothing more), the facts before and after, the proration's figures, the
 // terms version whose deadline applies, the payment instant and the deadline, the driver's
 // answer and the reboot it needed. At most one change pending per VPS (partial unique index).

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 
-// Contract terminations (issue 6 item 5: R12.1–R12.4) and the record of what each deletion
+// Contract terminations (R12.1–R12.4) and the record of what each deletion
 // removed and when (R12.4). One termination per contract: a partial unique index refuses a
 // second one unless the first was cancelled.
 export async function up(db: Kysely<unknown>): Promise<void> {

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 
-// Auth hardening (issue 9, items 1, 5 and 9):
+// Auth hardening (docs/security.md):
 // - a login attempt is recorded before the password is checked (success NULL = in flight, it
 //   counts as a failure until decided), so concurrent guesses cannot all pass the throttle;
 // - the owner of an account that sees repeated failed logins is mailed once per window

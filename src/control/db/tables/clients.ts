@@ -1,6 +1,6 @@
 // Tables of the clients module: sign-up and email verification, client identity and
-// proof-of-identity requests (issue 5, R6.1), and account suspensions (a state later issues
-// reuse: unpaid bills, breaches, authority orders).
+// proof-of-identity requests (R6.1), and account suspensions (a state other modules reuse: unpaid bills
+// (R6.5), breaches (R12.3), authority orders (R12.6)).
 import type { Generated } from 'kysely';
 import type { Timestamp } from '../column-types.ts';
 

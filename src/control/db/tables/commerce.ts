@@ -1,4 +1,4 @@
-// Tables of the commerce module: catalogue, orders, invoices, payments, contracts (issue 5, R11).
+// Tables of the commerce module: catalogue, orders, invoices, payments, contracts (R11).
 import type { Generated } from 'kysely';
 import type { Json, Timestamp } from '../column-types.ts';
 

@@ -1,4 +1,4 @@
-// Tables of the mail module: the notices chain (issue 5: access codes by email, R3.1; the
+// Tables of the mail module: the notices chain (access codes by email, R3.1; the
 // contract's "every notice" rule: what was sent to a client, when and why, tamper-evident),
 // and the columns the mail module adds to the foundation's `mail_outbox` (0003_mail).
 import type { Generated } from 'kysely';

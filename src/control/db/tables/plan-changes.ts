@@ -1,4 +1,4 @@
-// Tables of plan changes (R3.12, issue 6 item 2).
+// Tables of plan changes (R3.12).
 import type { Generated } from 'kysely';
 import type { Json, Timestamp } from '../column-types.ts';
 

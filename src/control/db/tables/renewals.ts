@@ -1,4 +1,4 @@
-// Tables of term and renewal (issue 6 item 1: R11.1, R11.2, R11.3).
+// Tables of term and renewal (R11.1, R11.2, R11.3).
 import type { Timestamp } from '../column-types.ts';
 
 /** A warning sent before the end of a contract that does not renew: once per contract, expiry and point. */

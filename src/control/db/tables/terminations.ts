@@ -1,4 +1,4 @@
-// Tables of contract terminations (issue 6 item 5: R12.1–R12.4).
+// Tables of contract terminations (R12.1–R12.4).
 import type { Generated } from 'kysely';
 import type { Json, Timestamp } from '../column-types.ts';
 

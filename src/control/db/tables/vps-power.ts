@@ -1,4 +1,4 @@
-// Tables of the VPS power actions (issue 3 item 7).
+// Tables of the VPS power actions (start, stop, reboot, poweroff).
 import type { Generated } from 'kysely';
 import type { Json, Timestamp } from '../column-types.ts';
 

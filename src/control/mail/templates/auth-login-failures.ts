@@ -1,4 +1,4 @@
-// Sent to the owner of an account that sees repeated failed logins (issue 9): at most once per
+// Sent to the owner of an account that sees repeated failed logins (docs/security.md): at most once per
 // throttle window. The account is not locked (an attacker must not be able to lock it); the
 // addresses that keep failing are slowed down instead. The owner is told and told what to check.
 import type { MailTemplate } from '../render.ts';
