@@ -93,7 +93,7 @@ describe('measures on a real VM', () => {
     await until('the SSH banner', banner);
   });
 
-  it('a restriction on TCP port 22 blocks only that port; lifting it brings SSH back', async () => {
+  it('R3.14: a restriction on TCP port 22 blocks only that port; lifting it brings SSH back', async () => {
     const m = await platform.services.measures.apply(staff, {
       vpsId,
       breachKind: 'intrusion',

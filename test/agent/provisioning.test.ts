@@ -30,7 +30,7 @@ describe('provisioning a VPS end to end (real QEMU, real pg-boss, real SMTP)', (
   let vpsId: string;
   let accountId: string;
 
-  it('a requested VPS is placed, addressed, booted and announced by email with a one-time link (R3.1, R3.2)', async () => {
+  it('a requested VPS is placed, addressed, booted and announced by email with a one-time link; its client reaches it by SSH on its IPv4 (R3.1, R3.2, R2.3)', async () => {
     const s = platform.services;
     const dc = await s.infra.createDatacenter(
       { code: 'TST1', name: 'Test', city: 'Paris', country: 'FR', region: 'FR-IDF' },

@@ -118,7 +118,7 @@ describe('applying the ladder (R12.5)', () => {
     assert.match(warned[0]!.body_text, /avertissement/);
   });
 
-  it('restriction blocks the chosen port through net measures; lifting removes exactly that block', async () => {
+  it('R3.14 restriction blocks the chosen port through net measures, the client is told and sees it; lifting removes exactly that block', async () => {
     const v = await newVps();
     // Someone else's block on the same VPS stays untouched by the lift.
     const other = await post(`/v1/admin/vps/${v.id}/measures`, {
@@ -186,7 +186,7 @@ describe('applying the ladder (R12.5)', () => {
     assert.equal((await liveNet(v.id)).length, 0);
   });
 
-  it('limitation caps the bandwidth (a throttle net measure); the planned end lifts it', async () => {
+  it('R3.14 limitation caps the bandwidth (a throttle net measure); the planned end lifts it', async () => {
     const v = await newVps();
     const end = new Date(t.clock.now().getTime() + 2 * 86_400_000);
     const r = await post('/v1/admin/sanctions', {
@@ -355,7 +355,7 @@ describe('applying the ladder (R12.5)', () => {
     assert.match(mail.body_text, /réinstallation de votre VPS est nécessaire/);
   });
 
-  it('a whole account: suspension suspends the account (every VPS paused), lifting restores it', async () => {
+  it('R6.5 unpaid licences: the suspension of a whole account applies at once (every VPS paused), lifting restores it', async () => {
     const carol = await makeClient(t);
     const v1 = await newVps(carol.account.id);
     const v2 = await newVps(carol.account.id);

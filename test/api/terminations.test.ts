@@ -208,7 +208,7 @@ before(async () => {
 after(async () => t?.close());
 
 describe('terminate (the interface other modules call)', () => {
-  it('records, schedules the deadline, audits and emails the client; usable in the caller’s transaction', async () => {
+  it('R12.1 force majeure (the provider’s side): records, schedules the deadline, audits and emails the client; usable in the caller’s transaction', async () => {
     const { contractId } = await makeContract();
     const at = new Date(t.clock.now().getTime() + 10 * DAY);
     const v = await t.database.db.transaction().execute((tx) =>
