@@ -69,7 +69,7 @@ const files = (list: string[]) => list.map((f) => `\`${f}\``).join(', ');
 function clauseRow(c: Clause, titles: TestTitle[]): string {
   const tests = testsOf(c.id, titles);
   const how = c.missing ? `${c.note} **Missing:** ${c.missing}` : c.note;
-  const tested = tests.length ? tests.map((t) => `\`${t.file}\` (${t.count})`).join(', ') : '—';
+  const tested = tests.length ? files(tests.map((t) => t.file)) : '—';
   return `| ${c.id} | ${cell(c.title)} | ${c.status} | ${files(c.sources) || '—'} | ${cell(how)} | ${tested} |`;
 }
 
@@ -81,8 +81,7 @@ export function generateTrace(titles = findTestTitles()): string {
     BEGIN,
     '',
     `${clauses.length} clauses: ${counts.built} built, ${counts.partly} partly, ${counts['not yet']} not yet. ` +
-      '"tested by" is found, not written: the test files with a test or suite whose name carries the clause ID ' +
-      '(how many such names in brackets).',
+      '"tested by" is found, not written: the test files with a test or suite whose name carries the clause ID.',
     '',
     '| clause | what | status | enforced in | how | tested by |',
     '|---|---|---|---|---|---|',
