@@ -168,7 +168,6 @@ export const TEMPORARY_QUERIES = [
   'src/control/services/authority-notices.ts',
   'src/control/services/measures.ts',
   'src/control/services/net-measures.ts',
-  'src/control/services/renewals.ts',
   'src/control/services/terminations.ts',
   'src/control/services/vps.ts',
 ];

@@ -41,3 +41,9 @@ export function listOrders(
 export async function updateOrder(db: Db, id: string, patch: Updateable<OrdersTable>): Promise<OrderRow> {
   return db.updateTable('orders').set(patch).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
 }
+
+/** Who placed an order (the user told about its contract); null when unknown. */
+export async function orderedBy(db: Db, id: string): Promise<string | null> {
+  const o = await db.selectFrom('orders').select('user_id').where('id', '=', id).executeTakeFirst();
+  return o?.user_id ?? null;
+}

@@ -1,10 +1,16 @@
-// Term and renewal (issue 6 item 1): the warnings sent, the renewal invoices of a contract, the
-// contracts due for renewal or end. Client-reachable reads go through contracts.ts (scoped).
+// Term and renewal (R11.1, R11.2, R11.3): the warnings sent, the renewal invoices of a contract,
+// the contracts due for renewal or end. Client-reachable reads go through contracts.ts (scoped).
+import type { Selectable } from 'kysely';
 import { sql } from 'kysely';
 import { notFound } from '../../domain/errors.ts';
 import type { Db } from '../db/database.ts';
+import type { Deadline } from '../db/schema.ts';
+import type { ContractTermWarningsTable, RenewalInvoicesTable } from '../db/tables/renewals.ts';
 import type { ContractRow } from './contracts.ts';
 import type { InvoiceRow } from './invoices.ts';
+
+export type TermWarningRow = Selectable<ContractTermWarningsTable>;
+export type RenewalInvoiceLink = Selectable<RenewalInvoicesTable>;
 
 /** Locks a contract without waiting: a deadline handler already holds its deadline row, so it never queues on another lock. */
 export async function lockContractNoWait(db: Db, id: string): Promise<ContractRow> {
@@ -31,7 +37,7 @@ function busy(e: unknown, what: string): unknown {
 }
 
 /** The warnings sent for this contract and expiry, oldest first. */
-export function warningsOf(db: Db, contractId: string, expiresAt: Date) {
+export function warningsOf(db: Db, contractId: string, expiresAt: Date): Promise<TermWarningRow[]> {
   return db
     .selectFrom('contract_term_warnings')
     .selectAll()
@@ -81,7 +87,7 @@ export async function insertRenewalInvoice(
 }
 
 /** The renewal that an invoice is, if it is one. */
-export function renewalOfInvoice(db: Db, invoiceId: string) {
+export function renewalOfInvoice(db: Db, invoiceId: string): Promise<RenewalInvoiceLink | undefined> {
   return db.selectFrom('renewal_invoices').selectAll().where('invoice_id', '=', invoiceId).executeTakeFirst();
 }
 
@@ -210,4 +216,21 @@ export function paidPlanChangeOf(db: Db, contractId: string) {
     .orderBy('paid_at', 'desc')
     .limit(1)
     .executeTakeFirst();
+}
+
+/** The pending deadlines of one kind of these contracts (the console's grace ends). */
+export function pendingContractDeadlines(
+  db: Db,
+  kind: string,
+  contractIds: readonly string[],
+): Promise<Pick<Deadline, 'subject_id' | 'due_at'>[]> {
+  if (contractIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('deadlines')
+    .select(['subject_id', 'due_at'])
+    .where('kind', '=', kind)
+    .where('subject_type', '=', 'contract')
+    .where('status', '=', 'pending')
+    .where('subject_id', 'in', contractIds)
+    .execute();
 }
