@@ -151,7 +151,6 @@ const noQueriesHere = [
 // and for imports what they still import.
 export const TEMPORARY_IMPORTS = {
   'src/control/hosts/agents.ts': ['agent'],
-  'src/control/jobs/provisioning.ts': ['agent', 'hosts'],
   'src/control/jobs/terminations.ts': ['mail'],
   'src/control/routes/commerce.ts': ['repositories', 'mail'],
   'src/control/routes/terminations.ts': ['repositories'],
@@ -160,7 +159,6 @@ export const TEMPORARY_IMPORTS = {
 };
 export const TEMPORARY_QUERIES = [
   'src/cli/main.ts',
-  'src/control/jobs/provisioning.ts',
   'src/control/jobs/scheduler.ts',
   'src/control/jobs/terminations.ts',
   'src/control/routes/health.ts',

@@ -53,8 +53,8 @@ export const clauses: Clause[] = [
     id: 'R2.3',
     title: "reachable from the Internet; panel, API, SSH for the contract's life",
     status: 'built',
-    sources: ['src/control/jobs/provisioning.ts', 'src/control/jobs/terminations.ts'],
-    note: "each VPS gets its fixed public IPv4 on the host bridge (uplink to the provider's network, `INFOGERE_AGENT_UPLINK`) at provisioning (`src/control/jobs/provisioning.ts`); clients reach the panel and the API (`/v1`) and their VPS over SSH as their own user for as long as the contract runs; access ends with the termination (`src/control/jobs/terminations.ts`)",
+    sources: ['src/control/services/provisioning.ts', 'src/control/jobs/terminations.ts'],
+    note: "each VPS gets its fixed public IPv4 on the host bridge (uplink to the provider's network, `INFOGERE_AGENT_UPLINK`) at provisioning (`src/control/services/provisioning.ts`); clients reach the panel and the API (`/v1`) and their VPS over SSH as their own user for as long as the contract runs; access ends with the termination (`src/control/jobs/terminations.ts`)",
   },
   {
     id: 'R3.1',
@@ -62,10 +62,10 @@ export const clauses: Clause[] = [
     status: 'built',
     sources: [
       'src/control/services/infra.ts',
-      'src/control/jobs/provisioning.ts',
+      'src/control/services/provisioning.ts',
       'src/control/services/access-codes.ts',
     ],
-    note: "validation queues `vps.provision` in its transaction (`src/control/services/infra.ts` `requestVps`); the workflow's last step sends `vps.access_codes` (hostname, IPv4, user, one-time link; no password in the mail) in one transaction with the link and the mark, so exactly once (`src/control/jobs/provisioning.ts`); the link reveals the initial password once, 72 h, by POST, then erases it (`src/control/services/access-codes.ts`, `POST /v1/access-codes/reveal`); mail delivery and notice `src/control/mail/`; the link (token in the URL fragment) is never stored usable: the outbox keeps the mail with it withheld, the link sealed until the relay accepts the mail or it expires; staff reads of a mail audited; request logs without query strings",
+    note: "validation queues `vps.provision` in its transaction (`src/control/services/infra.ts` `requestVps`); the workflow's last step sends `vps.access_codes` (hostname, IPv4, user, one-time link; no password in the mail) in one transaction with the link and the mark, so exactly once (`src/control/services/provisioning.ts`); the link reveals the initial password once, 72 h, by POST, then erases it (`src/control/services/access-codes.ts`, `POST /v1/access-codes/reveal`); mail delivery and notice `src/control/mail/`; the link (token in the URL fragment) is never stored usable: the outbox keeps the mail with it withheld, the link sealed until the relay accepts the mail or it expires; staff reads of a mail audited; request logs without query strings",
   },
   {
     id: 'R3.2',
@@ -74,10 +74,10 @@ export const clauses: Clause[] = [
     sources: [
       'src/control/services/infra.ts',
       'src/control/routes/infra.ts',
-      'src/control/jobs/provisioning.ts',
+      'src/control/services/provisioning.ts',
       'web/src/pages/console/Network.tsx',
     ],
-    note: 'pools, addresses (exclusion constraint, quarantine), geofeed: `src/control/services/infra.ts`, `src/control/routes/infra.ts`; the address at provisioning: `src/control/jobs/provisioning.ts`; console pools with a usage bar: `web/src/pages/console/Network.tsx`',
+    note: 'pools, addresses (exclusion constraint, quarantine), geofeed: `src/control/services/infra.ts`, `src/control/routes/infra.ts`; the address at provisioning: `src/control/services/provisioning.ts`; console pools with a usage bar: `web/src/pages/console/Network.tsx`',
   },
   {
     id: 'R3.3',
@@ -93,11 +93,11 @@ export const clauses: Clause[] = [
     sources: [
       'src/domain/orders.ts',
       'src/agent/image/config-drive.ts',
-      'src/control/jobs/provisioning.ts',
+      'src/control/services/provisioning.ts',
       'src/agent/qemu/guest.ts',
       'src/control/routes/vps.ts',
     ],
-    note: "the client's account name is a valid Unix name, never root or a system account (`src/domain/orders.ts`); the config drive's user-data gives it no `sudo` and no groups, root only a hash of a random password (`src/agent/image/config-drive.ts`; guest image `scripts/guest-image/build.sh`: no sudo, root login over SSH refused); root's password sealed, the provider's alone, and the provisioning checks the client's uid is not 0 (`src/control/jobs/provisioning.ts`); root in the guest only through the guest agent's socket (`src/agent/qemu/guest.ts`); the serial console is staff only (`src/control/routes/vps.ts`); the client's VPS page says the provider administers it",
+    note: "the client's account name is a valid Unix name, never root or a system account (`src/domain/orders.ts`); the config drive's user-data gives it no `sudo` and no groups, root only a hash of a random password (`src/agent/image/config-drive.ts`; guest image `scripts/guest-image/build.sh`: no sudo, root login over SSH refused); root's password sealed, the provider's alone, and the provisioning checks the client's uid is not 0 (`src/control/services/provisioning.ts`); root in the guest only through the guest agent's socket (`src/agent/qemu/guest.ts`); the serial console is staff only (`src/control/routes/vps.ts`); the client's VPS page says the provider administers it",
   },
   {
     id: 'R3.5',

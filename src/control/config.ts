@@ -366,6 +366,14 @@ export function cookieIsSecure(c: Config): boolean {
   return c.cookieSecure === 'auto' ? (c.publicUrl ?? '').startsWith('https:') : c.cookieSecure === 'true';
 }
 
+/** A comma-separated setting (nameservers, management addresses…) as its list of items. */
+export function splitList(s: string | undefined): string[] {
+  return (s ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
+
 /** The settings table, for docs and `infogere config`. */
 export function describeSettings(): { env: string; default: unknown; help: string }[] {
   return Object.values(settings as Record<string, Setting>).map((s) => ({

@@ -8,17 +8,10 @@ import { notFound } from '../../domain/errors.ts';
 import type { HostAgent } from '../../agent/host-agent.ts';
 import type { VmEventListener } from '../../agent/driver.ts';
 import { DEFAULT_TABLE } from '../../agent/net/types.ts';
-import type { Config } from '../config.ts';
+import { splitList, type Config } from '../config.ts';
 import type { HostAgents } from '../services/context.ts';
 
 export type { HostAgents };
-
-export function splitList(s: string | undefined): string[] {
-  return (s ?? '')
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean);
-}
 
 export function localAgents(config: Config, clock: Clock, log: Logger): HostAgents {
   let local: Promise<HostAgent> | undefined;

@@ -17,6 +17,7 @@ import { createTerminationsService } from './terminations.ts';
 import { createMeasuresService } from './measures.ts';
 import { createAuthorityNoticesService } from './authority-notices.ts';
 import { createPlanChangesService } from './plan-changes.ts';
+import { createProvisioningService } from './provisioning.ts';
 import { createVmEventsService } from './vm-events.ts';
 
 export function createServices(ctx: ServiceContext) {
@@ -53,6 +54,10 @@ export function createServices(ctx: ServiceContext) {
   commerce.onInvoicePaid((tx, invoice) => renewals.onInvoicePaid(tx, invoice));
   // R3.12: a renewal paid at the old price while a change waits: the change's invoice bills that month too.
   renewals.onRenewed((tx, contract, now) => planChanges.onContractRenewed(tx, contract, now));
+  const accessCodes = createAccessCodesService(ctx, audit);
+  const traffic = createTrafficService(ctx, audit, mail);
+  // R3.1, R3.2, R3.4, R2.1: the workflow the `vps.provision` job runs.
+  const provisioning = createProvisioningService(ctx, audit, { infra, accessCodes, mail, traffic });
   return {
     ctx,
     audit,
@@ -61,8 +66,9 @@ export function createServices(ctx: ServiceContext) {
     mail,
     identity: createIdentityService(ctx, audit),
     infra,
-    accessCodes: createAccessCodesService(ctx, audit),
-    traffic: createTrafficService(ctx, audit, mail),
+    accessCodes,
+    traffic,
+    provisioning,
     netMeasures,
     clients,
     commerce,
