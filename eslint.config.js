@@ -163,11 +163,9 @@ export const TEMPORARY_QUERIES = [
   'src/control/jobs/terminations.ts',
   'src/control/routes/health.ts',
   'src/control/services/access-codes.ts',
-  'src/control/services/authority-notices.ts',
   'src/control/services/measures.ts',
   'src/control/services/net-measures.ts',
   'src/control/services/terminations.ts',
-  'src/control/services/vps.ts',
 ];
 
 /**

@@ -61,6 +61,17 @@ export async function getVpsForUpdate(tx: Db, id: string): Promise<VpsRow> {
   return v as VpsRow;
 }
 
+/** Every VPS in one of `states` (all accounts), with what a suspension reconcile reads. */
+export function vpsInStates(db: Db, states: readonly VpsState[], accountId?: string) {
+  let q = db
+    .selectFrom('vps')
+    .select(['id', 'account_id', 'state', 'state_reason'])
+    .where('state', 'in', states)
+    .orderBy('id');
+  if (accountId) q = q.where('account_id', '=', accountId);
+  return q.execute();
+}
+
 /** The VPS's resources after a resize (R3.12). */
 export async function setVpsResources(
   db: Db,

@@ -6,6 +6,19 @@
 import type { Readable } from 'node:stream';
 import { invalidData, notFound } from '../../domain/errors.ts';
 import { authorityCase, type AuthorityRung } from '../../domain/measures.ts';
+import {
+  claimScanSlot,
+  deleteAuthorityNotice,
+  getAuthorityNotice,
+  insertAuthorityNotice,
+  listAuthorityNotices,
+  releaseScanSlot,
+  setNoticeScan,
+  type AuthorityNoticeRow,
+} from '../repositories/authority-notices.ts';
+import { SYSTEM_SCOPE } from '../repositories/scope.ts';
+import { getAccount } from '../repositories/users.ts';
+import { findVps } from '../repositories/vps.ts';
 import { createUploadsStore } from '../storage/uploads.ts';
 import type { AuditService } from './audit.ts';
 import type { AuditActor, ServiceContext } from './context.ts';
@@ -50,32 +63,12 @@ export interface NoticeView {
   recordedAt: string;
 }
 
-type NoticeRow = {
-  id: string;
-  account_id: string;
-  vps_id: string | null;
-  authority: string;
-  type: 'administrative' | 'arbitral' | 'judicial';
-  reference: string;
-  received_on: string | Date;
-  measure_ordered: AuthorityRung;
-  withheld: boolean;
-  notes: string | null;
-  scan_path: string | null;
-  scan_file_name: string | null;
-  scan_content_type: string | null;
-  scan_size: number | null;
-  scan_sha256: string | null;
-  recorded_by: string;
-  recorded_at: Date;
-};
-
 const dayOf = (d: string | Date) =>
   typeof d === 'string'
     ? d.slice(0, 10)
     : `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 
-export const noticeView = (n: NoticeRow): NoticeView => ({
+export const noticeView = (n: AuthorityNoticeRow): NoticeView => ({
   id: n.id,
   accountId: n.account_id,
   vpsId: n.vps_id,
@@ -107,11 +100,7 @@ export function createAuthorityNoticesService(
   const { db, clock } = ctx;
   const uploads = createUploadsStore(ctx.config.dataDir);
 
-  async function getRow(id: string): Promise<NoticeRow> {
-    const n = await db.selectFrom('authority_notices').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!n) throw notFound('notice.not_found', 'No such authority notice');
-    return n as NoticeRow;
-  }
+  const getRow = (id: string) => getAuthorityNotice(db, id);
 
   const service = {
     /** Staff: records a notice and applies the measure it orders at once (R12.6). */
@@ -134,37 +123,28 @@ export function createAuthorityNoticesService(
         });
       let accountId = p.accountId;
       if (p.vpsId) {
-        const v = await db
-          .selectFrom('vps')
-          .select('account_id')
-          .where('id', '=', p.vpsId)
-          .executeTakeFirst();
+        const v = await findVps(db, p.vpsId);
         if (!v) throw notFound('vps.not_found', 'No such VPS');
         if (accountId && accountId !== v.account_id)
           throw invalidData('validation.vpsId', 'This VPS is not of that account', { field: 'vpsId' });
         accountId = v.account_id;
       }
       if (!accountId) throw invalidData('validation.target', 'Name a VPS or an account', { field: 'vpsId' });
-      const acc = await db.selectFrom('accounts').select('id').where('id', '=', accountId).executeTakeFirst();
-      if (!acc) throw notFound('account.not_found', 'No such account');
+      await getAccount(db, SYSTEM_SCOPE, accountId); // 404 account.not_found
       const now = clock.now();
-      const notice = (await db
-        .insertInto('authority_notices')
-        .values({
-          account_id: accountId,
-          vps_id: p.vpsId ?? null,
-          authority: p.authority.trim(),
-          type: p.type,
-          reference: p.reference.trim(),
-          received_on: p.receivedOn,
-          measure_ordered: p.measureOrdered,
-          withheld: p.withheld,
-          notes: p.notes?.trim() || null,
-          recorded_by: actor.label,
-          recorded_at: now,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow()) as NoticeRow;
+      const notice = await insertAuthorityNotice(db, {
+        account_id: accountId,
+        vps_id: p.vpsId ?? null,
+        authority: p.authority.trim(),
+        type: p.type,
+        reference: p.reference.trim(),
+        received_on: p.receivedOn,
+        measure_ordered: p.measureOrdered,
+        withheld: p.withheld,
+        notes: p.notes?.trim() || null,
+        recorded_by: actor.label,
+        recorded_at: now,
+      });
       await audit.record(
         actor,
         'authority_notice.record',
@@ -210,7 +190,7 @@ export function createAuthorityNoticesService(
         });
       } catch (e) {
         // Nothing ordered could be applied: the notice is not kept half-done.
-        await db.deleteFrom('authority_notices').where('id', '=', notice.id).execute();
+        await deleteAuthorityNotice(db, notice.id);
         await audit.record(
           actor,
           'authority_notice.discard',
@@ -225,21 +205,10 @@ export function createAuthorityNoticesService(
     },
 
     async list(): Promise<(NoticeView & { measuresInForce: number })[]> {
-      const rows = (await db
-        .selectFrom('authority_notices')
-        .selectAll()
-        .orderBy('recorded_at', 'desc')
-        .limit(500)
-        .execute()) as NoticeRow[];
-      const counts = await db
-        .selectFrom('measures')
-        .select(['notice_id', db.fn.countAll<string>().as('n')])
-        .where('notice_id', 'is not', null)
-        .where('lifted_at', 'is', null)
-        .groupBy('notice_id')
-        .execute();
-      const byId = new Map(counts.map((c) => [c.notice_id, Number(c.n)]));
-      return rows.map((r) => ({ ...noticeView(r), measuresInForce: byId.get(r.id) ?? 0 }));
+      return (await listAuthorityNotices(db)).map((r) => ({
+        ...noticeView(r),
+        measuresInForce: r.measures_in_force,
+      }));
     },
 
     async get(id: string): Promise<{ notice: NoticeView; measures: MeasureRecordView[] }> {
@@ -255,38 +224,23 @@ export function createAuthorityNoticesService(
     ) {
       const n = await getRow(id);
       // A slot taken atomically before the file is read, given back if the file is refused.
-      const slot = await db
-        .updateTable('authority_notices')
-        .set((eb) => ({ scan_uploads: eb('scan_uploads', '+', 1) }))
-        .where('id', '=', id)
-        .where('scan_uploads', '<', MAX_SCAN_UPLOADS)
-        .returning('id')
-        .executeTakeFirst();
-      if (!slot) {
+      if (!(await claimScanSlot(db, id, MAX_SCAN_UPLOADS))) {
         file.stream.resume();
         throw tooManyUploads(MAX_SCAN_UPLOADS, 'authority notice');
       }
       const stored = await uploads
         .store('authority-notices', n.account_id, file, { maxBytes: MAX_SCAN_BYTES })
         .catch(async (e: unknown) => {
-          await db
-            .updateTable('authority_notices')
-            .set((eb) => ({ scan_uploads: eb('scan_uploads', '-', 1) }))
-            .where('id', '=', id)
-            .execute();
+          await releaseScanSlot(db, id);
           throw e;
         });
-      await db
-        .updateTable('authority_notices')
-        .set({
-          scan_path: stored.relativePath,
-          scan_file_name: stored.fileName,
-          scan_content_type: stored.type,
-          scan_size: stored.size,
-          scan_sha256: stored.sha256,
-        })
-        .where('id', '=', id)
-        .execute();
+      await setNoticeScan(db, id, {
+        scan_path: stored.relativePath,
+        scan_file_name: stored.fileName,
+        scan_content_type: stored.type,
+        scan_size: stored.size,
+        scan_sha256: stored.sha256,
+      });
       await audit.record(
         actor,
         'authority_notice.scan',

@@ -22,7 +22,16 @@ import type { VmState } from '../../agent/driver.ts';
 import type { Db } from '../db/database.ts';
 import { getHost, hostLoads } from '../repositories/hosts.ts';
 import { SYSTEM_SCOPE, type Scope } from '../repositories/scope.ts';
-import { getVps, recordVpsEvent, setVpsState, type VpsRow } from '../repositories/vps.ts';
+import { inTransaction } from '../repositories/transactions.ts';
+import {
+  getVps,
+  getVpsForUpdate,
+  lockVps,
+  recordVpsEvent,
+  setVpsState,
+  vpsInStates,
+  type VpsRow,
+} from '../repositories/vps.ts';
 import {
   actionInFlight,
   getVpsAction,
@@ -115,14 +124,9 @@ export function createVpsService(ctx: ServiceContext, audit: AuditService, clien
       action: PowerAction,
       actor: AuditActor,
     ): Promise<{ action: VpsActionRow; vps: VpsRow }> {
-      const out = await db.transaction().execute(async (tx) => {
+      const out = await inTransaction(db, async (tx) => {
         await getVps(tx, scope, vpsId); // scope first: another account's VPS is a 404, not a 409
-        const v = (await tx
-          .selectFrom('vps')
-          .selectAll()
-          .where('id', '=', vpsId)
-          .forUpdate()
-          .executeTakeFirstOrThrow()) as VpsRow;
+        const v = await getVpsForUpdate(tx, vpsId);
         if (!isVpsState(v.state)) throw new Error(`VPS ${v.id} has an unknown state ${v.state}`);
         const plan = planPower(v.state, action);
         if (scope.kind === 'client') {
@@ -200,7 +204,7 @@ export function createVpsService(ctx: ServiceContext, audit: AuditService, clien
           await driver.powerOff(vps.id);
           result = {};
         }
-        await db.transaction().execute(async (tx) => {
+        await inTransaction(db, async (tx) => {
           await setVpsState(
             tx,
             vps.id,
@@ -240,15 +244,8 @@ export function createVpsService(ctx: ServiceContext, audit: AuditService, clien
               () => null,
             )
           : null;
-        await db.transaction().execute(async (tx) => {
-          const cur = (
-            await tx
-              .selectFrom('vps')
-              .select('state')
-              .where('id', '=', vps.id)
-              .forUpdate()
-              .executeTakeFirstOrThrow()
-          ).state;
+        await inTransaction(db, async (tx) => {
+          const cur = (await getVpsForUpdate(tx, vps.id)).state;
           const target: VpsState =
             now &&
             isVpsState(cur) &&
@@ -295,8 +292,8 @@ export function createVpsService(ctx: ServiceContext, audit: AuditService, clien
      * requests check holds under the same lock). Returns whether it is new.
      */
     async hold(vpsId: string, owner: HoldOwner, reason: string, actor: AuditActor): Promise<boolean> {
-      const added = await db.transaction().execute(async (tx) => {
-        await tx.selectFrom('vps').select('id').where('id', '=', vpsId).forUpdate().executeTakeFirstOrThrow();
+      const added = await inTransaction(db, async (tx) => {
+        await lockVps(tx, vpsId);
         const at = clock.now();
         const isNew = await insertHold(tx, { vpsId, owner, reason, by: actor.label, at });
         if (isNew)
@@ -320,7 +317,7 @@ export function createVpsService(ctx: ServiceContext, audit: AuditService, clien
 
     /** Lifts the holds of an owner (its lifting); returns the VPSs it held. The power state is the caller's. */
     async releaseHolds(owner: HoldOwner, actor: AuditActor): Promise<string[]> {
-      const released = await db.transaction().execute(async (tx) => {
+      const released = await inTransaction(db, async (tx) => {
         const at = clock.now();
         const ids = await liftHolds(tx, owner, at, actor.label);
         for (const id of ids)
@@ -358,11 +355,7 @@ export function createVpsService(ctx: ServiceContext, audit: AuditService, clien
 
     /** The clients module's listener (R6.1): a suspended account's VPSs pause, a lifted one's resume. */
     async onSuspensionChange(change: SuspensionChange): Promise<void> {
-      const vpss = await db
-        .selectFrom('vps')
-        .select(['id', 'state', 'state_reason'])
-        .where('account_id', '=', change.accountId)
-        .execute();
+      const vpss = await vpsInStates(db, ['running', 'paused'], change.accountId);
       if (change.suspended) {
         for (const v of vpss.filter((x) => x.state === 'running'))
           await service
@@ -384,11 +377,7 @@ export function createVpsService(ctx: ServiceContext, audit: AuditService, clien
     /** At start: the listeners may have missed a change while the platform was down. */
     async reconcileSuspensions(): Promise<{ paused: number; resumed: number }> {
       const suspended = new Set((await clients.allActiveSuspensions()).map((s) => s.account_id));
-      const rows = await db
-        .selectFrom('vps')
-        .select(['id', 'account_id', 'state', 'state_reason'])
-        .where('state', 'in', ['running', 'paused'])
-        .execute();
+      const rows = await vpsInStates(db, ['running', 'paused']);
       let paused = 0;
       let resumed = 0;
       for (const v of rows) {
