@@ -112,7 +112,7 @@ describe('measures on a real VM', () => {
     await until('the SSH banner back', banner, 30_000);
   });
 
-  it('a suspension pauses the VM and cuts its network; lifting restores both', async () => {
+  it('R5.1: a suspension pauses the VM and cuts its network; lifting restores both', async () => {
     const m = await platform.services.measures.apply(staff, {
       vpsId,
       breachKind: 'unpaid',

@@ -75,7 +75,7 @@ after(async () => {
   await database?.drop();
 });
 
-describe('provisioning survives the platform being killed at each step', () => {
+describe('R3.1 provisioning survives the platform being killed at each step', () => {
   it('exactly one running VM, one IPv4, one disk and one access-codes email after a kill at every step', async () => {
     await startChild();
     const [, accountId, dcId] = await command('setup', /SETUP (\S+) (\S+)/);

@@ -46,7 +46,7 @@ const exists = (p: string) =>
   );
 
 describe('termination of a real VM (real QEMU, real pg-boss, real SMTP)', () => {
-  it('breach → cut at once → the deletion job leaves nothing on the host; IPv4 quarantined; final email in the notice chain', async () => {
+  it('breach → cut at once → the deletion job leaves nothing on the host; IPv4 quarantined; final email in the notice chain (R12.3, R12.4)', async () => {
     const s = platform.services;
     const db = platform.db;
     const dc = await s.infra.createDatacenter(

@@ -29,7 +29,7 @@ after(async () => {
   await database?.drop();
 });
 
-describe('plan change on a real VM: the disk grows and the guest sees it', () => {
+describe('R3.12 plan change on a real VM: the disk grows and the guest sees it', () => {
   it('ordered, paid, applied by the job before its deadline; guest df shows the grown filesystem', async () => {
     const s = platform.services;
     const dc = await s.infra.createDatacenter(

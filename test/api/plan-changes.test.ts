@@ -169,7 +169,7 @@ before(async () => {
 });
 after(async () => t?.close());
 
-describe('plan change paid at T is applied before T + 48 h', () => {
+describe('R3.12 plan change paid at T is applied before T + 48 h', () => {
   it('live: invoice of the prorated difference, paid → deadline T + 48 h, the job resizes, VPS and contract updated, mails in the notice chain', async () => {
     const vpsId = await aliceVps('live1');
     await advance(10 * 24 * HOUR); // 11 Mar: 21 of the 31 days of the cycle 1 Mar → 1 Apr left
@@ -280,7 +280,7 @@ describe('plan change paid at T is applied before T + 48 h', () => {
   });
 });
 
-describe('a change that cannot be applied shows as late in the console', () => {
+describe('R3.12 a change that cannot be applied shows as late in the console', () => {
   it('driver refusing: error recorded, staff alerted; past T + 48 h: late, highlighted in the list', async () => {
     host.resizeMode = 'refuse';
     try {

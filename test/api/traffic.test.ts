@@ -382,7 +382,7 @@ describe('cut-off states (R5.1, R6.4)', () => {
     );
   });
 
-  it('an unreachable host: the measure is recorded (applied: false) and the reconcile hands every policy to the host', async () => {
+  it('an unreachable host: the measure is recorded (applied: false) and the reconcile hands every policy to the host (R3.11)', async () => {
     const v = await newVps();
     net.down = true;
     const r = await post(`/v1/admin/vps/${v.id}/measures`, {

@@ -203,7 +203,7 @@ describe('power actions: state machine first, then the driver through the vps.po
   });
 });
 
-describe('clients: their own VPS, a subset of actions, never a suspended one', () => {
+describe('clients: their own VPS, a subset of actions, never a suspended one (R3.3)', () => {
   it('a client may stop, start and reboot their own VPS; the list shows only those actions', async () => {
     const id = await makeVps('running', aliceAccount, 'mine');
     const v = (await get(`/v1/vps/${id}`, alice)).json();
@@ -233,7 +233,7 @@ describe('clients: their own VPS, a subset of actions, never a suspended one', (
     assert.equal(powerJobs(), jobs);
   });
 
-  it('another account’s VPS is 404 for actions, action lists, events; the console is staff only (403)', async () => {
+  it('another account’s VPS is 404 for actions, action lists, events; the console is staff only (403, R3.4)', async () => {
     const id = await makeVps('running');
     for (const r of [
       await post(`/v1/vps/${id}/actions/reboot`, bob),

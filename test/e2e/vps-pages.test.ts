@@ -110,7 +110,7 @@ after(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-test('VPS pages: console hosts, VPS list and detail, provisioning queue; the client’s VPS list and live progress', async (t) => {
+test('VPS pages: console hosts (R2.2: vCPU placed against cores × ratio), VPS list and detail, provisioning queue; the client’s VPS list and live progress', async (t) => {
   const page = await browser.page();
   page.on('pageerror', (e) => pageErrors.push(String(e)));
 

@@ -14,7 +14,7 @@ import { CURRENT_TERMS } from '../../src/domain/terms.ts';
 
 const d = (s: string) => new Date(s);
 
-describe('prorate: (new − old) × remaining days / days in the cycle, half up, + whole months paid ahead', () => {
+describe('R3.12 prorate: (new − old) × remaining days / days in the cycle, half up, + whole months paid ahead', () => {
   // [anchor, paidThrough, at, old, new, cycleDays, remaining, fullMonths, amount]
   const table: [string, string, string, number, number, number, number, number, number][] = [
     // 30-day cycle (1 Apr → 1 May), 10 days left (the day in progress counts): 1000 × 10/30 = 333.33 → 333
@@ -82,7 +82,7 @@ describe('prorate: (new − old) × remaining days / days in the cycle, half up,
   });
 });
 
-describe('checkPlanChange: the disk only grows', () => {
+describe('R3.12 checkPlanChange: the disk only grows', () => {
   const s = (planId: string, diskGiB: number) => ({
     planId,
     vcpus: 1,
@@ -106,7 +106,7 @@ describe('checkPlanChange: the disk only grows', () => {
   });
 });
 
-describe('deadline: payment + 48 h from the terms; status seen by both sides', () => {
+describe('R3.12 deadline: payment + 48 h from the terms; status seen by both sides', () => {
   const paid = d('2026-03-01T09:00:00Z');
   const due = planChangeDueAt(paid, CURRENT_TERMS);
   it('is 48 h after the payment', () => assert.equal(due.toISOString(), '2026-03-03T09:00:00.000Z'));

@@ -85,7 +85,7 @@ describe('proposed effective date of a registered letter (R12.2)', () => {
   });
 });
 
-describe('effective date by cause', () => {
+describe('effective date by cause (R12.1 force majeure not in the past; R12.3 a breach takes effect now)', () => {
   it('a future date is kept for every cause', () => {
     for (const c of [
       'term_end',
