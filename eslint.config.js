@@ -154,7 +154,6 @@ export const TEMPORARY_IMPORTS = {
   'src/control/jobs/terminations.ts': ['mail'],
   'src/control/routes/commerce.ts': ['repositories', 'mail'],
   'src/control/routes/terminations.ts': ['repositories'],
-  'src/control/services/net-measures.ts': ['agent'],
   'src/control/services/traffic.ts': ['agent'],
 };
 export const TEMPORARY_QUERIES = [
@@ -163,8 +162,6 @@ export const TEMPORARY_QUERIES = [
   'src/control/jobs/terminations.ts',
   'src/control/routes/health.ts',
   'src/control/services/access-codes.ts',
-  'src/control/services/measures.ts',
-  'src/control/services/net-measures.ts',
   'src/control/services/terminations.ts',
 ];
 

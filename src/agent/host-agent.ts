@@ -15,6 +15,12 @@ export interface PortCounters {
 export interface HostNetwork {
   /** Bridge, nft table and base chains, uplink shaping (idempotent). */
   setup(): Promise<void>;
+  /**
+   * The name of the VPS's port on this host (deterministic, the same before and after
+   * `ensurePort`): what policies and counter reads name it by. The control plane asks the agent
+   * rather than computing it, so it imports nothing of the agent but these interfaces.
+   */
+  portName(vpsId: string): string;
   /** The VPS's tap on the bridge (idempotent); its name and the guest's MAC. */
   ensurePort(vpsId: string): Promise<{ port: string; mac: string }>;
   /** The VPS's whole policy, applied atomically (R6.3, R3.11, R3.13, R5.1). */

@@ -32,6 +32,7 @@ export function localNetwork(host: HostNetConfig): HostNetwork {
     }));
   return {
     setup,
+    portName: tapName,
     async ensurePort(vpsId) {
       await setup();
       const port = tapName(vpsId);

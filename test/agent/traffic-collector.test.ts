@@ -44,6 +44,7 @@ describe('traffic collector on a real port (R3.13)', { concurrency: false }, () 
     const ref: { network?: ReturnType<typeof localNetwork> } = {};
     const viaLab = {
       setup: () => ref.network!.setup(),
+      portName: (id) => ref.network!.portName(id),
       ensurePort: (id) => ref.network!.ensurePort(id),
       applyPolicy: (p) => ref.network!.applyPolicy(p),
       setThrottle: (p) => ref.network!.setThrottle(p),

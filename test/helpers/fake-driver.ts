@@ -298,6 +298,9 @@ export function noNetwork(): HostNetwork {
   };
   return {
     setup: refuse,
+    portName: () => {
+      throw new Error('this fake host has no network side (give the test a fakeNetwork())');
+    },
     ensurePort: refuse,
     applyPolicy: refuse,
     setThrottle: refuse,

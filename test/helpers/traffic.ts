@@ -40,6 +40,7 @@ export function fakeNetwork(): FakeNetwork {
       n.ports.set(port, { ifindex: c.ifindex ?? prev?.ifindex ?? 7, rx: c.rx, tx: c.tx ?? prev?.tx ?? 0n });
     },
     async setup() {},
+    portName: tapName,
     async ensurePort(vpsId) {
       return { port: tapName(vpsId), mac: vpsMac(vpsId) };
     },

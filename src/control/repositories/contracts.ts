@@ -113,3 +113,15 @@ export function contractTimesPatch(t: ContractTimes): Updateable<ContractsTable>
     renewal_stopped_at: t.renewalStoppedAt,
   };
 }
+
+/** The contracts of these VPSs still open (active or suspended). */
+export async function openContractIdsOfVpss(db: Db, vpsIds: string[]): Promise<string[]> {
+  if (vpsIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('contracts')
+    .select('id')
+    .where('vps_id', 'in', vpsIds)
+    .where('state', 'in', ['active', 'suspended'])
+    .execute();
+  return rows.map((r) => r.id);
+}

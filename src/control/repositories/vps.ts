@@ -183,3 +183,25 @@ export function vpsEvents(db: Db, vpsId: string, limit = 100) {
     .limit(limit)
     .execute();
 }
+
+/** The account's VPSs not destroyed (ids only). */
+export async function vpsIdsOfAccount(db: Db, accountId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('vps')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .where('state', '!=', 'destroyed')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** Says why a paused VPS stays paused (who holds the pause now); false when it is not paused. */
+export async function setPausedReason(db: Db, id: string, reason: string): Promise<boolean> {
+  const r = await db
+    .updateTable('vps')
+    .set({ state_reason: reason })
+    .where('id', '=', id)
+    .where('state', '=', 'paused')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}

@@ -3,10 +3,21 @@
 // shown to the client with its reason), and the host applies the VPS's whole policy at once
 // (`applyPolicy(policyFor(...))`), never a stray rule. A reconcile compares every host's live
 // rules with the policies the database gives and repairs drift (audited).
-import { tapName } from '../../agent/net/names.ts';
 import { conflict, invalidData, notFound } from '../../domain/errors.ts';
 import type { Db } from '../db/database.ts';
+import { getHost } from '../repositories/hosts.ts';
+import {
+  blockOwnerSanction,
+  insertNetworkBlock,
+  listNetworkBlocks,
+  markNetworkBlockLifted,
+  networkBlockForUpdate,
+  networkBlocksInForce,
+  networkedVpss,
+  type NetworkBlockRow,
+} from '../repositories/network-blocks.ts';
 import { SYSTEM_SCOPE, type Scope } from '../repositories/scope.ts';
+import { inTransaction } from '../repositories/transactions.ts';
 import { getVps, type VpsRow } from '../repositories/vps.ts';
 import type { AuditService } from './audit.ts';
 import { SYSTEM_ACTOR, type AuditActor, type ServiceContext } from './context.ts';
@@ -48,23 +59,7 @@ export interface MeasureView {
   owner?: MeasureOwner | null;
 }
 
-type MeasureRow = {
-  id: string;
-  kind: 'isolate' | 'block' | 'throttle';
-  protocol: string | null;
-  port: number | null;
-  direction: 'in' | 'out' | 'both' | null;
-  reason: string;
-  created_by: string;
-  created_at: Date;
-  until: Date | null;
-  lifted_at: Date | null;
-  lifted_by: string | null;
-  owner_type: 'sanction' | null;
-  owner_id: string | null;
-};
-
-export const measureOut = (m: MeasureRow): MeasureView => ({
+export const measureOut = (m: NetworkBlockRow): MeasureView => ({
   id: m.id,
   kind: m.kind,
   protocol: m.protocol,
@@ -98,24 +93,14 @@ export function createNetMeasuresService(ctx: ServiceContext, audit: AuditServic
       !(NETWORKED_STATES as readonly string[]).includes(vps.state)
     )
       return false;
-    const host = await db
-      .selectFrom('hosts')
-      .select(['id', 'agent'])
-      .where('id', '=', vps.host_id)
-      .executeTakeFirstOrThrow();
-    const agent = await ctx.agents.forHost(host);
-    await agent.network.applyPolicy(await policyFor(db, vps, tapName(vps.id)));
+    const agent = await ctx.agents.forHost(await getHost(db, vps.host_id));
+    await agent.network.applyPolicy(await policyFor(db, vps, agent.network.portName(vps.id)));
     return true;
   }
 
   /** The 409 naming the sanction (and its authority notice) that owns a net measure. */
   async function ownedError(exec: Db, kind: string, sanctionId: string) {
-    const owner = await exec
-      .selectFrom('measures as m')
-      .leftJoin('authority_notices as n', 'n.id', 'm.notice_id')
-      .select(['m.id', 'm.rung', 'n.id as notice_id', 'n.authority', 'n.reference'])
-      .where('m.id', '=', sanctionId)
-      .executeTakeFirst();
+    const owner = await blockOwnerSanction(exec, sanctionId);
     const notice = owner?.notice_id
       ? ` ordered by the authority notice ${owner.notice_id} (${owner.authority}, ${owner.reference})`
       : '';
@@ -174,23 +159,19 @@ export function createNetMeasuresService(ctx: ServiceContext, audit: AuditServic
         throw invalidData('validation.expectedUntil', 'The expected end is in the past', {
           field: 'expectedUntil',
         });
-      const row = await db
-        .insertInto('vps_net_measures')
-        .values({
-          vps_id: vps.id,
-          kind: p.kind,
-          protocol: p.kind === 'block' ? p.protocol! : null,
-          port: p.kind === 'block' ? (p.port ?? null) : null,
-          direction: p.kind === 'block' ? p.direction! : null,
-          reason: p.reason.trim(),
-          created_by: actor.label,
-          created_at: now,
-          until: p.expectedUntil ?? null,
-          owner_type: opts.owner?.type ?? null,
-          owner_id: opts.owner?.id ?? null,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const row = await insertNetworkBlock(db, {
+        vps_id: vps.id,
+        kind: p.kind,
+        protocol: p.kind === 'block' ? p.protocol! : null,
+        port: p.kind === 'block' ? (p.port ?? null) : null,
+        direction: p.kind === 'block' ? p.direction! : null,
+        reason: p.reason.trim(),
+        created_by: actor.label,
+        created_at: now,
+        until: p.expectedUntil ?? null,
+        owner_type: opts.owner?.type ?? null,
+        owner_id: opts.owner?.id ?? null,
+      });
       await audit.record(
         actor,
         `vps.net_${p.kind}`,
@@ -226,14 +207,8 @@ export function createNetMeasuresService(ctx: ServiceContext, audit: AuditServic
     ): Promise<MeasureView & { applied: boolean }> {
       const vps = await getVps(db, SYSTEM_SCOPE, vpsId);
       const now = clock.now();
-      const row = await db.transaction().execute(async (tx) => {
-        const m = await tx
-          .selectFrom('vps_net_measures')
-          .selectAll()
-          .where('id', '=', measureId)
-          .where('vps_id', '=', vps.id)
-          .forUpdate()
-          .executeTakeFirst();
+      const row = await inTransaction(db, async (tx) => {
+        const m = await networkBlockForUpdate(tx, measureId, vps.id);
         if (!m) throw notFound('measure.not_found', 'No such measure on this VPS');
         if (m.lifted_at)
           throw conflict('measure.not_in_force', 'This measure was already lifted', {
@@ -241,12 +216,7 @@ export function createNetMeasuresService(ctx: ServiceContext, audit: AuditServic
           });
         if (m.owner_type && m.owner_id && !(by?.type === m.owner_type && by.id === m.owner_id))
           throw await ownedError(tx, m.kind, m.owner_id);
-        return tx
-          .updateTable('vps_net_measures')
-          .set({ lifted_at: now, lifted_by: actor.label })
-          .where('id', '=', m.id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        return markNetworkBlockLifted(tx, m.id, actor.label, now);
       });
       await audit.record(
         actor,
@@ -266,27 +236,13 @@ export function createNetMeasuresService(ctx: ServiceContext, audit: AuditServic
     /** Measures of a VPS (clients: their own VPS's; in force only unless `all`). */
     async list(scope: Scope, vpsId: string, opts: { all?: boolean } = {}): Promise<MeasureView[]> {
       const vps = await getVps(db, scope, vpsId);
-      let q = db
-        .selectFrom('vps_net_measures')
-        .selectAll()
-        .where('vps_id', '=', vps.id)
-        .orderBy('created_at', 'desc')
-        .orderBy('id');
-      if (!opts.all) q = q.where('lifted_at', 'is', null);
-      const out = (await q.execute()).map(measureOut);
+      const out = (await listNetworkBlocks(db, vps.id, opts)).map(measureOut);
       return scope.kind === 'client' ? out.map(clientMeasureOut) : out;
     },
 
     /** Staff: every measure in force, with its VPS. */
     async inForce(): Promise<(MeasureView & { vpsId: string; hostname: string; accountId: string })[]> {
-      const rows = await db
-        .selectFrom('vps_net_measures as m')
-        .innerJoin('vps as v', 'v.id', 'm.vps_id')
-        .selectAll('m')
-        .select(['v.hostname', 'v.account_id'])
-        .where('m.lifted_at', 'is', null)
-        .orderBy('m.created_at', 'desc')
-        .execute();
+      const rows = await networkBlocksInForce(db);
       return rows.map((r) => ({
         ...measureOut(r),
         vpsId: r.vps_id,
@@ -299,27 +255,16 @@ export function createNetMeasuresService(ctx: ServiceContext, audit: AuditServic
     async reconcile(
       dbOrTx: Db = db,
     ): Promise<{ hostId: string; fixes: { kind: string; detail: string }[] }[]> {
-      const vpss = (await dbOrTx
-        .selectFrom('vps')
-        .selectAll()
-        .where('state', 'in', NETWORKED_STATES)
-        .where('host_id', 'is not', null)
-        .where('net_slot', 'is not', null)
-        .where('mac', 'is not', null)
-        .where('ipv4', 'is not', null)
-        .execute()) as VpsRow[];
+      const vpss = await networkedVpss(dbOrTx);
       const byHost = new Map<string, VpsRow[]>();
       for (const v of vpss) byHost.set(v.host_id!, [...(byHost.get(v.host_id!) ?? []), v]);
       const out: { hostId: string; fixes: { kind: string; detail: string }[] }[] = [];
       for (const [hostId, list] of byHost) {
         try {
-          const host = await dbOrTx
-            .selectFrom('hosts')
-            .select(['id', 'agent'])
-            .where('id', '=', hostId)
-            .executeTakeFirstOrThrow();
-          const agent = await ctx.agents.forHost(host);
-          const policies = await Promise.all(list.map((v) => policyFor(dbOrTx, v, tapName(v.id))));
+          const agent = await ctx.agents.forHost(await getHost(dbOrTx, hostId));
+          const policies = await Promise.all(
+            list.map((v) => policyFor(dbOrTx, v, agent.network.portName(v.id))),
+          );
           const fixes = await agent.network.reconcile(policies);
           if (fixes.length)
             await audit.record(SYSTEM_ACTOR, 'host.net_reconcile', { type: 'host', id: hostId }, { fixes });

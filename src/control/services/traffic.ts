@@ -13,7 +13,6 @@
 // The quota's numbers come from the terms of the VPS's contract (CURRENT_TERMS when it has
 //   none). `opts.terms` replaces them for one call: tests use a small quota this way, so the
 //   product has no test-only setting.
-import { tapName } from '../../agent/net/names.ts';
 import { readSnmpPorts, snmpOutboundReading, type SnmpPortMapping } from '../../agent/net/snmp.ts';
 import type { HostAgent, PortCounters } from '../../agent/host-agent.ts';
 import { invalidData, notFound } from '../../domain/errors.ts';
@@ -116,7 +115,7 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
     agent: HostAgent,
     vpss: LiveVps[],
   ): Promise<StoredUsage[] | null> {
-    const ports = new Map(vpss.map((v) => [tapName(v.id), v]));
+    const ports = new Map(vpss.map((v) => [agent.network.portName(v.id), v]));
     return inTransaction(db, async (tx) => {
       if (!(await tryXactLock(tx, `traffic:tap:${hostId}`))) return null;
       // Read after the lock: readings of one host are stored in the order they were taken.
@@ -193,7 +192,7 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
     const vps = await getVps(dbOrTx, SYSTEM_SCOPE, vpsId);
     if (!vps.host_id || vps.net_slot === null || !vps.ipv4 || !vps.mac) return;
     const agent = await ctx.agents.forHost(await getHost(dbOrTx, vps.host_id));
-    await agent.network.setThrottle(await policyFor(dbOrTx, vps, tapName(vps.id)));
+    await agent.network.setThrottle(await policyFor(dbOrTx, vps, agent.network.portName(vps.id)));
   }
 
   /** R3.13: throttles a VPS above its quota, once per cycle (measure, deadline, email in one transaction), then applies it. */
@@ -355,7 +354,7 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
       const { last } = await agent.network.removeVps({
         vpsId: vps.id,
         slot: vps.net_slot,
-        port: tapName(vps.id),
+        port: agent.network.portName(vps.id),
       });
       await recordFinal(vps.id, last);
     },
