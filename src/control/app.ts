@@ -32,6 +32,7 @@ import { mailRoutes } from './routes/mail.ts';
 import { renewalRoutes } from './routes/renewals.ts';
 import { trafficRoutes } from './routes/traffic.ts';
 import { vpsRoutes } from './routes/vps.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { measureRoutes } from './routes/measures.ts';
 import { terminationRoutes } from './routes/terminations.ts';
@@ -187,6 +188,7 @@ export async function buildApp(
   measureRoutes(app, services);
   terminationRoutes(app, services);
   planChangeRoutes(app, services);
+  dashboardRoutes(app, services);
   for (const group of extraRoutes) group(app, services);
 
   app.get('/v1/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>

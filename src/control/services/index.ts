@@ -1,6 +1,7 @@
 // The service container: built once per platform (or per test), passed to routes and jobs.
 import { createAlertsService } from './alerts.ts';
 import { createAuditService } from './audit.ts';
+import { createDashboardService } from './dashboard.ts';
 import { createAuthService } from './auth.ts';
 import { createClientsService } from './clients.ts';
 import { createCommerceService } from './commerce.ts';
@@ -62,6 +63,7 @@ export function createServices(ctx: ServiceContext) {
     ctx,
     audit,
     alerts: createAlertsService(ctx, audit),
+    dashboard: createDashboardService(ctx),
     auth: createAuthService(ctx, audit, mail),
     mail,
     identity: createIdentityService(ctx, audit),

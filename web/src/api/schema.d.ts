@@ -2498,6 +2498,156 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The console home: VPSs by state, hosts’ capacity, open alerts, orders waiting, revenue this month (Paris time; admins only, null for support), what is set up */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            at: string;
+                            hosts: {
+                                diskGiB: {
+                                    allowed: number;
+                                    used: number;
+                                };
+                                id: string;
+                                memoryMiB: {
+                                    allowed: number;
+                                    used: number;
+                                };
+                                name: string;
+                                state: string;
+                                vcpus: {
+                                    allowed: number;
+                                    used: number;
+                                };
+                                vpsCount: number;
+                            }[];
+                            openAlerts: number;
+                            orders: {
+                                awaitingPayment: number;
+                                awaitingValidation: number;
+                            };
+                            revenue: {
+                                currencies: {
+                                    currency: string;
+                                    invoices: number;
+                                    netCents: number;
+                                    totalCents: number;
+                                    vatCents: number;
+                                }[];
+                                from: string;
+                                timeZone: string;
+                                to: string;
+                            } | null;
+                            setup: {
+                                clients: number;
+                                datacenters: number;
+                                hosts: number;
+                                plans: number;
+                                pools: number;
+                                vps: number;
+                            };
+                            vps: {
+                                count: number;
+                                state: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/datacenters": {
         parameters: {
             query?: never;

@@ -1,8 +1,6 @@
 // The provider console (/console/...): staff only.
 import { api, call } from '../../api/client.ts';
-import { Link } from '../../router.tsx';
 import { EmptyState, ErrorNote, Loading, Page, useResource } from '../../components/ui.tsx';
-import { navFor } from '../../components/Shell.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { useMe } from '../../session.tsx';
 import { AccountPage } from '../Account.tsx';
@@ -16,7 +14,8 @@ import { ClientDetailPage, ClientsPage } from './Clients.tsx';
 import { IdentityChecksPage } from './IdentityChecks.tsx';
 import { NoticesPage } from './Notices.tsx';
 import { OutboxPage } from './Outbox.tsx';
-import { AlertsPage, OpenAlertsCard } from './Alerts.tsx';
+import { AlertsPage } from './Alerts.tsx';
+import { ConsoleHome } from './Home.tsx';
 import { HostsPage } from './Hosts.tsx';
 import { ProvisioningPage } from './Provisioning.tsx';
 import { ConsoleVpsPage } from './Vps.tsx';
@@ -27,27 +26,6 @@ import { PlanChangesPage } from './PlanChanges.tsx';
 import { TerminationsPage } from './Terminations.tsx';
 import { SanctionsPage } from './Sanctions.tsx';
 import { AuthorityNoticeDetailPage, AuthorityNoticesPage } from './AuthorityNotices.tsx';
-
-function Dashboard() {
-  const { t } = useI18n();
-  const me = useMe();
-  return (
-    <Page title={t('dashboard.hello', { name: me.name })}>
-      <p className="lead">{t('dashboard.consoleIntro')}</p>
-      <p className="muted">{t('dashboard.signedInAs', { email: me.email, role: t(`role.${me.role}`) })}</p>
-      <OpenAlertsCard />
-      <ul className="tiles">
-        {navFor(me)
-          .slice(1)
-          .map((item) => (
-            <li key={item.path}>
-              <Link to={item.path}>{t(item.label)}</Link>
-            </li>
-          ))}
-      </ul>
-    </Page>
-  );
-}
 
 function Audit() {
   const { t, formatDateTime } = useI18n();
@@ -139,7 +117,7 @@ export function Console({ path }: { path: string }) {
   if (vpsDetail) return <ConsoleVpsDetailPage id={vpsDetail[1]!} />;
   switch (path) {
     case '/console':
-      return <Dashboard />;
+      return <ConsoleHome />;
     case '/console/clients':
       return <ClientsPage />;
     case '/console/identity':
