@@ -12,7 +12,7 @@ import {
 } from './net/host.ts';
 import { readLinkCounters, type LinkCounters } from './net/counters.ts';
 import { reconcileHost } from './net/reconcile.ts';
-import type { HostNetConfig } from './net/types.ts';
+import { DEFAULT_TABLE, type HostNetConfig } from './net/types.ts';
 import { QemuDriver, type QemuHostConfig } from './qemu/driver.ts';
 import type { HostAgent, HostNetwork, PortCounters } from './host-agent.ts';
 
@@ -70,19 +70,27 @@ export function localNetwork(host: HostNetConfig): HostNetwork {
   };
 }
 
-export async function openLocalAgent(opts: { qemu: QemuHostConfig; net: HostNetConfig }): Promise<HostAgent> {
-  const network = localNetwork(opts.net);
+/**
+ * This machine's agent. The network's nft table defaults to `DEFAULT_TABLE` (the control plane
+ * names none: it knows the agent only through the HostAgent interface).
+ */
+export async function openLocalAgent(opts: {
+  qemu: QemuHostConfig;
+  net: Omit<HostNetConfig, 'table'> & { table?: string };
+}): Promise<HostAgent> {
+  const net: HostNetConfig = { ...opts.net, table: opts.net.table ?? DEFAULT_TABLE };
+  const network = localNetwork(net);
   const driver = await QemuDriver.open({
     ...opts.qemu,
     // R12.4: destroying a VM also removes its tap (after a last counter read by removeVps).
     releaseTap: async (n) => {
-      await deleteTap({ ...opts.net, ...(n.netns ? { netns: n.netns } : {}) }, n.tap);
+      await deleteTap({ ...net, ...(n.netns ? { netns: n.netns } : {}) }, n.tap);
     },
   });
   return {
     driver,
     network,
-    ...(opts.net.netns ? { netns: opts.net.netns } : {}),
+    ...(net.netns ? { netns: net.netns } : {}),
     close: () => driver.close(),
   };
 }

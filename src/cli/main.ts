@@ -15,6 +15,7 @@ import { loadMasterKey, SecretBox } from '../control/security/secretbox.ts';
 import { createServices } from '../control/services/index.ts';
 import { SYSTEM_ACTOR } from '../control/services/context.ts';
 import { totpCode } from '../control/security/totp.ts';
+import { hasStaff } from '../control/repositories/users.ts';
 import { infraCommand, infraUsage, UsageError } from './commands/infra.ts';
 
 const usage = `infogere — managed VPS hosting platform
@@ -85,13 +86,7 @@ async function main(argv: string[]): Promise<number> {
     });
     const platform = await startPlatform({});
     if (values['first-run']) {
-      const staff = await platform.db
-        .selectFrom('users')
-        .select('id')
-        .where('kind', '=', 'staff')
-        .limit(1)
-        .execute();
-      if (staff.length === 0) {
+      if (!(await hasStaff(platform.db))) {
         const password = randomBytes(12).toString('base64url');
         const email = 'admin@infogere.localhost';
         const r = await platform.services.identity.createStaff(

@@ -156,6 +156,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       await traffic.stop();
       await scheduler.stop();
       await jobs.stop();
+      services.mail.close();
       await agents.close();
       await database.close();
       if (database.embedded?.owned) await database.embedded.stop();

@@ -155,4 +155,27 @@ describe('deadline scheduler', () => {
       ['done', 'done', 'done'],
     );
   });
+
+  it("runs its onTick hooks after the deadlines due, with the tick's now; a failing hook stops no other", async () => {
+    const clock = new ManualClock('2026-05-01T10:00:00Z');
+    const s = new Scheduler(t.db, clock, log);
+    const order: string[] = [];
+    s.on('test.hooked', async (d) => void order.push(`deadline ${d.subject_id}`));
+    s.onTick('first', async (now) => {
+      order.push(`first ${now.toISOString()}`);
+      throw new Error('relay down');
+    });
+    s.onTick('second', async (now) => void order.push(`second ${now.toISOString()}`));
+    await s.schedule({ kind: 'test.hooked', subjectType: 'thing', subjectId: 'h', dueAt: clock.now() });
+    assert.equal(await s.tick(), 1);
+    clock.advance(HOUR);
+    assert.equal(await s.tick(), 0);
+    assert.deepEqual(order, [
+      'deadline h',
+      'first 2026-05-01T10:00:00.000Z',
+      'second 2026-05-01T10:00:00.000Z',
+      'first 2026-05-01T11:00:00.000Z',
+      'second 2026-05-01T11:00:00.000Z',
+    ]);
+  });
 });

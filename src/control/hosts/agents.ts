@@ -7,7 +7,6 @@ import type { Clock } from '../../domain/clock.ts';
 import { notFound } from '../../domain/errors.ts';
 import type { HostAgent } from '../../agent/host-agent.ts';
 import type { VmEventListener } from '../../agent/driver.ts';
-import { DEFAULT_TABLE } from '../../agent/net/types.ts';
 import { splitList, type Config } from '../config.ts';
 import type { HostAgents } from '../services/context.ts';
 
@@ -36,7 +35,6 @@ export function localAgents(config: Config, clock: Clock, log: Logger): HostAgen
       },
       net: {
         ...(netns ? { netns } : {}),
-        table: DEFAULT_TABLE,
         bridge: config.agentBridge,
         ...(config.agentUplink ? { uplink: config.agentUplink } : {}),
         uplinkBitsPerSecond: config.agentUplinkMbps * 1_000_000,

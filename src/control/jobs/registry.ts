@@ -2,13 +2,13 @@
 // scheduler tick) and pg-boss job types. One line per module; the platform and the test
 // helpers build from here, so tests drive exactly what production runs.
 import type { Logger } from 'pino';
-import { mailJobs, MailSweepingScheduler } from './mail.ts';
+import { mailJobs } from './mail.ts';
 import { PROOF_DUE } from '../services/identity-proofs.ts';
 import type { Services } from '../services/index.ts';
 import type { JobDefinition } from './boss.ts';
 import { platformJobs } from './maintenance.ts';
 import { provisioningJob } from './provisioning.ts';
-import type { Scheduler } from './scheduler.ts';
+import { Scheduler } from './scheduler.ts';
 import { vpsPowerJob } from './vps-power.ts';
 import { reconcileJob } from './traffic.ts';
 import { TRAFFIC_CYCLE_END } from '../services/traffic.ts';
@@ -20,8 +20,9 @@ import { planChangeJob } from './plan-changes.ts';
 import { PLAN_CHANGE_DUE, PLAN_CHANGE_REBOOT, PLAN_CHANGE_RETRY } from '../services/plan-changes.ts';
 
 export function createScheduler(services: Services, log: Logger): Scheduler {
-  // Its tick also sweeps the mail outbox (retries due, anything a mail.deliver job missed).
-  const scheduler = new MailSweepingScheduler(services.ctx.db, services.ctx.clock, log, services.mail);
+  const scheduler = new Scheduler(services.ctx.db, services.ctx.clock, log);
+  // Every tick also sweeps the mail outbox (retries due, anything a mail.deliver job missed).
+  scheduler.onTick('mail.sweep', (now) => services.mail.deliverDue(now));
   // Modules register their deadline kinds here, e.g. scheduler.on('identity.proof_due', …).
   // R6.1: a proof of identity not approved in time suspends the account (services/identity-proofs.ts).
   scheduler.on(PROOF_DUE, (d, c) => services.clients.onProofDue(d, c.now));

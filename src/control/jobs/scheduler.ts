@@ -1,8 +1,8 @@
 // Deadlines: the contract's 72 h, 48 h, 26 h, 15 days... are rows in `deadlines` (so they
-// survive restarts), acted on by a tick that takes `now` from the injected clock. Later issues
-// register a handler per kind. Several control-plane processes may tick: rows are claimed with
-// SKIP LOCKED and each is handled in its own transaction.
-import { sql } from 'kysely';
+// survive restarts), acted on by a tick that takes `now` from the injected clock. Modules
+// register a handler per kind (`on`) and work for every tick (`onTick`, e.g. the mail sweep).
+// Several control-plane processes may tick: rows are claimed with SKIP LOCKED (claims in
+// repositories/deadlines.ts) and each is handled in its own transaction.
 import type { Logger } from 'pino';
 import { MINUTE } from '../../domain/clock.ts';
 import type { Clock } from '../../domain/clock.ts';
@@ -10,12 +10,17 @@ import type { Db } from '../db/database.ts';
 import type { Deadline } from '../db/schema.ts';
 import {
   cancelDeadline,
+  claimDueDeadline,
+  markDeadlineDone,
+  markDeadlineFailed,
   pendingDeadlines,
   scheduleDeadline,
   type DeadlineSpec,
 } from '../repositories/deadlines.ts';
+import { inSavepoint, inTransaction } from '../repositories/transactions.ts';
 
 export type DeadlineHandler = (d: Deadline, ctx: { db: Db; now: Date }) => Promise<void>;
+export type TickHook = (now: Date) => Promise<unknown>;
 
 export type { DeadlineSpec };
 
@@ -26,6 +31,7 @@ export class Scheduler {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #handlers = new Map<string, DeadlineHandler>();
+  readonly #tickHooks: { name: string; run: TickHook }[] = [];
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<number> | undefined;
 
@@ -33,6 +39,14 @@ export class Scheduler {
     this.#db = db;
     this.#clock = clock;
     this.#log = log;
+  }
+
+  /**
+   * Work run on every tick, after the deadlines due, with the tick's `now` (e.g. the mail
+   * outbox sweep, jobs/registry.ts). A hook's error is logged; the next hooks still run.
+   */
+  onTick(name: string, run: TickHook): void {
+    this.#tickHooks.push({ name, run });
   }
 
   on(kind: string, handler: DeadlineHandler): void {
@@ -64,61 +78,54 @@ export class Scheduler {
     const now = this.#clock.now();
     let handled = 0;
     for (;;) {
-      const done = await this.#db.transaction().execute(async (tx) => {
-        const d = await tx
-          .selectFrom('deadlines')
-          .selectAll()
-          .where('status', '=', 'pending')
-          .where('due_at', '<=', now)
-          .orderBy('due_at')
-          .limit(1)
-          .forUpdate()
-          .skipLocked()
-          .executeTakeFirst();
+      const done = await inTransaction(this.#db, async (tx) => {
+        const d = await claimDueDeadline(tx, now);
         if (!d) return null;
         const handler = this.#handlers.get(d.kind);
         if (!handler) {
-          await tx
-            .updateTable('deadlines')
-            .set({ status: 'failed', last_error: `no handler for kind ${d.kind}` })
-            .where('id', '=', d.id)
-            .execute();
+          await markDeadlineFailed(tx, d.id, {
+            attempts: d.attempts,
+            error: `no handler for kind ${d.kind}`,
+            retryAt: null,
+          });
           this.#log.error({ deadline: d.id, kind: d.kind }, 'deadline without handler');
           return d;
         }
         try {
-          await sql`SAVEPOINT deadline`.execute(tx);
           // Done before the handler runs, so the handler may schedule the next deadline of the
           // same kind for the same subject (a new pending row, not this one moved then closed);
           // a failure rolls this back with the handler's writes.
-          await tx
-            .updateTable('deadlines')
-            .set({ status: 'done', done_at: now, attempts: d.attempts + 1 })
-            .where('id', '=', d.id)
-            .execute();
-          await handler(d, { db: tx, now });
+          await inSavepoint(tx, 'deadline', async () => {
+            await markDeadlineDone(tx, d.id, now, d.attempts + 1);
+            await handler(d, { db: tx, now });
+          });
         } catch (e) {
-          await sql`ROLLBACK TO SAVEPOINT deadline`.execute(tx);
           const attempts = d.attempts + 1;
-          const failed = attempts >= MAX_ATTEMPTS;
           // Retry later with backoff, measured on the injected clock.
-          await tx
-            .updateTable('deadlines')
-            .set({
-              attempts,
-              last_error: (e as Error).message.slice(0, 1000),
-              status: failed ? 'failed' : 'pending',
-              due_at: failed ? d.due_at : new Date(now.getTime() + Math.min(60, 2 ** attempts) * MINUTE),
-            })
-            .where('id', '=', d.id)
-            .execute();
+          await markDeadlineFailed(tx, d.id, {
+            attempts,
+            error: (e as Error).message,
+            retryAt:
+              attempts >= MAX_ATTEMPTS
+                ? null
+                : new Date(now.getTime() + Math.min(60, 2 ** attempts) * MINUTE),
+          });
           this.#log.error({ deadline: d.id, kind: d.kind, err: e }, 'deadline handler failed');
         }
         return d;
       });
-      if (!done) return handled;
+      if (!done) break;
       handled++;
     }
+    // The tick's other work (the mail outbox sweep…), each on its own: one failing stops no other.
+    for (const hook of this.#tickHooks) {
+      try {
+        await hook.run(now);
+      } catch (e) {
+        this.#log.error({ err: e, hook: hook.name }, 'scheduler tick hook failed');
+      }
+    }
+    return handled;
   }
 
   start(intervalMs: number): void {

@@ -62,3 +62,47 @@ export function pendingDeadlines(db: Db, subjectType: string, subjectId: string)
     .orderBy('due_at')
     .execute();
 }
+
+/**
+ * The earliest pending deadline due at `now`, locked for the caller's transaction; rows another
+ * scheduler holds are skipped (SKIP LOCKED), so several processes may tick at once.
+ */
+export function claimDueDeadline(tx: Db, now: Date): Promise<Deadline | undefined> {
+  return tx
+    .selectFrom('deadlines')
+    .selectAll()
+    .where('status', '=', 'pending')
+    .where('due_at', '<=', now)
+    .orderBy('due_at')
+    .limit(1)
+    .forUpdate()
+    .skipLocked()
+    .executeTakeFirst();
+}
+
+/** A claimed deadline is done (before its handler runs: the handler may schedule the next one). */
+export async function markDeadlineDone(tx: Db, id: string, now: Date, attempts: number): Promise<void> {
+  await tx
+    .updateTable('deadlines')
+    .set({ status: 'done', done_at: now, attempts })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** A claimed deadline's handler failed: pending again at `retryAt`, or failed for good (retryAt null). */
+export async function markDeadlineFailed(
+  tx: Db,
+  id: string,
+  f: { attempts: number; error: string; retryAt: Date | null },
+): Promise<void> {
+  await tx
+    .updateTable('deadlines')
+    .set({
+      attempts: f.attempts,
+      last_error: f.error.slice(0, 1000),
+      status: f.retryAt ? 'pending' : 'failed',
+      ...(f.retryAt ? { due_at: f.retryAt } : {}),
+    })
+    .where('id', '=', id)
+    .execute();
+}

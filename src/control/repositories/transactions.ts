@@ -18,3 +18,20 @@ export async function tryXactLock(tx: Db, key: string): Promise<boolean> {
 export async function xactLock(tx: Db, key: string): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(hashtext(${key}))`.execute(tx);
 }
+
+/**
+ * Runs `fn` inside a savepoint of the transaction `tx`: when it throws, its writes are rolled
+ * back (the transaction goes on) and the error is rethrown.
+ */
+export async function inSavepoint<T>(tx: Db, name: string, fn: () => Promise<T>): Promise<T> {
+  if (!/^[a-z_]+$/.test(name)) throw new Error(`bad savepoint name ${name}`);
+  await sql.raw(`SAVEPOINT ${name}`).execute(tx);
+  try {
+    const r = await fn();
+    await sql.raw(`RELEASE SAVEPOINT ${name}`).execute(tx);
+    return r;
+  } catch (e) {
+    await sql.raw(`ROLLBACK TO SAVEPOINT ${name}`).execute(tx);
+    throw e;
+  }
+}

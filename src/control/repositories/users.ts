@@ -109,3 +109,9 @@ export async function accountEmails(db: Db, accountId: string): Promise<Set<stri
   const rows = await db.selectFrom('users').select('email').where('account_id', '=', accountId).execute();
   return new Set(rows.map((r) => r.email.toLowerCase()));
 }
+
+/** Whether any staff member exists (`infogere start --first-run` creates the first admin otherwise). */
+export async function hasStaff(db: Db): Promise<boolean> {
+  const r = await db.selectFrom('users').select('id').where('kind', '=', 'staff').limit(1).executeTakeFirst();
+  return r !== undefined;
+}

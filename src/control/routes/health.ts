@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import { Type } from 'typebox';
 import type { App } from '../http/types.ts';
 import type { Metrics } from '../http/metrics.ts';
@@ -20,14 +19,10 @@ export function healthRoutes(app: App, s: Services, metrics: Metrics): void {
       },
     },
     async (_req, reply) => {
-      try {
-        await sql`SELECT 1`.execute(s.ctx.db);
-        return { status: 'ok' as const, database: 'ok' as const };
-      } catch {
-        return reply
-          .status(503)
-          .send({ code: 'health.database_unreachable', message: 'The database does not answer' });
-      }
+      if (await s.health.databaseAnswers()) return { status: 'ok' as const, database: 'ok' as const };
+      return reply
+        .status(503)
+        .send({ code: 'health.database_unreachable', message: 'The database does not answer' });
     },
   );
   // Prometheus text format. Counters and timings only, no secrets: public like /healthz.

@@ -4,6 +4,10 @@
 import { HOUR } from '../../domain/clock.ts';
 import { conflict, notFound } from '../../domain/errors.ts';
 import type { Db } from '../db/database.ts';
+import { accessLinkForUpdate, insertAccessLink, markAccessLinkUsed } from '../repositories/access-links.ts';
+import { SYSTEM_SCOPE } from '../repositories/scope.ts';
+import { inTransaction } from '../repositories/transactions.ts';
+import { getVps, updateVps } from '../repositories/vps.ts';
 import { newToken, tokenHash } from '../security/tokens.ts';
 import type { AuditService } from './audit.ts';
 import type { ServiceContext } from './context.ts';
@@ -20,22 +24,19 @@ export function createAccessCodesService(ctx: ServiceContext, audit: AuditServic
       const token = newToken();
       const now = ctx.clock.now();
       const expiresAt = new Date(now.getTime() + ACCESS_LINK_LIFETIME_MS);
-      await db
-        .insertInto('access_links')
-        .values({ vps_id: vpsId, token_hash: tokenHash(token), created_at: now, expires_at: expiresAt })
-        .execute();
+      await insertAccessLink(db, {
+        vps_id: vpsId,
+        token_hash: tokenHash(token),
+        created_at: now,
+        expires_at: expiresAt,
+      });
       return { url: `${ctx.config.publicUrl}/access#token=${encodeURIComponent(token)}`, expiresAt };
     },
 
     /** Reveals the password once. Reused → 409 access.link_used; expired → 409 access.link_expired. */
     async reveal(token: string, ip: string) {
-      return ctx.db.transaction().execute(async (tx) => {
-        const link = await tx
-          .selectFrom('access_links')
-          .selectAll()
-          .where('token_hash', '=', tokenHash(token))
-          .forUpdate()
-          .executeTakeFirst();
+      return inTransaction(ctx.db, async (tx) => {
+        const link = await accessLinkForUpdate(tx, tokenHash(token));
         if (!link) throw notFound('access.link_unknown', 'This link is not valid');
         if (link.used_at)
           throw conflict(
@@ -44,23 +45,16 @@ export function createAccessCodesService(ctx: ServiceContext, audit: AuditServic
           );
         if (link.expires_at.getTime() <= ctx.clock.now().getTime())
           throw conflict('access.link_expired', 'This link has expired: ask support for a new password');
-        const vps = await tx
-          .selectFrom('vps')
-          .select(['id', 'account_id', 'hostname', 'ipv4', 'client_username', 'initial_password_enc'])
-          .where('id', '=', link.vps_id)
-          .executeTakeFirstOrThrow();
+        const vps = await getVps(tx, SYSTEM_SCOPE, link.vps_id);
         if (!vps.initial_password_enc)
           throw conflict(
             'access.password_gone',
             'The initial password is no longer held: ask support for a new one',
           );
         const password = ctx.secrets.open(vps.initial_password_enc);
-        await tx
-          .updateTable('access_links')
-          .set({ used_at: ctx.clock.now(), used_ip: ip })
-          .where('id', '=', link.id)
-          .execute();
-        await tx.updateTable('vps').set({ initial_password_enc: null }).where('id', '=', vps.id).execute();
+        await markAccessLinkUsed(tx, link.id, ctx.clock.now(), ip);
+        // Erased once revealed: the platform no longer holds the client's password.
+        await updateVps(tx, vps.id, { initial_password_enc: null });
         await audit.record({ userId: null, label: 'access-link', ip }, 'vps.access_codes_revealed', {
           type: 'vps',
           id: vps.id,

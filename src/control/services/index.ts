@@ -7,6 +7,7 @@ import { createClientsService } from './clients.ts';
 import { createCommerceService } from './commerce.ts';
 import { createMailService } from './mail.ts';
 import type { ServiceContext } from './context.ts';
+import { createHealthService } from './health.ts';
 import { createIdentityService } from './identity.ts';
 import { createInfraService } from './infra.ts';
 import { createAccessCodesService } from './access-codes.ts';
@@ -66,6 +67,7 @@ export function createServices(ctx: ServiceContext) {
     dashboard: createDashboardService(ctx),
     auth: createAuthService(ctx, audit, mail),
     mail,
+    health: createHealthService(ctx),
     identity: createIdentityService(ctx, audit),
     infra,
     accessCodes,
