@@ -288,8 +288,8 @@ describe('hosts and VPS records', () => {
     assert.equal(mine.json().state, 'pending');
     assert.equal((await get(`/v1/vps/${v.id}`, bs)).statusCode, 404);
     assert.equal((await get(`/v1/vps/${v.id}/events`, bs)).statusCode, 404);
-    assert.deepEqual((await get('/v1/vps', bs)).json(), []);
-    assert.equal((await get('/v1/vps', as)).json().length, 1);
+    assert.deepEqual((await get('/v1/vps', bs)).json(), { items: [], nextCursor: null });
+    assert.equal((await get('/v1/vps', as)).json().items.length, 1);
   });
 
   it('a root or malformed client user name is refused (R3.4)', async () => {

@@ -278,7 +278,7 @@ describe('staff views: VPS list with filters, hosts, orphans', () => {
     await makeVps('pending', aliceAccount, 'queued');
     const r = await get(`/v1/admin/vps?state=pending&state=failed&hostId=${hostId}`, support);
     assert.equal(r.statusCode, 200, r.body);
-    const rows = r.json() as {
+    const rows = r.json().items as {
       state: string;
       hostName: string;
       datacenterCode: string;

@@ -456,7 +456,8 @@ test('issue 5 end to end: sign up, order, pay, validate, a real VM, the access c
     assert.notEqual(ip, POOL.gateway);
     // The same through the client's own session on the API.
     type Vps = { id: string; state: string; hostname: string; ipv4: string | null };
-    const list = (await page.evaluate(() => fetch('/v1/vps').then((r) => r.json()))) as Vps[];
+    const list = ((await page.evaluate(() => fetch('/v1/vps').then((r) => r.json()))) as { items: Vps[] })
+      .items;
     assert.deepEqual(
       list.map((v) => [v.id, v.state, v.hostname, v.ipv4]),
       [[vpsId, 'running', client.hostname, `${ip}/24`]],

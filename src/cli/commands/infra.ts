@@ -5,6 +5,7 @@ import { isPowerAction } from '../../domain/vps-power.ts';
 import type { Config } from '../../control/config.ts';
 import { SYSTEM_SCOPE } from '../../control/repositories/scope.ts';
 import { listVpsForStaff } from '../../control/repositories/vps-actions.ts';
+import { MAX_PAGE_SIZE } from '../../domain/pagination.ts';
 import type { Services } from '../../control/services/index.ts';
 import { SYSTEM_ACTOR } from '../../control/services/context.ts';
 
@@ -125,10 +126,19 @@ export async function infraCommand(
     });
     const rows = await withServices(async (s) => {
       const host = values.host ? await resolveHost(s, values.host) : undefined;
-      return listVpsForStaff(s.ctx.db, {
-        ...(host ? { hostId: host.id } : {}),
-        ...(values.state ? { states: values.state } : {}),
-      });
+      // Every page: the command lists them all.
+      const all = [];
+      let cursor: string | undefined;
+      do {
+        const page = await listVpsForStaff(
+          s.ctx.db,
+          { ...(host ? { hostId: host.id } : {}), ...(values.state ? { states: values.state } : {}) },
+          { limit: MAX_PAGE_SIZE, cursor },
+        );
+        all.push(...page.items);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      return all;
     });
     if (!rows.length) {
       console.log('no VPS');

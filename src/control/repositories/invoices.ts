@@ -10,6 +10,7 @@ import { conflict, notFound } from '../../domain/errors.ts';
 import { formatInvoiceNumber } from '../../domain/invoices.ts';
 import type { Db } from '../db/database.ts';
 import type { InvoiceLinesTable, InvoicesTable } from '../db/tables/commerce.ts';
+import { pageOf, type Keyset, type Page, type PageRequest } from './pagination.ts';
 import type { Scope } from './scope.ts';
 
 export type InvoiceRow = Selectable<InvoicesTable>;
@@ -135,17 +136,26 @@ export async function invoiceOfOrder(
   return i;
 }
 
+/** A page of the invoices the scope sees, by number, newest first. */
 export function listInvoices(
   db: Db,
   scope: Scope,
-  filter: { accountId?: string; status?: InvoiceRow['status'] } = {},
-): Promise<InvoiceRow[]> {
-  let q = db.selectFrom('invoices').selectAll().orderBy('year', 'desc').orderBy('seq', 'desc');
+  filter: { accountId?: string; status?: InvoiceRow['status'] },
+  page: PageRequest,
+): Promise<Page<InvoiceRow>> {
+  let q = db.selectFrom('invoices').selectAll();
   if (scope.kind === 'client') q = q.where('account_id', '=', scope.accountId);
   else if (filter.accountId) q = q.where('account_id', '=', filter.accountId);
   if (filter.status) q = q.where('status', '=', filter.status);
-  return q.limit(1000).execute();
+  return pageOf(q, BY_NUMBER, page);
 }
+
+const BY_NUMBER: Keyset<{ year: number; seq: number }> = {
+  columns: ['year', 'seq'],
+  kinds: ['int', 'int'],
+  direction: 'desc',
+  of: (r) => [r.year, r.seq],
+};
 
 export async function setInvoiceStatus(
   db: Db,

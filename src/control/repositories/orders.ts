@@ -3,6 +3,7 @@ import type { Insertable, Selectable, Updateable } from 'kysely';
 import { notFound } from '../../domain/errors.ts';
 import type { Db } from '../db/database.ts';
 import type { OrdersTable } from '../db/tables/commerce.ts';
+import { byCreated, pageOf, type Page, type PageRequest } from './pagination.ts';
 import type { Scope } from './scope.ts';
 
 export type OrderRow = Selectable<OrdersTable>;
@@ -26,16 +27,18 @@ export async function getOrder(
   return o;
 }
 
+/** A page of the orders the scope sees, newest first. */
 export function listOrders(
   db: Db,
   scope: Scope,
-  filter: { accountId?: string; states?: readonly OrderRow['state'][] } = {},
-): Promise<OrderRow[]> {
-  let q = db.selectFrom('orders').selectAll().orderBy('created_at', 'desc').orderBy('id');
+  filter: { accountId?: string; states?: readonly OrderRow['state'][] },
+  page: PageRequest,
+): Promise<Page<OrderRow>> {
+  let q = db.selectFrom('orders').selectAll();
   if (scope.kind === 'client') q = q.where('account_id', '=', scope.accountId);
   else if (filter.accountId) q = q.where('account_id', '=', filter.accountId);
   if (filter.states?.length) q = q.where('state', 'in', filter.states);
-  return q.limit(500).execute();
+  return pageOf(q, byCreated('desc'), page) as Promise<Page<OrderRow>>;
 }
 
 export async function updateOrder(db: Db, id: string, patch: Updateable<OrdersTable>): Promise<OrderRow> {

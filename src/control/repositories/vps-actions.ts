@@ -2,6 +2,7 @@
 import { notFound } from '../../domain/errors.ts';
 import type { PowerAction } from '../../domain/vps-power.ts';
 import type { Db } from '../db/database.ts';
+import { byCreated, pageOf, type PageRequest } from './pagination.ts';
 import type { Scope } from './scope.ts';
 
 export interface VpsActionRow {
@@ -77,10 +78,11 @@ export async function updateVpsAction(
     .execute();
 }
 
-/** Staff's VPS list with the names around it (account, host, datacenter), filtered. */
+/** Staff's VPS list with the names around it (account, host, datacenter), filtered, newest first. */
 export async function listVpsForStaff(
   db: Db,
-  f: { states?: string[]; hostId?: string; accountId?: string; limit?: number },
+  f: { states?: string[]; hostId?: string; accountId?: string },
+  page: PageRequest,
 ) {
   let q = db
     .selectFrom('vps as v')
@@ -88,13 +90,10 @@ export async function listVpsForStaff(
     .innerJoin('datacenters as d', 'd.id', 'v.datacenter_id')
     .leftJoin('hosts as h', 'h.id', 'v.host_id')
     .selectAll('v')
-    .select(['a.name as account_name', 'd.code as datacenter_code', 'h.name as host_name'])
-    .orderBy('v.created_at', 'desc')
-    .orderBy('v.id')
-    .limit(f.limit ?? 500);
+    .select(['a.name as account_name', 'd.code as datacenter_code', 'h.name as host_name']);
   if (f.states?.length) q = q.where('v.state', 'in', f.states);
   else q = q.where('v.state', '!=', 'destroyed');
   if (f.hostId) q = q.where('v.host_id', '=', f.hostId);
   if (f.accountId) q = q.where('v.account_id', '=', f.accountId);
-  return q.execute();
+  return pageOf(q, byCreated('desc', 'v'), page);
 }

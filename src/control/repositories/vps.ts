@@ -3,6 +3,7 @@ import { isVpsState, transition, type VpsState } from '../../domain/vps-state.ts
 import type { Selectable } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { VpsTable } from '../db/tables/infra.ts';
+import { byCreated, pageOf, type Page, type PageRequest } from './pagination.ts';
 import type { Scope } from './scope.ts';
 
 export type VpsRow = Selectable<VpsTable>;
@@ -90,17 +91,19 @@ export async function getVps(db: Db, scope: Scope, id: string): Promise<VpsRow> 
   return v as VpsRow;
 }
 
+/** A page of the VPSs the scope sees, oldest first (keyset: repositories/pagination.ts). */
 export async function listVps(
   db: Db,
   scope: Scope,
+  page: PageRequest,
   filter: { accountId?: string; hostId?: string; includeDestroyed?: boolean } = {},
-): Promise<VpsRow[]> {
-  let q = db.selectFrom('vps').selectAll().orderBy('created_at').orderBy('id');
+): Promise<Page<VpsRow>> {
+  let q = db.selectFrom('vps').selectAll();
   if (scope.kind === 'client') q = q.where('account_id', '=', scope.accountId);
   else if (filter.accountId) q = q.where('account_id', '=', filter.accountId);
   if (filter.hostId) q = q.where('host_id', '=', filter.hostId);
   if (!filter.includeDestroyed) q = q.where('state', '!=', 'destroyed');
-  return (await q.execute()) as VpsRow[];
+  return (await pageOf(q, byCreated('asc'), page)) as Page<VpsRow>;
 }
 
 /**

@@ -17,7 +17,7 @@ import type { PlanWithDatacenters } from '../repositories/plans.ts';
 import { WEBHOOK_SIGNATURE_HEADER } from '../services/commerce.ts';
 import { PROVIDER } from '../services/client-views.ts';
 import type { Services } from '../services/index.ts';
-import { authErrors, ErrorSchema, IdParams, Uuid } from './schemas.ts';
+import { authErrors, ErrorSchema, IdParams, Page, PageQuery, Uuid } from './schemas.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const Kind = Type.Union([Type.Literal('fixed'), Type.Literal('subscription')]);
@@ -97,6 +97,7 @@ const OrderSchema = Type.Object(
     cancelReason: Nullable(Type.String()),
     invoiceId: Nullable(Type.String()),
     invoiceNumber: Nullable(Type.String()),
+    invoiceTotalCents: Nullable(Type.Integer()),
     contractId: Nullable(Type.String()),
     vpsId: Nullable(Type.String()),
   },
@@ -231,6 +232,7 @@ function orderOut(
     cancelReason: o.cancel_reason,
     invoiceId: extra.invoice?.id ?? null,
     invoiceNumber: extra.invoice?.number ?? null,
+    invoiceTotalCents: extra.invoice?.total_cents ?? null,
     contractId: extra.contract?.id ?? null,
     vpsId: extra.contract?.vps_id ?? null,
   };
@@ -418,11 +420,11 @@ const PaymentBody = Type.Object(
   { additionalProperties: false },
 );
 const OrdersQuery = Type.Object(
-  { state: Type.Optional(OrderState), accountId: Type.Optional(Uuid) },
+  { state: Type.Optional(OrderState), accountId: Type.Optional(Uuid), ...PageQuery },
   { additionalProperties: false },
 );
 const InvoicesQuery = Type.Object(
-  { status: Type.Optional(InvoiceStatus), accountId: Type.Optional(Uuid) },
+  { status: Type.Optional(InvoiceStatus), accountId: Type.Optional(Uuid), ...PageQuery },
   { additionalProperties: false },
 );
 const AccountQuery = Type.Object({ accountId: Type.Optional(Uuid) }, { additionalProperties: false });
@@ -534,18 +536,23 @@ export function commerceRoutes(app: App, s: Services): void {
       config: { access: 'any' },
       schema: {
         tags: ['commerce'],
-        summary: 'Orders (clients: their own; staff: all, filtered)',
+        summary: 'Orders, newest first, a page at a time (clients: their own; staff: all, filtered)',
         querystring: OrdersQuery,
-        response: { 200: Type.Array(OrderSchema), ...authErrors },
+        response: { 200: Page(OrderSchema), ...authErrors },
       },
     },
     async (req) => {
       const scope = principalOf(req).scope;
-      const orders = await c.listOrders(scope, {
-        accountId: req.query.accountId,
-        states: req.query.state ? [req.query.state] : undefined,
-      });
-      return Promise.all(orders.map((o) => orderWithLinks(req, o)));
+      const { limit, cursor } = req.query;
+      const page = await c.listOrders(
+        scope,
+        { accountId: req.query.accountId, states: req.query.state ? [req.query.state] : undefined },
+        { limit, cursor },
+      );
+      return {
+        items: await Promise.all(page.items.map((o) => orderWithLinks(req, o))),
+        nextCursor: page.nextCursor,
+      };
     },
   );
   app.get(
@@ -610,12 +617,16 @@ export function commerceRoutes(app: App, s: Services): void {
       config: { access: 'any' },
       schema: {
         tags: ['commerce'],
-        summary: 'Invoices (clients: their own)',
+        summary: 'Invoices by number, newest first, a page at a time (clients: their own)',
         querystring: InvoicesQuery,
-        response: { 200: Type.Array(InvoiceSchema), ...authErrors },
+        response: { 200: Page(InvoiceSchema), ...authErrors },
       },
     },
-    async (req) => (await c.listInvoices(principalOf(req).scope, req.query)).map(invoiceOut),
+    async (req) => {
+      const { limit, cursor, ...filter } = req.query;
+      const page = await c.listInvoices(principalOf(req).scope, filter, { limit, cursor });
+      return { items: page.items.map(invoiceOut), nextCursor: page.nextCursor };
+    },
   );
   app.get(
     '/v1/invoices/:id',

@@ -4,7 +4,7 @@ import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
 import { clientEventDetails } from '../services/client-views.ts';
 import type { Services } from '../services/index.ts';
-import { authErrors, IdParams, ownEmailsOf, vpsOut, VpsSchema } from './schemas.ts';
+import { authErrors, IdParams, ownEmailsOf, Page, PageQuery, vpsOut, VpsSchema } from './schemas.ts';
 
 const Datacenter = Type.Object({
   id: Type.String(),
@@ -134,13 +134,15 @@ export function infraRoutes(app: App, s: Services): void {
       config: { access: 'any' },
       schema: {
         tags: ['vps'],
-        summary: 'VPSs (clients: their own)',
-        response: { 200: Type.Array(VpsSchema), ...authErrors },
+        summary: 'VPSs, oldest first, a page at a time (clients: their own)',
+        querystring: Type.Object(PageQuery, { additionalProperties: false }),
+        response: { 200: Page(VpsSchema), ...authErrors },
       },
     },
     async (req) => {
       const scope = principalOf(req).scope;
-      return (await s.vps.list(scope)).map((v) => vpsOut(v, scope));
+      const page = await s.vps.list(scope, req.query);
+      return { items: page.items.map((v) => vpsOut(v, scope)), nextCursor: page.nextCursor };
     },
   );
   app.get(

@@ -1,5 +1,6 @@
 // Shared TypeBox schemas of the API (they also make the OpenAPI document).
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
+import { MAX_PAGE_SIZE } from '../../domain/pagination.ts';
 import type { Scope } from '../services/context.ts';
 import type { Services } from '../services/index.ts';
 import { powerActionsFor, type VpsView } from '../services/vps.ts';
@@ -12,6 +13,24 @@ export const ErrorSchema = Type.Object(
 export const Uuid = Type.String({ format: 'uuid' });
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
 export const Language = Type.Union([Type.Literal('fr'), Type.Literal('en')]);
+
+/** The query parameters of every paginated list (spread into its querystring object). */
+export const PageQuery = {
+  limit: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: MAX_PAGE_SIZE,
+      description: `Rows per page (default 50, at most ${MAX_PAGE_SIZE})`,
+    }),
+  ),
+  cursor: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 200, description: 'The nextCursor of the previous page' }),
+  ),
+};
+
+/** A page of a list: its rows, and the cursor of the next page (null on the last). */
+export const Page = <T extends TSchema>(item: T) =>
+  Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 
 export const MeSchema = Type.Object(
   {

@@ -9,7 +9,7 @@ import type { App } from '../http/types.ts';
 import { actorForClient, CLIENT_FAILURE_MESSAGE } from '../services/client-views.ts';
 import type { Services } from '../services/index.ts';
 import type { VpsActionRow } from '../services/vps.ts';
-import { authErrors, IdParams, ownEmailsOf, Uuid, vpsOut, VpsSchema } from './schemas.ts';
+import { authErrors, IdParams, ownEmailsOf, Page, PageQuery, Uuid, vpsOut, VpsSchema } from './schemas.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -115,31 +115,38 @@ export function vpsRoutes(app: App, s: Services): void {
       schema: {
         tags: ['vps'],
         summary:
-          'Every VPS with its account, host and datacenter; filters by state (repeatable), host, account',
+          'Every VPS with its account, host and datacenter, newest first, a page at a time; filters by state (repeatable), host, account',
         querystring: Type.Object(
           {
             state: Type.Optional(Type.Array(Type.String({ maxLength: 20 }), { maxItems: 12 })),
             hostId: Type.Optional(Uuid),
             accountId: Type.Optional(Uuid),
+            ...PageQuery,
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Array(StaffVps), ...authErrors },
+        response: { 200: Page(StaffVps), ...authErrors },
       },
     },
     async (req) => {
       const scope = principalOf(req).scope;
-      const rows = await s.vps.listForStaff({
-        ...(req.query.state ? { states: req.query.state } : {}),
-        ...(req.query.hostId ? { hostId: req.query.hostId } : {}),
-        ...(req.query.accountId ? { accountId: req.query.accountId } : {}),
-      });
-      return rows.map((r) => ({
-        ...vpsOut(r, scope),
-        accountName: r.account_name,
-        datacenterCode: r.datacenter_code,
-        hostName: r.host_name,
-      }));
+      const page = await s.vps.listForStaff(
+        {
+          ...(req.query.state ? { states: req.query.state } : {}),
+          ...(req.query.hostId ? { hostId: req.query.hostId } : {}),
+          ...(req.query.accountId ? { accountId: req.query.accountId } : {}),
+        },
+        { limit: req.query.limit, cursor: req.query.cursor },
+      );
+      return {
+        items: page.items.map((r) => ({
+          ...vpsOut(r, scope),
+          accountName: r.account_name,
+          datacenterCode: r.datacenter_code,
+          hostName: r.host_name,
+        })),
+        nextCursor: page.nextCursor,
+      };
     },
   );
   app.get(

@@ -72,6 +72,7 @@ import {
   setPlanDatacenters,
   updatePlan,
 } from '../repositories/plans.ts';
+import type { PageRequest } from '../repositories/pagination.ts';
 import { SYSTEM_SCOPE, type Scope } from '../repositories/scope.ts';
 import { findUserById, getAccount } from '../repositories/users.ts';
 import type { AuditService } from './audit.ts';
@@ -539,8 +540,11 @@ export function createCommerceService(ctx: ServiceContext, audit: AuditService, 
     },
 
     getOrder: (scope: Scope, id: string) => getOrder(ctx.db, scope, id),
-    listOrders: (scope: Scope, filter: { accountId?: string; states?: OrderRow['state'][] } = {}) =>
-      listOrders(ctx.db, scope, filter),
+    listOrders: (
+      scope: Scope,
+      filter: { accountId?: string; states?: OrderRow['state'][] },
+      page: PageRequest,
+    ) => listOrders(ctx.db, scope, filter, page),
     invoiceOfOrder: (scope: Scope, orderId: string) => invoiceOfOrder(ctx.db, scope, orderId),
     contractOfOrder: (scope: Scope, orderId: string) => contractOfOrder(ctx.db, scope, orderId),
 
@@ -601,8 +605,11 @@ export function createCommerceService(ctx: ServiceContext, audit: AuditService, 
 
     // ---- invoices and payments ----------------------------------------------------------
 
-    listInvoices: (scope: Scope, filter: { accountId?: string; status?: InvoiceRow['status'] } = {}) =>
-      listInvoices(ctx.db, scope, filter),
+    listInvoices: (
+      scope: Scope,
+      filter: { accountId?: string; status?: InvoiceRow['status'] },
+      page: PageRequest,
+    ) => listInvoices(ctx.db, scope, filter, page),
     getInvoice: (scope: Scope, id: string) => getInvoiceWithLines(ctx.db, scope, id),
     listPayments: (scope: Scope, filter: { accountId?: string; invoiceId?: string } = {}) =>
       listPayments(ctx.db, scope, filter),

@@ -3,6 +3,7 @@
 // the account in the repositories: another account's VPS is "not found" (R2.1). Part of the VPS
 // service (services/vps.ts), which spreads these reads into its object.
 import type { Db } from '../db/database.ts';
+import type { Page, PageRequest } from '../repositories/pagination.ts';
 import type { Scope } from '../repositories/scope.ts';
 import { listVpsActions, listVpsForStaff } from '../repositories/vps-actions.ts';
 import { suspensionFlags } from '../repositories/vps-holds.ts';
@@ -31,9 +32,10 @@ export function createVpsViews(db: Db) {
   return {
     withSuspensions,
 
-    /** The caller's VPSs (a client: its account's; staff: all), destroyed ones left out. */
-    async list(scope: Scope): Promise<VpsView[]> {
-      return withSuspensions(await listVps(db, scope));
+    /** A page of the caller's VPSs (a client: its account's; staff: all), destroyed ones left out. */
+    async list(scope: Scope, page: PageRequest): Promise<Page<VpsView>> {
+      const p = await listVps(db, scope, page);
+      return { items: await withSuspensions(p.items), nextCursor: p.nextCursor };
     },
 
     /** One VPS the caller may see. */
@@ -42,8 +44,9 @@ export function createVpsViews(db: Db) {
     },
 
     /** Every VPS with its account, datacenter and host names (staff), by state, host or account. */
-    async listForStaff(f: { states?: string[]; hostId?: string; accountId?: string }) {
-      return withSuspensions(await listVpsForStaff(db, f));
+    async listForStaff(f: { states?: string[]; hostId?: string; accountId?: string }, page: PageRequest) {
+      const p = await listVpsForStaff(db, f, page);
+      return { items: await withSuspensions(p.items), nextCursor: p.nextCursor };
     },
 
     /** A VPS's history, newest first (what a client may read of it is services/client-views.ts's). */

@@ -7118,12 +7118,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every VPS with its account, host and datacenter; filters by state (repeatable), host, account */
+        /** Every VPS with its account, host and datacenter, newest first, a page at a time; filters by state (repeatable), host, account */
         get: {
             parameters: {
                 query?: {
                     accountId?: string;
+                    /** @description The nextCursor of the previous page */
+                    cursor?: string;
                     hostId?: string;
+                    /** @description Rows per page (default 50, at most 200) */
+                    limit?: number;
                     state?: string[];
                 };
                 header?: never;
@@ -7138,11 +7142,14 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": (components["schemas"]["def-5"] & {
-                            accountName: string;
-                            datacenterCode: string;
-                            hostName: string | null;
-                        })[];
+                        "application/json": {
+                            items: (components["schemas"]["def-5"] & {
+                                accountName: string;
+                                datacenterCode: string;
+                                hostName: string | null;
+                            })[];
+                            nextCursor: string | null;
+                        };
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -10447,11 +10454,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Invoices (clients: their own) */
+        /** Invoices by number, newest first, a page at a time (clients: their own) */
         get: {
             parameters: {
                 query?: {
                     accountId?: string;
+                    /** @description The nextCursor of the previous page */
+                    cursor?: string;
+                    /** @description Rows per page (default 50, at most 200) */
+                    limit?: number;
                     status?: "issued" | "paid" | "void";
                 };
                 header?: never;
@@ -10466,7 +10477,10 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-8"][];
+                        "application/json": {
+                            items: components["schemas"]["def-8"][];
+                            nextCursor: string | null;
+                        };
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -11372,11 +11386,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Orders (clients: their own; staff: all, filtered) */
+        /** Orders, newest first, a page at a time (clients: their own; staff: all, filtered) */
         get: {
             parameters: {
                 query?: {
                     accountId?: string;
+                    /** @description The nextCursor of the previous page */
+                    cursor?: string;
+                    /** @description Rows per page (default 50, at most 200) */
+                    limit?: number;
                     state?: "awaiting_payment" | "paid" | "validated" | "cancelled";
                 };
                 header?: never;
@@ -11391,7 +11409,10 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-7"][];
+                        "application/json": {
+                            items: components["schemas"]["def-7"][];
+                            nextCursor: string | null;
+                        };
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -11608,6 +11629,7 @@ export interface paths {
                             id: string;
                             invoiceId: string | null;
                             invoiceNumber: string | null;
+                            invoiceTotalCents: number | null;
                             kind: "fixed" | "subscription";
                             memoryMiB: number;
                             monthlyPriceCents: number;
@@ -11746,6 +11768,7 @@ export interface paths {
                             id: string;
                             invoiceId: string | null;
                             invoiceNumber: string | null;
+                            invoiceTotalCents: number | null;
                             kind: "fixed" | "subscription";
                             memoryMiB: number;
                             monthlyPriceCents: number;
@@ -12462,10 +12485,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** VPSs (clients: their own) */
+        /** VPSs, oldest first, a page at a time (clients: their own) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description The nextCursor of the previous page */
+                    cursor?: string;
+                    /** @description Rows per page (default 50, at most 200) */
+                    limit?: number;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -12478,7 +12506,10 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-5"][];
+                        "application/json": {
+                            items: components["schemas"]["def-5"][];
+                            nextCursor: string | null;
+                        };
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -14310,6 +14341,7 @@ export interface components {
             id: string;
             invoiceId: string | null;
             invoiceNumber: string | null;
+            invoiceTotalCents: number | null;
             kind: "fixed" | "subscription";
             memoryMiB: number;
             monthlyPriceCents: number;

@@ -92,3 +92,81 @@ export function useResource<T>(fetcher: () => Promise<Result<T>>): Resource<T> {
     ? { status: 'ready', data: result.data, reload }
     : { status: 'error', error: result.error, reload };
 }
+
+/** A paged list as the API serves it (cursor pagination). */
+export interface ApiPage<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export type PagedResource<T> = Resource<T[]> & {
+  /** Loads the next page and appends it; null when the last page is shown. */
+  more: (() => void) | null;
+  loadingMore: boolean;
+};
+
+/**
+ * Loads the first page of a list when the component mounts; `more()` appends the next page
+ * (the API's lists are paged: none sends every row at once); `reload()` starts again from the
+ * first page.
+ */
+export function usePagedResource<T>(
+  fetchPage: (cursor?: string) => Promise<Result<ApiPage<T>>>,
+): PagedResource<T> {
+  const [state, setState] = useState<{ result: Result<T[]> | null; next: string | null }>({
+    result: null,
+    next: null,
+  });
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [generation, setGeneration] = useState(0);
+  const reload = useCallback(() => setGeneration((g) => g + 1), []);
+  useEffect(() => {
+    let live = true;
+    void fetchPage().then((r) => {
+      if (!live) return;
+      setState(
+        r.ok
+          ? { result: { ok: true, data: r.data.items }, next: r.data.nextCursor }
+          : { result: r, next: null },
+      );
+    });
+    return () => {
+      live = false;
+    };
+    // The fetcher is a fresh closure on each render; loading follows `generation` only.
+  }, [generation]);
+  const { result, next } = state;
+  const more =
+    result?.ok && next && !loadingMore
+      ? () => {
+          setLoadingMore(true);
+          void fetchPage(next).then((r) => {
+            setLoadingMore(false);
+            setState((s) =>
+              r.ok && s.result?.ok
+                ? { result: { ok: true, data: [...s.result.data, ...r.data.items] }, next: r.data.nextCursor }
+                : r.ok
+                  ? s
+                  : { result: r, next: null },
+            );
+          });
+        }
+      : null;
+  if (!result) return { status: 'loading', reload, more: null, loadingMore };
+  return result.ok
+    ? { status: 'ready', data: result.data, reload, more, loadingMore }
+    : { status: 'error', error: result.error, reload, more: null, loadingMore };
+}
+
+/** The "load more" button under a paged list (nothing on its last page). */
+export function LoadMore({ list }: { list: { more: (() => void) | null; loadingMore: boolean } }) {
+  const { t } = useI18n();
+  if (!list.more && !list.loadingMore) return null;
+  return (
+    <p>
+      <button type="button" className="btn" onClick={list.more ?? undefined} disabled={!list.more}>
+        {list.loadingMore ? t('common.loading') : t('common.loadMore')}
+      </button>
+    </p>
+  );
+}

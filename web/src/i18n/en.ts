@@ -45,6 +45,7 @@ export const en: Messages = {
   'login.expired': 'Your session has expired. Please log in again.',
 
   'common.loading': 'Loading…',
+  'common.loadMore': 'Load more',
   'common.empty': 'Nothing here yet',
   'common.emptyHint': 'This page will be filled in a later version of the panel.',
   'common.yes': 'Yes',

@@ -44,6 +44,7 @@ export const fr = {
   'login.expired': 'Votre session a expiré. Reconnectez-vous.',
 
   'common.loading': 'Chargement…',
+  'common.loadMore': 'Afficher la suite',
   'common.empty': 'Rien ici pour le moment',
   'common.emptyHint': 'Cette page sera remplie dans une prochaine version du panneau.',
   'common.yes': 'Oui',

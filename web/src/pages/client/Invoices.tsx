@@ -1,14 +1,24 @@
 // The client's invoices and one invoice's detail (R11.1: the term is on it); the printable
 // page is served by the API (/v1/invoices/{id}/print).
 import { api, call } from '../../api/client.ts';
-import { EmptyState, ErrorNote, Loading, Page, useResource } from '../../components/ui.tsx';
+import {
+  EmptyState,
+  ErrorNote,
+  Loading,
+  LoadMore,
+  Page,
+  usePagedResource,
+  useResource,
+} from '../../components/ui.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { Link } from '../../router.tsx';
 import { formatMoney, formatRate, invoiceStatusLabel, termLabel } from './InvoicesFormat.tsx';
 
 export function InvoicesPage({ base = '/client/invoices' }: { base?: string }) {
   const { t, language, formatDateTime } = useI18n();
-  const invoices = useResource(() => call(api.GET('/v1/invoices', { params: { query: {} } })));
+  const invoices = usePagedResource((cursor) =>
+    call(api.GET('/v1/invoices', { params: { query: cursor ? { cursor } : {} } })),
+  );
   return (
     <Page title={t('nav.client.invoices')}>
       {invoices.status === 'loading' ? <Loading /> : null}
@@ -48,6 +58,7 @@ export function InvoicesPage({ base = '/client/invoices' }: { base?: string }) {
           </table>
         </div>
       ) : null}
+      <LoadMore list={invoices} />
     </Page>
   );
 }

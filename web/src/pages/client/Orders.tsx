@@ -1,14 +1,16 @@
 // The client's orders and their state; an unpaid one can be cancelled (its invoice is voided).
 import { useState } from 'react';
 import { api, call, type ApiError } from '../../api/client.ts';
-import { EmptyState, ErrorNote, Loading, Page, useResource } from '../../components/ui.tsx';
+import { EmptyState, ErrorNote, Loading, LoadMore, Page, usePagedResource } from '../../components/ui.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { Link } from '../../router.tsx';
 import { orderStateLabel, termLabel } from './InvoicesFormat.tsx';
 
 export function OrdersPage() {
   const { t, formatDateTime } = useI18n();
-  const orders = useResource(() => call(api.GET('/v1/orders', { params: { query: {} } })));
+  const orders = usePagedResource((cursor) =>
+    call(api.GET('/v1/orders', { params: { query: cursor ? { cursor } : {} } })),
+  );
   const [error, setError] = useState<ApiError | null>(null);
 
   async function cancel(id: string) {
@@ -78,6 +80,7 @@ export function OrdersPage() {
           </table>
         </div>
       ) : null}
+      <LoadMore list={orders} />
     </Page>
   );
 }

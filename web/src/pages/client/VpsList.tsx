@@ -1,13 +1,15 @@
 // Client area: "My VPS" — state, hostname, IPv4, datacenter and plan figures of each VPS.
 import { api, call } from '../../api/client.ts';
-import { EmptyState, ErrorNote, Loading, Page, useResource } from '../../components/ui.tsx';
+import { EmptyState, ErrorNote, Loading, LoadMore, Page, usePagedResource } from '../../components/ui.tsx';
 import { ipOnly, StateBadge, useDatacenters } from '../../components/VpsParts.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { Link } from '../../router.tsx';
 
 export function ClientVpsListPage() {
   const { t } = useI18n();
-  const list = useResource(() => call(api.GET('/v1/vps')));
+  const list = usePagedResource((cursor) =>
+    call(api.GET('/v1/vps', { params: { query: cursor ? { cursor } : {} } })),
+  );
   const dcName = useDatacenters();
   return (
     <Page title={t('nav.client.vps')}>
@@ -48,6 +50,7 @@ export function ClientVpsListPage() {
           </table>
         </div>
       ) : null}
+      <LoadMore list={list} />
     </Page>
   );
 }

@@ -3,7 +3,7 @@
 // The buttons are the API's `actions` for the caller: paying and cancelling are an admin's.
 import { useState } from 'react';
 import { api, call, type ApiError } from '../../api/client.ts';
-import { EmptyState, ErrorNote, Loading, Page, useResource } from '../../components/ui.tsx';
+import { EmptyState, ErrorNote, Loading, LoadMore, Page, usePagedResource } from '../../components/ui.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { Link } from '../../router.tsx';
 import { useMe } from '../../session.tsx';
@@ -16,22 +16,21 @@ export function OrdersConsolePage() {
   const { t, language, formatDateTime } = useI18n();
   const admin = useMe().role === 'admin';
   const [state, setState] = useState<State | ''>('paid');
-  const orders = useResource(() =>
-    call(api.GET('/v1/orders', { params: { query: state ? { state } : {} } })),
+  const orders = usePagedResource((cursor) =>
+    call(
+      api.GET('/v1/orders', {
+        params: { query: { ...(state ? { state } : {}), ...(cursor ? { cursor } : {}) } },
+      }),
+    ),
   );
-  const invoices = useResource(() => call(api.GET('/v1/invoices', { params: { query: {} } })));
   const [error, setError] = useState<ApiError | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const [payFor, setPayFor] = useState<string | null>(null);
   const [method, setMethod] = useState<(typeof methods)[number]>('transfer');
   const [reference, setReference] = useState('');
 
-  const totalOf = (invoiceId: string | null) =>
-    invoices.status === 'ready' ? (invoices.data.find((i) => i.id === invoiceId)?.totalCents ?? null) : null;
-
   function reload() {
     orders.reload();
-    invoices.reload();
   }
 
   async function act(kind: 'validate' | 'cancel', id: string) {
@@ -112,7 +111,7 @@ export function OrdersConsolePage() {
             </thead>
             <tbody>
               {orders.data.map((o) => {
-                const total = totalOf(o.invoiceId);
+                const total = o.invoiceTotalCents;
                 return (
                   <tr key={o.id} data-state={o.state}>
                     <td className="nowrap">{formatDateTime(o.createdAt)}</td>
@@ -195,6 +194,7 @@ export function OrdersConsolePage() {
           </table>
         </div>
       ) : null}
+      <LoadMore list={orders} />
     </Page>
   );
 }

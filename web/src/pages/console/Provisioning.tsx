@@ -2,15 +2,19 @@
 // last step, percent and reason; refreshed every 5 s.
 import { useEffect } from 'react';
 import { api, call } from '../../api/client.ts';
-import { EmptyState, ErrorNote, Loading, Page, useResource } from '../../components/ui.tsx';
+import { EmptyState, ErrorNote, Loading, LoadMore, Page, usePagedResource } from '../../components/ui.tsx';
 import { Bar, StateBadge } from '../../components/VpsParts.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { Link } from '../../router.tsx';
 
 export function ProvisioningPage() {
   const { t, formatDateTime } = useI18n();
-  const list = useResource(() =>
-    call(api.GET('/v1/admin/vps', { params: { query: { state: ['pending', 'provisioning', 'failed'] } } })),
+  const list = usePagedResource((cursor) =>
+    call(
+      api.GET('/v1/admin/vps', {
+        params: { query: { state: ['pending', 'provisioning', 'failed'], ...(cursor ? { cursor } : {}) } },
+      }),
+    ),
   );
   const { reload } = list;
   useEffect(() => {
@@ -59,6 +63,7 @@ export function ProvisioningPage() {
           </table>
         </div>
       ) : null}
+      <LoadMore list={list} />
     </Page>
   );
 }

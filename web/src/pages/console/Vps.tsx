@@ -1,7 +1,15 @@
 // Provider console: every VPS with filters (state, host, account).
 import { useState } from 'react';
 import { api, call } from '../../api/client.ts';
-import { EmptyState, ErrorNote, Loading, Page, useResource } from '../../components/ui.tsx';
+import {
+  EmptyState,
+  ErrorNote,
+  Loading,
+  LoadMore,
+  Page,
+  usePagedResource,
+  useResource,
+} from '../../components/ui.tsx';
 import { ipOnly, StateBadge } from '../../components/VpsParts.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { Link } from '../../router.tsx';
@@ -25,10 +33,16 @@ export function ConsoleVpsPage() {
   const [hostId, setHostId] = useState(initialHost);
   const [account, setAccount] = useState('');
   const hosts = useResource(() => call(api.GET('/v1/admin/hosts')));
-  const list = useResource(() =>
+  const list = usePagedResource((cursor) =>
     call(
       api.GET('/v1/admin/vps', {
-        params: { query: { ...(state ? { state: [state] } : {}), ...(hostId ? { hostId } : {}) } },
+        params: {
+          query: {
+            ...(state ? { state: [state] } : {}),
+            ...(hostId ? { hostId } : {}),
+            ...(cursor ? { cursor } : {}),
+          },
+        },
       }),
     ),
   );
@@ -123,6 +137,7 @@ export function ConsoleVpsPage() {
           </table>
         </div>
       ) : null}
+      <LoadMore list={list} />
     </Page>
   );
 }
