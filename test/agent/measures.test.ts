@@ -8,27 +8,22 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { HostDriver } from '../../src/agent/driver.ts';
 import { run } from '../../src/agent/exec/run.ts';
-import { startPlatform, type Platform } from '../../src/control/platform.ts';
+import type { Platform } from '../../src/control/platform.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
 import { SYSTEM_SCOPE } from '../../src/control/repositories/scope.ts';
-import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import { labInfra, startLabPlatform, type LabPlatform } from '../helpers/lab-platform.ts';
 import { until } from '../helpers/until.ts';
-import { createVpsLab, POOL, type VpsLab } from '../helpers/vps-lab.ts';
+import type { VpsLab } from '../helpers/vps-lab.ts';
 
+let labPlatform: LabPlatform | undefined;
 let lab: VpsLab;
-let database: TestDatabase;
 let platform: Platform;
 
 before(async () => {
-  lab = await createVpsLab();
-  database = await freshDatabase();
-  platform = await startPlatform({ env: { ...lab.env, DATABASE_URL: database.url } });
+  labPlatform = await startLabPlatform();
+  ({ lab, platform } = labPlatform);
 });
-after(async () => {
-  await platform?.stop();
-  await lab?.cleanup();
-  await database?.drop();
-});
+after(() => labPlatform?.stop());
 
 const staff = { ...SYSTEM_ACTOR, label: 'abuse@example.test' };
 
@@ -49,15 +44,7 @@ describe('measures on a real VM', () => {
 
   before(async () => {
     const s = platform.services;
-    const dc = await s.infra.createDatacenter(
-      { code: 'MSR1', name: 'Measures', city: 'Paris', country: 'FR', region: 'FR-IDF' },
-      SYSTEM_ACTOR,
-    );
-    await s.infra.createPool({ datacenterId: dc.id, cidr: POOL.cidr, gateway: POOL.gateway }, SYSTEM_ACTOR);
-    const host = await s.infra.registerHost(
-      { name: 'local', datacenterId: dc.id, cpuCores: 2, memoryMiB: 4096, diskGiB: 20 },
-      SYSTEM_ACTOR,
-    );
+    const { dc, host } = await labInfra(s, { code: 'MSR1', name: 'Measures' });
     const c = await s.identity.createClientAccount(
       {
         accountName: 'Measures',

@@ -5,26 +5,21 @@
 // and is not root.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startPlatform, type Platform } from '../../src/control/platform.ts';
+import type { Platform } from '../../src/control/platform.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
-import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import { labInfra, startLabPlatform, type LabPlatform } from '../helpers/lab-platform.ts';
 import { until } from '../helpers/until.ts';
-import { createVpsLab, POOL, type VpsLab } from '../helpers/vps-lab.ts';
+import { POOL, type VpsLab } from '../helpers/vps-lab.ts';
 
+let labPlatform: LabPlatform | undefined;
 let lab: VpsLab;
-let database: TestDatabase;
 let platform: Platform;
 
 before(async () => {
-  lab = await createVpsLab();
-  database = await freshDatabase();
-  platform = await startPlatform({ env: { ...lab.env, DATABASE_URL: database.url } });
+  labPlatform = await startLabPlatform();
+  ({ lab, platform } = labPlatform);
 });
-after(async () => {
-  await platform?.stop();
-  await lab?.cleanup();
-  await database?.drop();
-});
+after(() => labPlatform?.stop());
 
 describe('provisioning a VPS end to end (real QEMU, real pg-boss, real SMTP)', () => {
   let vpsId: string;
@@ -32,15 +27,7 @@ describe('provisioning a VPS end to end (real QEMU, real pg-boss, real SMTP)', (
 
   it('a requested VPS is placed, addressed, booted and announced by email with a one-time link; its client reaches it by SSH on its IPv4 (R3.1, R3.2, R2.3)', async () => {
     const s = platform.services;
-    const dc = await s.infra.createDatacenter(
-      { code: 'TST1', name: 'Test', city: 'Paris', country: 'FR', region: 'FR-IDF' },
-      SYSTEM_ACTOR,
-    );
-    await s.infra.createPool({ datacenterId: dc.id, cidr: POOL.cidr, gateway: POOL.gateway }, SYSTEM_ACTOR);
-    await s.infra.registerHost(
-      { name: 'local', datacenterId: dc.id, cpuCores: 2, memoryMiB: 4096, diskGiB: 20 },
-      SYSTEM_ACTOR,
-    );
+    const { dc } = await labInfra(s, { code: 'TST1', name: 'Test' });
     const c = await s.identity.createClientAccount(
       {
         accountName: 'Lab',

@@ -9,27 +9,22 @@ import { access } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { run } from '../../src/agent/exec/run.ts';
 import { tapName } from '../../src/agent/net/index.ts';
-import { startPlatform, type Platform } from '../../src/control/platform.ts';
+import type { Platform } from '../../src/control/platform.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
 import { CURRENT_TERMS } from '../../src/domain/terms.ts';
-import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import { labInfra, startLabPlatform, type LabPlatform } from '../helpers/lab-platform.ts';
 import { until } from '../helpers/until.ts';
-import { createVpsLab, POOL, type VpsLab } from '../helpers/vps-lab.ts';
+import type { VpsLab } from '../helpers/vps-lab.ts';
 
+let labPlatform: LabPlatform | undefined;
 let lab: VpsLab;
-let database: TestDatabase;
 let platform: Platform;
 
 before(async () => {
-  lab = await createVpsLab();
-  database = await freshDatabase();
-  platform = await startPlatform({ env: { ...lab.env, DATABASE_URL: database.url } });
+  labPlatform = await startLabPlatform();
+  ({ lab, platform } = labPlatform);
 });
-after(async () => {
-  await platform?.stop();
-  await lab?.cleanup();
-  await database?.drop();
-});
+after(() => labPlatform?.stop());
 
 const alive = (pid: number) => {
   try {
@@ -49,15 +44,7 @@ describe('termination of a real VM (real QEMU, real pg-boss, real SMTP)', () => 
   it('breach → cut at once → the deletion job leaves nothing on the host; IPv4 quarantined; final email in the notice chain (R12.3, R12.4)', async () => {
     const s = platform.services;
     const db = platform.db;
-    const dc = await s.infra.createDatacenter(
-      { code: 'TRM1', name: 'Term', city: 'Paris', country: 'FR', region: 'FR-IDF' },
-      SYSTEM_ACTOR,
-    );
-    await s.infra.createPool({ datacenterId: dc.id, cidr: POOL.cidr, gateway: POOL.gateway }, SYSTEM_ACTOR);
-    const host = await s.infra.registerHost(
-      { name: 'local', datacenterId: dc.id, cpuCores: 2, memoryMiB: 4096, diskGiB: 20 },
-      SYSTEM_ACTOR,
-    );
+    const { dc, host } = await labInfra(s, { code: 'TRM1', name: 'Term' });
     const c = await s.identity.createClientAccount(
       {
         accountName: 'Term',

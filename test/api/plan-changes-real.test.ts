@@ -6,41 +6,26 @@
 // before its deadline.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startPlatform, type Platform } from '../../src/control/platform.ts';
+import type { Platform } from '../../src/control/platform.ts';
 import type { Scope } from '../../src/control/repositories/scope.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
-import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import { labInfra, startLabPlatform, type LabPlatform } from '../helpers/lab-platform.ts';
 import { until } from '../helpers/until.ts';
-import { createVpsLab, POOL, type VpsLab } from '../helpers/vps-lab.ts';
 
 const GiB = 2 ** 30;
-let lab: VpsLab;
-let database: TestDatabase;
+let labPlatform: LabPlatform | undefined;
 let platform: Platform;
 
 before(async () => {
-  lab = await createVpsLab();
-  database = await freshDatabase();
-  platform = await startPlatform({ env: { ...lab.env, DATABASE_URL: database.url } });
+  labPlatform = await startLabPlatform();
+  ({ platform } = labPlatform);
 });
-after(async () => {
-  await platform?.stop();
-  await lab?.cleanup();
-  await database?.drop();
-});
+after(() => labPlatform?.stop());
 
 describe('R3.12 plan change on a real VM: the disk grows and the guest sees it', () => {
   it('ordered, paid, applied by the job before its deadline; guest df shows the grown filesystem', async () => {
     const s = platform.services;
-    const dc = await s.infra.createDatacenter(
-      { code: 'PCR1', name: 'Plan change', city: 'Paris', country: 'FR', region: 'FR-IDF' },
-      SYSTEM_ACTOR,
-    );
-    await s.infra.createPool({ datacenterId: dc.id, cidr: POOL.cidr, gateway: POOL.gateway }, SYSTEM_ACTOR);
-    const host = await s.infra.registerHost(
-      { name: 'local', datacenterId: dc.id, cpuCores: 2, memoryMiB: 4096, diskGiB: 20 },
-      SYSTEM_ACTOR,
-    );
+    const { dc, host } = await labInfra(s, { code: 'PCR1', name: 'Plan change' });
     const plan = (code: string, diskGiB: number, price: number) =>
       s.commerce.createPlan(
         {

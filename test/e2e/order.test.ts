@@ -21,22 +21,16 @@
 // after(), even on failure (lab.cleanup(): QEMUs of this lab, the namespace, the SMTP server).
 // Run: node scripts/run-tests.ts --skip-static test/e2e/order.test.ts
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startPlatform, type Platform } from '../../src/control/platform.ts';
+import type { Page } from 'playwright-core';
+import type { Platform } from '../../src/control/platform.ts';
 import { totpCode } from '../../src/control/security/totp.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
-import { ensurePanelBuilt } from '../helpers/panel-build.ts';
-import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import { openBrowser, waitForPath, type TestBrowser } from '../helpers/browser.ts';
+import { startLabPlatform, type LabPlatform } from '../helpers/lab-platform.ts';
 import type { ReceivedMail } from '../helpers/smtp.ts';
-import { createVpsLab, POOL, repoRoot, type VpsLab } from '../helpers/vps-lab.ts';
-
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { until } from '../helpers/until.ts';
+import { POOL, type VpsLab } from '../helpers/vps-lab.ts';
 
 const admin = {
   email: 'alice.admin@example.test',
@@ -63,41 +57,14 @@ const client = {
   username: 'camille',
 };
 
+let labPlatform: LabPlatform | undefined;
 let lab: VpsLab | undefined;
-let db: TestDatabase | undefined;
 let platform: Platform | undefined;
-let browser: Browser | undefined;
-let userDataDir: string | undefined;
-let shotsDir = '';
+let browser: TestBrowser | undefined;
 let cashierTotp = '';
 let plan: { id: string };
 let dc: { id: string };
 const pageErrors: string[] = [];
-
-/** A free loopback port, so the links in the emails point at the server under test. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function until<T>(
-  what: string,
-  f: () => Promise<T | undefined | null | false>,
-  ms = 300_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
 
 /** A cookie session on the real server over HTTP (the staff's API calls). */
 class ApiSession {
@@ -151,10 +118,6 @@ class ApiSession {
   }
 }
 
-async function waitForPath(page: Page, pathname: string): Promise<void> {
-  await page.waitForURL((url) => url.pathname === pathname);
-}
-
 function watchErrors(page: Page): void {
   page.on('pageerror', (error) => pageErrors.push(String(error)));
   page.on('console', (message) => {
@@ -166,48 +129,12 @@ function watchErrors(page: Page): void {
   });
 }
 
-async function newContext(): Promise<BrowserContext> {
-  const context = await browser!.newContext({
-    viewport: { width: 1280, height: 800 },
-    locale: 'fr-FR',
-    timezoneId: 'Europe/Paris',
-  });
-  context.setDefaultTimeout(20_000);
-  // The browser talks to the platform under test and nothing else.
-  const allowed = new URL(platform!.url).host;
-  await context.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    return url.host === allowed || url.protocol === 'data:'
-      ? route.continue()
-      : route.abort('blockedbyclient');
-  });
-  return context;
-}
-
-/** Screenshots go to $SCREENSHOT_DIR (default: a temp dir, printed as a diagnostic). */
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(shotsDir, `order-${name}.png`), fullPage: true });
-}
-
 const mailTo = (to: string, subject: RegExp) => (m: ReceivedMail) =>
   m.to.includes(to) && subject.test(m.subject);
 
 before(async () => {
-  await ensurePanelBuilt();
-  lab = await createVpsLab();
-  db = await freshDatabase();
-  const port = await freePort();
-  platform = await startPlatform({
-    root: repoRoot,
-    env: {
-      ...lab.env,
-      DATABASE_URL: db.url,
-      INFOGERE_HTTP_HOST: '127.0.0.1',
-      INFOGERE_HTTP_PORT: String(port),
-      INFOGERE_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      INFOGERE_AUTO_VALIDATE_ON_PAYMENT: 'false',
-    },
-  });
+  labPlatform = await startLabPlatform({ panel: true, env: { INFOGERE_AUTO_VALIDATE_ON_PAYMENT: 'false' } });
+  ({ lab, platform } = labPlatform);
   const s = platform.services;
   const a = await s.identity.createStaff({ ...admin, role: 'admin' }, SYSTEM_ACTOR);
   cashierTotp = (await s.identity.createStaff({ ...cashier, role: 'admin' }, SYSTEM_ACTOR)).totpSecret;
@@ -241,38 +168,20 @@ before(async () => {
     datacenterIds: [dc.id],
   });
 
-  userDataDir = await mkdtemp(path.join(tmpdir(), 'infogere-e2e-order-'));
-  shotsDir = process.env.SCREENSHOT_DIR ?? (await mkdtemp(path.join(tmpdir(), 'infogere-e2e-order-shots-')));
-  await mkdir(shotsDir, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await openBrowser({ baseUrl: platform.url, name: 'order', timeoutMs: 20_000 });
 });
 
 after(async () => {
-  await browser?.close().catch(() => undefined);
-  await platform?.stop().catch(() => undefined);
-  await lab?.cleanup();
-  await db?.drop();
-  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+  await browser?.close();
+  await labPlatform?.stop();
 });
 
 test('issue 5 end to end: sign up, order, pay, validate, a real VM, the access codes by email, SSH', async (t) => {
   const p = platform!;
   const smtp = lab!.smtp;
-  t.diagnostic(`screenshots in ${shotsDir}`);
-  const clientCtx = await newContext();
-  const staffCtx = await newContext();
+  t.diagnostic(`screenshots in ${browser!.shotsDir}`);
+  const clientCtx = await browser!.newContext();
+  const staffCtx = await browser!.newContext();
   const page = await clientCtx.newPage();
   const staffPage = await staffCtx.newPage();
   watchErrors(page);
@@ -302,7 +211,7 @@ test('issue 5 end to end: sign up, order, pay, validate, a real VM, the access c
       await form.locator('input[name="password"]').fill(client.password);
       await page.getByRole('button', { name: 'Créer mon compte' }).click();
       await page.getByTestId('signup-done').waitFor();
-      await shot(page, '01-signup-done');
+      await browser!.shot(page, '01-signup-done');
       const account = await p.db
         .selectFrom('users')
         .select(['account_id', 'email'])
@@ -367,7 +276,7 @@ test('issue 5 end to end: sign up, order, pay, validate, a real VM, the access c
       const row = page.getByTestId('invoices').locator('tbody tr').filter({ hasText: invoiceNumber });
       await row.waitFor();
       await row.getByText('À payer').waitFor();
-      await shot(page, '02-client-invoices');
+      await browser!.shot(page, '02-client-invoices');
     },
   );
 
@@ -413,7 +322,7 @@ test('issue 5 end to end: sign up, order, pay, validate, a real VM, the access c
       .getByRole('status')
       .getByText(/Commande validée/)
       .waitFor();
-    await shot(staffPage, '03-console-order-validated');
+    await browser!.shot(staffPage, '03-console-order-validated');
     const validated = await p.db
       .selectFrom('orders')
       .select('state')
@@ -432,7 +341,7 @@ test('issue 5 end to end: sign up, order, pay, validate, a real VM, the access c
     // Provisioning: the progress card with the step and percent, polled live by the page.
     const progress = page.getByTestId('provision-progress');
     await progress.waitFor();
-    await shot(page, '04-client-vps-provisioning');
+    await browser!.shot(page, '04-client-vps-provisioning');
     const percents = new Set<string>();
     const state = page.getByTestId('vps-state').first();
     await until(
@@ -448,7 +357,7 @@ test('issue 5 end to end: sign up, order, pay, validate, a real VM, the access c
       300_000,
     );
     assert.equal(await progress.count(), 0, 'no progress card once running');
-    await shot(page, '05-client-vps-running');
+    await browser!.shot(page, '05-client-vps-running');
     assert.ok(percents.size >= 1, 'the progress card showed a percent');
     const shownIp = ((await page.getByTestId('vps-ipv4').textContent()) ?? '').trim();
     assert.match(shownIp, /^192\.0\.2\.\d+$/);
@@ -485,12 +394,12 @@ test('issue 5 end to end: sign up, order, pay, validate, a real VM, the access c
       assert.ok(!mail.raw.includes(initial), 'the password is not in the mail (R3.1)');
 
       // The page opened from the link (GET) spends nothing; the button reveals.
-      const anon = await newContext();
+      const anon = await browser!.newContext();
       const reveal = await anon.newPage();
       watchErrors(reveal);
       await reveal.goto(link[0]);
       await reveal.getByRole('heading', { name: 'Codes d’accès de votre serveur' }).waitFor();
-      await shot(reveal, '06-access-before');
+      await browser!.shot(reveal, '06-access-before');
       const used = await p.db
         .selectFrom('access_links')
         .select('used_at')
@@ -515,7 +424,7 @@ test('issue 5 end to end: sign up, order, pay, validate, a real VM, the access c
       );
       await codes.getByText('il ne sera plus jamais affiché').waitFor();
       await codes.getByText('changer ce mot de passe').waitFor();
-      await shot(reveal, '07-access-revealed');
+      await browser!.shot(reveal, '07-access-revealed');
 
       // Reopened: the link is spent, the page says so.
       await reveal.reload();
@@ -525,7 +434,7 @@ test('issue 5 end to end: sign up, order, pay, validate, a real VM, the access c
         .getByText('Ce lien a déjà servi')
         .waitFor();
       assert.equal(await reveal.getByTestId('access-codes').count(), 0);
-      await shot(reveal, '08-access-used');
+      await browser!.shot(reveal, '08-access-used');
       // An unknown link gets its own message.
       await reveal.goto(`${p.url}/access?token=${'x'.repeat(43)}`);
       await reveal.getByRole('button', { name: 'Afficher mon mot de passe' }).click();

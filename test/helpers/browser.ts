@@ -2,11 +2,11 @@
 // headless, in a throwaway profile, allowed to reach the platform under test and nothing else;
 // a login helper that fills the panel's form (and the TOTP step for staff); screenshots in
 // $SCREENSHOT_DIR (default: a new temp dir, the test prints it).
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as OTPAuth from 'otpauth';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** The browser: CHROMIUM_PATH, else Debian's. */
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -22,9 +22,12 @@ export const chromiumArgs = [
 ];
 
 export interface TestBrowser {
+  /** The first context: its own cookies, like one person's browser. */
   context: BrowserContext;
-  /** The context's first page (a new one if it has none). */
+  /** The first context's first page (a new one if it has none). */
   page(): Promise<Page>;
+  /** Another context of the same browser (another person: its own cookies), same limits. */
+  newContext(): Promise<BrowserContext>;
   shotsDir: string;
   /** A full-page screenshot `<prefix><name>.png` in shotsDir. */
   shot(page: Page, name: string): Promise<void>;
@@ -34,47 +37,55 @@ export interface TestBrowser {
 export async function openBrowser(opts: {
   /** The platform's URL: the only host the browser may reach. */
   baseUrl: string;
-  /** Prefix of the profile's temp dir and of screenshot names. */
+  /** Prefix of screenshot names. */
   name: string;
   viewport?: { width: number; height: number };
   locale?: string;
   timezoneId?: string;
+  /** Each action's time limit (ms). */
+  timeoutMs?: number;
 }): Promise<TestBrowser> {
-  const userDataDir = await mkdtemp(path.join(tmpdir(), `infogere-e2e-${opts.name}-chromium-`));
   const shotsDir = process.env.SCREENSHOT_DIR ?? (await mkdtemp(path.join(tmpdir(), 'infogere-e2e-shots-')));
   await mkdir(shotsDir, { recursive: true });
-  let context: BrowserContext;
-  try {
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: chromiumArgs,
+  // A throwaway profile per launch (playwright's temp dir, removed at close).
+  const browser: Browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: chromiumArgs,
+  });
+  const allowed = new URL(opts.baseUrl).host;
+  const newContext = async (): Promise<BrowserContext> => {
+    const context = await browser.newContext({
       viewport: opts.viewport ?? { width: 1280, height: 800 },
       locale: opts.locale ?? 'fr-FR',
       timezoneId: opts.timezoneId ?? 'Europe/Paris',
     });
+    context.setDefaultTimeout(opts.timeoutMs ?? 15_000);
+    await context.route('**/*', (route) => {
+      const url = new URL(route.request().url());
+      return url.host === allowed || url.protocol === 'data:'
+        ? route.continue()
+        : route.abort('blockedbyclient');
+    });
+    return context;
+  };
+  let context: BrowserContext;
+  try {
+    context = await newContext();
   } catch (e) {
-    await rm(userDataDir, { recursive: true, force: true });
+    await browser.close().catch(() => undefined);
     throw e;
   }
-  context.setDefaultTimeout(15_000);
-  const allowed = new URL(opts.baseUrl).host;
-  await context.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    return url.host === allowed || url.protocol === 'data:'
-      ? route.continue()
-      : route.abort('blockedbyclient');
-  });
   return {
     context,
     shotsDir,
+    newContext,
     page: async () => context.pages()[0] ?? (await context.newPage()),
     shot: async (page, name) => {
       await page.screenshot({ path: path.join(shotsDir, `${opts.name}-${name}.png`), fullPage: true });
     },
     close: async () => {
-      await context.close().catch(() => undefined);
-      await rm(userDataDir, { recursive: true, force: true });
+      await browser.close().catch(() => undefined);
     },
   };
 }
