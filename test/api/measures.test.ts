@@ -186,7 +186,7 @@ describe('applying the ladder (R12.5)', () => {
     assert.equal((await liveNet(v.id)).length, 0);
   });
 
-  it('R3.14 limitation caps the bandwidth (a throttle net measure); the planned end lifts it', async () => {
+  it('R3.14 limitation caps the bandwidth (a throttle net measure; R6.3 peer-to-peer limited); the planned end lifts it', async () => {
     const v = await newVps();
     const end = new Date(t.clock.now().getTime() + 2 * 86_400_000);
     const r = await post('/v1/admin/sanctions', {
