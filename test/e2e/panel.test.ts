@@ -4,19 +4,11 @@
 // Run: node scripts/run-tests.ts --skip-static test/e2e/panel.test.ts
 // Screenshots go to $SCREENSHOT_DIR (default: a temp dir, printed as a diagnostic).
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import * as OTPAuth from 'otpauth';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Platform } from '../../src/control/platform.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
-import { startPlatform, type Platform } from '../../src/control/platform.ts';
-import { ensurePanelBuilt } from '../helpers/panel-build.ts';
-import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
-
-const root = path.resolve(import.meta.dirname, '..', '..');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { fillLogin, openBrowser, totpAt, waitForPath, type TestBrowser } from '../helpers/browser.ts';
+import { startTestPlatform, type TestPlatform } from '../helpers/lab-platform.ts';
 
 const admin = {
   email: 'alice.admin@example.test',
@@ -30,102 +22,37 @@ const client = {
   password: 'another long passphrase 2',
 };
 
-let db: TestDatabase;
-let dataDir: string;
+let testPlatform: TestPlatform | undefined;
 let platform: Platform;
-let context: BrowserContext;
-let userDataDir: string;
-let shotsDir: string;
+let browser: TestBrowser | undefined;
 let adminTotpSecret: string;
 const pageErrors: string[] = [];
 
-function totpNow(secret: string): string {
-  return new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30 }).generate();
-}
+const totpNow = (secret: string) => totpAt(secret);
 
 /** The next 30 s step's code (accepted: one step of drift): a code is spent once, and the current one may be. */
-function totpNext(secret: string): string {
-  return new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30 }).generate({
-    timestamp: Date.now() + 30_000,
-  });
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true });
-}
-
-/** The path of the page's URL, once it matches. */
-async function waitForPath(page: Page, pathname: string): Promise<void> {
-  await page.waitForURL((url) => url.pathname === pathname);
-}
-
-async function logIn(page: Page, email: string, password: string): Promise<void> {
-  await page.getByLabel(/Adresse e-mail|Email address/).fill(email);
-  await page.getByLabel(/^(Mot de passe|Password)$/).fill(password);
-  await page.getByRole('button', { name: /Se connecter|Log in/ }).click();
-}
+const totpNext = (secret: string) => totpAt(secret, Date.now() + 30_000);
 
 before(async () => {
-  await ensurePanelBuilt();
-  db = await freshDatabase();
-  dataDir = await mkdtemp(path.join(tmpdir(), 'infogere-e2e-data-'));
-  platform = await startPlatform({
-    root,
-    env: {
-      INFOGERE_DATA_DIR: dataDir,
-      DATABASE_URL: db.url,
-      INFOGERE_HTTP_HOST: '127.0.0.1',
-      INFOGERE_HTTP_PORT: '0',
-      INFOGERE_LOG_LEVEL: 'warn',
-    },
-  });
+  testPlatform = await startTestPlatform({ panel: true });
+  ({ platform } = testPlatform);
   assert.match(platform.url, /^http:\/\/127\.0\.0\.1:\d+$/);
 
   const staff = await platform.services.identity.createStaff({ ...admin, role: 'admin' }, SYSTEM_ACTOR);
   adminTotpSecret = staff.totpSecret;
   await platform.services.identity.createClientAccount({ ...client, language: 'fr' }, SYSTEM_ACTOR);
 
-  shotsDir = process.env.SCREENSHOT_DIR ?? (await mkdtemp(path.join(tmpdir(), 'infogere-e2e-shots-')));
-  await mkdir(shotsDir, { recursive: true });
-  userDataDir = await mkdtemp(path.join(tmpdir(), 'infogere-e2e-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1280, height: 800 },
-    locale: 'fr-FR',
-    timezoneId: 'Europe/Paris',
-  });
-  context.setDefaultTimeout(15_000);
-  // The browser talks to the platform under test and nothing else.
-  const allowed = new URL(platform.url).host;
-  await context.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    return url.host === allowed || url.protocol === 'data:'
-      ? route.continue()
-      : route.abort('blockedbyclient');
-  });
+  browser = await openBrowser({ baseUrl: platform.url, name: 'panel' });
 });
 
 after(async () => {
-  await context?.close();
-  await platform?.stop();
-  await db?.drop();
-  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await browser?.close();
+  await testPlatform?.stop();
 });
 
 test('the panel works for an admin and for a client in a real browser', async (t) => {
-  t.diagnostic(`screenshots in ${shotsDir}`);
-  const page = context.pages()[0] ?? (await context.newPage());
+  t.diagnostic(`screenshots in ${browser!.shotsDir}`);
+  const page = await browser!.page();
   page.on('pageerror', (error) => pageErrors.push(String(error)));
   page.on('console', (message) => {
     // Chromium reports every 4xx answer (e.g. 401 before login) as a console error: not a bug.
@@ -139,14 +66,14 @@ test('the panel works for an admin and for a client in a real browser', async (t
     await waitForPath(page, '/login');
     await page.getByRole('heading', { name: 'Connexion' }).waitFor();
     assert.equal(await page.locator('html').getAttribute('lang'), 'fr');
-    await shot(page, '01-login');
+    await browser!.shot(page, '01-login');
   });
 
   await t.test('admin: password, then the TOTP code the API asks for, lands on the console', async () => {
-    await logIn(page, admin.email, admin.password);
+    await fillLogin(page, admin.email, admin.password);
     const totp = page.getByLabel('Code de vérification');
     await totp.waitFor();
-    await shot(page, '02-login-totp');
+    await browser!.shot(page, '02-login-totp');
     await totp.fill(totpNow(adminTotpSecret));
     await page.getByRole('button', { name: 'Se connecter' }).click();
     await waitForPath(page, '/console');
@@ -156,7 +83,7 @@ test('the panel works for an admin and for a client in a real browser', async (t
       await nav.getByRole('link', { name: label, exact: true }).waitFor();
     }
     await page.getByTestId('user-name').getByText(admin.name).waitFor();
-    await shot(page, '03-console-dashboard');
+    await browser!.shot(page, '03-console-dashboard');
   });
 
   await t.test('admin: the audit log shows the login and a verified chain', async () => {
@@ -170,7 +97,7 @@ test('the panel works for an admin and for a client in a real browser', async (t
     assert.equal(await verify.getAttribute('data-ok'), 'true');
     assert.match((await verify.textContent()) ?? '', /Chaîne intègre : \d+ entrées vérifiées/);
     await page.locator('table.audit tbody tr').filter({ hasText: 'auth.login' }).first().waitFor();
-    await shot(page, '04-console-audit');
+    await browser!.shot(page, '04-console-audit');
   });
 
   await t.test('admin: the clients list and the hosts page with no host yet', async () => {
@@ -178,10 +105,10 @@ test('the panel works for an admin and for a client in a real browser', async (t
     await nav.getByRole('link', { name: 'Clients' }).click();
     await waitForPath(page, '/console/clients');
     await page.getByRole('cell', { name: client.accountName }).waitFor();
-    await shot(page, '05a-console-clients');
+    await browser!.shot(page, '05a-console-clients');
     await nav.getByRole('link', { name: 'Hôtes' }).click();
     await page.getByText('Aucun hôte enregistré.').waitFor();
-    await shot(page, '05b-console-hosts-empty');
+    await browser!.shot(page, '05b-console-hosts-empty');
   });
 
   await t.test('admin logs out', async () => {
@@ -196,7 +123,7 @@ test('the panel works for an admin and for a client in a real browser', async (t
   });
 
   await t.test('a wrong password gets a clear message', async () => {
-    await logIn(page, client.email, 'not the password');
+    await fillLogin(page, client.email, 'not the password');
     await page.getByRole('alert').getByText('Adresse e-mail ou mot de passe incorrect.').waitFor();
   });
 
@@ -219,7 +146,7 @@ test('the panel works for an admin and for a client in a real browser', async (t
         await nav.getByRole('link', { name: label, exact: true }).waitFor();
       }
       assert.equal(await page.locator('a[href^="/console"]').count(), 0, 'a client sees no console link');
-      await shot(page, '06-client-dashboard');
+      await browser!.shot(page, '06-client-dashboard');
     },
   );
 
@@ -228,7 +155,7 @@ test('the panel works for an admin and for a client in a real browser', async (t
     await page.getByTestId('not-allowed').waitFor();
     await page.getByRole('heading', { name: 'Accès non autorisé' }).waitFor();
     assert.equal(await page.locator('a[href^="/console"]').count(), 0);
-    await shot(page, '07-client-console-not-allowed');
+    await browser!.shot(page, '07-client-console-not-allowed');
   });
 
   await t.test('client: switching to English, kept across reloads', async () => {
@@ -243,7 +170,7 @@ test('the panel works for an admin and for a client in a real browser', async (t
     const nav = page.getByRole('navigation', { name: 'Main navigation' });
     await nav.getByRole('link', { name: 'My VPS' }).click();
     await page.getByText('No VPS.').waitFor();
-    await shot(page, '08-client-vps-empty-en');
+    await browser!.shot(page, '08-client-vps-empty-en');
   });
 
   await t.test('client: enrols TOTP and manages API tokens (writes carry the CSRF token)', async () => {
@@ -254,7 +181,7 @@ test('the panel works for an admin and for a client in a real browser', async (t
     const secret = (await page.getByTestId('totp-secret').textContent())?.trim() ?? '';
     assert.match(secret, /^[A-Z2-7]+=*$/);
     await page.getByRole('link', { name: /^otpauth:\/\/totp\// }).waitFor();
-    await shot(page, '09-client-totp-enrolment');
+    await browser!.shot(page, '09-client-totp-enrolment');
     await page.getByLabel('6-digit code').fill(totpNow(secret));
     await page.getByRole('button', { name: 'Confirm' }).click();
     await page.getByText('Two-factor authentication is now on.').waitFor();
@@ -277,7 +204,7 @@ test('the panel works for an admin and for a client in a real browser', async (t
     await page.getByText(/^Valid until /).waitFor();
     await page.getByRole('cell', { name: 'backup script' }).waitFor();
     await page.getByRole('columnheader', { name: 'Expires' }).waitFor();
-    await shot(page, '10-client-account-en');
+    await browser!.shot(page, '10-client-account-en');
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Revoke' }).click();
     await page.getByText('No tokens yet.').waitFor();
@@ -293,7 +220,7 @@ test('the panel works for an admin and for a client in a real browser', async (t
     await waitForPath(page, '/client/invoices');
     await page.getByRole('heading', { name: 'Invoices' }).waitFor();
     await page.getByRole('button', { name: 'Menu' }).click();
-    await shot(page, '11-client-narrow-menu');
+    await browser!.shot(page, '11-client-narrow-menu');
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 

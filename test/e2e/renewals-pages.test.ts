@@ -5,20 +5,13 @@
 // the contract on the console's Renewals due page. No VM: the contract's VPS stays pending.
 // Run: node scripts/run-tests.ts --skip-static test/e2e/renewals-pages.test.ts
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import * as OTPAuth from 'otpauth';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { ManualClock } from '../../src/domain/clock.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
-import { startPlatform, type Platform } from '../../src/control/platform.ts';
-import { ensurePanelBuilt } from '../helpers/panel-build.ts';
-import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
-
-const root = path.resolve(import.meta.dirname, '..', '..');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import type { Platform } from '../../src/control/platform.ts';
+import { logIn as logInAt, openBrowser, type TestBrowser } from '../helpers/browser.ts';
+import { startTestPlatform, type TestPlatform } from '../helpers/lab-platform.ts';
 const admin = {
   email: 'renew.admin@example.test',
   name: 'Rémi Admin',
@@ -31,11 +24,9 @@ const client = {
   password: 'another long passphrase 6',
 };
 
-let db: TestDatabase;
-let dataDir: string;
-let userDataDir: string;
+let testPlatform: TestPlatform | undefined;
 let platform: Platform;
-let context: BrowserContext;
+let browser: TestBrowser | undefined;
 let totpSecret: string;
 let contract: { id: string; vps_id: string; expires_at: Date };
 // The platform runs on a clock chosen here, never on today's date: a one-month term opened on
@@ -45,20 +36,8 @@ const clock = new ManualClock('2026-04-10T08:00:00Z');
 const pageErrors: string[] = [];
 
 before(async () => {
-  await ensurePanelBuilt();
-  db = await freshDatabase();
-  dataDir = await mkdtemp(path.join(tmpdir(), 'infogere-e2e-renewals-'));
-  platform = await startPlatform({
-    root,
-    clock,
-    env: {
-      INFOGERE_DATA_DIR: dataDir,
-      DATABASE_URL: db.url,
-      INFOGERE_HTTP_HOST: '127.0.0.1',
-      INFOGERE_HTTP_PORT: '0',
-      INFOGERE_LOG_LEVEL: 'warn',
-    },
-  });
+  testPlatform = await startTestPlatform({ panel: true, clock });
+  ({ platform } = testPlatform);
   const s = platform.services;
   const staff = await s.identity.createStaff({ ...admin, role: 'admin' }, SYSTEM_ACTOR);
   totpSecret = staff.totpSecret;
@@ -99,53 +78,23 @@ before(async () => {
     .execute()
     .catch(() => undefined);
 
-  userDataDir = await mkdtemp(path.join(tmpdir(), 'infogere-e2e-renewals-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-sync',
-    ],
+  browser = await openBrowser({
+    baseUrl: platform.url,
+    name: 'renewals',
     viewport: { width: 1280, height: 900 },
-    locale: 'fr-FR',
     // The browser in another zone: the page still shows Paris time (the API's timeZone).
     timezoneId: 'America/New_York',
   });
-  context.setDefaultTimeout(15_000);
-  const allowed = new URL(platform.url).host;
-  await context.route('**/*', (route) =>
-    new URL(route.request().url()).host === allowed ? route.continue() : route.abort('blockedbyclient'),
-  );
 });
 
 after(async () => {
-  await context?.close();
-  await platform?.stop();
-  await db?.drop();
-  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await browser?.close();
+  await testPlatform?.stop();
 });
 
-async function logIn(page: Page, email: string, password: string, totp?: string) {
-  await page.goto(`${platform.url}/login`);
-  await page.getByLabel(/Adresse e-mail|Email address/).fill(email);
-  await page.getByLabel(/^(Mot de passe|Password)$/).fill(password);
-  await page.getByRole('button', { name: /Se connecter|Log in/ }).click();
-  if (totp) {
-    const field = page.getByLabel('Code de vérification');
-    await field.waitFor();
-    await field.fill(
-      new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(totp), digits: 6, period: 30 }).generate({
-        timestamp: clock.now().getTime(),
-      }),
-    );
-    await page.getByRole('button', { name: 'Se connecter' }).click();
-  }
-}
+/** Logs in; staff's TOTP code is computed at the platform's clock. */
+const logIn = (page: Page, email: string, password: string, totpSecret?: string) =>
+  logInAt(page, platform.url, { email, password, totpSecret, totpAt: () => clock.now().getTime() });
 
 const paris = (d: Date) =>
   new Intl.DateTimeFormat('fr-FR', {
@@ -155,7 +104,7 @@ const paris = (d: Date) =>
   }).format(d);
 
 test('term and renewal pages: the client’s contract page with confirmed choices; the console’s renewals due', async (t) => {
-  const page = context.pages()[0] ?? (await context.newPage());
+  const page = await browser!.page();
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   let answer: 'accept' | 'dismiss' = 'accept';
   const dialogs: string[] = [];

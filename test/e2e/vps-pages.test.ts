@@ -4,17 +4,11 @@
 // the database (no VM here: the real power actions are test/agent/vps-power.test.ts).
 // Run: node scripts/run-tests.ts --skip-static test/e2e/vps-pages.test.ts
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
-import { startPlatform, type Platform } from '../../src/control/platform.ts';
+import type { Platform } from '../../src/control/platform.ts';
 import { logIn, openBrowser, type TestBrowser } from '../helpers/browser.ts';
-import { ensurePanelBuilt } from '../helpers/panel-build.ts';
-import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
-
-const root = path.resolve(import.meta.dirname, '..', '..');
+import { startTestPlatform, type TestPlatform } from '../helpers/lab-platform.ts';
 const admin = {
   email: 'vps.admin@example.test',
   name: 'Vera Admin',
@@ -27,8 +21,7 @@ const client = {
   password: 'another long passphrase 8',
 };
 
-let db: TestDatabase;
-let dataDir: string;
+let testPlatform: TestPlatform | undefined;
 let platform: Platform;
 let browser: TestBrowser;
 let totpSecret: string;
@@ -37,19 +30,8 @@ let runningId: string;
 const pageErrors: string[] = [];
 
 before(async () => {
-  await ensurePanelBuilt();
-  db = await freshDatabase();
-  dataDir = await mkdtemp(path.join(tmpdir(), 'infogere-e2e-vps-'));
-  platform = await startPlatform({
-    root,
-    env: {
-      INFOGERE_DATA_DIR: dataDir,
-      DATABASE_URL: db.url,
-      INFOGERE_HTTP_HOST: '127.0.0.1',
-      INFOGERE_HTTP_PORT: '0',
-      INFOGERE_LOG_LEVEL: 'warn',
-    },
-  });
+  testPlatform = await startTestPlatform({ panel: true });
+  ({ platform } = testPlatform);
   const s = platform.services;
   totpSecret = (await s.identity.createStaff({ ...admin, role: 'admin' }, SYSTEM_ACTOR)).totpSecret;
   const c = await s.identity.createClientAccount({ ...client, language: 'fr' }, SYSTEM_ACTOR);
@@ -105,9 +87,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await platform?.stop();
-  await db?.drop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await testPlatform?.stop();
 });
 
 test('VPS pages: console hosts (R2.2: vCPU placed against cores × ratio), VPS list and detail, provisioning queue; the client’s VPS list and live progress', async (t) => {
