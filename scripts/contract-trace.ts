@@ -64,8 +64,8 @@ export const clauses: Clause[] = [
     id: 'R2.3',
     title: "reachable from the Internet; panel, API, SSH for the contract's life",
     status: 'built',
-    sources: ['src/control/services/provisioning.ts', 'src/control/jobs/terminations.ts'],
-    note: "each VPS gets its fixed public IPv4 on the host bridge (uplink to the provider's network, `INFOGERE_AGENT_UPLINK`) at provisioning (`src/control/services/provisioning.ts`); clients reach the panel and the API (`/v1`) and their VPS over SSH as their own user for as long as the contract runs; access ends with the termination (`src/control/jobs/terminations.ts`)",
+    sources: ['src/control/services/provisioning.ts', 'src/control/services/termination-workflow.ts'],
+    note: "each VPS gets its fixed public IPv4 on the host bridge (uplink to the provider's network, `INFOGERE_AGENT_UPLINK`) at provisioning (`src/control/services/provisioning.ts`); clients reach the panel and the API (`/v1`) and their VPS over SSH as their own user for as long as the contract runs; access ends with the termination (`src/control/services/termination-workflow.ts`)",
   },
   {
     id: 'R3.1',
@@ -479,12 +479,12 @@ export const clauses: Clause[] = [
     title: 'end of contract deletes VPS, disks, backups, credentials; IP quarantined',
     status: 'built',
     sources: [
-      'src/control/jobs/terminations.ts',
+      'src/control/services/termination-workflow.ts',
       'src/agent/qemu/lifecycle.ts',
       'src/agent/disks/disks.ts',
       'src/control/services/infra.ts',
     ],
-    note: 'at the effective date the deadline queues the `contract.terminate` job (`src/control/jobs/terminations.ts`; idempotent, resumable: the last step done is stored on the termination): `vm` (`driver.destroy`: VM stopped, disk wiped then removed, config drive and state dir removed), `network` (`services.traffic.removeVpsNetwork`: last bytes counted, tap and rules removed), `backups` (every hook registered with `registerTerminationHook(name, fn)`; no backup module yet), `credentials` (root and initial passwords sealed in the row erased, access links deleted), `address` (`services.infra.releaseAddress`: IPv4 quarantined `INFOGERE_IP_QUARANTINE_DAYS`), `finish` (one transaction: VPS `destroyed`, contract `terminated` — `ended` for a term end —, record completed, final `contract.terminated` email); the record of what was deleted and when: table `deletion_records` (contract, VPS, hostname, cause, items with times; no other personal data), staff `GET /v1/deletion-records`; a step failing 3 times alerts staff, the job keeps retrying',
+    note: 'at the effective date the deadline queues the `contract.terminate` job (`src/control/jobs/terminations.ts`, the workflow `src/control/services/termination-workflow.ts`; idempotent, resumable: the last step done is stored on the termination): `vm` (`driver.destroy`: VM stopped, disk wiped then removed, config drive and state dir removed), `network` (`services.traffic.removeVpsNetwork`: last bytes counted, tap and rules removed), `backups` (every hook registered with `registerTerminationHook(name, fn)`; no backup module yet), `credentials` (root and initial passwords sealed in the row erased, access links deleted), `address` (`services.infra.releaseAddress`: IPv4 quarantined `INFOGERE_IP_QUARANTINE_DAYS`), `finish` (one transaction: VPS `destroyed`, contract `terminated` — `ended` for a term end —, record completed, final `contract.terminated` email); the record of what was deleted and when: table `deletion_records` (contract, VPS, hostname, cause, items with times; no other personal data), staff `GET /v1/deletion-records`; a step failing 3 times alerts staff, the job keeps retrying',
   },
   {
     id: 'R12.5',

@@ -184,10 +184,8 @@ const TEMPORARY_ISSUE_COMMENTS: string[] = [
   'src/control/repositories/contracts.ts',
   'src/control/routes/commerce.ts',
   'src/control/routes/renewals.ts',
-  'src/control/routes/terminations.ts',
   'src/control/services/commerce.ts',
   'src/control/services/plan-changes.ts',
-  'src/control/services/terminations.ts',
   'src/control/services/vps.ts',
   'web/src/pages/console/Network.tsx',
 ];

@@ -25,3 +25,9 @@ export function accessLinkForUpdate(tx: Db, tokenHash: string): Promise<AccessLi
 export async function markAccessLinkUsed(db: Db, id: string, at: Date, ip: string): Promise<void> {
   await db.updateTable('access_links').set({ used_at: at, used_ip: ip }).where('id', '=', id).execute();
 }
+
+/** R12.4: every link of the VPS deleted; how many there were. */
+export async function deleteAccessLinksOf(db: Db, vpsId: string): Promise<number> {
+  const r = await db.deleteFrom('access_links').where('vps_id', '=', vpsId).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

@@ -70,3 +70,16 @@ export async function releaseAddressOf(
     .executeTakeFirst();
   return r?.address ?? null;
 }
+
+/** When the VPS's last released address leaves quarantine (R12.4), or null. */
+export async function quarantineEndOf(db: Db, vpsId: string): Promise<Date | null> {
+  const q = await db
+    .selectFrom('ip_addresses')
+    .select('quarantine_until')
+    .where('vps_id', '=', vpsId)
+    .where('state', '=', 'quarantined')
+    .orderBy('released_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return q?.quarantine_until ?? null;
+}

@@ -1,12 +1,11 @@
-// Contract terminations (issue 6 item 5: R12.1–R12.4). Staff record a registered letter (the
+// Contract terminations (R12.1–R12.4). Staff record a registered letter (the
 // product proposes its effective date), force majeure (either side), a breach (immediate: the
 // VPS cut at once), cancel a scheduled one, list them and read the deletion records. Clients
 // read the termination of their own contract or VPS (another account's → 404).
 import { Type, type Static } from 'typebox';
 import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
-import { getVps } from '../repositories/vps.ts';
-import type { Scope } from '../repositories/scope.ts';
+import type { Scope } from '../services/context.ts';
 import { PROVIDER } from '../services/client-views.ts';
 import type { Services } from '../services/index.ts';
 import { authErrors, IdParams, Uuid } from './schemas.ts';
@@ -270,7 +269,6 @@ export function terminationRoutes(app: App, services: Services): void {
     },
     async (req) => {
       const scope = principalOf(req).scope;
-      await getVps(services.ctx.db, scope, req.params.id);
       return { termination: forCaller(scope, await s.ofVps(scope, req.params.id)) };
     },
   );

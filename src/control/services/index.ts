@@ -16,6 +16,7 @@ import { createNetMeasuresService } from './net-measures.ts';
 import { createTrafficService } from './traffic.ts';
 import { createRenewalsService } from './renewals.ts';
 import { createTerminationsService } from './terminations.ts';
+import { createTerminationWorkflow } from './termination-workflow.ts';
 import { createMeasuresService } from './measures.ts';
 import { createAuthorityNoticesService } from './authority-notices.ts';
 import { createPlanChangesService } from './plan-changes.ts';
@@ -60,6 +61,8 @@ export function createServices(ctx: ServiceContext) {
   const traffic = createTrafficService(ctx, audit, mail);
   // R3.1, R3.2, R3.4, R2.1: the workflow the `vps.provision` job runs.
   const provisioning = createProvisioningService(ctx, audit, { infra, accessCodes, mail, traffic });
+  // R12.4: the deletion the `contract.terminate` job runs at a termination's effective date.
+  const terminationWorkflow = createTerminationWorkflow(ctx, audit, { terminations, traffic, infra, mail });
   return {
     ctx,
     audit,
@@ -80,6 +83,7 @@ export function createServices(ctx: ServiceContext) {
     renewals,
     vps,
     terminations,
+    terminationWorkflow,
     measures,
     authorityNotices: createAuthorityNoticesService(ctx, audit, measures),
     vmEvents: createVmEventsService(ctx, audit),

@@ -1,15 +1,14 @@
-// Contract termination (issue 6 item 5: R12.1–R12.4).
+// Contract termination (R12.1–R12.4).
 //
 // `terminate` records a termination (one per contract), schedules its deadline at the effective
 // date, audits and emails the client — all in the caller's transaction when given one. At the
 // effective date the deadline handler queues the `contract.terminate` job (jobs/terminations.ts),
-// which deletes the VPS with all its data step by step (R12.4) and keeps a deletion record.
+// whose workflow (services/termination-workflow.ts) deletes the VPS with all its data step by
+// step (R12.4) and keeps a deletion record. Queries: repositories/terminations.ts.
 //
 // Backups (and anything else a later module keeps for a VPS) are deleted through hooks:
 // `registerTerminationHook(name, fn)` at module load; every hook runs in the `backups` step,
 // must be idempotent (it may run again after a crash) and returns what it deleted.
-import type { Selectable } from 'kysely';
-import { sql } from 'kysely';
 import { isRunning, transitionContract, type ContractState } from '../../domain/contracts.ts';
 import { conflict, invalidData, notFound } from '../../domain/errors.ts';
 import {
@@ -21,13 +20,27 @@ import {
 } from '../../domain/terminations.ts';
 import type { Db } from '../db/database.ts';
 import type { Deadline, Language } from '../db/schema.ts';
-import type { DeletedItem, DeletionRecordsTable, TerminationsTable } from '../db/tables/terminations.ts';
+import type { DeletedItem } from '../db/tables/terminations.ts';
 import { mailDate, mailDay } from '../mail/format.ts';
 import { recipientOf } from '../mail/recipients.ts';
 import type { MailService } from './mail.ts';
 import { getContract } from '../repositories/contracts.ts';
 import { cancelDeadline, scheduleDeadline } from '../repositories/deadlines.ts';
 import { SYSTEM_SCOPE, type Scope } from '../repositories/scope.ts';
+import {
+  activeTerminationOfContract,
+  activeTerminationOfVps,
+  cancelTermination,
+  getTermination,
+  insertTermination,
+  listDeletionRecords,
+  listTerminations,
+  startExecuting,
+  type DeletionRecordRow,
+  type TerminationRow,
+} from '../repositories/terminations.ts';
+import { inTransaction } from '../repositories/transactions.ts';
+import { getVps } from '../repositories/vps.ts';
 import type { AuditService } from './audit.ts';
 import { SYSTEM_ACTOR, type AuditActor, type ServiceContext } from './context.ts';
 import type { NetMeasuresService } from './net-measures.ts';
@@ -36,8 +49,7 @@ import type { VpsService } from './vps.ts';
 export const TERMINATION_DUE = 'contract.termination_due';
 export const TERMINATE_JOB = 'contract.terminate';
 
-export type TerminationRow = Selectable<TerminationsTable>;
-export type DeletionRecordRow = Selectable<DeletionRecordsTable>;
+export type { DeletionRecordRow, TerminationRow };
 
 // ---- hooks (R12.4: backups and other per-VPS data of later modules) --------------------------
 
@@ -179,9 +191,6 @@ export function createTerminationsService(
   const { db, clock, log } = ctx;
   const { mail } = deps;
 
-  const inTx = <T>(exec: Db, fn: (tx: Db) => Promise<T>): Promise<T> =>
-    exec.isTransaction ? fn(exec) : exec.transaction().execute(fn);
-
   async function terminate(exec: Db, p: TerminateRequest): Promise<TerminationView> {
     if (!isTerminationCause(p.cause))
       throw invalidData('validation.cause', `Unknown termination cause ${String(p.cause)}`, {
@@ -190,15 +199,10 @@ export function createTerminationsService(
     const reason = p.reason.trim();
     if (!reason) throw invalidData('validation.reason', 'A termination needs a reason', { field: 'reason' });
     const actor = labelOf(p.recordedBy);
-    return inTx(exec, async (tx) => {
+    return inTransaction(exec, async (tx) => {
       const now = clock.now();
       const contract = await getContract(tx, SYSTEM_SCOPE, p.contractId, { forUpdate: true });
-      const existing = await tx
-        .selectFrom('terminations')
-        .selectAll()
-        .where('contract_id', '=', contract.id)
-        .where('state', '!=', 'cancelled')
-        .executeTakeFirst();
+      const existing = await activeTerminationOfContract(tx, contract.id);
       if (existing)
         throw conflict('termination.exists', 'This contract already has a termination', {
           terminationId: existing.id,
@@ -222,24 +226,20 @@ export function createTerminationsService(
           now,
         }).effectiveAt;
       }
-      const row = await tx
-        .insertInto('terminations')
-        .values({
-          contract_id: contract.id,
-          account_id: contract.account_id,
-          vps_id: contract.vps_id,
-          cause: p.cause,
-          state: 'scheduled',
-          effective_at: effectiveAt,
-          reason,
-          recorded_by: actor.label,
-          recorded_at: now,
-          letter_received_at: p.letterReceivedAt ?? null,
-          requested_effective_at: p.requestedEffectiveAt ?? null,
-          proposed_effective_at: proposed,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const row = await insertTermination(tx, {
+        contract_id: contract.id,
+        account_id: contract.account_id,
+        vps_id: contract.vps_id,
+        cause: p.cause,
+        state: 'scheduled',
+        effective_at: effectiveAt,
+        reason,
+        recorded_by: actor.label,
+        recorded_at: now,
+        letter_received_at: p.letterReceivedAt ?? null,
+        requested_effective_at: p.requestedEffectiveAt ?? null,
+        proposed_effective_at: proposed,
+      });
       await scheduleDeadline(
         tx,
         {
@@ -266,11 +266,7 @@ export function createTerminationsService(
           proposedEffectiveAt: iso(proposed),
         },
       );
-      const vps = await tx
-        .selectFrom('vps')
-        .select('hostname')
-        .where('id', '=', contract.vps_id)
-        .executeTakeFirstOrThrow();
+      const vps = await getVps(tx, SYSTEM_SCOPE, contract.vps_id);
       const owner = await recipientOf(tx, contract.account_id);
       // Last in the transaction: the mail module holds the notices chain's lock until commit.
       await mail.send(tx, {
@@ -289,18 +285,6 @@ export function createTerminationsService(
       });
       return terminationOut(row);
     });
-  }
-
-  async function getTermination(
-    exec: Db,
-    id: string,
-    opts: { forUpdate?: boolean } = {},
-  ): Promise<TerminationRow> {
-    let q = exec.selectFrom('terminations').selectAll().where('id', '=', id);
-    if (opts.forUpdate) q = q.forUpdate();
-    const t = await q.executeTakeFirst();
-    if (!t) throw notFound('termination.not_found', 'No such termination');
-    return t;
   }
 
   return {
@@ -403,54 +387,42 @@ export function createTerminationsService(
         throw invalidData('validation.reason', 'Cancelling a termination needs a reason', {
           field: 'reason',
         });
-      return db
-        .transaction()
-        .execute(async (tx) => {
-          const now = clock.now();
-          const t = await getTermination(tx, id, { forUpdate: true });
-          checkCancellable(t.state, t.effective_at, now);
-          const row = await tx
-            .updateTable('terminations')
-            .set({ state: 'cancelled', cancelled_at: now, cancelled_by: actor.label, cancel_reason: why })
-            .where('id', '=', id)
-            .returningAll()
-            .executeTakeFirstOrThrow();
-          await cancelDeadline(tx, TERMINATION_DUE, 'termination', id, now);
-          const vps = await tx
-            .selectFrom('vps')
-            .select('hostname')
-            .where('id', '=', t.vps_id)
-            .executeTakeFirstOrThrow();
-          const owner = await recipientOf(tx, t.account_id);
-          // Last in the transaction: the mail module holds the notices chain's lock until commit.
-          await mail.send(tx, {
-            to: owner.to,
-            template: 'contract.termination_cancelled',
-            language: owner.language,
-            vars: {
-              name: owner.name,
-              hostname: vps.hostname,
-              effectiveAt: mailDate(t.effective_at, owner.language),
-              reason: why,
-            },
-            accountId: t.account_id,
-            reason: `R12 termination of contract ${t.contract_id} cancelled`,
-          });
-          return row;
-        })
-        .then(async (row) => {
-          await audit.record(
-            actor,
-            'contract.termination_cancelled',
-            { type: 'contract', id: row.contract_id },
-            {
-              terminationId: id,
-              reason: why,
-              effectiveAt: row.effective_at.toISOString(),
-            },
-          );
-          return terminationOut(row);
+      return inTransaction(db, async (tx) => {
+        const now = clock.now();
+        const t = await getTermination(tx, id, { forUpdate: true });
+        checkCancellable(t.state, t.effective_at, now);
+        const row = await cancelTermination(tx, id, { at: now, by: actor.label, reason: why });
+        await cancelDeadline(tx, TERMINATION_DUE, 'termination', id, now);
+        const vps = await getVps(tx, SYSTEM_SCOPE, t.vps_id);
+        const owner = await recipientOf(tx, t.account_id);
+        // Last in the transaction: the mail module holds the notices chain's lock until commit.
+        await mail.send(tx, {
+          to: owner.to,
+          template: 'contract.termination_cancelled',
+          language: owner.language,
+          vars: {
+            name: owner.name,
+            hostname: vps.hostname,
+            effectiveAt: mailDate(t.effective_at, owner.language),
+            reason: why,
+          },
+          accountId: t.account_id,
+          reason: `R12 termination of contract ${t.contract_id} cancelled`,
         });
+        return row;
+      }).then(async (row) => {
+        await audit.record(
+          actor,
+          'contract.termination_cancelled',
+          { type: 'contract', id: row.contract_id },
+          {
+            terminationId: id,
+            reason: why,
+            effectiveAt: row.effective_at.toISOString(),
+          },
+        );
+        return terminationOut(row);
+      });
     },
 
     async get(scope: Scope, id: string): Promise<TerminationView> {
@@ -463,69 +435,40 @@ export function createTerminationsService(
     /** The contract's termination in force (not cancelled), or null; scoped (another account's contract → 404). */
     async ofContract(scope: Scope, contractId: string): Promise<TerminationView | null> {
       await getContract(db, scope, contractId);
-      const t = await db
-        .selectFrom('terminations')
-        .selectAll()
-        .where('contract_id', '=', contractId)
-        .where('state', '!=', 'cancelled')
-        .executeTakeFirst();
+      const t = await activeTerminationOfContract(db, contractId);
       return t ? terminationOut(t) : null;
     },
 
-    /** The termination in force of a VPS's contract, or null; scoped. */
+    /** The termination in force of a VPS's contract, or null; scoped (another account's VPS → 404). */
     async ofVps(scope: Scope, vpsId: string): Promise<TerminationView | null> {
-      let q = db
-        .selectFrom('terminations')
-        .selectAll()
-        .where('vps_id', '=', vpsId)
-        .where('state', '!=', 'cancelled');
-      if (scope.kind === 'client') q = q.where('account_id', '=', scope.accountId);
-      const t = await q.executeTakeFirst();
+      await getVps(db, scope, vpsId);
+      const t = await activeTerminationOfVps(db, scope, vpsId);
       return t ? terminationOut(t) : null;
     },
 
     async list(filter: { states?: TerminationRow['state'][] } = {}): Promise<TerminationView[]> {
-      let q = db.selectFrom('terminations').selectAll().orderBy('effective_at').orderBy('id');
-      if (filter.states?.length) q = q.where('state', 'in', filter.states);
-      return (await q.limit(1000).execute()).map(terminationOut);
+      return (await listTerminations(db, filter)).map(terminationOut);
     },
 
     async deletionRecords(filter: { contractId?: string } = {}): Promise<DeletionRecordView[]> {
-      let q = db.selectFrom('deletion_records').selectAll().orderBy('started_at', 'desc').orderBy('id');
-      if (filter.contractId) q = q.where('contract_id', '=', filter.contractId);
-      return (await q.limit(1000).execute()).map(deletionRecordOut);
+      return (await listDeletionRecords(db, filter)).map(deletionRecordOut);
     },
 
     /** Deadline handler: the effective date came; the deletion job is queued in the same transaction. */
     async onDue(d: Deadline, c: { db: Db; now: Date }): Promise<void> {
-      const r = await c.db
-        .updateTable('terminations')
-        .set({ state: 'executing' })
-        .where('id', '=', d.subject_id)
-        .where('state', '=', 'scheduled')
-        .returning('id')
-        .executeTakeFirst();
-      if (!r) return; // cancelled meanwhile, or already executing
+      const id = await startExecuting(c.db, d.subject_id);
+      if (!id) return; // cancelled meanwhile, or already executing
       await ctx.queue.send(
         TERMINATE_JOB,
-        { terminationId: r.id },
-        { db: c.db, singletonKey: `terminate:${r.id}` },
+        { terminationId: id },
+        { db: c.db, singletonKey: `terminate:${id}` },
       );
-      await audit.record(SYSTEM_ACTOR, 'contract.termination_due', { type: 'termination', id: r.id });
+      await audit.record(SYSTEM_ACTOR, 'contract.termination_due', { type: 'termination', id });
     },
 
     /** The contract's state after its termination: `ended` at its term (R11.1), else `terminated`. */
     contractEndState(cause: TerminationCause, from: ContractState): ContractState {
       return transitionContract(from, cause === 'term_end' ? 'ended' : 'terminated');
-    },
-
-    /** Appends deleted items to a deletion record. */
-    async noteDeleted(exec: Db, terminationId: string, items: DeletedItem[]): Promise<void> {
-      await exec
-        .updateTable('deletion_records')
-        .set({ deleted: sql`deleted || ${JSON.stringify(items)}::jsonb` })
-        .where('termination_id', '=', terminationId)
-        .execute();
     },
   };
 }
