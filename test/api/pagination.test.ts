@@ -275,6 +275,46 @@ describe('cursor pagination (R2.1: a client pages through its own rows only)', (
     );
   });
 
+  it('staff page through accounts (oldest first) and alerts (newest first, open ones or all)', async () => {
+    const made: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      t.clock.advance(1000);
+      made.push((await makeClient(t)).account.id);
+    }
+    const accounts = await allPages('/v1/admin/accounts', support, 4);
+    assert.equal(new Set(accounts.ids).size, accounts.ids.length, 'no duplicate');
+    assert.deepEqual(
+      accounts.ids.filter((id) => made.includes(id)),
+      made,
+    );
+    const alerts: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const a = await t.database.db
+        .insertInto('staff_alerts')
+        .values({
+          at: t.clock.advance(1000),
+          kind: 'vm.crashed',
+          subject_type: 'vps',
+          subject_id: `pages-${i}`,
+          message: 'stopped',
+          ...(i % 2 ? { acknowledged_at: t.clock.now(), acknowledged_by: 'staff' } : {}),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      alerts.push(a.id);
+    }
+    const all = await allPages('/v1/admin/alerts', support, 2);
+    assert.deepEqual(
+      all.ids.filter((id) => alerts.includes(id)),
+      [...alerts].reverse(),
+    );
+    const open = await allPages('/v1/admin/alerts?open=true', support, 2);
+    assert.deepEqual(
+      open.ids.filter((id) => alerts.includes(id)),
+      [alerts[4], alerts[2], alerts[0]],
+    );
+  });
+
   it('a cursor the list did not give, or a page size out of bounds, is a clear 400', async () => {
     const c = await clientWithVpss(1, 0);
     for (const cursor of [

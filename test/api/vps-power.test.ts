@@ -182,7 +182,7 @@ describe('power actions: state machine first, then the driver through the vps.po
     const [a] = (await get(`/v1/vps/${id}/actions`, admin)).json();
     assert.equal(a.state, 'failed');
     assert.match(a.error, /reboot broke/);
-    const alerts = (await get('/v1/admin/alerts?open=true', support)).json() as {
+    const alerts = (await get('/v1/admin/alerts?open=true', support)).json().items as {
       id: string;
       kind: string;
       subjectId: string;
@@ -193,7 +193,7 @@ describe('power actions: state machine first, then the driver through the vps.po
     assert.equal(ack.statusCode, 200);
     assert.ok(ack.json().acknowledgedAt);
     assert.ok(
-      !((await get('/v1/admin/alerts?open=true', support)).json() as { id: string }[]).some(
+      !((await get('/v1/admin/alerts?open=true', support)).json().items as { id: string }[]).some(
         (x) => x.id === alert.id,
       ),
     );

@@ -3,6 +3,7 @@ import type { Insertable, Selectable } from 'kysely';
 import { notFound } from '../../domain/errors.ts';
 import type { Db } from '../db/database.ts';
 import type { StaffAlertsTable } from '../db/tables/infra.ts';
+import { pageOf, type Keyset, type Page, type PageRequest } from './pagination.ts';
 
 export type StaffAlertRow = Selectable<StaffAlertsTable>;
 export type NewStaffAlert = Omit<Insertable<StaffAlertsTable>, 'id' | 'acknowledged_at' | 'acknowledged_by'>;
@@ -21,6 +22,24 @@ export function listAlerts(db: Db, opts: { open?: boolean; limit?: number } = {}
   if (opts.open) q = q.where('acknowledged_at', 'is', null);
   return q.execute();
 }
+
+/** A page of the alerts (all, or the open ones), newest first. */
+export function pageAlerts(
+  db: Db,
+  opts: { open?: boolean },
+  page: PageRequest,
+): Promise<Page<StaffAlertRow>> {
+  let q = db.selectFrom('staff_alerts').selectAll();
+  if (opts.open) q = q.where('acknowledged_at', 'is', null);
+  return pageOf(q, BY_AT, page);
+}
+
+const BY_AT: Keyset<{ at: Date; id: string }> = {
+  columns: ['at', 'id'],
+  kinds: ['timestamp', 'uuid'],
+  direction: 'desc',
+  of: (r) => [r.at, r.id],
+};
 
 export async function countOpenAlerts(db: Db): Promise<number> {
   const r = await db

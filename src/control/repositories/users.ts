@@ -1,6 +1,7 @@
 import { notFound } from '../../domain/errors.ts';
 import type { Db } from '../db/database.ts';
 import type { Account, Language, NewUser, User, UserUpdate } from '../db/schema.ts';
+import { byCreated, pageOf, type Page, type PageRequest } from './pagination.ts';
 import type { Scope } from './scope.ts';
 
 export async function insertAccount(
@@ -61,16 +62,19 @@ export async function getAccount(db: Db, scope: Scope, id: string): Promise<Acco
   return a;
 }
 
-export async function listAccountsWithUserCount(db: Db): Promise<(Account & { users: number })[]> {
-  const rows = await db
+/** A page of the client accounts with their number of users, oldest first. */
+export async function listAccountsWithUserCount(
+  db: Db,
+  page: PageRequest,
+): Promise<Page<Account & { users: number }>> {
+  const q = db
     .selectFrom('accounts')
     .leftJoin('users', 'users.account_id', 'accounts.id')
     .select(['accounts.id', 'accounts.name', 'accounts.language', 'accounts.created_at'])
     .select((eb) => eb.fn.count<string>('users.id').as('users'))
-    .groupBy('accounts.id')
-    .orderBy('accounts.created_at')
-    .execute();
-  return rows.map((r) => ({ ...r, users: Number(r.users) }));
+    .groupBy('accounts.id');
+  const p = await pageOf(q, byCreated('asc', 'accounts'), page);
+  return { items: p.items.map((r) => ({ ...r, users: Number(r.users) })), nextCursor: p.nextCursor };
 }
 
 /**

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
 import type { Services } from '../services/index.ts';
-import { authErrors, IdParams, Language, MeSchema, meOf } from './schemas.ts';
+import { authErrors, IdParams, Language, MeSchema, meOf, Page, PageQuery } from './schemas.ts';
 
 const AccountSchema = Type.Object({
   id: Type.String(),
@@ -74,11 +74,15 @@ export function accountRoutes(app: App, s: Services): void {
       config: { access: 'staff' },
       schema: {
         tags: ['admin'],
-        summary: 'Client accounts',
-        response: { 200: Type.Array(AccountRow), ...authErrors },
+        summary: 'Client accounts, oldest first, a page at a time',
+        querystring: Type.Object(PageQuery, { additionalProperties: false }),
+        response: { 200: Page(AccountRow), ...authErrors },
       },
     },
-    async () => (await s.identity.listAccounts()).map((a) => ({ ...acc(a), users: a.users })),
+    async (req) => {
+      const page = await s.identity.listAccounts(req.query);
+      return { items: page.items.map((a) => ({ ...acc(a), users: a.users })), nextCursor: page.nextCursor };
+    },
   );
   app.post(
     '/v1/admin/accounts',

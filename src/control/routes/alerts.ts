@@ -5,7 +5,7 @@ import { auditActorOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
 import type { StaffAlertRow } from '../services/alerts.ts';
 import type { Services } from '../services/index.ts';
-import { authErrors, IdParams } from './schemas.ts';
+import { authErrors, IdParams, Page, PageQuery } from './schemas.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -39,22 +39,17 @@ export function alertRoutes(app: App, s: Services): void {
         tags: ['infra'],
         summary: 'Staff alerts (a VM that crashed, a provisioning or power action that failed), newest first',
         querystring: Type.Object(
-          {
-            open: Type.Optional(Type.Boolean()),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
-          },
+          { open: Type.Optional(Type.Boolean()), ...PageQuery },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Array(Alert), ...authErrors },
+        response: { 200: Page(Alert), ...authErrors },
       },
     },
-    async (req) =>
-      (
-        await s.alerts.list({
-          ...(req.query.open !== undefined ? { open: req.query.open } : {}),
-          ...(req.query.limit ? { limit: req.query.limit } : {}),
-        })
-      ).map(alertOut),
+    async (req) => {
+      const { limit, cursor, open } = req.query;
+      const page = await s.alerts.page(open !== undefined ? { open } : {}, { limit, cursor });
+      return { items: page.items.map(alertOut), nextCursor: page.nextCursor };
+    },
   );
   app.post(
     '/v1/admin/alerts/:id/ack',

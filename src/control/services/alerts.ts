@@ -7,9 +7,11 @@ import {
   countOpenAlerts,
   insertAlert,
   listAlerts,
+  pageAlerts,
   type NewStaffAlert,
   type StaffAlertRow,
 } from '../repositories/alerts.ts';
+import type { PageRequest } from '../repositories/pagination.ts';
 import type { AuditService } from './audit.ts';
 import type { AuditActor, ServiceContext } from './context.ts';
 
@@ -39,6 +41,8 @@ export function createAlertsService(ctx: ServiceContext, audit: AuditService) {
   return {
     raise: (alert: Omit<NewAlert, 'at'>, exec: Db = db) => raiseAlert(exec, { ...alert, at: clock.now() }),
     list: (opts: { open?: boolean; limit?: number } = {}) => listAlerts(db, opts),
+    /** A page of the alerts, newest first (the API's list). */
+    page: (opts: { open?: boolean }, page: PageRequest) => pageAlerts(db, opts, page),
     countOpen: () => countOpenAlerts(db),
     /** Idempotent: a second acknowledgement changes nothing and is not audited again. */
     async acknowledge(id: string, actor: AuditActor): Promise<StaffAlertRow> {

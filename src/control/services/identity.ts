@@ -13,6 +13,7 @@ import {
 } from '../repositories/users.ts';
 import { hashPassword, PASSWORD_MIN_LENGTH } from '../security/passwords.ts';
 import { newTotpSecret, totpUri } from '../security/totp.ts';
+import type { PageRequest } from '../repositories/pagination.ts';
 import type { AuditService } from './audit.ts';
 import type { AuditActor, ServiceContext } from './context.ts';
 
@@ -52,7 +53,7 @@ export function createIdentityService(ctx: ServiceContext, audit: AuditService) 
       return listUsers(ctx.db, scope, accountId);
     },
     /** Every client account with its number of users (staff). */
-    listAccounts: () => listAccountsWithUserCount(ctx.db),
+    listAccounts: (page: PageRequest) => listAccountsWithUserCount(ctx.db, page),
     /**
      * A client's account emails (who it may see named in its records, services/client-views.ts);
      * null for staff, who see every name.

@@ -819,10 +819,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Client accounts */
+        /** Client accounts, oldest first, a page at a time */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description The nextCursor of the previous page */
+                    cursor?: string;
+                    /** @description Rows per page (default 50, at most 200) */
+                    limit?: number;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -836,12 +841,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            createdAt: string;
-                            id: string;
-                            language: "fr" | "en";
-                            name: string;
-                            users: number;
-                        }[];
+                            items: {
+                                createdAt: string;
+                                id: string;
+                                language: "fr" | "en";
+                                name: string;
+                                users: number;
+                            }[];
+                            nextCursor: string | null;
+                        };
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -1136,6 +1144,9 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    /** @description The nextCursor of the previous page */
+                    cursor?: string;
+                    /** @description Rows per page (default 50, at most 200) */
                     limit?: number;
                     open?: boolean;
                 };
@@ -1152,15 +1163,18 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            acknowledgedAt: string | null;
-                            acknowledgedBy: string | null;
-                            at: string;
-                            id: string;
-                            kind: string;
-                            message: string;
-                            subjectId: string;
-                            subjectType: string;
-                        }[];
+                            items: {
+                                acknowledgedAt: string | null;
+                                acknowledgedBy: string | null;
+                                at: string;
+                                id: string;
+                                kind: string;
+                                message: string;
+                                subjectId: string;
+                                subjectType: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */

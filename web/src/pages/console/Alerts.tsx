@@ -2,14 +2,18 @@
 // failed). The dashboard shows the open ones; the page lists all, with acknowledge.
 import { useState } from 'react';
 import { api, call, type ApiError } from '../../api/client.ts';
-import { EmptyState, ErrorNote, Loading, Page, useResource } from '../../components/ui.tsx';
+import { EmptyState, ErrorNote, Loading, LoadMore, Page, usePagedResource } from '../../components/ui.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { Link } from '../../router.tsx';
 
 function AlertsTable({ open }: { open: boolean }) {
   const { t, formatDateTime } = useI18n();
-  const alerts = useResource(() =>
-    call(api.GET('/v1/admin/alerts', { params: { query: open ? { open: true } : {} } })),
+  const alerts = usePagedResource((cursor) =>
+    call(
+      api.GET('/v1/admin/alerts', {
+        params: { query: { ...(open ? { open: true } : {}), ...(cursor ? { cursor } : {}) } },
+      }),
+    ),
   );
   const [error, setError] = useState<ApiError | null>(null);
   async function ack(id: string) {
@@ -63,6 +67,7 @@ function AlertsTable({ open }: { open: boolean }) {
           </tbody>
         </table>
       </div>
+      <LoadMore list={alerts} />
     </>
   );
 }
