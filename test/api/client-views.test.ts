@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { login, makeClient, makeStaff, testApp, type Session, type TestApp } from '../helpers/app.ts';
 import { FakeDriver, fakeAgents } from '../helpers/fake-driver.ts';
 import { fakeNetwork, hostFor, placedVps } from '../helpers/traffic.ts';
+import { requests } from '../helpers/requests.ts';
 
 let t: TestApp;
 const driver = new FakeDriver({ unknownVm: 'stopped' });
@@ -31,9 +32,7 @@ function agents() {
   return fakeAgents({ driver, network: fakeNetwork() });
 }
 
-const get = (url: string, s: Session) => t.app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
-const post = (url: string, payload: object, s: Session) =>
-  t.app.inject({ method: 'POST', url, payload, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf } });
+const { get, post } = requests(() => t);
 
 before(async () => {
   t = await testApp({}, { agents: agents() });
@@ -58,30 +57,28 @@ before(async () => {
 
   // The client's own start (its email stays its own), then staff act on Alice's VPS and
   // account: a start, both failing on the host, a block, a restriction, a suspension lifted.
-  const own = await post(`/v1/vps/${vpsId}/actions/start`, {}, alice);
+  const own = await post(`/v1/vps/${vpsId}/actions/start`, alice, {});
   assert.equal(own.statusCode, 202, own.body);
   await t.services.vps.runPower(own.json().action.id);
-  const start = await post(`/v1/vps/${vpsId}/actions/start`, {}, admin);
+  const start = await post(`/v1/vps/${vpsId}/actions/start`, admin, {});
   assert.equal(start.statusCode, 202, start.body);
   await t.services.vps.runPower(start.json().action.id);
-  const block = await post(
-    `/v1/admin/vps/${vpsId}/measures`,
-    { kind: 'block', protocol: 'udp', port: 53, direction: 'out', reason: 'open resolver' },
-    admin,
-  );
+  const block = await post(`/v1/admin/vps/${vpsId}/measures`, admin, {
+    kind: 'block',
+    protocol: 'udp',
+    port: 53,
+    direction: 'out',
+    reason: 'open resolver',
+  });
   assert.equal(block.statusCode, 201, block.body);
-  const restriction = await post(
-    '/v1/admin/sanctions',
-    {
-      vpsId,
-      breachKind: 'spam',
-      severity: 'minor',
-      reason: 'Spam sent from the VPS',
-      evidence: 'listing',
-      plannedEnd: new Date(t.clock.now().getTime() + 86_400_000).toISOString(),
-    },
-    admin,
-  );
+  const restriction = await post('/v1/admin/sanctions', admin, {
+    vpsId,
+    breachKind: 'spam',
+    severity: 'minor',
+    reason: 'Spam sent from the VPS',
+    evidence: 'listing',
+    plannedEnd: new Date(t.clock.now().getTime() + 86_400_000).toISOString(),
+  });
   assert.equal(restriction.statusCode, 201, restriction.body);
   const actor = { userId: a.user.id, label: adminEmail, ip: '198.51.100.7' };
   await t.services.clients.suspend(

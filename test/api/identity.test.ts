@@ -16,6 +16,7 @@ import { createServices } from '../../src/control/services/index.ts';
 import { MAX_DOCUMENTS_PER_REQUEST } from '../../src/control/services/identity-proofs.ts';
 import type { SuspensionChange } from '../../src/control/services/suspensions.ts';
 import { login, makeClient, makeStaff, testApp, type Session, type TestApp } from '../helpers/app.ts';
+import { requests } from '../helpers/requests.ts';
 
 let t: TestApp;
 let staff: Session;
@@ -26,15 +27,7 @@ before(async () => {
 });
 after(async () => t?.close());
 
-const get = (url: string, s?: Session) =>
-  t.app.inject({ method: 'GET', url, headers: s ? { cookie: s.cookie } : {} });
-const post = (url: string, payload: unknown, s?: Session) =>
-  t.app.inject({
-    method: 'POST',
-    url,
-    payload: payload as object,
-    headers: s ? { cookie: s.cookie, 'x-csrf-token': s.csrf } : {},
-  });
+const { get, post } = requests(() => t);
 
 async function staffSession(): Promise<Session> {
   const a = await makeStaff(t, 'support');
@@ -78,7 +71,7 @@ async function requestProof(
   body: object = { kind: 'identity', note: 'Carte d’identité recto verso' },
 ) {
   staff = await staffSession();
-  const r = await post(`/v1/admin/clients/${accountId}/identity/requests`, body, staff);
+  const r = await post(`/v1/admin/clients/${accountId}/identity/requests`, staff, body);
   assert.equal(r.statusCode, 201, r.body);
   return r.json() as { id: string; dueAt: string; requestedAt: string; termsVersion: string; phase: string };
 }
@@ -178,7 +171,7 @@ describe('R6.1 proof request and its 72 h deadline', () => {
 
     changes.length = 0;
     staff = await staffSession();
-    const ok = await post(`/v1/admin/identity/requests/${r.id}/approve`, { note: 'Conforme' }, staff);
+    const ok = await post(`/v1/admin/identity/requests/${r.id}/approve`, staff, { note: 'Conforme' });
     assert.equal(ok.statusCode, 200, ok.body);
     assert.equal(ok.json().request.phase, 'approved');
     assert.equal(ok.json().request.documents[0].status, 'accepted');
@@ -216,7 +209,7 @@ describe('R6.1 proof request and its 72 h deadline', () => {
     const c = await client();
     const r = await requestProof(c.account.id);
     assert.equal((await upload(r.id, c.session, PNG, 'passport.png', 'image/png')).statusCode, 201);
-    const ok = await post(`/v1/admin/identity/requests/${r.id}/approve`, {}, staff);
+    const ok = await post(`/v1/admin/identity/requests/${r.id}/approve`, staff, {});
     assert.equal(ok.statusCode, 200, ok.body);
     const d = await t.database.db
       .selectFrom('deadlines')
@@ -227,7 +220,7 @@ describe('R6.1 proof request and its 72 h deadline', () => {
     t.clock.advance(73 * HOUR);
     await t.scheduler.tick();
     assert.equal(await t.services.clients.isSuspended(t.database.db, c.account.id), false);
-    const again = await post(`/v1/admin/identity/requests/${r.id}/approve`, {}, await staffSession());
+    const again = await post(`/v1/admin/identity/requests/${r.id}/approve`, await staffSession(), {});
     assert.equal(again.statusCode, 409);
     assert.equal(again.json().code, 'identity.request_closed');
   });
@@ -252,11 +245,11 @@ describe('R6.1 proof request and its 72 h deadline', () => {
   it('reject keeps the request open with the same deadline; the client uploads again; withdrawal lifts nothing it did not cause', async () => {
     const c = await client();
     const r = await requestProof(c.account.id, { kind: 'identity_and_sites', note: '' });
-    const none = await post(`/v1/admin/identity/requests/${r.id}/reject`, { reason: 'Illisible' }, staff);
+    const none = await post(`/v1/admin/identity/requests/${r.id}/reject`, staff, { reason: 'Illisible' });
     assert.equal(none.statusCode, 409);
     assert.equal(none.json().code, 'identity.no_documents');
     assert.equal(
-      (await post(`/v1/admin/identity/requests/${r.id}/approve`, {}, staff)).json().code,
+      (await post(`/v1/admin/identity/requests/${r.id}/approve`, staff, {})).json().code,
       'identity.no_documents',
     );
     assert.equal((await upload(r.id, c.session, JPEG, 'scan.jpg', 'image/jpeg')).statusCode, 201);
@@ -264,11 +257,9 @@ describe('R6.1 proof request and its 72 h deadline', () => {
       (await get(`/v1/identity/requests/${r.id}`, c.session)).json().request.phase,
       'under_review',
     );
-    const rej = await post(
-      `/v1/admin/identity/requests/${r.id}/reject`,
-      { reason: 'Document illisible' },
-      staff,
-    );
+    const rej = await post(`/v1/admin/identity/requests/${r.id}/reject`, staff, {
+      reason: 'Document illisible',
+    });
     assert.equal(rej.statusCode, 200, rej.body);
     assert.equal(rej.json().request.phase, 'rejected');
     assert.equal(rej.json().request.state, 'open');
@@ -286,11 +277,9 @@ describe('R6.1 proof request and its 72 h deadline', () => {
       (await get(`/v1/identity/requests/${r.id}`, c.session)).json().request.phase,
       'under_review',
     );
-    const cancel = await post(
-      `/v1/admin/identity/requests/${r.id}/cancel`,
-      { reason: 'Demande faite par erreur' },
-      staff,
-    );
+    const cancel = await post(`/v1/admin/identity/requests/${r.id}/cancel`, staff, {
+      reason: 'Demande faite par erreur',
+    });
     assert.equal(cancel.statusCode, 200);
     assert.equal(cancel.json().request.phase, 'cancelled');
     assert.equal((await upload(r.id, c.session, PDF)).json().code, 'identity.request_closed');
@@ -349,7 +338,7 @@ describe('R6.1 documents', () => {
     // Clients cannot decide: 403.
     for (const verb of ['approve', 'reject', 'cancel'])
       assert.equal(
-        (await post(`/v1/admin/identity/requests/${r.id}/${verb}`, { reason: 'x' }, a.session)).statusCode,
+        (await post(`/v1/admin/identity/requests/${r.id}/${verb}`, a.session, { reason: 'x' })).statusCode,
         403,
       );
   });
@@ -430,7 +419,7 @@ describe('R6.1 documents', () => {
     const empty = await upload(r.id, c.session, Buffer.alloc(0));
     assert.equal(empty.statusCode, 400);
     assert.equal(empty.json().code, 'identity.document_empty');
-    const json = await post(`/v1/identity/requests/${r.id}/documents`, { file: 'x' }, c.session);
+    const json = await post(`/v1/identity/requests/${r.id}/documents`, c.session, { file: 'x' });
     assert.ok(json.statusCode >= 400 && json.statusCode < 500, json.body);
     assert.deepEqual(await filesUnder(path.join(t.dataDir, 'uploads', 'identity', c.account.id)), []);
     assert.equal(

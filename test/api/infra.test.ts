@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { DAY } from '../../src/domain/clock.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
 import { login, makeClient, makeStaff, testApp, type Session, type TestApp } from '../helpers/app.ts';
+import { requests } from '../helpers/requests.ts';
 
 let t: TestApp;
 let admin: Session;
@@ -15,12 +16,10 @@ before(async () => {
 });
 after(async () => t?.close());
 
-const post = (url: string, payload: object, s = admin) =>
-  t.app.inject({ method: 'POST', url, payload, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf } });
-const get = (url: string, s = admin) => t.app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
+const { get, post } = requests(() => t);
 
 async function datacenter(code: string, city = 'Paris', country = 'FR', region = 'FR-IDF') {
-  const r = await post('/v1/admin/datacenters', { code, name: `DC ${code}`, city, country, region });
+  const r = await post('/v1/admin/datacenters', admin, { code, name: `DC ${code}`, city, country, region });
   assert.equal(r.statusCode, 201, r.body);
   return r.json() as { id: string; code: string };
 }
@@ -31,7 +30,7 @@ describe('datacenters and pools (R3.2)', () => {
     assert.equal(d.code, 'PAR1');
     assert.equal(
       (
-        await post('/v1/admin/datacenters', {
+        await post('/v1/admin/datacenters', admin, {
           code: 'X1',
           name: 'x',
           city: 'x',
@@ -43,7 +42,7 @@ describe('datacenters and pools (R3.2)', () => {
     );
     assert.equal(
       (
-        await post('/v1/admin/datacenters', {
+        await post('/v1/admin/datacenters', admin, {
           code: 'X1',
           name: 'x',
           city: 'x',
@@ -55,7 +54,7 @@ describe('datacenters and pools (R3.2)', () => {
     );
     assert.equal(
       (
-        await post('/v1/admin/datacenters', {
+        await post('/v1/admin/datacenters', admin, {
           code: 'PAR1',
           name: 'x',
           city: 'x',
@@ -69,34 +68,34 @@ describe('datacenters and pools (R3.2)', () => {
 
   it('pools: overlapping prefixes and gateways outside the prefix are refused, nothing created', async () => {
     const d = await datacenter('PAR2');
-    const ok = await post('/v1/admin/pools', {
+    const ok = await post('/v1/admin/pools', admin, {
       datacenterId: d.id,
       cidr: '203.0.113.0/26',
       gateway: '203.0.113.1',
     });
     assert.equal(ok.statusCode, 201, ok.body);
     assert.equal(ok.json().size, 61); // 64 - network - broadcast - gateway
-    const overlap = await post('/v1/admin/pools', {
+    const overlap = await post('/v1/admin/pools', admin, {
       datacenterId: d.id,
       cidr: '203.0.113.32/27',
       gateway: '203.0.113.33',
     });
     assert.equal(overlap.statusCode, 409);
     assert.equal(overlap.json().code, 'pool.overlaps');
-    const outside = await post('/v1/admin/pools', {
+    const outside = await post('/v1/admin/pools', admin, {
       datacenterId: d.id,
       cidr: '203.0.113.64/26',
       gateway: '198.51.100.1',
     });
     assert.equal(outside.statusCode, 400);
     assert.equal(outside.json().code, 'validation.gateway');
-    const hostBits = await post('/v1/admin/pools', {
+    const hostBits = await post('/v1/admin/pools', admin, {
       datacenterId: d.id,
       cidr: '203.0.113.65/26',
       gateway: '203.0.113.66',
     });
     assert.equal(hostBits.json().code, 'validation.cidr');
-    const pools = (await get('/v1/admin/pools')).json() as { cidr: string }[];
+    const pools = (await get('/v1/admin/pools', admin)).json() as { cidr: string }[];
     assert.deepEqual(
       pools.map((p) => p.cidr),
       ['203.0.113.0/26'],
@@ -238,7 +237,7 @@ describe('hosts and VPS records', () => {
   });
   it('a host registers with the default overcommit ratios (R2.2) and shows what is placed on it', async () => {
     const d = (await t.services.infra.listDatacenters()).find((x) => x.code === 'LYO1')!;
-    const r = await post('/v1/admin/hosts', {
+    const r = await post('/v1/admin/hosts', admin, {
       name: 'hv1.lyo1',
       datacenterId: d.id,
       cpuCores: 8,
@@ -250,7 +249,7 @@ describe('hosts and VPS records', () => {
     assert.equal(r.json().ramOvercommit, t.services.ctx.config.ramOvercommit);
     assert.equal(
       (
-        await post('/v1/admin/hosts', {
+        await post('/v1/admin/hosts', admin, {
           name: 'hv1.lyo1',
           datacenterId: d.id,
           cpuCores: 8,
@@ -260,7 +259,7 @@ describe('hosts and VPS records', () => {
       ).json().code,
       'host.name_taken',
     );
-    const hosts = (await get('/v1/admin/hosts')).json();
+    const hosts = (await get('/v1/admin/hosts', admin)).json();
     assert.equal(hosts.length, 1);
   });
 

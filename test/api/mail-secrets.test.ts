@@ -21,6 +21,7 @@ import { newToken, tokenHash } from '../../src/control/security/tokens.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
 import { login, makeStaff, testApp, type Session, type TestApp } from '../helpers/app.ts';
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts';
+import { requests } from '../helpers/requests.ts';
 
 let t: TestApp;
 let smtp: TestSmtp;
@@ -31,16 +32,7 @@ let dcId: string;
 
 let ipSeq = 0;
 const freshIp = () => `203.0.113.${++ipSeq}`;
-const get = (url: string, s?: Session) =>
-  t.app.inject({ method: 'GET', url, headers: s ? { cookie: s.cookie } : {} });
-const post = (url: string, payload: object, s?: Session) =>
-  t.app.inject({
-    method: 'POST',
-    url,
-    payload,
-    headers: s ? { cookie: s.cookie, 'x-csrf-token': s.csrf } : {},
-    remoteAddress: freshIp(),
-  });
+const { get, post } = requests(() => t);
 
 /** An admin session now (tests that move the clock outlive the first one's). */
 async function freshAdmin(): Promise<Session> {
@@ -79,7 +71,7 @@ function assertNoToken(haystack: string, tokens: string[], where: string): void 
 }
 
 async function signUp(email: string): Promise<{ accountId: string; userId: string }> {
-  const r = await post('/v1/signup', {
+  const r = await post('/v1/signup', undefined, {
     lastName: 'Martin',
     firstName: 'Camille',
     address: { line1: '12 rue de la Paix', postalCode: '75002', city: 'Paris', country: 'FR' },
@@ -189,9 +181,11 @@ describe('one-time links in mail: never stored usable, sealed until delivery (R3
     }
     // The redacted copy cannot be used: what stands in place of the link is no token.
     const marker = /⟦withheld:verifyUrl⟧/.exec(v.body_text)![0];
-    const tryMarker = await post('/v1/signup/verify', { token: marker.padEnd(30, 'x') });
+    const tryMarker = await post('/v1/signup/verify', undefined, { token: marker.padEnd(30, 'x') });
     assert.equal(tryMarker.statusCode, 400);
-    const tryReveal = await post('/v1/access-codes/reveal', { token: `withheld:revealUrl${'x'.repeat(10)}` });
+    const tryReveal = await post('/v1/access-codes/reveal', undefined, {
+      token: `withheld:revealUrl${'x'.repeat(10)}`,
+    });
     assert.equal(tryReveal.statusCode, 404);
   });
 
@@ -280,8 +274,8 @@ describe('one-time links in mail: never stored usable, sealed until delivery (R3
     assert.equal(detail.oneTimeLinks.erasedAt, now.toISOString());
 
     // The links work (once): the address is verified, the password revealed.
-    assert.equal((await post('/v1/signup/verify', { token: verifyToken })).statusCode, 200);
-    const revealed = await post('/v1/access-codes/reveal', { token: accessToken });
+    assert.equal((await post('/v1/signup/verify', undefined, { token: verifyToken })).statusCode, 200);
+    const revealed = await post('/v1/access-codes/reveal', undefined, { token: accessToken });
     assert.equal(revealed.statusCode, 200, revealed.body);
     assert.equal(revealed.json().password, 'initial-Password-4-client');
 
@@ -327,7 +321,7 @@ describe('one-time links in mail: never stored usable, sealed until delivery (R3
     assert.equal(after.secrets_sealed, null, 'the sealed link is erased at its expiry');
     assert.match(after.last_error!, /mail\.secret_expired/);
     assert.equal(smtp.received.filter((m) => m.to.includes(late)).length, 0, 'nothing was sent');
-    const retry = await post(`/v1/admin/outbox/${row.id}/retry`, {}, await freshAdmin());
+    const retry = await post(`/v1/admin/outbox/${row.id}/retry`, await freshAdmin(), {});
     assert.equal(retry.statusCode, 409);
     assert.equal(retry.json().code, 'mail.secret_gone');
   });
@@ -363,7 +357,7 @@ describe('one-time links in mail: never stored usable, sealed until delivery (R3
       .execute();
     await assert.rejects(t.services.mail.deliverable(th!.id), /belong to another mail/);
     const admin2 = await freshAdmin();
-    const early = await post(`/v1/admin/outbox/${th!.id}/retry`, {}, admin2);
+    const early = await post(`/v1/admin/outbox/${th!.id}/retry`, admin2, {});
     assert.equal(early.statusCode, 409);
     assert.equal(early.json().code, 'mail.secret_unreadable');
     // Delivery fails that mail for good (it never goes out with another's link) and goes on.
@@ -373,7 +367,7 @@ describe('one-time links in mail: never stored usable, sealed until delivery (R3
     assert.match(failed.last_error!, /mail\.secret_unreadable/);
     assert.equal(smtp.received.filter((m) => m.to.includes(thief)).length, 0);
     assert.equal((await t.services.mail.outboxItem(v!.id)).status, 'sent');
-    const retry = await post(`/v1/admin/outbox/${th!.id}/retry`, {}, admin2);
+    const retry = await post(`/v1/admin/outbox/${th!.id}/retry`, admin2, {});
     assert.equal(retry.statusCode, 409);
     assert.equal(retry.json().code, 'mail.secret_gone');
   });
@@ -508,7 +502,7 @@ describe('mails written before the fix (0012) with a link in clear', () => {
     const arrived = smtp.received.find((m) => m.messageId === `<${liveMail.id}@legacy.example.test>`);
     assert.equal(arrived?.text, liveMail.text);
     assert.equal((await t.services.mail.outboxItem(liveMail.id)).secrets_sealed, null);
-    assert.equal((await post('/v1/signup/verify', { token: live })).statusCode, 200);
+    assert.equal((await post('/v1/signup/verify', undefined, { token: live })).statusCode, 200);
 
     const chain = await t.services.mail.verifyNotices();
     assert.equal(chain.ok, true, chain.reason ?? '');

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
 import { login, makeClient, makeStaff, testApp, type Session, type TestApp } from '../helpers/app.ts';
+import { requests } from '../helpers/requests.ts';
 
 let t: TestApp;
 let admin: Session;
@@ -29,7 +30,7 @@ const ids = {
   unpaidOrder: '',
 };
 
-const get = (url: string, s: Session) => t.app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
+const { get } = requests(() => t);
 const send = (method: 'POST' | 'PUT', url: string, payload: object, s: Session) =>
   t.app.inject({ method, url, payload, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf } });
 

@@ -13,6 +13,7 @@ import { TRAFFIC_CYCLE_END } from '../../src/control/services/traffic.ts';
 import { login, makeClient, makeStaff, testApp, type Session, type TestApp } from '../helpers/app.ts';
 import { fakeAgents } from '../helpers/fake-driver.ts';
 import { fakeNetwork, hostFor, placedVps, type FakeNetwork } from '../helpers/traffic.ts';
+import { requests } from '../helpers/requests.ts';
 
 let t: TestApp;
 let net: FakeNetwork;
@@ -43,9 +44,7 @@ before(async () => {
 });
 after(async () => t?.close());
 
-const get = (url: string, s = admin) => t.app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
-const post = (url: string, payload: object, s = admin) =>
-  t.app.inject({ method: 'POST', url, payload, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf } });
+const { get, post } = requests(() => t);
 
 async function newVps() {
   slot++;
@@ -145,7 +144,7 @@ describe('the traffic collector (R3.13)', () => {
     const u = (await usage(v.id))[0]!;
     assert.equal(u.bytes_out, '1000');
     assert.equal(u.flagged, 1);
-    const list = await get(`/v1/admin/traffic/flagged?vpsId=${v.id}`);
+    const list = await get(`/v1/admin/traffic/flagged?vpsId=${v.id}`, admin);
     assert.equal(list.statusCode, 200, list.body);
     const rows = list.json() as { flag: string; rawDelta: string; direction: string }[];
     assert.deepEqual(
@@ -228,7 +227,7 @@ describe('the quota (R3.13)', () => {
     assert.equal(view.throttledUntil, cycleEnd.toISOString());
     assert.equal(view.bandwidthBitsPerSecond, 1_000_000);
     assert.equal(view.usedOutBytes, '1300000');
-    const staffView = (await get(`/v1/vps/${v.id}/traffic`)).json();
+    const staffView = (await get(`/v1/vps/${v.id}/traffic`, admin)).json();
     assert.equal(staffView.usedOutBytes, '1300000');
     const m = (await get(`/v1/vps/${v.id}/measures`, alice)).json() as { kind: string; until: string }[];
     assert.deepEqual(
@@ -296,7 +295,7 @@ describe('cut-off states (R5.1, R6.4)', () => {
   it('staff isolate a VPS: applied on the host at once, audited, shown to the client with its reason; lifting twice is 409', async () => {
     const v = await newVps();
     net.applied.length = 0;
-    const r = await post(`/v1/admin/vps/${v.id}/measures`, {
+    const r = await post(`/v1/admin/vps/${v.id}/measures`, admin, {
       kind: 'isolate',
       reason: 'Compromised: outgoing scans seen',
       expectedUntil: '2026-12-01T00:00:00Z',
@@ -315,13 +314,13 @@ describe('cut-off states (R5.1, R6.4)', () => {
       [['isolate', 'Compromised: outgoing scans seen']],
     );
     assert.equal(
-      (await get('/v1/admin/measures')).json().some((x: { id: string }) => x.id === m.id),
+      (await get('/v1/admin/measures', admin)).json().some((x: { id: string }) => x.id === m.id),
       true,
     );
-    const lift = await post(`/v1/admin/vps/${v.id}/measures/${m.id}/lift`, {});
+    const lift = await post(`/v1/admin/vps/${v.id}/measures/${m.id}/lift`, admin, {});
     assert.equal(lift.statusCode, 200, lift.body);
     assert.equal(net.applied.at(-1)!.isolated, false);
-    const again = await post(`/v1/admin/vps/${v.id}/measures/${m.id}/lift`, {});
+    const again = await post(`/v1/admin/vps/${v.id}/measures/${m.id}/lift`, admin, {});
     assert.equal(again.statusCode, 409);
     assert.equal(again.json().code, 'measure.not_in_force');
     assert.deepEqual((await get(`/v1/vps/${v.id}/measures`, alice)).json(), []);
@@ -338,7 +337,7 @@ describe('cut-off states (R5.1, R6.4)', () => {
 
   it('a block of one port and direction is in the policy; bad shapes are 400; clients cannot', async () => {
     const v = await newVps();
-    const r = await post(`/v1/admin/vps/${v.id}/measures`, {
+    const r = await post(`/v1/admin/vps/${v.id}/measures`, admin, {
       kind: 'block',
       protocol: 'tcp',
       port: 25,
@@ -353,7 +352,7 @@ describe('cut-off states (R5.1, R6.4)', () => {
     );
     assert.equal(
       (
-        await post(`/v1/admin/vps/${v.id}/measures`, {
+        await post(`/v1/admin/vps/${v.id}/measures`, admin, {
           kind: 'block',
           protocol: 'icmp',
           port: 25,
@@ -364,20 +363,21 @@ describe('cut-off states (R5.1, R6.4)', () => {
       'validation.port',
     );
     assert.equal(
-      (await post(`/v1/admin/vps/${v.id}/measures`, { kind: 'block', reason: 'no protocol' })).json().code,
+      (await post(`/v1/admin/vps/${v.id}/measures`, admin, { kind: 'block', reason: 'no protocol' })).json()
+        .code,
       'validation.protocol',
     );
     assert.equal(
-      (await post(`/v1/admin/vps/${v.id}/measures`, { kind: 'isolate', reason: 'x', protocol: 'tcp' }))
+      (await post(`/v1/admin/vps/${v.id}/measures`, admin, { kind: 'isolate', reason: 'x', protocol: 'tcp' }))
         .statusCode,
       400,
     );
     assert.equal(
-      (await post(`/v1/admin/vps/${v.id}/measures`, { kind: 'isolate', reason: 'mine' }, alice)).statusCode,
+      (await post(`/v1/admin/vps/${v.id}/measures`, alice, { kind: 'isolate', reason: 'mine' })).statusCode,
       403,
     );
     assert.equal(
-      (await post(`/v1/admin/vps/${v.id}/measures/${r.json().id}/lift`, {}, alice)).statusCode,
+      (await post(`/v1/admin/vps/${v.id}/measures/${r.json().id}/lift`, alice, {})).statusCode,
       403,
     );
   });
@@ -385,7 +385,7 @@ describe('cut-off states (R5.1, R6.4)', () => {
   it('an unreachable host: the measure is recorded (applied: false) and the reconcile hands every policy to the host (R3.11)', async () => {
     const v = await newVps();
     net.down = true;
-    const r = await post(`/v1/admin/vps/${v.id}/measures`, {
+    const r = await post(`/v1/admin/vps/${v.id}/measures`, admin, {
       kind: 'block',
       protocol: 'udp',
       direction: 'both',
