@@ -1,5 +1,6 @@
 // The host agent running inside the control-plane process (the one-machine default): the QEMU
 // driver and the network of this machine.
+import { run } from './exec/run.ts';
 import { tapName, vpsMac } from './net/names.ts';
 import {
   applyThrottle,
@@ -70,6 +71,14 @@ export function localNetwork(host: HostNetConfig): HostNetwork {
   };
 }
 
+/** A network namespace with only its loopback up, made when missing (a lab host: no route out). */
+export async function ensureNetns(name: string): Promise<void> {
+  const list = await run(['ip', 'netns', 'list']);
+  if (list.stdout.split('\n').some((l) => l.split(' ')[0] === name)) return;
+  await run(['ip', 'netns', 'add', name]);
+  await run(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
+}
+
 /**
  * This machine's agent. The network's nft table defaults to `DEFAULT_TABLE` (the control plane
  * names none: it knows the agent only through the HostAgent interface).
@@ -77,7 +86,10 @@ export function localNetwork(host: HostNetConfig): HostNetwork {
 export async function openLocalAgent(opts: {
   qemu: QemuHostConfig;
   net: Omit<HostNetConfig, 'table'> & { table?: string };
+  /** Make `net.netns` when it does not exist (a lab host enrolled by the first-run setup). */
+  ensureNetns?: boolean;
 }): Promise<HostAgent> {
+  if (opts.ensureNetns && opts.net.netns) await ensureNetns(opts.net.netns);
   const net: HostNetConfig = { ...opts.net, table: opts.net.table ?? DEFAULT_TABLE };
   const network = localNetwork(net);
   const driver = await QemuDriver.open({

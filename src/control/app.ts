@@ -33,6 +33,7 @@ import { renewalRoutes } from './routes/renewals.ts';
 import { trafficRoutes } from './routes/traffic.ts';
 import { vpsRoutes } from './routes/vps.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
+import { firstRunRoutes } from './routes/first-run.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { measureRoutes } from './routes/measures.ts';
 import { terminationRoutes } from './routes/terminations.ts';
@@ -189,6 +190,7 @@ export async function buildApp(
   terminationRoutes(app, services);
   planChangeRoutes(app, services);
   dashboardRoutes(app, services);
+  firstRunRoutes(app, services);
   for (const group of extraRoutes) group(app, services);
 
   app.get('/v1/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>

@@ -177,6 +177,11 @@ const settings = {
     kind: { type: 'string', default: undefined },
     help: 'Run VMs and their network in this network namespace (tests).',
   },
+  labNetns: {
+    env: 'INFOGERE_LAB_NETNS',
+    kind: { type: 'string', default: 'infogere-lab' },
+    help: 'The network namespace of a lab host enrolled by the first-run setup (created when missing; docs/first-run.md).',
+  },
   agentVmUidBase: {
     env: 'INFOGERE_AGENT_VM_UID_BASE',
     kind: { type: 'int', default: 2_000_000_000, min: 65_536, max: 2_147_418_111 },

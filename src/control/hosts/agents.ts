@@ -16,11 +16,13 @@ export function localAgents(config: Config, clock: Clock, log: Logger): HostAgen
   let local: Promise<HostAgent> | undefined;
   let localOpen: HostAgent | undefined;
   const listeners: VmEventListener[] = [];
-  const open = async (): Promise<HostAgent> => {
+  const open = async (hostNetns: string | null): Promise<HostAgent> => {
     // Imported on first use: the platform starts without QEMU or nft until a VPS needs them.
     const { openLocalAgent } = await import('../../agent/local-agent.ts');
-    const netns = config.agentNetns;
+    // A lab host (first-run setup) has its own namespace, made if missing; tests set agentNetns.
+    const netns = hostNetns ?? config.agentNetns;
     const agent = await openLocalAgent({
+      ...(hostNetns ? { ensureNetns: true } : {}),
       qemu: {
         dataDir: path.join(config.dataDir, 'agent'),
         imagesDir: config.imagesDir!,
@@ -48,7 +50,7 @@ export function localAgents(config: Config, clock: Clock, log: Logger): HostAgen
   return {
     async forHost(host) {
       if (host.agent !== 'local') throw notFound('host.agent_unknown', `No agent of kind ${host.agent}`);
-      local ??= open().catch((e: unknown) => {
+      local ??= open(host.netns).catch((e: unknown) => {
         local = undefined;
         throw e;
       });

@@ -57,3 +57,13 @@ export async function hostLoads(db: Db, datacenterId?: string): Promise<(HostLoa
     vpsCount: Number(r.n),
   }));
 }
+
+/** The host served by this process's own agent (at most one is enrolled by the first-run setup). */
+export function findLocalHost(db: Db): Promise<HostRow | undefined> {
+  return db
+    .selectFrom('hosts')
+    .selectAll()
+    .where('agent', '=', 'local')
+    .orderBy('created_at')
+    .executeTakeFirst();
+}

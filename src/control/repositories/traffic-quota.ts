@@ -99,7 +99,7 @@ export function listSnmpMappings(db: Db): Promise<SnmpMappingRow[]> {
 /** Hosts (id, agent) among `ids`. */
 export function hostAgentsOf(db: Db, ids: string[]) {
   return ids.length
-    ? db.selectFrom('hosts').select(['id', 'agent']).where('id', 'in', ids).execute()
+    ? db.selectFrom('hosts').select(['id', 'agent', 'netns']).where('id', 'in', ids).execute()
     : Promise.resolve([]);
 }
 

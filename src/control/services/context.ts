@@ -24,7 +24,7 @@ export interface JobQueue {
 
 /** The hosts' agents, by host row (implemented by `hosts/agents.ts`; tests give their own). */
 export interface HostAgents {
-  forHost(host: { id: string; agent: string }): Promise<HostAgent>;
+  forHost(host: { id: string; agent: string; netns: string | null }): Promise<HostAgent>;
   /** The host's agent if it is open already (never opens it: reading figures must not touch the host). */
   peek?(host: { id: string; agent: string }): HostAgent | undefined;
   /** Agents already opened (for the collectors: counters, reconcile). */

@@ -2,6 +2,7 @@
 import { createAlertsService } from './alerts.ts';
 import { createAuditService } from './audit.ts';
 import { createDashboardService } from './dashboard.ts';
+import { createFirstRunService } from './first-run.ts';
 import { createAuthService } from './auth.ts';
 import { createClientsService } from './clients.ts';
 import { createCommerceService } from './commerce.ts';
@@ -42,6 +43,7 @@ export function createServices(ctx: ServiceContext) {
     terminations: () => terminations,
   });
   const commerce = createCommerceService(ctx, audit, { infra, mail });
+  const identity = createIdentityService(ctx, audit);
   // R3.12: a plan change's invoice paid starts its 48 h deadline (services/plan-changes.ts).
   // Paid, the contract bills the new plan: its unpaid renewal invoices are issued again at that price.
   const planChanges = createPlanChangesService(ctx, audit, {
@@ -71,7 +73,8 @@ export function createServices(ctx: ServiceContext) {
     auth: createAuthService(ctx, audit, mail),
     mail,
     health: createHealthService(ctx),
-    identity: createIdentityService(ctx, audit),
+    identity,
+    firstRun: createFirstRunService(ctx, { infra, identity, commerce }),
     infra,
     accessCodes,
     traffic,

@@ -140,6 +140,8 @@ export function createInfraService(ctx: ServiceContext, audit: AuditService) {
         diskGiB: number;
         cpuOvercommit?: number;
         ramOvercommit?: number;
+        /** A lab host's network namespace (first-run setup); default: the machine's network. */
+        netns?: string | null;
       },
       actor: AuditActor,
     ) {
@@ -154,12 +156,18 @@ export function createInfraService(ctx: ServiceContext, audit: AuditService) {
         cpu_overcommit: p.cpuOvercommit ?? ctx.config.cpuOvercommit,
         ram_overcommit: p.ramOvercommit ?? ctx.config.ramOvercommit,
         state: 'active',
+        netns: p.netns ?? null,
         created_at: ctx.clock.now(),
       }).catch((e: { code?: string }) => {
         if (e.code === '23505') throw conflict('host.name_taken', `A host named ${p.name} exists`);
         throw e;
       });
-      await audit.record(actor, 'host.register', { type: 'host', id: h.id }, { name: h.name });
+      await audit.record(
+        actor,
+        'host.register',
+        { type: 'host', id: h.id },
+        { name: h.name, netns: h.netns },
+      );
       return h;
     },
     hostLoads: (datacenterId?: string) => hostLoads(ctx.db, datacenterId),

@@ -51,6 +51,8 @@ export interface HostsTable {
   state: 'active' | 'draining' | 'down';
   /** Which counting source the quota reads for this host's VPSs (R3.13; 0006). */
   traffic_source: Generated<'tap' | 'snmp'>;
+  /** A lab host's private network namespace (first-run setup, 0019); null: the machine's network. */
+  netns: Generated<string | null>;
   created_at: Timestamp;
 }
 
