@@ -91,11 +91,13 @@ const ENDPOINTS: Endpoint[] = [
     as: 'client',
     path: (c, pick) => `/v1/invoices/${pick(c.invoiceIds)}`,
   },
-  { name: 'staff GET /v1/admin/vps', weight: 6, as: 'support', path: () => '/v1/admin/vps' },
-  { name: 'staff GET /v1/admin/clients', weight: 6, as: 'support', path: () => '/v1/admin/clients' },
-  { name: 'staff GET /v1/admin/accounts', weight: 6, as: 'support', path: () => '/v1/admin/accounts' },
-  { name: 'staff GET /v1/orders', weight: 6, as: 'admin', path: () => '/v1/orders' },
-  { name: 'staff GET /v1/admin/alerts', weight: 6, as: 'support', path: () => '/v1/admin/alerts' },
+  // Staff lists: their first page (50 rows; lists are paged by cursor), the clients' whole list.
+  { name: 'staff GET /v1/admin/vps', weight: 5, as: 'support', path: () => '/v1/admin/vps' },
+  { name: 'staff GET /v1/invoices', weight: 5, as: 'support', path: () => '/v1/invoices' },
+  { name: 'staff GET /v1/orders', weight: 5, as: 'admin', path: () => '/v1/orders' },
+  { name: 'staff GET /v1/admin/accounts', weight: 5, as: 'support', path: () => '/v1/admin/accounts' },
+  { name: 'staff GET /v1/admin/alerts', weight: 5, as: 'support', path: () => '/v1/admin/alerts' },
+  { name: 'staff GET /v1/admin/clients', weight: 5, as: 'support', path: () => '/v1/admin/clients' },
 ];
 
 /** What the bench reads of an autocannon client (not in its types). */
