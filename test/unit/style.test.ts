@@ -178,17 +178,6 @@ describe('style: small modules', () => {
 // "issue 6", "issue #6", "issues 4 and 5", "(issue 9 item 2)". Issues are closed and renumbered;
 // a comment cites the contract clause it enforces (R3.6) or says why in words.
 const ISSUE = /\bissues?\s*#?\d+/i;
-// Files other changes are rewriting at the same time; their comments are fixed after them. The
-// test below fails when a listed file cites no issue any more: remove it from the list then.
-const TEMPORARY_ISSUE_COMMENTS: string[] = [
-  'src/control/repositories/contracts.ts',
-  'src/control/routes/commerce.ts',
-  'src/control/routes/renewals.ts',
-  'src/control/services/commerce.ts',
-  'src/control/services/plan-changes.ts',
-  'src/control/services/vps.ts',
-  'web/src/pages/console/Network.tsx',
-];
 const issueComments = (file: string): string[] =>
   commentsOf(file).flatMap((c) =>
     c.text.split('\n').flatMap((t, i) => (ISSUE.test(t) ? [`${file}:${c.line + i}: ${t.trim()}`] : [])),
@@ -196,16 +185,8 @@ const issueComments = (file: string): string[] =>
 
 describe('style: comments cite clauses, not issue numbers', () => {
   it('no comment in src/ or web/src/ cites an issue number', () => {
-    const found = under(['src/', 'web/src/'], CODE)
-      .filter((f) => !TEMPORARY_ISSUE_COMMENTS.includes(f))
-      .flatMap(issueComments);
+    const found = under(['src/', 'web/src/'], CODE).flatMap(issueComments);
     assert.deepEqual(found, []);
-  });
-  it('every TEMPORARY_ISSUE_COMMENTS file still cites an issue: remove it from the list once fixed', () => {
-    const stale = TEMPORARY_ISSUE_COMMENTS.filter(
-      (f) => !existsSync(path.join(root, f)) || issueComments(f).length === 0,
-    );
-    assert.deepEqual(stale, []);
   });
   it('the check sees an issue number in a comment and not a clause', () => {
     assert.ok(ISSUE.test('// Power actions (issue 3 item 7)'));

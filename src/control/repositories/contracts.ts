@@ -69,7 +69,7 @@ export function listContracts(
   return q.limit(1000).execute();
 }
 
-/** Running contracts whose current expiry is at or before `until` (renewals and ends due: issue 6). */
+/** Running contracts whose current expiry is at or before `until` (renewals and ends due: R11). */
 export function contractsExpiringBy(db: Db, until: Date): Promise<ContractRow[]> {
   return db
     .selectFrom('contracts')

@@ -1,4 +1,4 @@
-// Catalogue, orders, invoices, payments, contracts (issue 5: R11.1, R11.2), and the payment
+// Catalogue, orders, invoices, payments, contracts (R11.1, R11.2), and the payment
 // webhook. Client-reachable routes go through services that scope every query by account
 // (another account's order, invoice or contract is 404).
 import type { FastifyRequest } from 'fastify';

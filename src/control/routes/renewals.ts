@@ -1,4 +1,4 @@
-// Term and renewal (issue 6 item 1: R11.1, R11.2, R11.3): a contract's term or renewal as its
+// Term and renewal (R11.1, R11.2, R11.3): a contract's term or renewal as its
 // client and staff see it, the switch to subscription (client: its own contract; staff: any),
 // stopping and resuming the tacit renewal (the client), and the console's renewals due.
 // Instants are UTC ISO strings; `timeZone` says where to show them (Europe/Paris by default).

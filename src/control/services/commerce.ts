@@ -1,5 +1,5 @@
 // Commerce: the catalogue, orders, invoices (gap-free numbering), payments (staff or a signed
-// webhook), validation, and the contract it opens (issue 5: R11.1, R11.2; R2.3 through the
+// webhook), validation, and the contract it opens (R11.1, R11.2; R2.3 through the
 // VPS it provisions). Every write is one transaction: an error leaves nothing half-made.
 //
 //   placeOrder      order + its invoice (number taken from the year's locked counter row)

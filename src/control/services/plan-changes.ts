@@ -1,4 +1,4 @@
-// Plan changes (R3.12, issue 6 item 2): the client orders another plan for its VPS; the
+// Plan changes (R3.12): the client orders another plan for its VPS; the
 // difference is invoiced (prorated to the day: src/domain/plan-changes.ts); from the payment
 // a deadline from the contract's terms runs (48 h); the `vps.plan_change` job applies it
 // through the host driver.

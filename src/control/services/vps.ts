@@ -1,4 +1,4 @@
-// VPS operations of the control plane (issue 3 item 7): power actions through the host driver
+// VPS operations of the control plane: power actions through the host driver
 // under the state machine, suspension (pause/resume), the serial console, hosts' live figures
 // and orphans; its failed actions raise staff alerts (services/alerts.ts).
 //

@@ -1,4 +1,4 @@
-// Provider console, network (issue 4): measures in force on every VPS (R5.1, R6.4, R3.13),
+// Provider console, network: measures in force on every VPS (R5.1, R6.4, R3.13),
 // IPv4 pools with their usage (R3.2).
 import { api, call } from '../../api/client.ts';
 import { describeMeasure } from '../../components/NetMeasures.tsx';
