@@ -85,6 +85,56 @@ export const en: Messages = {
   'home.disk': 'Disk',
   'home.capacityHint':
     'Placed / allowed: vCPUs and memory within the host’s overcommit ratios; disk is dedicated, never overcommitted.',
+  'firstRun.title': 'First steps: getting the platform going',
+  'firstRun.intro':
+    'Four steps to see a first VPS running. Each is explained, can be skipped, and can be done again later from the usual pages.',
+  'firstRun.skip': 'Skip this step',
+  'firstRun.later': 'Later, from:',
+  'firstRun.hide': 'Hide the guide',
+  'firstRun.show': 'Show the setup guide',
+  'firstRun.state.todo': 'to do',
+  'firstRun.state.done': 'done',
+  'firstRun.state.skipped': 'skipped',
+  'firstRun.datacenter.title': 'The first datacenter and its IPv4 pool',
+  'firstRun.datacenter.why':
+    'Each VPS is sold in a datacenter and gets a fixed IPv4 address from its pool; the location is published in the geofeed (R3.2).',
+  'firstRun.datacenter.do': 'Create the datacenter and the pool',
+  'firstRun.dcCode': 'Code',
+  'firstRun.dcName': 'Name',
+  'firstRun.dcCity': 'City',
+  'firstRun.dcCountry': 'Country (ISO)',
+  'firstRun.dcRegion': 'Region (ISO 3166-2)',
+  'firstRun.poolCidr': 'IPv4 pool',
+  'firstRun.poolGateway': 'Gateway',
+  'firstRun.poolHint':
+    '192.0.2.0/24 is a documentation range: right for a lab trial. In production, use your real range.',
+  'firstRun.host.title': 'This machine as the first host',
+  'firstRun.host.why':
+    'VPSs run as QEMU virtual machines on a host. This machine is registered with its own cores, memory and free disk.',
+  'firstRun.host.do': 'Enrol this machine',
+  'firstRun.hostName': 'Host name',
+  'firstRun.hostLab': 'Private lab network (a network namespace, no way out)',
+  'firstRun.hostLabHint':
+    'To try it out: the VMs and their network live in a separate network namespace, leaving the machine’s network alone (see docs/first-run.md to remove it). Untick for a real host.',
+  'firstRun.plan.title': 'The first plan',
+  'firstRun.plan.why':
+    'A plan says what the client buys (vCPUs, memory, dedicated disk) and its monthly price excl. VAT; it is sold in the datacenter.',
+  'firstRun.plan.do': 'Create the plan',
+  'firstRun.planCode': 'Code',
+  'firstRun.planName': 'Name',
+  'firstRun.planMemory': 'Memory (MiB)',
+  'firstRun.planDisk': 'Disk (GiB)',
+  'firstRun.planPrice': 'Monthly price excl. VAT (€)',
+  'firstRun.planVat': 'VAT (%)',
+  'firstRun.vps.title': 'A VPS for a test client',
+  'firstRun.vps.why':
+    'A real order’s path: a test client orders the plan, the invoice is paid in cash ("first-run test"), then the order is validated; provisioning starts.',
+  'firstRun.vps.do': 'Order and validate',
+  'firstRun.vpsHostname': 'VPS hostname',
+  'firstRun.vpsHint':
+    'The invoice is a real numbered invoice (numbering has no gaps): it stays in the books.',
+  'firstRun.needDatacenter': 'Create a datacenter first (step 1).',
+  'firstRun.needPlan': 'A datacenter and a plan on sale are needed (steps 1 and 3).',
   'dashboard.hello': 'Hello {name}',
   'dashboard.clientIntro':
     'Welcome to your client area. Find your VPS, your invoices and your support requests here.',

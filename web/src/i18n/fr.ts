@@ -84,6 +84,56 @@ export const fr = {
   'home.disk': 'Disque',
   'home.capacityHint':
     'Placé / permis : vCPU et mémoire dans les ratios de surallocation de l’hôte, disque dédié jamais suralloué.',
+  'firstRun.title': 'Premiers pas : mettre la plateforme en route',
+  'firstRun.intro':
+    'Quatre étapes pour voir un premier VPS tourner. Chacune est expliquée, peut être sautée et refaite plus tard depuis les pages habituelles.',
+  'firstRun.skip': 'Passer cette étape',
+  'firstRun.later': 'Plus tard, depuis :',
+  'firstRun.hide': 'Masquer le guide',
+  'firstRun.show': 'Afficher le guide de démarrage',
+  'firstRun.state.todo': 'à faire',
+  'firstRun.state.done': 'fait',
+  'firstRun.state.skipped': 'passée',
+  'firstRun.datacenter.title': 'Le premier datacenter et son bloc d’adresses IPv4',
+  'firstRun.datacenter.why':
+    'Chaque VPS est vendu dans un datacenter et reçoit une adresse IPv4 fixe de son bloc ; le lieu est publié dans le geofeed (R3.2).',
+  'firstRun.datacenter.do': 'Créer le datacenter et le bloc',
+  'firstRun.dcCode': 'Code',
+  'firstRun.dcName': 'Nom',
+  'firstRun.dcCity': 'Ville',
+  'firstRun.dcCountry': 'Pays (ISO)',
+  'firstRun.dcRegion': 'Région (ISO 3166-2)',
+  'firstRun.poolCidr': 'Bloc IPv4',
+  'firstRun.poolGateway': 'Passerelle',
+  'firstRun.poolHint':
+    '192.0.2.0/24 est une plage de documentation : parfaite pour un essai en laboratoire. En production, mettez votre vraie plage.',
+  'firstRun.host.title': 'Cette machine comme premier hôte',
+  'firstRun.host.why':
+    'Les VPS tournent en machines virtuelles QEMU sur un hôte. Cette machine est enregistrée avec ses propres cœurs, sa mémoire et son disque libre.',
+  'firstRun.host.do': 'Enregistrer cette machine',
+  'firstRun.hostName': 'Nom de l’hôte',
+  'firstRun.hostLab': 'Réseau de laboratoire privé (espace de noms réseau, sans sortie)',
+  'firstRun.hostLabHint':
+    'Pour essayer : les VM et leur réseau vivent dans un espace de noms réseau à part, sans toucher au réseau de la machine (voir docs/first-run.md pour le retirer). Décochez pour un vrai hôte.',
+  'firstRun.plan.title': 'La première offre',
+  'firstRun.plan.why':
+    'Une offre dit ce que le client achète (vCPU, mémoire, disque dédié) et son prix mensuel HT ; elle est vendue dans le datacenter.',
+  'firstRun.plan.do': 'Créer l’offre',
+  'firstRun.planCode': 'Code',
+  'firstRun.planName': 'Nom',
+  'firstRun.planMemory': 'Mémoire (Mio)',
+  'firstRun.planDisk': 'Disque (Gio)',
+  'firstRun.planPrice': 'Prix mensuel HT (€)',
+  'firstRun.planVat': 'TVA (%)',
+  'firstRun.vps.title': 'Un VPS pour un client de test',
+  'firstRun.vps.why':
+    'Le chemin d’une vraie commande : un client de test commande l’offre, la facture est réglée en espèces (« first-run test ») puis la commande validée ; le provisionnement démarre.',
+  'firstRun.vps.do': 'Commander et valider',
+  'firstRun.vpsHostname': 'Nom du VPS',
+  'firstRun.vpsHint':
+    'La facture est une vraie facture numérotée (la numérotation ne saute aucun numéro) : elle reste dans les comptes.',
+  'firstRun.needDatacenter': 'Créez d’abord un datacenter (étape 1).',
+  'firstRun.needPlan': 'Il faut un datacenter et une offre en vente (étapes 1 et 3).',
   'dashboard.hello': 'Bonjour {name}',
   'dashboard.clientIntro':
     'Bienvenue dans votre espace client. Retrouvez ici vos VPS, vos factures et vos demandes de support.',

@@ -5,9 +5,11 @@ import { api, call } from '../../api/client.ts';
 import type { paths } from '../../api/schema.d.ts';
 import { Link } from '../../router.tsx';
 import { ErrorNote, Loading, Page, useResource } from '../../components/ui.tsx';
+import { useState } from 'react';
 import { hasKey, useI18n, type Language } from '../../i18n/index.tsx';
 import { useMe } from '../../session.tsx';
 import { OpenAlertsCard } from './Alerts.tsx';
+import { FirstRunGuide, setupComplete } from './FirstRun.tsx';
 
 export type DashboardFigures =
   paths['/v1/admin/dashboard']['get']['responses'][200]['content']['application/json'];
@@ -201,11 +203,23 @@ export function ConsoleHome() {
   const { t } = useI18n();
   const me = useMe();
   const figures = useResource(loadFigures);
+  const [guide, setGuide] = useState<boolean | null>(null);
+  const incomplete = figures.status === 'ready' && !setupComplete(figures.data.setup);
+  // Admins see the guide while something is missing, unless they hid it; it can be shown again.
+  const showGuide = me.role === 'admin' && (guide ?? incomplete);
   return (
     <Page title={t('dashboard.hello', { name: me.name })}>
       <p className="muted">{t('dashboard.signedInAs', { email: me.email, role: t(`role.${me.role}`) })}</p>
       {figures.status === 'loading' ? <Loading /> : null}
       {figures.status === 'error' ? <ErrorNote error={figures.error} /> : null}
+      {figures.status === 'ready' && showGuide ? (
+        <FirstRunGuide figures={figures.data} onChange={figures.reload} />
+      ) : null}
+      {me.role === 'admin' && figures.status === 'ready' ? (
+        <button type="button" className="button-quiet" onClick={() => setGuide(!showGuide)}>
+          {showGuide ? t('firstRun.hide') : t('firstRun.show')}
+        </button>
+      ) : null}
       {figures.status === 'ready' ? <Figures data={figures.data} /> : null}
       <OpenAlertsCard />
     </Page>
