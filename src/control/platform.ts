@@ -16,7 +16,7 @@ import { prettyDestination, wantsPretty } from './pretty-log.ts';
 import { allJobs, createScheduler } from './jobs/registry.ts';
 import type { Scheduler } from './jobs/scheduler.ts';
 import { RECONCILE_CRON, trafficCollector } from './jobs/traffic.ts';
-import { RECONCILE_JOB } from './services/net-measures.ts';
+import { RECONCILE_JOB } from './services/network-blocks.ts';
 import { loadMasterKey, SecretBox } from './security/secretbox.ts';
 import { createServices, type Services } from './services/index.ts';
 

@@ -68,7 +68,7 @@ export function checkTermMonths(months: number, field = 'termMonths'): number {
 
 export const contractStates = [
   'active', // the service runs (R2.3: reachable for as long as the contract runs)
-  'suspended', // a measure is in force (R5.1, R6.1, R6.5, R12.5); the contract still runs
+  'suspended', // a sanction is in force (R5.1, R6.1, R6.5, R12.5); the contract still runs
   'ended', // reached its term, or a subscription whose renewal was stopped reached its expiry
   'terminated', // ended early: registered letter (R12.2), force majeure (R12.1), breach (R12.3)
 ] as const;

@@ -141,7 +141,7 @@ describe('traffic collector on a real port (R3.13)', { concurrency: false }, () 
     assert.equal(await rate('up0', uplinkClass), 1_000_000);
     assert.equal(await rate(tapName(vpsId), '1:1'), 1_000_000);
     // The reconcile agrees with the database (nothing to fix while throttled).
-    const fixes = await t!.services.netMeasures.reconcile();
+    const fixes = await t!.services.networkBlocks.reconcile();
     assert.deepEqual(
       fixes.flatMap((f) => f.fixes),
       [],

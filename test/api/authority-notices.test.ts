@@ -1,4 +1,4 @@
-// Authority notices (R12.6): recording a notice applies the ordered measure at once with the
+// Authority notices (R12.6): recording a notice applies the ordered sanction at once with the
 // notice linked; the scan is stored (type by content); a withheld notice sends no email and
 // adds nothing to the notices chain; a notified one is in the chain; staff only.
 import assert from 'node:assert/strict';
@@ -73,14 +73,14 @@ describe('authority notices (R12.6)', () => {
       type: 'judicial',
       reference: 'RG 26/01234',
       receivedOn: '2026-02-27',
-      measureOrdered: 'suspension',
+      sanctionOrdered: 'suspension',
       withheld: true,
     });
     assert.equal(r.statusCode, 201, r.body);
-    const { notice, measure } = r.json();
-    assert.equal(measure.rung, 'suspension');
-    assert.equal(measure.noticeId, notice.id);
-    assert.equal(measure.withheld, true);
+    const { notice, sanction } = r.json();
+    assert.equal(sanction.rung, 'suspension');
+    assert.equal(sanction.noticeId, notice.id);
+    assert.equal(sanction.withheld, true);
     assert.equal(vms.get(v.id), 'paused');
     assert.equal(lastPolicy(v.id).isolated, true);
     assert.equal((await notices()).length, before, 'no email, nothing in the notices chain');
@@ -90,15 +90,15 @@ describe('authority notices (R12.6)', () => {
       .where('account_id', '=', aliceAccount)
       .execute();
     assert.equal(outbox.length, 0);
-    // Detail: the linked measures.
+    // Detail: the linked sanctions.
     const d = await get(`/v1/admin/authority-notices/${notice.id}`);
     assert.equal(d.statusCode, 200);
     assert.deepEqual(
-      d.json().measures.map((m: { id: string }) => m.id),
-      [measure.id],
+      d.json().sanctions.map((m: { id: string }) => m.id),
+      [sanction.id],
     );
     const list = await get('/v1/admin/authority-notices');
-    assert.equal(list.json()[0].measuresInForce, 1);
+    assert.equal(list.json()[0].sanctionsInForce, 1);
     // The scan: a PDF by content is stored; a text file is refused.
     const bad = multipart('scan.pdf', new TextEncoder().encode('not a pdf'));
     let up = await t.app.inject({
@@ -122,7 +122,7 @@ describe('authority notices (R12.6)', () => {
     assert.equal(dl.statusCode, 200);
     assert.match(dl.body, /^%PDF-/);
     // Lifting once the authority lifts its order: the VM runs again, no email either.
-    const lift = await post(`/v1/admin/sanctions/${measure.id}/lift`, {
+    const lift = await post(`/v1/admin/sanctions/${sanction.id}/lift`, {
       reason: 'Order lifted by the court',
     });
     assert.equal(lift.statusCode, 200, lift.body);
@@ -138,20 +138,20 @@ describe('authority notices (R12.6)', () => {
       type: 'administrative',
       reference: 'ADM-2026-77',
       receivedOn: '2026-03-01',
-      measureOrdered: 'restriction',
+      sanctionOrdered: 'restriction',
       withheld: false,
       protocol: 'tcp',
       port: 8080,
       direction: 'in',
     });
     assert.equal(r.statusCode, 201, r.body);
-    assert.equal(r.json().measure.rung, 'restriction');
+    assert.equal(r.json().sanction.rung, 'restriction');
     assert.ok(lastPolicy(v.id).blocks.some((b) => b.port === 8080 && b.direction === 'in'));
     const mail = await t.database.db
       .selectFrom('mail_outbox')
       .selectAll()
       .where('account_id', '=', aliceAccount)
-      .where('template', '=', 'measure.applied')
+      .where('template', '=', 'sanction.applied')
       .executeTakeFirstOrThrow();
     assert.match(mail.body_text, /ARCOM/);
     const chained = await t.database.db
@@ -173,7 +173,7 @@ describe('authority notices (R12.6)', () => {
       type: 'administrative',
       reference: 'X-1',
       receivedOn: '2026-03-01',
-      measureOrdered: 'restriction',
+      sanctionOrdered: 'restriction',
       withheld: false,
     });
     assert.equal(r.statusCode, 400);
@@ -191,14 +191,14 @@ describe('who records a notice, and how many scans (docs/security.md, Roles)', (
       type: 'administrative',
       reference: 'ADM-2026-99',
       receivedOn: '2026-03-01',
-      measureOrdered: 'limitation',
+      sanctionOrdered: 'limitation',
       withheld: true,
       liftCondition: 'the order ends',
     };
     const refused = await post('/v1/admin/authority-notices', body, support);
     assert.equal(refused.statusCode, 403, refused.body);
     assert.equal(
-      (await t.database.db.selectFrom('measures').select('id').where('vps_id', '=', v.id).execute()).length,
+      (await t.database.db.selectFrom('sanctions').select('id').where('vps_id', '=', v.id).execute()).length,
       0,
     );
     const r = await post('/v1/admin/authority-notices', body);

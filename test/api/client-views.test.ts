@@ -1,6 +1,6 @@
 // What clients read of the provider's records: never a staff member's email nor a raw agent
 // error (its command line, host paths), on every client-facing route of a VPS and its account
-// (events, power actions, the VPS itself, network measures, sanctions, traffic, payments,
+// (events, power actions, the VPS itself, network blocks, sanctions, traffic, payments,
 // standing). Staff keep the detail. Host doubles: a driver whose start fails with the kind of
 // message a real QEMU gives.
 import assert from 'node:assert/strict';
@@ -63,7 +63,7 @@ before(async () => {
   const start = await post(`/v1/vps/${vpsId}/actions/start`, admin, {});
   assert.equal(start.statusCode, 202, start.body);
   await t.services.vps.runPower(start.json().action.id);
-  const block = await post(`/v1/admin/vps/${vpsId}/measures`, admin, {
+  const block = await post(`/v1/admin/vps/${vpsId}/network-blocks`, admin, {
     kind: 'block',
     protocol: 'udp',
     port: 53,
@@ -133,10 +133,10 @@ describe('clients read a role and a plain message; staff keep the detail', () =>
     for (const leak of LEAKS()) assert.ok(!v.body.includes(leak), `VPS leaks ${leak}`);
   });
 
-  it('network measures, sanctions, traffic and standing name the provider, not staff', async () => {
-    const staffNet = await get(`/v1/vps/${vpsId}/measures`, admin);
+  it('network blocks, sanctions, traffic and standing name the provider, not staff', async () => {
+    const staffNet = await get(`/v1/vps/${vpsId}/network-blocks`, admin);
     assert.ok(staffNet.body.includes(adminEmail));
-    const net = await get(`/v1/vps/${vpsId}/measures`, alice);
+    const net = await get(`/v1/vps/${vpsId}/network-blocks`, alice);
     assert.equal(net.statusCode, 200);
     assert.ok((net.json() as unknown[]).length >= 2);
     for (const m of net.json() as { createdBy: string; owner?: unknown }[]) {
@@ -147,7 +147,7 @@ describe('clients read a role and a plain message; staff keep the detail', () =>
     assert.equal(standing.statusCode, 200);
     assert.equal(standing.json().suspensions[0].liftedBy, 'provider');
     for (const url of [
-      `/v1/vps/${vpsId}/measures`,
+      `/v1/vps/${vpsId}/network-blocks`,
       `/v1/vps/${vpsId}/sanctions`,
       `/v1/vps/${vpsId}/traffic`,
       '/v1/account/standing',

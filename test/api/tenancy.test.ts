@@ -1,7 +1,7 @@
 // Tenancy across every client-reachable module (issue 5 acceptance "Tenancy"; architecture:
 // "another account's object is 404, never 403"): a second client can neither see nor act on the
 // first one's orders, invoices (and their printable page), payments, contracts, VPS (and its
-// events, actions, contract, traffic, measures), identity requests and documents, and notices.
+// events, actions, contract, traffic, network blocks, sanctions), identity requests and documents, and notices.
 // Each object is first shown to exist for its owner (200), so a 404 is tenancy, not a broken
 // route. No VM: the records are made through the API and services (the provisioning job is
 // only recorded).
@@ -166,7 +166,7 @@ describe('tenancy: a second client gets 404 on the first one’s objects, everyw
     `/v1/vps/${ids.vps}/actions`,
     `/v1/vps/${ids.vps}/contract`,
     `/v1/vps/${ids.vps}/traffic`,
-    `/v1/vps/${ids.vps}/measures`,
+    `/v1/vps/${ids.vps}/network-blocks`,
     `/v1/identity/requests/${ids.request}`,
     `/v1/identity/documents/${ids.document}/content`,
     `/v1/notices/${ids.notice}`,

@@ -522,7 +522,7 @@ describe('the deletion at the effective date (R12.4)', () => {
     assert.equal(r.json().cut.paused, true);
     assert.equal((await vpsRow(vpsId)).state, 'paused');
     const m = await t.database.db
-      .selectFrom('vps_net_measures')
+      .selectFrom('network_blocks')
       .select('kind')
       .where('vps_id', '=', vpsId)
       .where('lifted_at', 'is', null)

@@ -174,7 +174,7 @@ describe('the traffic collector (R3.13)', () => {
 describe('the quota (R3.13)', () => {
   const small: QuotaTerms = { ...TERMS_2015_06_01, outboundQuotaBytes: 1_000_000n };
 
-  it('crossing the quota throttles once (measure, deadline, one email), the new cycle lifts it and restores the rate', async () => {
+  it('crossing the quota throttles once (network block, deadline, one email), the new cycle lifts it and restores the rate', async () => {
     const v = await newVps();
     net.throttles.length = 0;
     net.set(v.id, { rx: 900_000n });
@@ -191,17 +191,17 @@ describe('the quota (R3.13)', () => {
     step();
     assert.deepEqual((await t.services.traffic.collect({ terms: small })).throttled, []);
 
-    const measures = await t.database.db
-      .selectFrom('vps_net_measures')
+    const blocks = await t.database.db
+      .selectFrom('network_blocks')
       .selectAll()
       .where('vps_id', '=', v.id)
       .execute();
-    assert.equal(measures.length, 1);
-    assert.equal(measures[0]!.kind, 'throttle');
-    assert.equal(measures[0]!.created_by, 'system');
-    assert.match(measures[0]!.reason, /R3\.13/);
+    assert.equal(blocks.length, 1);
+    assert.equal(blocks[0]!.kind, 'throttle');
+    assert.equal(blocks[0]!.created_by, 'system');
+    assert.match(blocks[0]!.reason, /R3\.13/);
     const cycleEnd = cycleAt(v.billing_anchor, t.clock.now()).end;
-    assert.equal(measures[0]!.until?.toISOString(), cycleEnd.toISOString());
+    assert.equal(blocks[0]!.until?.toISOString(), cycleEnd.toISOString());
     assert.equal(net.throttles.length, 1);
     assert.equal(net.throttles[0]!.throttled, true);
     assert.equal(net.throttles[0]!.vpsId, v.id);
@@ -221,7 +221,7 @@ describe('the quota (R3.13)', () => {
       [[TRAFFIC_CYCLE_END, cycleEnd.toISOString()]],
     );
 
-    // Both sides see it: the client on its VPS, with the throttle's end; the measure listed.
+    // Both sides see it: the client on its VPS, with the throttle's end; the block listed.
     view = (await get(`/v1/vps/${v.id}/traffic`, alice)).json();
     assert.equal(view.throttled, true);
     assert.equal(view.throttledUntil, cycleEnd.toISOString());
@@ -229,7 +229,10 @@ describe('the quota (R3.13)', () => {
     assert.equal(view.usedOutBytes, '1300000');
     const staffView = (await get(`/v1/vps/${v.id}/traffic`, admin)).json();
     assert.equal(staffView.usedOutBytes, '1300000');
-    const m = (await get(`/v1/vps/${v.id}/measures`, alice)).json() as { kind: string; until: string }[];
+    const m = (await get(`/v1/vps/${v.id}/network-blocks`, alice)).json() as {
+      kind: string;
+      until: string;
+    }[];
     assert.deepEqual(
       m.map((x) => [x.kind, x.until]),
       [['throttle', cycleEnd.toISOString()]],
@@ -243,7 +246,7 @@ describe('the quota (R3.13)', () => {
     await t.scheduler.tick();
     await relogin();
     const lifted = await t.database.db
-      .selectFrom('vps_net_measures')
+      .selectFrom('network_blocks')
       .selectAll()
       .where('vps_id', '=', v.id)
       .executeTakeFirstOrThrow();
@@ -283,10 +286,10 @@ describe('the quota (R3.13)', () => {
 });
 
 describe('tenancy', () => {
-  it('another account’s VPS traffic and measures are 404', async () => {
+  it('another account’s VPS traffic and network blocks are 404', async () => {
     const v = await newVps();
     assert.equal((await get(`/v1/vps/${v.id}/traffic`, bob)).statusCode, 404);
-    assert.equal((await get(`/v1/vps/${v.id}/measures`, bob)).statusCode, 404);
+    assert.equal((await get(`/v1/vps/${v.id}/network-blocks`, bob)).statusCode, 404);
     assert.equal((await get(`/v1/vps/${v.id}/traffic`, alice)).statusCode, 200);
   });
 });
@@ -295,7 +298,7 @@ describe('cut-off states (R5.1, R6.4)', () => {
   it('staff isolate a VPS: applied on the host at once, audited, shown to the client with its reason; lifting twice is 409', async () => {
     const v = await newVps();
     net.applied.length = 0;
-    const r = await post(`/v1/admin/vps/${v.id}/measures`, admin, {
+    const r = await post(`/v1/admin/vps/${v.id}/network-blocks`, admin, {
       kind: 'isolate',
       reason: 'Compromised: outgoing scans seen',
       expectedUntil: '2026-12-01T00:00:00Z',
@@ -304,7 +307,7 @@ describe('cut-off states (R5.1, R6.4)', () => {
     const m = r.json();
     assert.equal(m.applied, true);
     assert.equal(net.applied.at(-1)!.isolated, true);
-    const seen = (await get(`/v1/vps/${v.id}/measures`, alice)).json() as {
+    const seen = (await get(`/v1/vps/${v.id}/network-blocks`, alice)).json() as {
       kind: string;
       reason: string;
       until: string;
@@ -314,16 +317,16 @@ describe('cut-off states (R5.1, R6.4)', () => {
       [['isolate', 'Compromised: outgoing scans seen']],
     );
     assert.equal(
-      (await get('/v1/admin/measures', admin)).json().some((x: { id: string }) => x.id === m.id),
+      (await get('/v1/admin/network-blocks', admin)).json().some((x: { id: string }) => x.id === m.id),
       true,
     );
-    const lift = await post(`/v1/admin/vps/${v.id}/measures/${m.id}/lift`, admin, {});
+    const lift = await post(`/v1/admin/vps/${v.id}/network-blocks/${m.id}/lift`, admin, {});
     assert.equal(lift.statusCode, 200, lift.body);
     assert.equal(net.applied.at(-1)!.isolated, false);
-    const again = await post(`/v1/admin/vps/${v.id}/measures/${m.id}/lift`, admin, {});
+    const again = await post(`/v1/admin/vps/${v.id}/network-blocks/${m.id}/lift`, admin, {});
     assert.equal(again.statusCode, 409);
-    assert.equal(again.json().code, 'measure.not_in_force');
-    assert.deepEqual((await get(`/v1/vps/${v.id}/measures`, alice)).json(), []);
+    assert.equal(again.json().code, 'network_block.not_in_force');
+    assert.deepEqual((await get(`/v1/vps/${v.id}/network-blocks`, alice)).json(), []);
     const audit = await t.database.db
       .selectFrom('audit_log')
       .select('action')
@@ -337,7 +340,7 @@ describe('cut-off states (R5.1, R6.4)', () => {
 
   it('a block of one port and direction is in the policy; bad shapes are 400; clients cannot', async () => {
     const v = await newVps();
-    const r = await post(`/v1/admin/vps/${v.id}/measures`, admin, {
+    const r = await post(`/v1/admin/vps/${v.id}/network-blocks`, admin, {
       kind: 'block',
       protocol: 'tcp',
       port: 25,
@@ -352,7 +355,7 @@ describe('cut-off states (R5.1, R6.4)', () => {
     );
     assert.equal(
       (
-        await post(`/v1/admin/vps/${v.id}/measures`, admin, {
+        await post(`/v1/admin/vps/${v.id}/network-blocks`, admin, {
           kind: 'block',
           protocol: 'icmp',
           port: 25,
@@ -363,29 +366,36 @@ describe('cut-off states (R5.1, R6.4)', () => {
       'validation.port',
     );
     assert.equal(
-      (await post(`/v1/admin/vps/${v.id}/measures`, admin, { kind: 'block', reason: 'no protocol' })).json()
-        .code,
+      (
+        await post(`/v1/admin/vps/${v.id}/network-blocks`, admin, { kind: 'block', reason: 'no protocol' })
+      ).json().code,
       'validation.protocol',
     );
     assert.equal(
-      (await post(`/v1/admin/vps/${v.id}/measures`, admin, { kind: 'isolate', reason: 'x', protocol: 'tcp' }))
-        .statusCode,
+      (
+        await post(`/v1/admin/vps/${v.id}/network-blocks`, admin, {
+          kind: 'isolate',
+          reason: 'x',
+          protocol: 'tcp',
+        })
+      ).statusCode,
       400,
     );
     assert.equal(
-      (await post(`/v1/admin/vps/${v.id}/measures`, alice, { kind: 'isolate', reason: 'mine' })).statusCode,
+      (await post(`/v1/admin/vps/${v.id}/network-blocks`, alice, { kind: 'isolate', reason: 'mine' }))
+        .statusCode,
       403,
     );
     assert.equal(
-      (await post(`/v1/admin/vps/${v.id}/measures/${r.json().id}/lift`, alice, {})).statusCode,
+      (await post(`/v1/admin/vps/${v.id}/network-blocks/${r.json().id}/lift`, alice, {})).statusCode,
       403,
     );
   });
 
-  it('an unreachable host: the measure is recorded (applied: false) and the reconcile hands every policy to the host (R3.11)', async () => {
+  it('an unreachable host: the block is recorded (applied: false) and the reconcile hands every policy to the host (R3.11)', async () => {
     const v = await newVps();
     net.down = true;
-    const r = await post(`/v1/admin/vps/${v.id}/measures`, admin, {
+    const r = await post(`/v1/admin/vps/${v.id}/network-blocks`, admin, {
       kind: 'block',
       protocol: 'udp',
       direction: 'both',
@@ -394,7 +404,7 @@ describe('cut-off states (R5.1, R6.4)', () => {
     net.down = false;
     assert.equal(r.statusCode, 201, r.body);
     assert.equal(r.json().applied, false);
-    await t.services.netMeasures.reconcile();
+    await t.services.networkBlocks.reconcile();
     const policies = net.reconciled.at(-1)!;
     const mine = policies.find((p) => p.vpsId === v.id)!;
     assert.deepEqual(

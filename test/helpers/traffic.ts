@@ -1,4 +1,4 @@
-// Test doubles for the traffic and measures tests: a HostNetwork whose port counters the test
+// Test doubles for the traffic and network-block tests: a HostNetwork whose port counters the test
 // sets (and which records what the control plane asked of it), and a VPS placed on a host
 // with an address, MAC and slot (what provisioning leaves), without any real VM.
 import type { HostNetwork, PortCounters } from '../../src/agent/host-agent.ts';

@@ -16,6 +16,7 @@ import * as m0011authHardening from './migrations/0011_auth_hardening.ts';
 import * as m0012mailSecrets from './migrations/0012_mail_secrets.ts';
 import * as m0014holdsAndOwners from './migrations/0014_holds_and_owners.ts';
 import * as m0015vpsPower from './migrations/0015_vps_power.ts';
+import * as m0016sanctionsVocabulary from './migrations/0016_sanctions_vocabulary.ts';
 import * as m0019hostNetns from './migrations/0019_host_netns.ts';
 
 export const migrations: Record<string, Migration> = {
@@ -33,6 +34,7 @@ export const migrations: Record<string, Migration> = {
   '0012_mail_secrets': m0012mailSecrets,
   '0014_holds_and_owners': m0014holdsAndOwners,
   '0015_vps_power': m0015vpsPower,
+  '0016_sanctions_vocabulary': m0016sanctionsVocabulary,
   '0019_host_netns': m0019hostNetns,
 };
 

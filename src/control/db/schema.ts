@@ -11,7 +11,7 @@ import type { VpsPowerTables } from './tables/vps-power.ts';
 import type { TrafficTables } from './tables/traffic.ts';
 import type { RenewalTables } from './tables/renewals.ts';
 import type { PlanChangeTables } from './tables/plan-changes.ts';
-import type { MeasuresTables } from './tables/measures.ts';
+import type { SanctionsTables } from './tables/sanctions.ts';
 import type { TerminationTables } from './tables/terminations.ts';
 
 export type Language = 'fr' | 'en';
@@ -139,7 +139,7 @@ export interface Database
     VpsPowerTables,
     RenewalTables,
     TerminationTables,
-    MeasuresTables,
+    SanctionsTables,
     PlanChangeTables {
   accounts: AccountsTable;
   users: UsersTable;

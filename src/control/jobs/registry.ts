@@ -13,7 +13,7 @@ import { vpsPowerJob } from './vps-power.ts';
 import { reconcileJob } from './traffic.ts';
 import { TRAFFIC_CYCLE_END } from '../services/traffic.ts';
 import { CONTRACT_EXPIRY, RENEWAL_GRACE_END, RENEWAL_INVOICE, TERM_WARNING } from '../services/renewals.ts';
-import { MEASURE_END } from '../services/measures.ts';
+import { SANCTION_END } from '../services/sanctions.ts';
 import { TERMINATION_DUE } from '../services/terminations.ts';
 import { terminationJob } from './terminations.ts';
 import { planChangeJob } from './plan-changes.ts';
@@ -33,8 +33,8 @@ export function createScheduler(services: Services, log: Logger): Scheduler {
   scheduler.on(RENEWAL_INVOICE, (d, c) => services.renewals.onRenewalInvoice(d, c));
   scheduler.on(CONTRACT_EXPIRY, (d, c) => services.renewals.onExpiry(d, c));
   scheduler.on(RENEWAL_GRACE_END, (d, c) => services.renewals.onGraceEnd(d, c));
-  // R5.1, R12.5: a measure's planned end: lifted (unless restoring may be refused).
-  scheduler.on(MEASURE_END, (d) => services.measures.onPlannedEnd(d));
+  // R5.1, R12.5: a sanction's planned end: lifted (unless restoring may be refused).
+  scheduler.on(SANCTION_END, (d) => services.sanctions.onPlannedEnd(d));
   // R12.4: a termination's effective date: the deletion job is queued.
   scheduler.on(TERMINATION_DUE, (d, c) => services.terminations.onDue(d, c));
   // R3.12: a plan change's deadline (late if not applied), its announced reboot, its retries.

@@ -3,7 +3,7 @@
 // (one read and one transaction per host). The network reconcile is a pg-boss job every 5 min.
 import type { Logger } from 'pino';
 import type { Services } from '../services/index.ts';
-import { RECONCILE_JOB } from '../services/net-measures.ts';
+import { RECONCILE_JOB } from '../services/network-blocks.ts';
 import type { JobDefinition } from './boss.ts';
 
 export const RECONCILE_CRON = '*/5 * * * *';
@@ -46,7 +46,7 @@ export function reconcileJob(services: Services): JobDefinition<Record<string, n
     expireInSeconds: 4 * 60,
     // Idempotent: a second pass over repaired rules finds nothing to fix.
     async handler() {
-      await services.netMeasures.reconcile();
+      await services.networkBlocks.reconcile();
     },
   };
 }

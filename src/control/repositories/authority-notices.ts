@@ -2,7 +2,7 @@
 import type { Insertable, Selectable } from 'kysely';
 import { notFound } from '../../domain/errors.ts';
 import type { Db } from '../db/database.ts';
-import type { AuthorityNoticesTable } from '../db/tables/measures.ts';
+import type { AuthorityNoticesTable } from '../db/tables/sanctions.ts';
 
 /** A notice's row; `received_on` is a date column, which the driver reads as a local-midnight Date. */
 export type AuthorityNoticeRow = Omit<Selectable<AuthorityNoticesTable>, 'received_on'> & {
@@ -31,32 +31,32 @@ export async function getAuthorityNotice(db: Db, id: string): Promise<AuthorityN
   return n;
 }
 
-/** A notice recorded whose ordered measure could not be applied is not kept half-done. */
+/** A notice recorded whose ordered sanction could not be applied is not kept half-done. */
 export async function deleteAuthorityNotice(db: Db, id: string): Promise<void> {
   await db.deleteFrom('authority_notices').where('id', '=', id).execute();
 }
 
-/** The latest notices with how many measures each has in force, newest first. */
+/** The latest notices with how many sanctions each has in force, newest first. */
 export async function listAuthorityNotices(
   db: Db,
   limit = 500,
-): Promise<(AuthorityNoticeRow & { measures_in_force: number })[]> {
+): Promise<(AuthorityNoticeRow & { sanctions_in_force: number })[]> {
   const rows = await db
     .selectFrom('authority_notices as n')
     .selectAll('n')
     .select((eb) =>
       eb
-        .selectFrom('measures as m')
+        .selectFrom('sanctions as m')
         .select(eb.fn.countAll<string>().as('c'))
         .whereRef('m.notice_id', '=', 'n.id')
         .where('m.lifted_at', 'is', null)
-        .as('measures_in_force'),
+        .as('sanctions_in_force'),
     )
     .orderBy('n.recorded_at', 'desc')
     .orderBy('n.id')
     .limit(limit)
     .execute();
-  return rows.map((r) => ({ ...r, measures_in_force: Number(r.measures_in_force ?? 0) }));
+  return rows.map((r) => ({ ...r, sanctions_in_force: Number(r.sanctions_in_force ?? 0) }));
 }
 
 /**

@@ -1,15 +1,15 @@
-// Network blocks of a VPS (R5.1, R6.4, R12.5, R3.13): rows of `vps_net_measures` — isolation,
+// Network blocks of a VPS (R5.1, R6.4, R12.5, R3.13): rows of `network_blocks` — isolation,
 // blocked port or protocol, throttle — each listed, audited, and lifted explicitly.
 import type { Insertable, Selectable } from 'kysely';
 import type { Db } from '../db/database.ts';
-import type { VpsNetMeasuresTable } from '../db/tables/infra.ts';
+import type { NetworkBlocksTable } from '../db/tables/infra.ts';
 import type { VpsRow } from './vps.ts';
 import { NETWORKED_STATES } from './traffic-quota.ts';
 
-export type NetworkBlockRow = Selectable<VpsNetMeasuresTable>;
+export type NetworkBlockRow = Selectable<NetworkBlocksTable>;
 
-export function insertNetworkBlock(db: Db, row: Insertable<VpsNetMeasuresTable>): Promise<NetworkBlockRow> {
-  return db.insertInto('vps_net_measures').values(row).returningAll().executeTakeFirstOrThrow();
+export function insertNetworkBlock(db: Db, row: Insertable<NetworkBlocksTable>): Promise<NetworkBlockRow> {
+  return db.insertInto('network_blocks').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
 /** A block of that VPS, locked until the transaction ends. */
@@ -19,7 +19,7 @@ export function networkBlockForUpdate(
   vpsId: string,
 ): Promise<NetworkBlockRow | undefined> {
   return tx
-    .selectFrom('vps_net_measures')
+    .selectFrom('network_blocks')
     .selectAll()
     .where('id', '=', id)
     .where('vps_id', '=', vpsId)
@@ -29,7 +29,7 @@ export function networkBlockForUpdate(
 
 export function findNetworkBlock(db: Db, id: string) {
   return db
-    .selectFrom('vps_net_measures')
+    .selectFrom('network_blocks')
     .select(['vps_id', 'lifted_at'])
     .where('id', '=', id)
     .executeTakeFirst();
@@ -37,7 +37,7 @@ export function findNetworkBlock(db: Db, id: string) {
 
 export function markNetworkBlockLifted(tx: Db, id: string, by: string, at: Date): Promise<NetworkBlockRow> {
   return tx
-    .updateTable('vps_net_measures')
+    .updateTable('network_blocks')
     .set({ lifted_at: at, lifted_by: by })
     .where('id', '=', id)
     .returningAll()
@@ -51,7 +51,7 @@ export function listNetworkBlocks(
   opts: { all?: boolean } = {},
 ): Promise<NetworkBlockRow[]> {
   let q = db
-    .selectFrom('vps_net_measures')
+    .selectFrom('network_blocks')
     .selectAll()
     .where('vps_id', '=', vpsId)
     .orderBy('created_at', 'desc')
@@ -63,7 +63,7 @@ export function listNetworkBlocks(
 /** Every block in force, with its VPS's hostname and account. */
 export function networkBlocksInForce(db: Db) {
   return db
-    .selectFrom('vps_net_measures as m')
+    .selectFrom('network_blocks as m')
     .innerJoin('vps as v', 'v.id', 'm.vps_id')
     .selectAll('m')
     .select(['v.hostname', 'v.account_id'])
@@ -75,7 +75,7 @@ export function networkBlocksInForce(db: Db) {
 /** The sanction owning a block, and the authority notice that ordered it if any (R12.6). */
 export function blockOwnerSanction(db: Db, sanctionId: string) {
   return db
-    .selectFrom('measures as m')
+    .selectFrom('sanctions as m')
     .leftJoin('authority_notices as n', 'n.id', 'm.notice_id')
     .select(['m.id', 'm.rung', 'n.id as notice_id', 'n.authority', 'n.reference'])
     .where('m.id', '=', sanctionId)

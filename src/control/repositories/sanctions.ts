@@ -1,33 +1,33 @@
 // Sanctions against an account or one of its VPSs (R5.1, R6.4, R12.3, R12.5): rows of
-// `measures`, with what each applied (so lifting undoes exactly that) and its evidence file.
+// `sanctions`, with what each applied (so lifting undoes exactly that) and its evidence file.
 import type { Insertable, Selectable } from 'kysely';
 import { notFound } from '../../domain/errors.ts';
 import type { Db } from '../db/database.ts';
-import type { MeasureApplied, MeasuresTable } from '../db/tables/measures.ts';
+import type { SanctionApplied, SanctionsTable } from '../db/tables/sanctions.ts';
 
-export type SanctionRow = Selectable<MeasuresTable>;
+export type SanctionRow = Selectable<SanctionsTable>;
 
 /** Rungs with nothing to lift: a warning changes nothing, a termination is not undone. */
 const NOT_LIFTABLE = ['warning', 'termination'] as const;
 
 export async function getSanction(db: Db, id: string): Promise<SanctionRow> {
-  const m = await db.selectFrom('measures').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!m) throw notFound('measure.not_found', 'No such measure');
+  const m = await db.selectFrom('sanctions').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!m) throw notFound('sanction.not_found', 'No such sanction');
   return m;
 }
 
 /** The account's cases since `since` (lifted or not): the ladder's history (R12.5). */
 export function casesSince(db: Db, accountId: string, since: Date) {
   return db
-    .selectFrom('measures')
+    .selectFrom('sanctions')
     .select(['breach_kind', 'severity', 'applied_at'])
     .where('account_id', '=', accountId)
     .where('applied_at', '>', since)
     .execute();
 }
 
-export function insertSanction(tx: Db, row: Insertable<MeasuresTable>): Promise<SanctionRow> {
-  return tx.insertInto('measures').values(row).returningAll().executeTakeFirstOrThrow();
+export function insertSanction(tx: Db, row: Insertable<SanctionsTable>): Promise<SanctionRow> {
+  return tx.insertInto('sanctions').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
 /** Claims a sanction's lift in one statement (two concurrent lifts: one wins); undefined when already lifted. */
@@ -37,7 +37,7 @@ export function claimSanctionLift(
   lift: { at: Date; by: string; reason: string; override: boolean },
 ): Promise<SanctionRow | undefined> {
   return db
-    .updateTable('measures')
+    .updateTable('sanctions')
     .set({ lifted_at: lift.at, lifted_by: lift.by, lift_reason: lift.reason, lift_override: lift.override })
     .where('id', '=', id)
     .where('lifted_at', 'is', null)
@@ -48,7 +48,7 @@ export function claimSanctionLift(
 /** Gives a claimed lift back (undoing the mechanics failed). */
 export async function unclaimSanctionLift(db: Db, id: string): Promise<void> {
   await db
-    .updateTable('measures')
+    .updateTable('sanctions')
     .set({ lifted_at: null, lifted_by: null, lift_reason: null, lift_override: false })
     .where('id', '=', id)
     .execute();
@@ -57,7 +57,7 @@ export async function unclaimSanctionLift(db: Db, id: string): Promise<void> {
 /** The oldest other suspension of this VPS still in force. */
 export function otherSuspensionOfVps(db: Db, vpsId: string, exceptId: string) {
   return db
-    .selectFrom('measures')
+    .selectFrom('sanctions')
     .select(['id', 'reason', 'applied'])
     .where('id', '!=', exceptId)
     .where('vps_id', '=', vpsId)
@@ -67,9 +67,9 @@ export function otherSuspensionOfVps(db: Db, vpsId: string, exceptId: string) {
     .executeTakeFirst();
 }
 
-export async function setSanctionApplied(db: Db, id: string, applied: MeasureApplied): Promise<void> {
+export async function setSanctionApplied(db: Db, id: string, applied: SanctionApplied): Promise<void> {
   await db
-    .updateTable('measures')
+    .updateTable('sanctions')
     .set({ applied: JSON.stringify(applied) })
     .where('id', '=', id)
     .execute();
@@ -81,7 +81,7 @@ export function listSanctions(
   f: { accountId?: string; vpsId?: string; inForce?: boolean; noticeId?: string },
 ) {
   let q = db
-    .selectFrom('measures as m')
+    .selectFrom('sanctions as m')
     .leftJoin('vps as v', 'v.id', 'm.vps_id')
     .selectAll('m')
     .select('v.hostname')
@@ -98,7 +98,7 @@ export function listSanctions(
 /** Sanctions in force on a VPS: its own and its account's (R5.1). */
 export function sanctionsInForceOnVps(db: Db, accountId: string, vpsId: string): Promise<SanctionRow[]> {
   return db
-    .selectFrom('measures')
+    .selectFrom('sanctions')
     .selectAll()
     .where('account_id', '=', accountId)
     .where((eb) => eb.or([eb('vps_id', '=', vpsId), eb('vps_id', 'is', null)]))
@@ -111,7 +111,7 @@ export function sanctionsInForceOnVps(db: Db, accountId: string, vpsId: string):
 /** Takes one evidence upload slot in one statement (two uploads at once cannot both take the last). */
 export async function takeEvidenceSlot(db: Db, id: string, max: number): Promise<boolean> {
   const slot = await db
-    .updateTable('measures')
+    .updateTable('sanctions')
     .set((eb) => ({ evidence_uploads: eb('evidence_uploads', '+', 1) }))
     .where('id', '=', id)
     .where('evidence_uploads', '<', max)
@@ -122,7 +122,7 @@ export async function takeEvidenceSlot(db: Db, id: string, max: number): Promise
 
 export async function giveBackEvidenceSlot(db: Db, id: string): Promise<void> {
   await db
-    .updateTable('measures')
+    .updateTable('sanctions')
     .set((eb) => ({ evidence_uploads: eb('evidence_uploads', '-', 1) }))
     .where('id', '=', id)
     .execute();
@@ -134,7 +134,7 @@ export async function setEvidenceFile(
   f: { path: string; fileName: string; contentType: string; size: number },
 ): Promise<void> {
   await db
-    .updateTable('measures')
+    .updateTable('sanctions')
     .set({
       evidence_path: f.path,
       evidence_file_name: f.fileName,

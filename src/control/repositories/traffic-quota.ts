@@ -1,5 +1,5 @@
 // Queries of the outbound quota (R3.13): which VPSs are counted and with which source and terms,
-// their throttle measures (`vps_net_measures` of kind 'throttle'), the hosts' traffic source,
+// their throttle blocks (`network_blocks` of kind 'throttle'), the hosts' traffic source,
 // and the SNMP port mappings.
 import type { Insertable, Selectable } from 'kysely';
 import type { Db } from '../db/database.ts';
@@ -119,11 +119,11 @@ export async function setHostTrafficSource(db: Db, hostId: string, source: Traff
   return Number(r.numUpdatedRows) > 0;
 }
 
-/** Throttle measures (lifted or not) of these VPSs: "vpsId|until ms" keys, one per VPS and cycle. */
+/** Throttle blocks (lifted or not) of these VPSs: "vpsId|until ms" keys, one per VPS and cycle. */
 export async function throttleKeys(db: Db, vpsIds: string[]): Promise<Set<string>> {
   if (!vpsIds.length) return new Set();
   const rows = await db
-    .selectFrom('vps_net_measures')
+    .selectFrom('network_blocks')
     .select(['vps_id', 'until'])
     .where('kind', '=', 'throttle')
     .where('vps_id', 'in', vpsIds)
@@ -131,13 +131,13 @@ export async function throttleKeys(db: Db, vpsIds: string[]): Promise<Set<string
   return new Set(rows.map((m) => `${m.vps_id}|${m.until?.getTime()}`));
 }
 
-/** Inserts the cycle's throttle measure; undefined when the VPS already has one for this cycle (unique index). */
+/** Inserts the cycle's throttle block; undefined when the VPS already has one for this cycle (unique index). */
 export async function insertThrottle(
   tx: Db,
   t: { vpsId: string; reason: string; now: Date; until: Date },
 ): Promise<string | undefined> {
   const m = await tx
-    .insertInto('vps_net_measures')
+    .insertInto('network_blocks')
     .values({
       vps_id: t.vpsId,
       kind: 'throttle',
@@ -155,7 +155,7 @@ export async function insertThrottle(
 /** Lifts a VPS's throttles whose cycle has ended; returns their ids. */
 export async function liftEndedThrottles(db: Db, vpsId: string, now: Date): Promise<string[]> {
   const rows = await db
-    .updateTable('vps_net_measures')
+    .updateTable('network_blocks')
     .set({ lifted_at: now, lifted_by: 'system' })
     .where('vps_id', '=', vpsId)
     .where('kind', '=', 'throttle')
@@ -169,7 +169,7 @@ export async function liftEndedThrottles(db: Db, vpsId: string, now: Date): Prom
 /** The VPS's throttle in force, if any. */
 export function liveThrottle(db: Db, vpsId: string) {
   return db
-    .selectFrom('vps_net_measures')
+    .selectFrom('network_blocks')
     .select(['id', 'until'])
     .where('vps_id', '=', vpsId)
     .where('kind', '=', 'throttle')
@@ -202,10 +202,10 @@ export function listFlagged(
   return q.execute();
 }
 
-/** The network measures in force on a VPS (blocks, throttle, isolation): what its policy applies. */
-export function measuresInForce(db: Db, vpsId: string) {
+/** The network blocks in force on a VPS (blocks, throttle, isolation): what its policy applies. */
+export function blocksInForce(db: Db, vpsId: string) {
   return db
-    .selectFrom('vps_net_measures')
+    .selectFrom('network_blocks')
     .selectAll()
     .where('vps_id', '=', vpsId)
     .where('lifted_at', 'is', null)

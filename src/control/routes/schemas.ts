@@ -129,7 +129,7 @@ export function vpsOut(v: VpsView, scope: Scope) {
     diskGiB: v.disk_gib,
     state: v.state,
     // The reason names staff, commands and host paths: clients read the state, the suspension
-    // flag and their measures in force instead.
+    // flag and their sanctions in force instead.
     stateReason: client ? null : v.state_reason,
     suspended: flags.held || flags.accountSuspended,
     stateChangedAt: v.state_changed_at.toISOString(),

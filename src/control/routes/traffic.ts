@@ -1,5 +1,5 @@
-// Traffic and quota (R3.13: both sides see the live balance), network measures (R5.1, R6.4:
-// isolation and blocks, listed with their reason), SNMP port mappings and flagged samples.
+// Traffic and quota (R3.13: both sides see the live balance), SNMP port mappings and flagged
+// samples. Network blocks are in routes/network-blocks.ts.
 import { Type } from 'typebox';
 import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
@@ -32,32 +32,6 @@ const Traffic = Type.Object(
   },
   { $id: 'VpsTraffic' },
 );
-
-const Measure = Type.Object(
-  {
-    id: Str(),
-    kind: Type.Union([Type.Literal('isolate'), Type.Literal('block'), Type.Literal('throttle')]),
-    protocol: NullStr,
-    port: Type.Union([Type.Integer(), Type.Null()]),
-    direction: NullStr,
-    reason: Str(),
-    createdBy: Str(),
-    createdAt: Str(),
-    until: NullStr,
-    liftedAt: NullStr,
-    liftedBy: NullStr,
-    /** Staff only: the sanction it belongs to; lifted only through that sanction (409 measure.owned here). */
-    owner: Type.Optional(
-      Type.Union([Type.Object({ type: Type.Literal('sanction'), id: Str() }), Type.Null()]),
-    ),
-  },
-  { $id: 'NetMeasure' },
-);
-const AppliedMeasure = Type.Intersect([Measure, Type.Object({ applied: Type.Boolean() })]);
-const MeasureInForce = Type.Intersect([
-  Measure,
-  Type.Object({ vpsId: Str(), hostname: Str(), accountId: Str() }),
-]);
 
 const SnmpMapping = Type.Object({
   vpsId: Str(),
@@ -94,97 +68,6 @@ export function trafficRoutes(app: App, s: Services): void {
       },
     },
     async (req) => s.traffic.usage(principalOf(req).scope, req.params.id),
-  );
-
-  app.get(
-    '/v1/vps/:id/measures',
-    {
-      config: { access: 'any' },
-      schema: {
-        tags: ['traffic'],
-        summary:
-          'Network measures in force on a VPS with their reason (R5.1); staff may ask for the history (?all=true)',
-        params: IdParams,
-        querystring: Type.Object({ all: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
-        response: { 200: Type.Array(Measure), ...authErrors },
-      },
-    },
-    async (req) => {
-      const scope = principalOf(req).scope;
-      return s.netMeasures.list(scope, req.params.id, {
-        all: scope.kind === 'staff' && req.query.all === true,
-      });
-    },
-  );
-
-  app.post(
-    '/v1/admin/vps/:id/measures',
-    {
-      config: { access: 'staff' },
-      schema: {
-        tags: ['traffic'],
-        summary:
-          'Isolate a VPS (R5.1, R6.4) or block a port/protocol for it (in, out or both); applied on its host at once, audited',
-        params: IdParams,
-        body: Type.Object(
-          {
-            kind: Type.Union([Type.Literal('isolate'), Type.Literal('block')]),
-            protocol: Type.Optional(
-              Type.Union([
-                Type.Literal('tcp'),
-                Type.Literal('udp'),
-                Type.Literal('icmp'),
-                Type.Literal('all'),
-              ]),
-            ),
-            port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
-            direction: Type.Optional(
-              Type.Union([Type.Literal('in'), Type.Literal('out'), Type.Literal('both')]),
-            ),
-            reason: Str({ minLength: 3, maxLength: 1000 }),
-            expectedUntil: Type.Optional(Str({ format: 'date-time' })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 201: AppliedMeasure, ...authErrors },
-      },
-    },
-    async (req, reply) => {
-      const { expectedUntil, ...b } = req.body;
-      const m = await s.netMeasures.add(auditActorOf(req), req.params.id, {
-        ...b,
-        ...(expectedUntil ? { expectedUntil: new Date(expectedUntil) } : {}),
-      });
-      return reply.status(201).send(m);
-    },
-  );
-
-  app.post(
-    '/v1/admin/vps/:id/measures/:measureId/lift',
-    {
-      config: { access: 'staff' },
-      schema: {
-        tags: ['traffic'],
-        summary:
-          'Lift a measure in force (409 measure.not_in_force when it is not; 409 measure.owned, naming the sanction, when it belongs to one: lift that sanction instead); applied on the host at once, audited',
-        params: Type.Object({ id: Uuid, measureId: Uuid }, { additionalProperties: false }),
-        response: { 200: AppliedMeasure, ...authErrors },
-      },
-    },
-    async (req) => s.netMeasures.lift(auditActorOf(req), req.params.id, req.params.measureId),
-  );
-
-  app.get(
-    '/v1/admin/measures',
-    {
-      config: { access: 'staff' },
-      schema: {
-        tags: ['traffic'],
-        summary: 'Every network measure in force',
-        response: { 200: Type.Array(MeasureInForce), ...authErrors },
-      },
-    },
-    async () => s.netMeasures.inForce(),
   );
 
   app.get(

@@ -25,7 +25,7 @@ export type AlertKind =
   | 'plan_change_failed'
   | 'plan_change_late'
   | 'termination_failing'
-  | 'measure.planned_end';
+  | 'sanction.planned_end';
 
 export interface NewAlert extends NewStaffAlert {
   kind: AlertKind;

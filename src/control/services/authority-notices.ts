@@ -1,11 +1,11 @@
 // Authority notices (R12.6): a notice from an administrative, arbitral or judicial authority is
-// recorded (authority, type, reference, date received, the scan of the document, the measure
-// it orders) and the ordered measure (restriction, limitation or suspension) is applied at
-// once through the measures module, linked to the notice. A withheld notice (the authority
+// recorded (authority, type, reference, date received, the scan of the document, the sanction
+// it orders) and the ordered sanction (restriction, limitation or suspension) is applied at
+// once through the sanctions module, linked to the notice. A withheld notice (the authority
 // forbids telling the client) sends no email, so nothing of it enters the notices chain.
 import type { Readable } from 'node:stream';
 import { invalidData, notFound } from '../../domain/errors.ts';
-import { authorityCase, type AuthorityRung } from '../../domain/measures.ts';
+import { authorityCase, type AuthorityRung } from '../../domain/sanctions.ts';
 import {
   claimScanSlot,
   deleteAuthorityNotice,
@@ -22,7 +22,7 @@ import { findVps } from '../repositories/vps.ts';
 import { createUploadsStore } from '../storage/uploads.ts';
 import type { AuditService } from './audit.ts';
 import type { AuditActor, ServiceContext } from './context.ts';
-import { tooManyUploads, type MeasureRecordView, type MeasuresService } from './measures.ts';
+import { tooManyUploads, type SanctionView, type SanctionsService } from './sanctions.ts';
 
 export const MAX_SCAN_BYTES = 10 * 1024 * 1024;
 /** Scans per notice: a replaced scan stays on disk as proof, so their number is capped. */
@@ -36,10 +36,10 @@ export interface NoticeInput {
   reference: string;
   /** YYYY-MM-DD */
   receivedOn: string;
-  measureOrdered: AuthorityRung;
+  sanctionOrdered: AuthorityRung;
   withheld: boolean;
   notes?: string;
-  /** The ordered measure's details. */
+  /** The ordered sanction's details. */
   protocol?: 'tcp' | 'udp' | 'icmp' | 'all';
   port?: number;
   direction?: 'in' | 'out' | 'both';
@@ -55,7 +55,7 @@ export interface NoticeView {
   type: 'administrative' | 'arbitral' | 'judicial';
   reference: string;
   receivedOn: string;
-  measureOrdered: AuthorityRung;
+  sanctionOrdered: AuthorityRung;
   withheld: boolean;
   notes: string | null;
   scan: { name: string; contentType: string; size: number; sha256: string } | null;
@@ -76,7 +76,7 @@ export const noticeView = (n: AuthorityNoticeRow): NoticeView => ({
   type: n.type,
   reference: n.reference,
   receivedOn: dayOf(n.received_on),
-  measureOrdered: n.measure_ordered,
+  sanctionOrdered: n.sanction_ordered,
   withheld: n.withheld,
   notes: n.notes,
   scan:
@@ -95,7 +95,7 @@ export const noticeView = (n: AuthorityNoticeRow): NoticeView => ({
 export function createAuthorityNoticesService(
   ctx: ServiceContext,
   audit: AuditService,
-  measures: MeasuresService,
+  sanctions: SanctionsService,
 ) {
   const { db, clock } = ctx;
   const uploads = createUploadsStore(ctx.config.dataDir);
@@ -103,11 +103,8 @@ export function createAuthorityNoticesService(
   const getRow = (id: string) => getAuthorityNotice(db, id);
 
   const service = {
-    /** Staff: records a notice and applies the measure it orders at once (R12.6). */
-    async record(
-      actor: AuditActor,
-      p: NoticeInput,
-    ): Promise<{ notice: NoticeView; measure: MeasureRecordView }> {
+    /** Staff: records a notice and applies the sanction it orders at once (R12.6). */
+    async record(actor: AuditActor, p: NoticeInput): Promise<{ notice: NoticeView; sanction: SanctionView }> {
       for (const [field, v] of [
         ['authority', p.authority],
         ['reference', p.reference],
@@ -139,7 +136,7 @@ export function createAuthorityNoticesService(
         type: p.type,
         reference: p.reference.trim(),
         received_on: p.receivedOn,
-        measure_ordered: p.measureOrdered,
+        sanction_ordered: p.sanctionOrdered,
         withheld: p.withheld,
         notes: p.notes?.trim() || null,
         recorded_by: actor.label,
@@ -154,26 +151,26 @@ export function createAuthorityNoticesService(
           vpsId: p.vpsId ?? null,
           type: p.type,
           reference: notice.reference,
-          measureOrdered: p.measureOrdered,
+          sanctionOrdered: p.sanctionOrdered,
           withheld: p.withheld,
         },
       );
       const c = authorityCase();
-      const suggested = await measures.suggest({
+      const suggested = await sanctions.suggest({
         accountId,
         ...(p.vpsId ? { vpsId: p.vpsId } : {}),
         breachKind: c.kind,
         severity: c.severity,
       });
-      let measure: MeasureRecordView;
+      let sanction: SanctionView;
       try {
-        measure = await measures.apply(actor, {
+        sanction = await sanctions.apply(actor, {
           accountId,
           ...(p.vpsId ? { vpsId: p.vpsId } : {}),
           breachKind: c.kind,
           severity: c.severity,
-          rung: p.measureOrdered,
-          ...(suggested.rung !== p.measureOrdered
+          rung: p.sanctionOrdered,
+          ...(suggested.rung !== p.sanctionOrdered
             ? { overrideReason: `ordered by ${p.authority.trim()} (${p.type}, ${notice.reference})` }
             : {}),
           reason: p.withheld
@@ -201,19 +198,19 @@ export function createAuthorityNoticesService(
         );
         throw e;
       }
-      return { notice: noticeView(notice), measure };
+      return { notice: noticeView(notice), sanction };
     },
 
-    async list(): Promise<(NoticeView & { measuresInForce: number })[]> {
+    async list(): Promise<(NoticeView & { sanctionsInForce: number })[]> {
       return (await listAuthorityNotices(db)).map((r) => ({
         ...noticeView(r),
-        measuresInForce: r.measures_in_force,
+        sanctionsInForce: r.sanctions_in_force,
       }));
     },
 
-    async get(id: string): Promise<{ notice: NoticeView; measures: MeasureRecordView[] }> {
+    async get(id: string): Promise<{ notice: NoticeView; sanctions: SanctionView[] }> {
       const n = await getRow(id);
-      return { notice: noticeView(n), measures: await measures.list({ noticeId: id }) };
+      return { notice: noticeView(n), sanctions: await sanctions.list({ noticeId: id }) };
     },
 
     /** Staff: the scan of the document (PDF, JPEG or PNG by content). */

@@ -13,12 +13,12 @@ import { createIdentityService } from './identity.ts';
 import { createInfraService } from './infra.ts';
 import { createAccessCodesService } from './access-codes.ts';
 import { createVpsService } from './vps.ts';
-import { createNetMeasuresService } from './net-measures.ts';
+import { createNetworkBlocksService } from './network-blocks.ts';
 import { createTrafficService } from './traffic.ts';
 import { createRenewalsService } from './renewals.ts';
 import { createTerminationsService } from './terminations.ts';
 import { createTerminationWorkflow } from './termination-workflow.ts';
-import { createMeasuresService } from './measures.ts';
+import { createSanctionsService } from './sanctions.ts';
 import { createAuthorityNoticesService } from './authority-notices.ts';
 import { createPlanChangesService } from './plan-changes.ts';
 import { createProvisioningService } from './provisioning.ts';
@@ -32,12 +32,12 @@ export function createServices(ctx: ServiceContext) {
   // R6.1: an account suspension pauses its running VPSs, its lifting resumes them.
   const vps = createVpsService(ctx, audit, clients);
   clients.onSuspensionChange((change) => vps.onSuspensionChange(change));
-  const netMeasures = createNetMeasuresService(ctx, audit);
-  const terminations = createTerminationsService(ctx, audit, { mail, vps, netMeasures });
-  // R12.5: the ladder of measures applies through net measures, vps.suspend, clients.suspend, terminations.
-  const measures = createMeasuresService(ctx, audit, {
+  const networkBlocks = createNetworkBlocksService(ctx, audit);
+  const terminations = createTerminationsService(ctx, audit, { mail, vps, networkBlocks });
+  // R12.5: sanctions apply through network blocks, vps.suspend, clients.suspend, terminations.
+  const sanctions = createSanctionsService(ctx, audit, {
     mail,
-    netMeasures,
+    networkBlocks,
     vps,
     clients,
     terminations: () => terminations,
@@ -79,7 +79,7 @@ export function createServices(ctx: ServiceContext) {
     accessCodes,
     traffic,
     provisioning,
-    netMeasures,
+    networkBlocks,
     clients,
     commerce,
     planChanges,
@@ -87,8 +87,8 @@ export function createServices(ctx: ServiceContext) {
     vps,
     terminations,
     terminationWorkflow,
-    measures,
-    authorityNotices: createAuthorityNoticesService(ctx, audit, measures),
+    sanctions,
+    authorityNotices: createAuthorityNoticesService(ctx, audit, sanctions),
     vmEvents: createVmEventsService(ctx, audit),
   };
 }

@@ -3,15 +3,15 @@
 // pause (suspension of a VPS), the account's suspension (R6.1, a whole account), terminations
 // (R12.3) — recorded as it goes so that a lift, or a failure half-way, undoes exactly that.
 import { conflict } from '../../domain/errors.ts';
-import type { Rung } from '../../domain/measures.ts';
-import type { MeasureApplied, MeasureParams } from '../db/tables/measures.ts';
+import type { Rung } from '../../domain/sanctions.ts';
+import type { SanctionApplied, SanctionParams } from '../db/tables/sanctions.ts';
 import { openContractIdsOfVpss } from '../repositories/contracts.ts';
 import { findNetworkBlock } from '../repositories/network-blocks.ts';
 import { otherSuspensionOfVps, setSanctionApplied, type SanctionRow } from '../repositories/sanctions.ts';
 import { findVps, setPausedReason } from '../repositories/vps.ts';
 import type { ClientsService } from './clients.ts';
 import type { AuditActor, ServiceContext } from './context.ts';
-import type { NetMeasuresService } from './net-measures.ts';
+import type { NetworkBlocksService } from './network-blocks.ts';
 import { NATURE } from './sanction-notices.ts';
 import { ACCOUNT_SUSPENDED_REASON, type VpsService } from './vps.ts';
 import type { Db } from '../db/database.ts';
@@ -40,7 +40,7 @@ export interface SanctionTarget {
 export function createSanctionMechanics(
   ctx: ServiceContext,
   deps: {
-    netMeasures: NetMeasuresService;
+    networkBlocks: NetworkBlocksService;
     vps: VpsService;
     clients: ClientsService;
     terminator: () => Terminator | undefined;
@@ -52,19 +52,19 @@ export function createSanctionMechanics(
   /** Applies the mechanics of a rung on the target; returns what it applied. */
   async function apply(
     actor: AuditActor,
-    measureId: string,
+    sanctionId: string,
     rung: Rung,
     target: { accountId: string; vpsIds: string[]; vpsId: string | null },
-    params: MeasureParams,
+    params: SanctionParams,
     reason: string,
     plannedEnd: Date | undefined,
     /** Filled as it goes, so a failure half-way can be undone. */
-    applied: MeasureApplied,
-  ): Promise<MeasureApplied> {
+    applied: SanctionApplied,
+  ): Promise<SanctionApplied> {
     const netReason = `${NATURE[rung].en}: ${reason}`;
     const net = async (kind: 'block' | 'throttle' | 'isolate') => {
       for (const v of target.vpsIds) {
-        const r = await deps.netMeasures.add(
+        const r = await deps.networkBlocks.add(
           actor,
           v,
           {
@@ -74,10 +74,10 @@ export function createSanctionMechanics(
             reason: netReason,
             ...(plannedEnd ? { expectedUntil: plannedEnd } : {}),
           },
-          // Owned: only this measure's lift removes it (R5.1's refusal, R12.6's order hold).
-          { owner: { type: 'sanction', id: measureId } },
+          // Owned: only this sanction's lift removes it (R5.1's refusal, R12.6's order hold).
+          { owner: { type: 'sanction', id: sanctionId } },
         );
-        applied.netMeasureIds!.push(r.id);
+        applied.networkBlockIds!.push(r.id);
       }
     };
     switch (rung) {
@@ -93,19 +93,19 @@ export function createSanctionMechanics(
         if (!target.vpsId) {
           // A whole account: the clients module's suspension pauses every VPS (R6.1 listener).
           const s = await deps.clients.suspend(
-            { accountId: target.accountId, cause: 'measure', referenceId: measureId, reason },
+            { accountId: target.accountId, cause: 'sanction', referenceId: sanctionId, reason },
             actor,
           );
           if (s) applied.accountSuspensionId = s.id;
         } else {
           for (const v of target.vpsIds) {
-            const why = `measure ${measureId}: ${reason}`;
+            const why = `sanction ${sanctionId}: ${reason}`;
             // Recorded apart from the power state first: a VPS suspended while stopped stays
-            // suspended (no start by its client, nor by staff, until this measure is lifted).
-            await deps.vps.hold(v, { type: 'sanction', id: measureId }, reason, actor);
+            // suspended (no start by its client, nor by staff, until this sanction is lifted).
+            await deps.vps.hold(v, { type: 'sanction', id: sanctionId }, reason, actor);
             if (await deps.vps.suspend(db, v, why)) applied.pausedVpsIds!.push(v);
             else {
-              // Already paused (an account suspension, another measure): this measure holds the
+              // Already paused (an account suspension, another sanction): this sanction holds the
               // pause now, so the other's end does not resume it while this one is in force.
               if (await setPausedReason(db, v, why)) applied.pausedVpsIds!.push(v);
             }
@@ -118,7 +118,7 @@ export function createSanctionMechanics(
         break;
       case 'termination': {
         const t = terminator();
-        if (!t) throw conflict('measure.termination_unavailable', 'Terminations are not available');
+        if (!t) throw conflict('sanction.termination_unavailable', 'Terminations are not available');
         applied.terminatedContractIds = [];
         for (const contractId of await openContractIdsOfVpss(db, target.vpsIds)) {
           await t.terminate(db, {
@@ -136,20 +136,20 @@ export function createSanctionMechanics(
     return applied;
   }
 
-  /** Undoes what a measure applied (and only that). */
+  /** Undoes what a sanction applied (and only that). */
   async function undo(
     actor: AuditActor,
     m: Pick<SanctionRow, 'id' | 'account_id' | 'applied'>,
     reason: string,
   ): Promise<void> {
-    for (const id of m.applied.netMeasureIds ?? []) {
+    for (const id of m.applied.networkBlockIds ?? []) {
       const nm = await findNetworkBlock(db, id);
       if (nm && !nm.lifted_at)
-        await deps.netMeasures.lift(actor, nm.vps_id, id, { type: 'sanction', id: m.id });
+        await deps.networkBlocks.lift(actor, nm.vps_id, id, { type: 'sanction', id: m.id });
     }
     if (m.applied.accountSuspensionId)
       await deps.clients.lift(
-        { accountId: m.account_id, cause: 'measure', referenceId: m.id },
+        { accountId: m.account_id, cause: 'sanction', referenceId: m.id },
         reason,
         actor,
       );
@@ -158,8 +158,8 @@ export function createSanctionMechanics(
     const released = await deps.vps.releaseHolds({ type: 'sanction', id: m.id }, actor);
     for (const v of new Set([...(m.applied.pausedVpsIds ?? []), ...released])) {
       const row = await findVps(db, v);
-      // Only a VPS still paused by this measure (not by an account suspension since).
-      if (row?.state !== 'paused' || !row.state_reason?.startsWith(`measure ${m.id}`)) continue;
+      // Only a VPS still paused by this sanction (not by an account suspension since).
+      if (row?.state !== 'paused' || !row.state_reason?.startsWith(`sanction ${m.id}`)) continue;
       // Another suspension still in force on this VPS keeps it paused: it takes the pause over.
       const other = await otherSuspensionOfVps(db, v, m.id);
       if (other) {
@@ -167,15 +167,15 @@ export function createSanctionMechanics(
           ...other.applied,
           pausedVpsIds: [...(other.applied.pausedVpsIds ?? []), v],
         });
-        await setPausedReason(db, v, `measure ${other.id}: ${other.reason}`);
+        await setPausedReason(db, v, `sanction ${other.id}: ${other.reason}`);
         continue;
       }
       // An account suspension still in force keeps it paused (its lifting resumes it).
       if (await deps.clients.isSuspended(db, m.account_id)) {
-        await setPausedReason(db, v, `${ACCOUNT_SUSPENDED_REASON} (measure ${m.id} lifted)`);
+        await setPausedReason(db, v, `${ACCOUNT_SUSPENDED_REASON} (sanction ${m.id} lifted)`);
         continue;
       }
-      await deps.vps.resume(db, v, `measure ${m.id} lifted`);
+      await deps.vps.resume(db, v, `sanction ${m.id} lifted`);
     }
   }
 

@@ -1,8 +1,8 @@
 // The client's notice of a sanction applied or lifted (R5.1: its nature and expected duration),
 // and the words it is told in.
-import type { Rung } from '../../domain/measures.ts';
+import type { Rung } from '../../domain/sanctions.ts';
 import type { Db } from '../db/database.ts';
-import type { MeasureParams } from '../db/tables/measures.ts';
+import type { SanctionParams } from '../db/tables/sanctions.ts';
 import { mailDate } from '../mail/format.ts';
 import { findRecipient } from '../mail/recipients.ts';
 import type { SanctionRow } from '../repositories/sanctions.ts';
@@ -28,7 +28,7 @@ export const NATURE: Record<Rung, { fr: string; en: string }> = {
 };
 
 /** What is blocked, in words (tcp/25 out). */
-function restrictionWords(p: MeasureParams, lang: 'fr' | 'en'): string {
+function restrictionWords(p: SanctionParams, lang: 'fr' | 'en'): string {
   const proto =
     p.protocol === 'all' ? (lang === 'fr' ? 'tout le trafic' : 'all traffic') : p.protocol!.toUpperCase();
   const port = p.port ? ` ${lang === 'fr' ? 'port' : 'port'} ${p.port}` : '';
@@ -47,7 +47,7 @@ function restrictionWords(p: MeasureParams, lang: 'fr' | 'en'): string {
   return `${proto}${port} ${dir}`;
 }
 
-function natureOf(rung: Rung, p: MeasureParams, lang: 'fr' | 'en'): string {
+function natureOf(rung: Rung, p: SanctionParams, lang: 'fr' | 'en'): string {
   const n = NATURE[rung][lang];
   return rung === 'restriction' && p.protocol
     ? `${n} : ${restrictionWords(p, lang)}`.replace(' : ', lang === 'fr' ? ' : ' : ': ')
@@ -87,7 +87,7 @@ function actionOf(rung: Rung, lang: 'fr' | 'en'): string {
 export async function mailSanctionNotice(
   tx: Db,
   mail: MailService,
-  template: 'measure.applied' | 'measure.lifted',
+  template: 'sanction.applied' | 'sanction.lifted',
   m: SanctionRow,
   reason: string,
 ): Promise<void> {
@@ -103,7 +103,7 @@ export async function mailSanctionNotice(
       ? 'tous les VPS de votre compte'
       : 'every VPS of your account';
   const vars: Record<string, string> =
-    template === 'measure.applied'
+    template === 'sanction.applied'
       ? {
           name: owner.name,
           target,

@@ -1,9 +1,9 @@
 // What staff and clients read of a sanction (R5.1: nature, reason, expected end; R12.5: the
 // ladder's suggestion next to staff's choice).
-import type { Rung, Severity } from '../../domain/measures.ts';
+import type { Rung, Severity } from '../../domain/sanctions.ts';
 import type { SanctionRow } from '../repositories/sanctions.ts';
 
-export interface MeasureRecordView {
+export interface SanctionView {
   id: string;
   accountId: string;
   vpsId: string | null;
@@ -33,8 +33,8 @@ export interface MeasureRecordView {
   inForce: boolean;
 }
 
-/** What a client sees of a measure (R5.1: nature, reason, expected end). */
-export interface ClientMeasureView {
+/** What a client sees of a sanction (R5.1: nature, reason, expected end). */
+export interface ClientSanctionView {
   id: string;
   vpsId: string | null;
   rung: Rung;
@@ -44,7 +44,7 @@ export interface ClientMeasureView {
   appliedAt: string;
 }
 
-export function measureView(m: SanctionRow, hostname: string | null = null): MeasureRecordView {
+export function sanctionView(m: SanctionRow, hostname: string | null = null): SanctionView {
   return {
     id: m.id,
     accountId: m.account_id,
@@ -79,7 +79,7 @@ export function measureView(m: SanctionRow, hostname: string | null = null): Mea
   };
 }
 
-export const clientMeasureView = (m: SanctionRow): ClientMeasureView => ({
+export const clientSanctionView = (m: SanctionRow): ClientSanctionView => ({
   id: m.id,
   vpsId: m.vps_id,
   rung: m.rung,

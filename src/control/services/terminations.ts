@@ -43,7 +43,7 @@ import { inTransaction } from '../repositories/transactions.ts';
 import { getVps } from '../repositories/vps.ts';
 import type { AuditService } from './audit.ts';
 import { SYSTEM_ACTOR, type AuditActor, type ServiceContext } from './context.ts';
-import type { NetMeasuresService } from './net-measures.ts';
+import type { NetworkBlocksService } from './network-blocks.ts';
 import type { VpsService } from './vps.ts';
 
 export const TERMINATION_DUE = 'contract.termination_due';
@@ -186,7 +186,7 @@ const labelOf = (by: AuditActor | string): AuditActor =>
 export function createTerminationsService(
   ctx: ServiceContext,
   audit: AuditService,
-  deps: { mail: MailService; vps: VpsService; netMeasures: NetMeasuresService },
+  deps: { mail: MailService; vps: VpsService; networkBlocks: NetworkBlocksService },
 ) {
   const { db, clock, log } = ctx;
   const { mail } = deps;
@@ -369,7 +369,7 @@ export function createTerminationsService(
         log.error({ err: e, vps: t.vpsId }, 'breach: pausing the VM failed (the deletion follows anyway)');
       }
       try {
-        const m = await deps.netMeasures.add(actor, t.vpsId, {
+        const m = await deps.networkBlocks.add(actor, t.vpsId, {
           kind: 'isolate',
           reason: `R12.3 breach: ${p.reason.trim()}`,
         });

@@ -6,7 +6,7 @@
 //   taken before the read, so two collectors never count the same bytes. The SNMP source
 //   (switch ports, mapping per VPS) is stored separately under source 'snmp'.
 // Quota: after each collection, the VPSs whose host counts with this source are checked with
-//   `quotaStatus` against their contract's terms. Above the quota: a `throttle` measure until
+//   `quotaStatus` against their contract's terms. Above the quota: a `throttle` network block until
 //   the cycle's end (one per VPS and cycle: unique index), a deadline at the cycle's end, the
 //   client's email, all in one transaction; then the host's class goes to 1 Mbit/s. The
 //   deadline lifts it at the new cycle (and restores the rate), surviving restarts.
@@ -195,7 +195,7 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
     await agent.network.setThrottle(await policyFor(dbOrTx, vps, agent.network.portName(vps.id)));
   }
 
-  /** R3.13: throttles a VPS above its quota, once per cycle (measure, deadline, email in one transaction), then applies it. */
+  /** R3.13: throttles a VPS above its quota, once per cycle (network block, deadline, email in one transaction), then applies it. */
   async function throttle(v: LiveVps, status: QuotaStatus): Promise<boolean> {
     const now = clock.now();
     const measureId = await inTransaction(db, async (tx) => {

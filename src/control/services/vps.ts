@@ -11,7 +11,7 @@
 // `resume` lets it run again. A VPS-level suspension is also recorded apart from the power state,
 // as a hold (`hold`/`releaseHolds`, repositories/vps-holds.ts): while one is in force nobody
 // starts or reboots the VPS (a client may do nothing to it), whatever state it was suspended in,
-// and a start already in flight ends paused. The network cut of a suspension is the measures module's. An
+// and a start already in flight ends paused. The network cut of a suspension is the sanctions module's. An
 // account suspension (R6.1, services/suspensions.ts) pauses every running VPS of the account, its
 // lifting resumes the ones it paused; `reconcileSuspensions()` does the same at start.
 import { conflict, isDomainError, notAllowed } from '../../domain/errors.ts';
@@ -70,9 +70,9 @@ const driverToVps: Record<VmState, VpsState> = {
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-/** `state_reason` of a VPS paused by a hold (a sanction's reads `measure <id>: …`, as its lift expects). */
+/** `state_reason` of a VPS paused by a hold (a sanction's reads `sanction <id>: …`, as its lift expects). */
 export const holdReason = (h: Pick<VpsHoldRow, 'owner_type' | 'owner_id' | 'reason'>) =>
-  h.owner_type === 'sanction' ? `measure ${h.owner_id}: ${h.reason}` : h.reason;
+  h.owner_type === 'sanction' ? `sanction ${h.owner_id}: ${h.reason}` : h.reason;
 
 /** What the caller may ask for, given the VPS's state and its suspensions. */
 export function powerActionsFor(

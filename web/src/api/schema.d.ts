@@ -1591,7 +1591,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Authority notices (R12.6), newest first, with their measures in force */
+        /** Authority notices (R12.6), newest first, with their sanctions in force */
         get: {
             parameters: {
                 query?: never;
@@ -1608,7 +1608,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": (components["schemas"]["def-16"] & {
-                            measuresInForce: number;
+                            sanctionsInForce: number;
                         })[];
                     };
                 };
@@ -1680,7 +1680,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Record an authority notice (R12.6) and apply the measure it orders at once (restriction, limitation or suspension); withheld: no email to the client */
+        /** Record an authority notice (R12.6) and apply the sanction it orders at once (restriction, limitation or suspension); withheld: no email to the client */
         post: {
             parameters: {
                 query?: never;
@@ -1696,7 +1696,6 @@ export interface paths {
                         authority: string;
                         direction?: "in" | "out" | "both";
                         liftCondition?: string;
-                        measureOrdered: "restriction" | "limitation" | "suspension";
                         notes?: string;
                         /** Format: date-time */
                         plannedEnd?: string;
@@ -1705,6 +1704,7 @@ export interface paths {
                         /** Format: date */
                         receivedOn: string;
                         reference: string;
+                        sanctionOrdered: "restriction" | "limitation" | "suspension";
                         type: "administrative" | "arbitral" | "judicial";
                         /** Format: uuid */
                         vpsId?: string;
@@ -1720,8 +1720,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            measure: components["schemas"]["def-15"];
                             notice: components["schemas"]["def-16"];
+                            sanction: components["schemas"]["def-15"];
                         };
                     };
                 };
@@ -1805,7 +1805,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An authority notice with the measures it caused */
+        /** An authority notice with the sanctions it caused */
         get: {
             parameters: {
                 query?: never;
@@ -1824,8 +1824,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            measures: components["schemas"]["def-15"][];
                             notice: components["schemas"]["def-16"];
+                            sanctions: components["schemas"]["def-15"][];
                         };
                     };
                 };
@@ -2022,12 +2022,12 @@ export interface paths {
                             accountId: string;
                             authority: string;
                             id: string;
-                            measureOrdered: "restriction" | "limitation" | "suspension";
                             notes: string | null;
                             receivedOn: string;
                             recordedAt: string;
                             recordedBy: string;
                             reference: string;
+                            sanctionOrdered: "restriction" | "limitation" | "suspension";
                             scan: {
                                 contentType: string;
                                 name: string;
@@ -4382,14 +4382,14 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/admin/measures": {
+    "/v1/admin/network-blocks": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Every network measure in force */
+        /** Every network block in force */
         get: {
             parameters: {
                 query?: never;
@@ -6249,7 +6249,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Measures applied (history, newest first); filters: account, VPS, in force, notice */
+        /** Sanctions applied (history, newest first); filters: account, VPS, in force, notice */
         get: {
             parameters: {
                 query?: {
@@ -6341,7 +6341,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Apply a measure to a VPS or a whole account: the ladder’s rung or another with a reason; applied at once, audited, the client emailed unless withheld. Termination and withheld are an admin’s (403 measure.termination_admin_only, measure.withheld_admin_only) */
+        /** Apply a sanction to a VPS or a whole account: the ladder’s rung or another with a reason; applied at once, audited, the client emailed unless withheld. Termination and withheld are an admin’s (403 sanction.termination_admin_only, sanction.withheld_admin_only) */
         post: {
             parameters: {
                 query?: never;
@@ -6494,7 +6494,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One measure */
+        /** One sanction */
         get: {
             parameters: {
                 query?: never;
@@ -6629,7 +6629,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Download a measure’s evidence file */
+        /** Download a sanction’s evidence file */
         get: {
             parameters: {
                 query?: never;
@@ -6718,7 +6718,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Upload an evidence file for a measure (multipart field "file"; PDF, JPEG or PNG by content; at most 10 MiB, 5 uploads per measure: 413 beyond) */
+        /** Upload an evidence file for a sanction (multipart field "file"; PDF, JPEG or PNG by content; at most 10 MiB, 5 uploads per sanction: 413 beyond) */
         post: {
             parameters: {
                 query?: never;
@@ -6879,7 +6879,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Lift a measure in force (409 measure.not_in_force otherwise; 409 measure.restore_refused after repeated serious cases unless an admin overrides, R5.1); undoes what it applied */
+        /** Lift a sanction in force (409 sanction.not_in_force otherwise; 409 sanction.restore_refused after repeated serious cases unless an admin overrides, R5.1); undoes what it applied */
         post: {
             parameters: {
                 query?: never;
@@ -7690,7 +7690,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/admin/vps/{id}/measures": {
+    "/v1/admin/vps/{id}/network-blocks": {
         parameters: {
             query?: never;
             header?: never;
@@ -7807,7 +7807,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/admin/vps/{id}/measures/{measureId}/lift": {
+    "/v1/admin/vps/{id}/network-blocks/{blockId}/lift": {
         parameters: {
             query?: never;
             header?: never;
@@ -7816,14 +7816,14 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Lift a measure in force (409 measure.not_in_force when it is not; 409 measure.owned, naming the sanction, when it belongs to one: lift that sanction instead); applied on the host at once, audited */
+        /** Lift a network block in force (409 network_block.not_in_force when it is not; 409 network_block.owned, naming the sanction, when it belongs to one: lift that sanction instead); applied on the host at once, audited */
         post: {
             parameters: {
                 query?: never;
                 header?: never;
                 path: {
+                    blockId: string;
                     id: string;
-                    measureId: string;
                 };
                 cookie?: never;
             };
@@ -13505,14 +13505,14 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/vps/{id}/measures": {
+    "/v1/vps/{id}/network-blocks": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Network measures in force on a VPS with their reason (R5.1); staff may ask for the history (?all=true) */
+        /** Network blocks in force on a VPS with their reason (R5.1); staff may ask for the history (?all=true) */
         get: {
             parameters: {
                 query?: {
@@ -14129,7 +14129,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Measures in force on a VPS (its own and its account’s) with their reason and end (R5.1) */
+        /** Sanctions in force on a VPS (its own and its account’s) with their reason and end (R5.1) */
         get: {
             parameters: {
                 query?: never;
@@ -14804,7 +14804,7 @@ export interface components {
             termMonths: number | null;
             vpsId: string;
         };
-        /** NetMeasure */
+        /** NetworkBlock */
         "def-12": {
             createdAt: string;
             createdBy: string;
@@ -14887,12 +14887,12 @@ export interface components {
             accountId: string;
             authority: string;
             id: string;
-            measureOrdered: "restriction" | "limitation" | "suspension";
             notes: string | null;
             receivedOn: string;
             recordedAt: string;
             recordedBy: string;
             reference: string;
+            sanctionOrdered: "restriction" | "limitation" | "suspension";
             scan: {
                 contentType: string;
                 name: string;

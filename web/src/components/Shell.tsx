@@ -39,7 +39,7 @@ export const consoleNav: readonly NavItem[] = [
   { path: '/console/alerts', label: 'nav.console.alerts' },
   { path: '/console/plan-changes', label: 'nav.console.planChanges' },
   { path: '/console/terminations', label: 'nav.console.terminations' },
-  { path: '/console/measures', label: 'nav.console.measures' },
+  { path: '/console/network-blocks', label: 'nav.console.networkBlocks' },
   { path: '/console/sanctions', label: 'nav.console.sanctions' },
   { path: '/console/authority-notices', label: 'nav.console.authorityNotices' },
   { path: '/console/pools', label: 'nav.console.pools' },

@@ -1,5 +1,5 @@
 // Tables of the infra module: datacenters, IP pools and addresses (R3.2), hypervisor hosts
-// (R2.1, R2.2), VPSs and their state machine, per-VPS network measures and traffic counting
+// (R2.1, R2.2), VPSs and their state machine, per-VPS network blocks and traffic counting
 // (R3.11, R3.13).
 import type { Generated } from 'kysely';
 import type { Int8, Json, Timestamp } from '../column-types.ts';
@@ -116,8 +116,8 @@ export interface VpsEventsTable {
   details: Json<Record<string, unknown>>;
 }
 
-/** Explicit network measures on a VPS (isolation, blocked port/protocol, throttle): listed and audited, never stray rules. */
-export interface VpsNetMeasuresTable {
+/** Explicit network blocks on a VPS (isolation, blocked port/protocol, throttle): listed and audited, never stray rules. */
+export interface NetworkBlocksTable {
   id: Generated<string>;
   vps_id: string;
   kind: 'isolate' | 'block' | 'throttle';
@@ -132,7 +132,7 @@ export interface VpsNetMeasuresTable {
   until: Timestamp | null;
   lifted_at: Timestamp | null;
   lifted_by: string | null;
-  /** Set when the measure belongs to another module's object (a sanction): only that owner lifts it. */
+  /** Set when the block belongs to another module's object (a sanction): only that owner lifts it. */
   owner_type: 'sanction' | null;
   owner_id: string | null;
 }
@@ -185,7 +185,7 @@ export interface InfraTables {
   vps_events: VpsEventsTable;
   access_links: AccessLinksTable;
   staff_alerts: StaffAlertsTable;
-  vps_net_measures: VpsNetMeasuresTable;
+  network_blocks: NetworkBlocksTable;
   vps_holds: VpsHoldsTable;
   traffic_counters: TrafficCountersTable;
   traffic_usage: TrafficUsageTable;

@@ -15,8 +15,8 @@ import { vpsAccessCodes } from './vps-access-codes.ts';
 import { contractRenewalInvoice } from './contract-renewal-invoice.ts';
 import { contractRenewalUnpaid } from './contract-renewal-unpaid.ts';
 import { contractTermEnding } from './contract-term-ending.ts';
-import { measureApplied } from './measure-applied.ts';
-import { measureLifted } from './measure-lifted.ts';
+import { sanctionApplied } from './sanction-applied.ts';
+import { sanctionLifted } from './sanction-lifted.ts';
 import { contractTerminated } from './contract-terminated.ts';
 import { contractTerminationScheduled } from './contract-termination-scheduled.ts';
 import { contractTerminationCancelled } from './contract-termination-cancelled.ts';
@@ -39,8 +39,8 @@ export const templates: MailTemplate[] = [
   contractTerminationScheduled,
   contractTerminated,
   contractTerminationCancelled,
-  measureApplied,
-  measureLifted,
+  sanctionApplied,
+  sanctionLifted,
   vpsPlanChangeReboot,
   vpsPlanChanged,
   authLoginFailures,

@@ -17,7 +17,7 @@ import {
 import { useI18n } from '../../i18n/index.tsx';
 import { Link } from '../../router.tsx';
 import { TerminationFacts } from '../console/Terminations.tsx';
-import { MeasuresList } from '../../components/MeasuresList.tsx';
+import { SanctionsList } from '../../components/SanctionsList.tsx';
 
 function ContractFacts({ id }: { id: string }) {
   const { t, formatDateTime } = useI18n();
@@ -94,7 +94,7 @@ export function ClientVpsDetailPage({ id }: { id: string }) {
           <Link to={`/client/vps/${v.id}/plan`}>{t('vps.planChangeLink')}</Link>
         </p>
       </section>
-      <MeasuresList vpsId={id} />
+      <SanctionsList vpsId={id} />
       <section className="card" aria-labelledby="vps-power">
         <h2 id="vps-power">{t('vps.power')}</h2>
         <PowerButtons vps={v} onDone={reload} />

@@ -1,6 +1,6 @@
 // Authority notices (R12.6). Provider console: the list, a form to record a notice (the ordered
-// measure is applied at once; "withheld" sends the client nothing), the detail with its scan
-// and the measures it caused. Recording a notice is an admin's (docs/security.md, Roles):
+// sanction is applied at once; "withheld" sends the client nothing), the detail with its scan
+// and the sanctions it caused. Recording a notice is an admin's (docs/security.md, Roles):
 // support reads them.
 import { useState, type FormEvent } from 'react';
 import { api, call, type ApiError } from '../../api/client.ts';
@@ -61,7 +61,7 @@ function RecordForm({ onDone }: { onDone: () => void }) {
           type,
           reference,
           receivedOn,
-          measureOrdered: ordered,
+          sanctionOrdered: ordered,
           withheld,
           ...(notes ? { notes } : {}),
           ...(ordered === 'restriction'
@@ -208,10 +208,10 @@ export function AuthorityNoticesPage() {
                   </td>
                   <td>{n.reference}</td>
                   <td>
-                    {t(`sanctions.rung.${n.measureOrdered}`)}
+                    {t(`sanctions.rung.${n.sanctionOrdered}`)}
                     {n.withheld ? <span className="muted"> · {t('sanctions.withheldShort')}</span> : null}
                   </td>
-                  <td>{n.measuresInForce}</td>
+                  <td>{n.sanctionsInForce}</td>
                   <td className="nowrap">{formatDateTime(n.recordedAt)}</td>
                 </tr>
               ))}
@@ -230,7 +230,7 @@ export function AuthorityNoticeDetailPage({ id }: { id: string }) {
   );
   if (d.status === 'loading') return <Loading />;
   if (d.status === 'error') return <ErrorNote error={d.error} />;
-  const { notice: n, measures } = d.data;
+  const { notice: n, sanctions } = d.data;
   return (
     <Page
       title={`${n.authority} — ${n.reference}`}
@@ -243,7 +243,7 @@ export function AuthorityNoticeDetailPage({ id }: { id: string }) {
           <dt>{t('authNotices.receivedOn')}</dt>
           <dd>{n.receivedOn}</dd>
           <dt>{t('authNotices.ordered')}</dt>
-          <dd>{t(`sanctions.rung.${n.measureOrdered}`)}</dd>
+          <dd>{t(`sanctions.rung.${n.sanctionOrdered}`)}</dd>
           <dt>{t('sanctions.withheld')}</dt>
           <dd>{n.withheld ? t('authNotices.yes') : t('authNotices.no')}</dd>
           <dt>{t('authNotices.scan')}</dt>
@@ -266,10 +266,10 @@ export function AuthorityNoticeDetailPage({ id }: { id: string }) {
           ) : null}
         </dl>
       </section>
-      <section className="card" data-testid="notice-measures">
-        <h2>{t('authNotices.measures')}</h2>
+      <section className="card" data-testid="notice-sanctions">
+        <h2>{t('authNotices.sanctions')}</h2>
         <ul>
-          {measures.map((m) => (
+          {sanctions.map((m) => (
             <li key={m.id}>
               {t(`sanctions.rung.${m.rung}`)} —{' '}
               {m.vpsId ? (

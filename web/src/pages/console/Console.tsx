@@ -20,7 +20,7 @@ import { HostsPage } from './Hosts.tsx';
 import { ProvisioningPage } from './Provisioning.tsx';
 import { ConsoleVpsPage } from './Vps.tsx';
 import { ConsoleVpsDetailPage } from './VpsDetail.tsx';
-import { MeasuresInForcePage, PoolsPage } from './Network.tsx';
+import { NetworkBlocksInForcePage, PoolsPage } from './Network.tsx';
 import { VpsNetworkPage } from '../NetworkOfVps.tsx';
 import { PlanChangesPage } from './PlanChanges.tsx';
 import { TerminationsPage } from './Terminations.tsx';
@@ -134,8 +134,8 @@ export function Console({ path }: { path: string }) {
       return <PlanChangesPage />;
     case '/console/terminations':
       return <TerminationsPage />;
-    case '/console/measures':
-      return <MeasuresInForcePage />;
+    case '/console/network-blocks':
+      return <NetworkBlocksInForcePage />;
     case '/console/sanctions':
       return <SanctionsPage />;
     case '/console/authority-notices':

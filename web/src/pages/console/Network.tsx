@@ -1,30 +1,32 @@
-// Provider console, network: measures in force on every VPS (R5.1, R6.4, R3.13),
+// Provider console, network: network blocks in force on every VPS (R5.1, R6.4, R3.13),
 // IPv4 pools with their usage (R3.2).
 import { api, call } from '../../api/client.ts';
-import { describeMeasure } from '../../components/NetMeasures.tsx';
+import { describeNetworkBlock } from '../../components/NetworkBlocks.tsx';
 import { EmptyState, ErrorNote, Loading, Page, useResource } from '../../components/ui.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { Link } from '../../router.tsx';
 
-export function MeasuresInForcePage() {
+export function NetworkBlocksInForcePage() {
   const { t, formatDateTime } = useI18n();
-  const list = useResource(() => call(api.GET('/v1/admin/measures')));
+  const list = useResource(() => call(api.GET('/v1/admin/network-blocks')));
   return (
-    <Page title={t('nav.console.measures')}>
+    <Page title={t('nav.console.networkBlocks')}>
       {list.status === 'loading' ? <Loading /> : null}
       {list.status === 'error' ? <ErrorNote error={list.error} /> : null}
-      {list.status === 'ready' && list.data.length === 0 ? <EmptyState text={t('measures.none')} /> : null}
+      {list.status === 'ready' && list.data.length === 0 ? (
+        <EmptyState text={t('networkBlocks.none')} />
+      ) : null}
       {list.status === 'ready' && list.data.length > 0 ? (
         <div className="table-wrap">
           <table>
             <thead>
               <tr>
-                <th scope="col">{t('measures.vps')}</th>
-                <th scope="col">{t('measures.kind')}</th>
-                <th scope="col">{t('measures.reason')}</th>
-                <th scope="col">{t('measures.by')}</th>
-                <th scope="col">{t('measures.sinceCol')}</th>
-                <th scope="col">{t('measures.untilCol')}</th>
+                <th scope="col">{t('networkBlocks.vps')}</th>
+                <th scope="col">{t('networkBlocks.kind')}</th>
+                <th scope="col">{t('networkBlocks.reason')}</th>
+                <th scope="col">{t('networkBlocks.by')}</th>
+                <th scope="col">{t('networkBlocks.sinceCol')}</th>
+                <th scope="col">{t('networkBlocks.untilCol')}</th>
               </tr>
             </thead>
             <tbody>
@@ -33,7 +35,7 @@ export function MeasuresInForcePage() {
                   <td>
                     <Link to={`/console/vps/${m.vpsId}/network`}>{m.hostname}</Link>
                   </td>
-                  <td>{describeMeasure(t, m)}</td>
+                  <td>{describeNetworkBlock(t, m)}</td>
                   <td>{m.reason}</td>
                   <td>{m.createdBy}</td>
                   <td className="nowrap">{formatDateTime(m.createdAt)}</td>

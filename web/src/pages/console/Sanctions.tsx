@@ -1,10 +1,10 @@
-// Measures (R3.14, R5.1, R6.4, R12.5). Provider console: apply a measure to a VPS or a whole
-// account with the ladder's suggested rung shown (another rung needs a reason), the measures in
+// Sanctions (R3.14, R5.1, R6.4, R12.5). Provider console: apply a sanction to a VPS or a whole
+// account with the ladder's suggested rung shown (another rung needs a reason), the sanctions in
 // force or the whole history, lift (R5.1: a refusal to restore needs an admin's override).
 // Support is not offered the termination rung nor a withheld notice (an admin's: docs/security.md).
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, call, type ApiError } from '../../api/client.ts';
-import type { Rung } from '../../components/MeasuresList.tsx';
+import type { Rung } from '../../components/SanctionsList.tsx';
 import { EmptyState, ErrorNote, Loading, Page, useResource } from '../../components/ui.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { Link } from '../../router.tsx';

@@ -1,4 +1,4 @@
-// Measures on a real VM (issue 6 items 3-4; R5.1, R12.5): the platform with its real pg-boss,
+// Sanctions on a real VM (R5.1, R12.5): the platform with its real pg-boss,
 // the local host agent in a namespace the test owns (only 192.0.2.0/24), one real QEMU guest.
 // The test side is the bridge's gateway address inside that namespace (the test "internet"),
 // reached with `ip netns exec`. A restriction on TCP port 22 (inbound) makes the SSH banner
@@ -27,7 +27,7 @@ after(() => labPlatform?.stop());
 
 const staff = { ...SYSTEM_ACTOR, label: 'abuse@example.test' };
 
-describe('measures on a real VM', () => {
+describe('sanctions on a real VM', () => {
   let vpsId: string;
   let ip: string;
   let driver: HostDriver;
@@ -81,7 +81,7 @@ describe('measures on a real VM', () => {
   });
 
   it('R3.14: a restriction on TCP port 22 blocks only that port; lifting it brings SSH back', async () => {
-    const m = await platform.services.measures.apply(staff, {
+    const m = await platform.services.sanctions.apply(staff, {
       vpsId,
       breachKind: 'intrusion',
       severity: 'minor',
@@ -95,12 +95,12 @@ describe('measures on a real VM', () => {
     assert.equal(m.rung, 'restriction');
     assert.equal(await banner(), null, 'port 22 is blocked');
     assert.equal(await pings(), true, 'ping still answers');
-    await platform.services.measures.lift(staff, SYSTEM_SCOPE, m.id, { reason: 'Client secured SSH' });
+    await platform.services.sanctions.lift(staff, SYSTEM_SCOPE, m.id, { reason: 'Client secured SSH' });
     await until('the SSH banner back', banner, 30_000);
   });
 
   it('R5.1: a suspension pauses the VM and cuts its network; lifting restores both', async () => {
-    const m = await platform.services.measures.apply(staff, {
+    const m = await platform.services.sanctions.apply(staff, {
       vpsId,
       breachKind: 'unpaid',
       severity: 'minor',
@@ -112,7 +112,7 @@ describe('measures on a real VM', () => {
     assert.equal((await driver.status(vpsId)).state, 'paused');
     assert.equal((await row()).state, 'paused');
     const live = await platform.db
-      .selectFrom('vps_net_measures')
+      .selectFrom('network_blocks')
       .select('kind')
       .where('vps_id', '=', vpsId)
       .where('lifted_at', 'is', null)
@@ -122,7 +122,7 @@ describe('measures on a real VM', () => {
       ['isolate'],
     );
     assert.equal(await pings(), false, 'ping fails while suspended');
-    await platform.services.measures.lift(staff, SYSTEM_SCOPE, m.id, { reason: 'Paid' });
+    await platform.services.sanctions.lift(staff, SYSTEM_SCOPE, m.id, { reason: 'Paid' });
     assert.equal((await driver.status(vpsId)).state, 'running');
     assert.equal((await row()).state, 'running');
     await until('ping back', pings, 30_000);

@@ -1,16 +1,16 @@
-// R12.5, R5.1: the measure ladder as a table: kind and severity give a base rung, the same
+// R12.5, R5.1: the sanction ladder as a table: kind and severity give a base rung, the same
 // breach again within 12 months moves one rung up, and from the third serious case restoring
 // may be refused.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  suggestMeasure,
+  suggestSanction,
   windowStart,
   type BreachKind,
   type PastCase,
   type Rung,
   type Severity,
-} from '../../src/domain/measures.ts';
+} from '../../src/domain/sanctions.ts';
 
 const now = new Date('2026-03-31T10:00:00Z');
 const ago = (days: number) => new Date(now.getTime() - days * 86_400_000);
@@ -20,7 +20,7 @@ const past = (kind: BreachKind, severity: Severity, days: number): PastCase => (
   at: ago(days),
 });
 
-describe('the measure ladder (R12.5)', () => {
+describe('the sanction ladder (R12.5)', () => {
   const table: [string, BreachKind, Severity, PastCase[], Rung][] = [
     ['first minor spam: restriction', 'spam', 'minor', [], 'restriction'],
     ['same spam twice: one rung up', 'spam', 'minor', [past('spam', 'minor', 30)], 'limitation'],
@@ -89,13 +89,13 @@ describe('the measure ladder (R12.5)', () => {
     ['p2p serious: limitation', 'p2p_irc', 'serious', [], 'limitation'],
   ];
   for (const [name, kind, severity, history, rung] of table)
-    it(name, () => assert.equal(suggestMeasure({ kind, severity, now, history }).rung, rung));
+    it(name, () => assert.equal(suggestSanction({ kind, severity, now, history }).rung, rung));
 
   it('counts recurrences and names the reinstall for an isolation', () => {
-    const d = suggestMeasure({ kind: 'compromised', severity: 'serious', now, history: [] });
+    const d = suggestSanction({ kind: 'compromised', severity: 'serious', now, history: [] });
     assert.equal(d.reinstallNeeded, true);
     assert.equal(d.recurrences, 0);
-    const s = suggestMeasure({ kind: 'spam', severity: 'minor', now, history: [past('spam', 'minor', 1)] });
+    const s = suggestSanction({ kind: 'spam', severity: 'minor', now, history: [past('spam', 'minor', 1)] });
     assert.equal(s.recurrences, 1);
     assert.equal(s.reinstallNeeded, false);
     assert.deepEqual(s.restriction, { protocol: 'tcp', port: 25, direction: 'out' });
@@ -127,7 +127,10 @@ describe('refusal to restore (R5.1)', () => {
   ];
   for (const [name, severity, history, refused] of table)
     it(name, () =>
-      assert.equal(suggestMeasure({ kind: 'spoofing', severity, now, history }).restoreMayBeRefused, refused),
+      assert.equal(
+        suggestSanction({ kind: 'spoofing', severity, now, history }).restoreMayBeRefused,
+        refused,
+      ),
     );
 });
 

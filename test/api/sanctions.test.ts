@@ -1,13 +1,13 @@
-// The ladder of measures through the API (R3.14, R5.1, R6.4, R6.5, R12.3, R12.5) against host
-// doubles: each rung applies through the module that owns its mechanics (net measures, pause,
+// The ladder of sanctions through the API (R3.14, R5.1, R6.4, R6.5, R12.3, R12.5) against host
+// doubles: each rung applies through the module that owns its mechanics (network blocks, pause,
 // account suspension, termination), the client is emailed (nature, duration; a reinstall for
-// an isolation) unless withheld, lifting undoes what the measure applied and only that, a
-// measure not in force is a conflict, R5.1 refusal needs an admin's override, tenancy.
+// an isolation) unless withheld, lifting undoes what the sanction applied and only that, a
+// sanction not in force is a conflict, R5.1 refusal needs an admin's override, tenancy.
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Terminator } from '../../src/control/services/measures.ts';
+import type { Terminator } from '../../src/control/services/sanctions.ts';
 import { login, makeClient, makeStaff, testApp, type Session, type TestApp } from '../helpers/app.ts';
 import { FakeDriver, fakeAgents } from '../helpers/fake-driver.ts';
 import { fakeNetwork, hostFor, placedVps, type FakeNetwork } from '../helpers/traffic.ts';
@@ -55,7 +55,7 @@ before(async () => {
       return {};
     },
   };
-  t.services.measures.useTerminator(double);
+  t.services.sanctions.useTerminator(double);
 });
 after(async () => t?.close());
 
@@ -85,7 +85,7 @@ const mails = async (template: string) =>
 const notices = async () => t.database.db.selectFrom('mail_notices').selectAll().orderBy('id').execute();
 const liveNet = async (vpsId: string) =>
   t.database.db
-    .selectFrom('vps_net_measures')
+    .selectFrom('network_blocks')
     .selectAll()
     .where('vps_id', '=', vpsId)
     .where('lifted_at', 'is', null)
@@ -112,16 +112,16 @@ describe('applying the ladder (R12.5)', () => {
     r = await get(`/v1/admin/sanctions/suggest?vpsId=${v.id}&breachKind=proxy&severity=minor`);
     assert.equal(r.json().rung, 'restriction');
     assert.equal(r.json().recurrences, 1);
-    const warned = await mails('measure.applied');
+    const warned = await mails('sanction.applied');
     assert.equal(warned.length, 1);
     assert.equal(warned[0]!.to_address, aliceEmail);
     assert.match(warned[0]!.body_text, /avertissement/);
   });
 
-  it('R3.14 restriction blocks the chosen port through net measures, the client is told and sees it; lifting removes exactly that block', async () => {
+  it('R3.14 restriction blocks the chosen port through network blocks, the client is told and sees it; lifting removes exactly that block', async () => {
     const v = await newVps();
     // Someone else's block on the same VPS stays untouched by the lift.
-    const other = await post(`/v1/admin/vps/${v.id}/measures`, {
+    const other = await post(`/v1/admin/vps/${v.id}/network-blocks`, {
       kind: 'block',
       protocol: 'udp',
       port: 53,
@@ -143,7 +143,7 @@ describe('applying the ladder (R12.5)', () => {
     assert.deepEqual([m.protocol, m.port, m.direction], ['tcp', 25, 'out']);
     const blocks = lastPolicy(v.id).blocks;
     assert.ok(blocks.some((b) => b.protocol === 'tcp' && b.port === 25 && b.direction === 'out'));
-    const mail = (await mails('measure.applied')).at(-1)!;
+    const mail = (await mails('sanction.applied')).at(-1)!;
     assert.match(mail.body_text, /TCP port 25 sortant/);
     assert.match(mail.body_text, /Durée prévue : jusqu'au/);
     // The client sees it on its VPS, with reason and end.
@@ -160,12 +160,12 @@ describe('applying the ladder (R12.5)', () => {
       live.map((x) => [x.protocol, x.port]),
       [['udp', 53]],
     );
-    assert.equal((await mails('measure.lifted')).length, 1);
+    assert.equal((await mails('sanction.lifted')).length, 1);
     // Lifting again: conflict, nothing changed.
     const before = (await notices()).length;
     const again = await post(`/v1/admin/sanctions/${m.id}/lift`, { reason: 'again' });
     assert.equal(again.statusCode, 409);
-    assert.equal(again.json().code, 'measure.not_in_force');
+    assert.equal(again.json().code, 'sanction.not_in_force');
     assert.equal((await notices()).length, before);
     assert.equal((await liveNet(v.id)).length, 1);
   });
@@ -186,7 +186,7 @@ describe('applying the ladder (R12.5)', () => {
     assert.equal((await liveNet(v.id)).length, 0);
   });
 
-  it('R3.14 limitation caps the bandwidth (a throttle net measure; R6.3 peer-to-peer limited); the planned end lifts it', async () => {
+  it('R3.14 limitation caps the bandwidth (a throttle network block; R6.3 peer-to-peer limited); the planned end lifts it', async () => {
     const v = await newVps();
     const end = new Date(t.clock.now().getTime() + 2 * 86_400_000);
     const r = await post('/v1/admin/sanctions', {
@@ -285,8 +285,8 @@ describe('applying the ladder (R12.5)', () => {
       (await post(`/v1/admin/sanctions/${acc.json().id}/lift`, { reason: 'Account paid' })).statusCode,
       200,
     );
-    assert.equal(vms.get(v.id), 'paused', 'the VPS measure still holds it');
-    // And the other order: the account suspended again, the VPS measure lifted first.
+    assert.equal(vms.get(v.id), 'paused', 'the VPS sanction still holds it');
+    // And the other order: the account suspended again, the VPS sanction lifted first.
     const acc2 = await post('/v1/admin/sanctions', body({ accountId: fay.account.id }));
     assert.equal(acc2.statusCode, 201, acc2.body);
     assert.equal(
@@ -302,7 +302,7 @@ describe('applying the ladder (R12.5)', () => {
     assert.equal(lastPolicy(v.id).isolated, false);
   });
 
-  it('an evidence file (type by content) is kept with the measure', async () => {
+  it('an evidence file (type by content) is kept with the sanction', async () => {
     const v = await newVps();
     const r = await post('/v1/admin/sanctions', {
       vpsId: v.id,
@@ -351,7 +351,7 @@ describe('applying the ladder (R12.5)', () => {
     assert.equal(r.json().rung, 'isolation');
     assert.match(r.json().liftCondition, /reinstall/);
     assert.equal(lastPolicy(v.id).isolated, true);
-    const mail = (await mails('measure.applied')).at(-1)!;
+    const mail = (await mails('sanction.applied')).at(-1)!;
     assert.match(mail.body_text, /réinstallation de votre VPS est nécessaire/);
   });
 
@@ -401,7 +401,7 @@ describe('applying the ladder (R12.5)', () => {
     assert.ok(terminated.every((x) => x.cause === 'provider_breach'));
     const lift = await post(`/v1/admin/sanctions/${r.json().id}/lift`, { reason: 'not in force' });
     assert.equal(lift.statusCode, 409);
-    assert.equal(lift.json().code, 'measure.not_in_force');
+    assert.equal(lift.json().code, 'sanction.not_in_force');
   });
 });
 
@@ -510,7 +510,7 @@ describe('refusal to restore after repeated serious cases (R5.1)', () => {
     const id = third.json().id as string;
     let r = await post(`/v1/admin/sanctions/${id}/lift`, { reason: 'please' }, support);
     assert.equal(r.statusCode, 409);
-    assert.equal(r.json().code, 'measure.restore_refused');
+    assert.equal(r.json().code, 'sanction.restore_refused');
     r = await post(`/v1/admin/sanctions/${id}/lift`, { reason: 'override please', override: true }, support);
     assert.equal(r.statusCode, 403);
     r = await post(`/v1/admin/sanctions/${id}/lift`, {
@@ -532,19 +532,19 @@ describe('refusal to restore after repeated serious cases (R5.1)', () => {
       .select('kind')
       .where('subject_id', '=', fourth.json().id)
       .executeTakeFirst();
-    assert.equal(alert?.kind, 'measure.planned_end');
+    assert.equal(alert?.kind, 'sanction.planned_end');
     const audits = await t.database.db
       .selectFrom('audit_log')
       .select(['action', 'details'])
-      .where('action', '=', 'measure.lift')
+      .where('action', '=', 'sanction.lift')
       .execute();
-    const audit = audits.find((a) => (a.details as { measureId: string }).measureId === id)!;
+    const audit = audits.find((a) => (a.details as { sanctionId: string }).sanctionId === id)!;
     assert.equal((audit.details as { override: boolean }).override, true);
   });
 });
 
 describe('withheld notice and tenancy', () => {
-  it('a withheld measure sends no email and adds nothing to the notices chain', async () => {
+  it('a withheld sanction sends no email and adds nothing to the notices chain', async () => {
     const erin = await makeClient(t);
     const v = await newVps(erin.account.id);
     const before = (await notices()).length;
@@ -601,7 +601,7 @@ describe('withheld notice and tenancy', () => {
     const outbox = await t.database.db
       .selectFrom('mail_outbox')
       .select(['id', 'template'])
-      .where('template', 'like', 'measure.%')
+      .where('template', 'like', 'sanction.%')
       .execute();
     assert.ok(outbox.length >= 4);
     const chained = new Set(ns.map((n) => n.outbox_id));
@@ -614,14 +614,14 @@ describe('network rules owned by a sanction (R5.1, R12.6): lifted only through i
     (
       (
         await t.database.db
-          .selectFrom('measures')
+          .selectFrom('sanctions')
           .select('applied')
           .where('id', '=', sanctionId)
           .executeTakeFirstOrThrow()
-      ).applied as { netMeasureIds: string[] }
-    ).netMeasureIds;
+      ).applied as { networkBlockIds: string[] }
+    ).networkBlockIds;
 
-  it('R5.1 the third serious case: neither support nor an admin lifts its block through the net-measure route (409 naming the sanction); the host keeps the rule; the sanction’s lift removes it', async () => {
+  it('R5.1 the third serious case: neither support nor an admin lifts its block through the network-block route (409 naming the sanction); the host keeps the rule; the sanction’s lift removes it', async () => {
     const gus = await makeClient(t);
     const v = await newVps(gus.account.id);
     const apply = (kind: string) =>
@@ -647,19 +647,19 @@ describe('network rules owned by a sanction (R5.1, R12.6): lifted only through i
     assert.ok(nmId);
     // A staff block of its own on the same VPS: support lifts that one as before.
     const mine = await post(
-      `/v1/admin/vps/${v.id}/measures`,
+      `/v1/admin/vps/${v.id}/network-blocks`,
       { kind: 'block', protocol: 'udp', port: 53, direction: 'out', reason: 'support’s own block' },
       support,
     );
     assert.equal(mine.statusCode, 201, mine.body);
     for (const who of [support, admin]) {
-      const r = await post(`/v1/admin/vps/${v.id}/measures/${nmId}/lift`, {}, who);
+      const r = await post(`/v1/admin/vps/${v.id}/network-blocks/${nmId}/lift`, {}, who);
       assert.equal(r.statusCode, 409, r.body);
-      assert.equal(r.json().code, 'measure.owned');
+      assert.equal(r.json().code, 'network_block.owned');
       assert.match(r.json().message, new RegExp(sanction.id));
     }
     const row = await t.database.db
-      .selectFrom('vps_net_measures')
+      .selectFrom('network_blocks')
       .select('lifted_at')
       .where('id', '=', nmId!)
       .executeTakeFirstOrThrow();
@@ -670,13 +670,13 @@ describe('network rules owned by a sanction (R5.1, R12.6): lifted only through i
     );
     assert.equal((await get(`/v1/admin/sanctions/${sanction.id}`)).json().inForce, true);
     // The staff view names the owner (the panel shows it instead of a lift button).
-    const listed = (await get(`/v1/vps/${v.id}/measures`, support)).json() as {
+    const listed = (await get(`/v1/vps/${v.id}/network-blocks`, support)).json() as {
       id: string;
       owner: { type: string; id: string } | null;
     }[];
     assert.deepEqual(listed.find((m) => m.id === nmId)?.owner, { type: 'sanction', id: sanction.id });
     assert.equal(listed.find((m) => m.id === mine.json().id)?.owner, null);
-    const own = await post(`/v1/admin/vps/${v.id}/measures/${mine.json().id}/lift`, {}, support);
+    const own = await post(`/v1/admin/vps/${v.id}/network-blocks/${mine.json().id}/lift`, {}, support);
     assert.equal(own.statusCode, 200, own.body);
     // Through its owner: the admin's override lifts the sanction and its rule together.
     const lift = await post(`/v1/admin/sanctions/${sanction.id}/lift`, {
@@ -685,7 +685,7 @@ describe('network rules owned by a sanction (R5.1, R12.6): lifted only through i
     });
     assert.equal(lift.statusCode, 200, lift.body);
     const after = await t.database.db
-      .selectFrom('vps_net_measures')
+      .selectFrom('network_blocks')
       .select('lifted_at')
       .where('id', '=', nmId!)
       .executeTakeFirstOrThrow();
@@ -701,7 +701,7 @@ describe('network rules owned by a sanction (R5.1, R12.6): lifted only through i
       type: 'judicial',
       reference: 'RG 26/00042',
       receivedOn: '2026-02-27',
-      measureOrdered: 'restriction',
+      sanctionOrdered: 'restriction',
       withheld: false,
       protocol: 'tcp',
       port: 80,
@@ -709,17 +709,17 @@ describe('network rules owned by a sanction (R5.1, R12.6): lifted only through i
       liftCondition: 'the court lifts its order',
     });
     assert.equal(r.statusCode, 201, r.body);
-    const { notice, measure } = r.json() as { notice: { id: string }; measure: { id: string } };
-    const [nmId] = await netIdsOf(measure.id);
+    const { notice, sanction } = r.json() as { notice: { id: string }; sanction: { id: string } };
+    const [nmId] = await netIdsOf(sanction.id);
     for (const who of [support, admin]) {
-      const l = await post(`/v1/admin/vps/${v.id}/measures/${nmId}/lift`, {}, who);
+      const l = await post(`/v1/admin/vps/${v.id}/network-blocks/${nmId}/lift`, {}, who);
       assert.equal(l.statusCode, 409, l.body);
-      assert.equal(l.json().code, 'measure.owned');
-      assert.match(l.json().message, new RegExp(measure.id));
+      assert.equal(l.json().code, 'network_block.owned');
+      assert.match(l.json().message, new RegExp(sanction.id));
       assert.match(l.json().message, new RegExp(`${notice.id}.*RG 26/00042`));
     }
     assert.equal((await liveNet(v.id)).length, 1);
-    const lift = await post(`/v1/admin/sanctions/${measure.id}/lift`, { reason: 'The court lifted it' });
+    const lift = await post(`/v1/admin/sanctions/${sanction.id}/lift`, { reason: 'The court lifted it' });
     assert.equal(lift.statusCode, 200, lift.body);
     assert.equal((await liveNet(v.id)).length, 0);
   });
@@ -814,7 +814,7 @@ describe('what support may not decide in a sanction (docs/security.md, Roles)', 
     const before = terminated.length;
     const term = await post('/v1/admin/sanctions', { ...base, rung: 'termination' }, support);
     assert.equal(term.statusCode, 403, term.body);
-    assert.equal(term.json().code, 'measure.termination_admin_only');
+    assert.equal(term.json().code, 'sanction.termination_admin_only');
     assert.equal(terminated.length, before);
     const hidden = await post(
       '/v1/admin/sanctions',
@@ -830,10 +830,10 @@ describe('what support may not decide in a sanction (docs/security.md, Roles)', 
       support,
     );
     assert.equal(hidden.statusCode, 403, hidden.body);
-    assert.equal(hidden.json().code, 'measure.withheld_admin_only');
+    assert.equal(hidden.json().code, 'sanction.withheld_admin_only');
     assert.equal((await liveNet(v.id)).length, 0);
     assert.equal(
-      (await t.database.db.selectFrom('measures').select('id').where('vps_id', '=', v.id).execute()).length,
+      (await t.database.db.selectFrom('sanctions').select('id').where('vps_id', '=', v.id).execute()).length,
       0,
     );
     // Support applies the same restriction told to the client.
@@ -846,8 +846,8 @@ describe('what support may not decide in a sanction (docs/security.md, Roles)', 
   });
 });
 
-describe('uploads per measure are capped', () => {
-  it('evidence: the 6th upload of one measure is 413 upload.too_many (the 5 first kept); a refused file does not use a slot', async () => {
+describe('uploads per sanction are capped', () => {
+  it('evidence: the 6th upload of one sanction is 413 upload.too_many (the 5 first kept); a refused file does not use a slot', async () => {
     const hal = await makeClient(t);
     const v = await newVps(hal.account.id);
     const r = await post('/v1/admin/sanctions', {

@@ -1,25 +1,25 @@
-// Measures on a VPS or a whole account (R3.14, R5.1, R6.4, R6.5, R12.3, R12.5): the ladder's
-// suggestion (domain/measures.ts), staff's choice with a reason, the mechanics applied through
-// the modules that own them (net measures: block, throttle, isolate; vps.suspend pauses;
+// Sanctions on a VPS or a whole account (R3.14, R5.1, R6.4, R6.5, R12.3, R12.5): the ladder's
+// suggestion (domain/sanctions.ts), staff's choice with a reason, the mechanics applied through
+// the modules that own them (network blocks: block, throttle, isolate; vps.suspend pauses;
 // clients.suspend for a whole account; terminations for R12.3), the client told by email
 // (nature and expected duration, R5.1) unless the notice must be withheld (authority orders),
-// the planned end as a deadline, and an explicit, audited lift that undoes what the measure
+// the planned end as a deadline, and an explicit, audited lift that undoes what the sanction
 // applied and only that. R5.1: after repeated serious cases the lift needs an admin's override.
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { conflict, DomainError, invalidData, notAllowed, notFound } from '../../domain/errors.ts';
 import {
   BREACH_KINDS,
-  suggestMeasure,
+  suggestSanction,
   windowStart,
   type BreachKind,
   type LadderDecision,
   type Rung,
   type Severity,
-} from '../../domain/measures.ts';
+} from '../../domain/sanctions.ts';
 import type { Db } from '../db/database.ts';
 import type { Deadline } from '../db/schema.ts';
-import type { MeasureApplied, MeasureParams } from '../db/tables/measures.ts';
+import type { SanctionApplied, SanctionParams } from '../db/tables/sanctions.ts';
 import { cancelDeadline, scheduleDeadline } from '../repositories/deadlines.ts';
 import {
   casesSince,
@@ -44,24 +44,24 @@ import type { AuditService } from './audit.ts';
 import type { ClientsService } from './clients.ts';
 import { SYSTEM_ACTOR, type AuditActor, type ServiceContext } from './context.ts';
 import type { MailService } from './mail.ts';
-import type { NetMeasuresService } from './net-measures.ts';
+import type { NetworkBlocksService } from './network-blocks.ts';
 import { createSanctionMechanics, type SanctionTarget, type Terminator } from './sanction-mechanics.ts';
 import { mailSanctionNotice } from './sanction-notices.ts';
 import {
-  clientMeasureView,
-  measureView,
-  type ClientMeasureView,
-  type MeasureRecordView,
+  clientSanctionView,
+  sanctionView,
+  type ClientSanctionView,
+  type SanctionView,
 } from './sanction-views.ts';
 import type { VpsService } from './vps.ts';
 
 export type { Terminator } from './sanction-mechanics.ts';
-export type { ClientMeasureView, MeasureRecordView } from './sanction-views.ts';
+export type { ClientSanctionView, SanctionView } from './sanction-views.ts';
 
-/** Deadline kind: a measure's planned end; the measure is lifted then (unless restoring may be refused). */
-export const MEASURE_END = 'measure.planned_end';
+/** Deadline kind: a sanction's planned end; the sanction is lifted then (unless restoring may be refused). */
+export const SANCTION_END = 'sanction.planned_end';
 export const MAX_EVIDENCE_BYTES = 10 * 1024 * 1024;
-/** Evidence files per measure: replaced files stay on disk as proof, so their number is capped. */
+/** Evidence files per sanction: replaced files stay on disk as proof, so their number is capped. */
 export const MAX_EVIDENCE_UPLOADS = 5;
 
 /** 413 for one upload too many on one object (the size cap is `upload.too_large`). */
@@ -89,12 +89,12 @@ export interface ApplyInput {
   noticeId?: string;
 }
 
-export function createMeasuresService(
+export function createSanctionsService(
   ctx: ServiceContext,
   audit: AuditService,
   deps: {
     mail: MailService;
-    netMeasures: NetMeasuresService;
+    networkBlocks: NetworkBlocksService;
     vps: VpsService;
     clients: ClientsService;
     /** R12.3: the terminations module, when it is built (tests pass a double). */
@@ -144,7 +144,7 @@ export function createMeasuresService(
         throw invalidData('validation.breachKind', 'Unknown breach kind', { field: 'breachKind' });
       const target = await targetOf(p);
       const now = clock.now();
-      return suggestMeasure({
+      return suggestSanction({
         kind: p.breachKind,
         severity: p.severity,
         now,
@@ -153,17 +153,17 @@ export function createMeasuresService(
     },
 
     /**
-     * Staff: applies a measure (the ladder's rung or another with a reason), tells the client
+     * Staff: applies a sanction (the ladder's rung or another with a reason), tells the client
      * unless withheld. Terminating (R12.3: the data is deleted) and withholding the client's
      * notice (R5.1 says the client is told) are an admin's decisions (docs/security.md, Roles).
      */
-    async apply(actor: AuditActor, p: ApplyInput, by: Scope = SYSTEM_SCOPE): Promise<MeasureRecordView> {
+    async apply(actor: AuditActor, p: ApplyInput, by: Scope = SYSTEM_SCOPE): Promise<SanctionView> {
       const reason = p.reason.trim();
       if (reason.length < 3)
         throw invalidData('validation.reason', 'Say why (the client is told: R5.1)', { field: 'reason' });
       const target = await targetOf(p);
       const now = clock.now();
-      const decision = suggestMeasure({
+      const decision = suggestSanction({
         kind: p.breachKind,
         severity: p.severity,
         now,
@@ -173,12 +173,12 @@ export function createMeasuresService(
       const admin = by.kind === 'staff' && by.role === 'admin';
       if (rung === 'termination' && !admin)
         throw notAllowed(
-          'measure.termination_admin_only',
+          'sanction.termination_admin_only',
           'Only an admin may terminate a contract for breach (R12.3: its data is deleted); choose another rung with a reason, or ask an admin',
         );
       if (p.withheld === true && !admin)
         throw notAllowed(
-          'measure.withheld_admin_only',
+          'sanction.withheld_admin_only',
           'Only an admin may withhold the client’s notice (R5.1: the client is told)',
         );
       const overrideReason = p.overrideReason?.trim() || null;
@@ -196,7 +196,7 @@ export function createMeasuresService(
         throw invalidData('validation.plannedEnd', 'Give a planned end or the condition to lift it (R5.1)', {
           field: 'plannedEnd',
         });
-      let params: MeasureParams = {};
+      let params: SanctionParams = {};
       if (rung === 'restriction') {
         const protocol = p.protocol ?? decision.restriction?.protocol;
         const direction = p.direction ?? decision.restriction?.direction;
@@ -210,17 +210,19 @@ export function createMeasuresService(
           throw invalidData('validation.port', 'A port goes with tcp or udp', { field: 'port' });
       }
       if (target.vpsIds.length === 0 && rung !== 'warning' && !(rung === 'suspension' && !target.vpsId))
-        throw conflict('measure.no_vps', 'This account has no VPS to apply it to');
+        throw conflict('sanction.no_vps', 'This account has no VPS to apply it to');
       const id = randomUUID();
-      const applied: MeasureApplied = { netMeasureIds: [], pausedVpsIds: [] };
+      const applied: SanctionApplied = { networkBlockIds: [], pausedVpsIds: [] };
       try {
         await mechanics.apply(actor, id, rung, target, params, reason, p.plannedEnd, applied);
       } catch (e) {
-        // Nothing may stay owned by (or held for) a measure that is never recorded: undo what
+        // Nothing may stay owned by (or held for) a sanction that is never recorded: undo what
         // was applied before the failure, then report it.
         await mechanics
           .undo(actor, { id, account_id: target.accountId, applied }, `apply failed: ${reason}`)
-          .catch((u: unknown) => log.error({ err: u, measure: id }, 'undoing a half-applied measure failed'));
+          .catch((u: unknown) =>
+            log.error({ err: u, sanction: id }, 'undoing a half-applied sanction failed'),
+          );
         throw e;
       }
       const withheld = p.withheld === true;
@@ -249,19 +251,25 @@ export function createMeasuresService(
         if (p.plannedEnd && rung !== 'warning' && rung !== 'termination')
           await scheduleDeadline(
             tx,
-            { kind: MEASURE_END, subjectType: 'measure', subjectId: id, dueAt: p.plannedEnd },
+            { kind: SANCTION_END, subjectType: 'sanction', subjectId: id, dueAt: p.plannedEnd },
             now,
           );
         if (!withheld)
-          await mailSanctionNotice(tx, deps.mail, 'measure.applied', m, `R5.1/R12.5 measure ${rung} applied`);
+          await mailSanctionNotice(
+            tx,
+            deps.mail,
+            'sanction.applied',
+            m,
+            `R5.1/R12.5 sanction ${rung} applied`,
+          );
         return m;
       });
       await audit.record(
         actor,
-        'measure.apply',
+        'sanction.apply',
         { type: target.vpsId ? 'vps' : 'account', id: target.vpsId ?? target.accountId },
         {
-          measureId: id,
+          sanctionId: id,
           rung,
           suggestedRung: decision.rung,
           overrideReason: row.override_reason,
@@ -273,28 +281,28 @@ export function createMeasuresService(
           applied,
         },
       );
-      return measureView(row);
+      return sanctionView(row);
     },
 
-    /** Staff: lifts a measure in force (409 otherwise); R5.1 refusal needs an admin's override. */
+    /** Staff: lifts a sanction in force (409 otherwise); R5.1 refusal needs an admin's override. */
     async lift(
       actor: AuditActor,
       scope: Scope,
       id: string,
       p: { reason: string; override?: boolean },
-    ): Promise<MeasureRecordView> {
+    ): Promise<SanctionView> {
       const reason = p.reason.trim();
       if (reason.length < 3) throw invalidData('validation.reason', 'Say why', { field: 'reason' });
       const m = await getRow(db, id);
       if (m.lifted_at || m.rung === 'warning' || m.rung === 'termination')
-        throw conflict('measure.not_in_force', 'This measure is not in force');
+        throw conflict('sanction.not_in_force', 'This sanction is not in force');
       if (m.restore_refusable && !p.override)
         throw conflict(
-          'measure.restore_refused',
+          'sanction.restore_refused',
           'After repeated serious cases, restoring may be refused (R5.1): an admin may override with a reason',
         );
       if (p.override && !(scope.kind === 'staff' && scope.role === 'admin'))
-        throw notAllowed('measure.override_admin_only', 'Only an admin may override a refusal to restore');
+        throw notAllowed('sanction.override_admin_only', 'Only an admin may override a refusal to restore');
       return service.liftNow(actor, m, reason, Boolean(p.override && m.restore_refusable));
     },
 
@@ -306,11 +314,11 @@ export function createMeasuresService(
       override: boolean,
       /** Called by the planned-end deadline itself: its row is the scheduler's (locked), not to cancel. */
       fromDeadline = false,
-    ): Promise<MeasureRecordView> {
+    ): Promise<SanctionView> {
       const now = clock.now();
       // Claim the lift first: two concurrent lifts, one wins.
       const claimed = await claimSanctionLift(db, m.id, { at: now, by: actor.label, reason, override });
-      if (!claimed) throw conflict('measure.not_in_force', 'This measure is not in force');
+      if (!claimed) throw conflict('sanction.not_in_force', 'This sanction is not in force');
       try {
         await mechanics.undo(actor, m, reason);
       } catch (e) {
@@ -318,21 +326,21 @@ export function createMeasuresService(
         throw e;
       }
       const row = await inTransaction(db, async (tx) => {
-        if (!fromDeadline) await cancelDeadline(tx, MEASURE_END, 'measure', m.id, now);
+        if (!fromDeadline) await cancelDeadline(tx, SANCTION_END, 'sanction', m.id, now);
         if (!m.withheld)
-          await mailSanctionNotice(tx, deps.mail, 'measure.lifted', claimed, `measure ${m.rung} lifted`);
+          await mailSanctionNotice(tx, deps.mail, 'sanction.lifted', claimed, `sanction ${m.rung} lifted`);
         return claimed;
       });
       await audit.record(
         actor,
-        'measure.lift',
+        'sanction.lift',
         { type: m.vps_id ? 'vps' : 'account', id: m.vps_id ?? m.account_id },
-        { measureId: m.id, rung: m.rung, reason, override },
+        { sanctionId: m.id, rung: m.rung, reason, override },
       );
-      return measureView(row);
+      return sanctionView(row);
     },
 
-    /** Deadline handler: a measure's planned end came; lifted unless restoring may be refused. */
+    /** Deadline handler: a sanction's planned end came; lifted unless restoring may be refused. */
     async onPlannedEnd(d: Deadline): Promise<void> {
       const m = await getRow(db, d.subject_id);
       if (m.lifted_at) return;
@@ -340,37 +348,37 @@ export function createMeasuresService(
         // R5.1: restoring may be refused: staff decide (an admin's override lifts it).
         await raiseAlert(db, {
           at: clock.now(),
-          kind: 'measure.planned_end',
-          subject_type: 'measure',
+          kind: 'sanction.planned_end',
+          subject_type: 'sanction',
           subject_id: m.id,
           message: `Planned end of a ${m.rung} reached; restoring may be refused (R5.1): lift it or keep it`,
         });
-        log.info({ measure: m.id }, 'planned end reached; restoring may be refused (R5.1): left to staff');
+        log.info({ sanction: m.id }, 'planned end reached; restoring may be refused (R5.1): left to staff');
         return;
       }
       await service.liftNow(SYSTEM_ACTOR, m, 'planned end reached', false, true);
     },
 
-    /** Staff: one measure. */
-    async get(id: string): Promise<MeasureRecordView> {
+    /** Staff: one sanction. */
+    async get(id: string): Promise<SanctionView> {
       const m = await getRow(db, id);
       const h = m.vps_id ? await findVps(db, m.vps_id) : undefined;
-      return measureView(m, h?.hostname ?? null);
+      return sanctionView(m, h?.hostname ?? null);
     },
 
     /** Staff: history (filters: account, VPS, in force only, notice). */
     async list(f: { accountId?: string; vpsId?: string; inForce?: boolean; noticeId?: string } = {}) {
       const rows = await listSanctions(db, f);
-      return rows.map(({ hostname, ...r }) => measureView(r, hostname));
+      return rows.map(({ hostname, ...r }) => sanctionView(r, hostname));
     },
 
-    /** Both sides: measures in force on a VPS (its own and its account's), with reason and end (R5.1). */
-    async inForceOnVps(scope: Scope, vpsId: string): Promise<ClientMeasureView[]> {
+    /** Both sides: sanctions in force on a VPS (its own and its account's), with reason and end (R5.1). */
+    async inForceOnVps(scope: Scope, vpsId: string): Promise<ClientSanctionView[]> {
       const vps = await getVps(db, scope, vpsId);
-      return (await sanctionsInForceOnVps(db, vps.account_id, vps.id)).map(clientMeasureView);
+      return (await sanctionsInForceOnVps(db, vps.account_id, vps.id)).map(clientSanctionView);
     },
 
-    /** Staff: attach an evidence file (PDF, JPEG, PNG by content) to a measure. */
+    /** Staff: attach an evidence file (PDF, JPEG, PNG by content) to a sanction. */
     async attachEvidence(
       actor: AuditActor,
       id: string,
@@ -381,7 +389,7 @@ export function createMeasuresService(
       // the last one), given back if the file is refused.
       if (!(await takeEvidenceSlot(db, id, MAX_EVIDENCE_UPLOADS))) {
         file.stream.resume();
-        throw tooManyUploads(MAX_EVIDENCE_UPLOADS, 'measure');
+        throw tooManyUploads(MAX_EVIDENCE_UPLOADS, 'sanction');
       }
       const stored = await uploads
         .store('sanctions', m.account_id, file, { maxBytes: MAX_EVIDENCE_BYTES })
@@ -397,8 +405,8 @@ export function createMeasuresService(
       });
       await audit.record(
         actor,
-        'measure.evidence',
-        { type: 'measure', id },
+        'sanction.evidence',
+        { type: 'sanction', id },
         { sha256: stored.sha256, size: stored.size },
       );
       return service.get(id);
@@ -406,7 +414,7 @@ export function createMeasuresService(
 
     async evidenceFile(id: string) {
       const m = await getRow(db, id);
-      if (!m.evidence_path) throw notFound('measure.no_evidence_file', 'This measure has no evidence file');
+      if (!m.evidence_path) throw notFound('sanction.no_evidence_file', 'This sanction has no evidence file');
       return {
         path: uploads.pathOf(m.evidence_path),
         contentType: m.evidence_content_type!,
@@ -417,4 +425,4 @@ export function createMeasuresService(
   };
   return service;
 }
-export type MeasuresService = ReturnType<typeof createMeasuresService>;
+export type SanctionsService = ReturnType<typeof createSanctionsService>;

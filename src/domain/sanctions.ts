@@ -1,4 +1,4 @@
-// The ladder of measures (R3.14, R5.1, R6.4, R6.5, R12.3, R12.5, R12.6): which rung a breach
+// The ladder of sanctions (R3.14, R5.1, R6.4, R6.5, R12.3, R12.5, R12.6): which rung a breach
 // calls for, from its kind, its severity and the client's recent history. Pure.
 //
 // Rungs, least to most severe: warning, restriction (ports or protocols blocked), limitation
@@ -73,7 +73,7 @@ const BASE: Record<BreachKind, Record<Severity, Rung>> = {
   other: { minor: 'warning', serious: 'restriction', critical: 'suspension' },
 };
 
-/** An earlier case of the client (measures applied, lifted or not). */
+/** An earlier case of the client (sanctions applied, lifted or not). */
 export interface PastCase {
   kind: BreachKind;
   severity: Severity;
@@ -130,7 +130,7 @@ function pathOf(kind: BreachKind): readonly Rung[] {
 }
 
 /** The rung a breach calls for (R12.5), and whether restoring may be refused (R5.1). */
-export function suggestMeasure(input: LadderInput): LadderDecision {
+export function suggestSanction(input: LadderInput): LadderDecision {
   const from = windowStart(input.now);
   const recent = input.history.filter(
     (c) => c.at.getTime() > from.getTime() && c.at.getTime() <= input.now.getTime(),

@@ -3,8 +3,8 @@
 // (R6.4: a reinstall for an isolation). Not sent when staff withhold it (authority orders).
 import type { MailTemplate } from '../render.ts';
 
-export const measureApplied: MailTemplate = {
-  name: 'measure.applied',
+export const sanctionApplied: MailTemplate = {
+  name: 'sanction.applied',
   vars: ['name', 'target', 'nature', 'reason', 'duration', 'action'],
   sample: {
     name: 'Camille Martin',

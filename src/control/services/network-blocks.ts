@@ -1,5 +1,5 @@
 // Cut-off states (R5.1, R6.4, and the mechanics R7/R9/R12 use): isolating a VPS, blocking a
-// port or protocol, lifting either. Each is a row of `vps_net_measures` (listed, audited,
+// port or protocol, lifting either. Each is a row of `network_blocks` (listed, audited,
 // shown to the client with its reason), and the host applies the VPS's whole policy at once
 // (`applyPolicy(policyFor(...))`), never a stray rule. A reconcile compares every host's live
 // rules with the policies the database gives and repairs drift (audited).
@@ -26,8 +26,8 @@ import { NETWORKED_STATES } from './traffic.ts';
 
 export const RECONCILE_JOB = 'net.reconcile';
 
-export interface NewMeasure {
-  /** `throttle`: the after-quota rate (R3.13) set by staff, the measures module's limitation (R12.5). */
+export interface NewNetworkBlock {
+  /** `throttle`: the after-quota rate (R3.13) set by staff, the sanctions module's limitation (R12.5). */
   kind: 'isolate' | 'block' | 'throttle';
   protocol?: 'tcp' | 'udp' | 'icmp' | 'all';
   port?: number;
@@ -37,13 +37,13 @@ export interface NewMeasure {
   expectedUntil?: Date;
 }
 
-/** Who a net measure belongs to: only that owner lifts it (a sanction, perhaps ordered by an authority notice). */
-export interface MeasureOwner {
+/** Who a network block belongs to: only that owner lifts it (a sanction, perhaps ordered by an authority notice). */
+export interface BlockOwner {
   type: 'sanction';
   id: string;
 }
 
-export interface MeasureView {
+export interface NetworkBlockView {
   id: string;
   kind: 'isolate' | 'block' | 'throttle';
   protocol: string | null;
@@ -56,10 +56,10 @@ export interface MeasureView {
   liftedAt: string | null;
   liftedBy: string | null;
   /** Staff only (clients never see it): the sanction it belongs to, lifted only through it. */
-  owner?: MeasureOwner | null;
+  owner?: BlockOwner | null;
 }
 
-export const measureOut = (m: NetworkBlockRow): MeasureView => ({
+export const networkBlockOut = (m: NetworkBlockRow): NetworkBlockView => ({
   id: m.id,
   kind: m.kind,
   protocol: m.protocol,
@@ -74,13 +74,13 @@ export const measureOut = (m: NetworkBlockRow): MeasureView => ({
   owner: m.owner_type && m.owner_id ? { type: m.owner_type, id: m.owner_id } : null,
 });
 
-/** What a client sees of a net measure (R5.1): who took it is "provider", never a staff member. */
-export const clientMeasureOut = (m: MeasureView): MeasureView => {
+/** What a client sees of a network block (R5.1): who took it is "provider", never a staff member. */
+export const clientNetworkBlockOut = (m: NetworkBlockView): NetworkBlockView => {
   const { owner: _owner, ...rest } = m;
   return { ...rest, createdBy: 'provider', liftedBy: m.liftedBy === null ? null : 'provider' };
 };
 
-export function createNetMeasuresService(ctx: ServiceContext, audit: AuditService) {
+export function createNetworkBlocksService(ctx: ServiceContext, audit: AuditService) {
   const { db, clock, log } = ctx;
 
   /** The VPS's whole policy, applied on its host now; false when it has no port yet (provisioning applies it later). */
@@ -98,20 +98,20 @@ export function createNetMeasuresService(ctx: ServiceContext, audit: AuditServic
     return true;
   }
 
-  /** The 409 naming the sanction (and its authority notice) that owns a net measure. */
+  /** The 409 naming the sanction (and its authority notice) that owns a network block. */
   async function ownedError(exec: Db, kind: string, sanctionId: string) {
     const owner = await blockOwnerSanction(exec, sanctionId);
     const notice = owner?.notice_id
       ? ` ordered by the authority notice ${owner.notice_id} (${owner.authority}, ${owner.reference})`
       : '';
     return conflict(
-      'measure.owned',
+      'network_block.owned',
       `This ${kind} belongs to the sanction ${sanctionId}${owner ? ` (${owner.rung})` : ''}${notice}: lift that sanction (POST /v1/admin/sanctions/${sanctionId}/lift), not its network rule`,
       { ownerType: 'sanction', ownerId: sanctionId, noticeId: owner?.notice_id ?? null },
     );
   }
 
-  function check(p: NewMeasure): void {
+  function check(p: NewNetworkBlock): void {
     const reason = p.reason.trim();
     if (reason.length < 3)
       throw invalidData('validation.reason', 'Say why (the client is shown it: R5.1)', { field: 'reason' });
@@ -148,9 +148,9 @@ export function createNetMeasuresService(ctx: ServiceContext, audit: AuditServic
     async add(
       actor: AuditActor,
       vpsId: string,
-      p: NewMeasure,
-      opts: { owner?: MeasureOwner } = {},
-    ): Promise<MeasureView & { applied: boolean }> {
+      p: NewNetworkBlock,
+      opts: { owner?: BlockOwner } = {},
+    ): Promise<NetworkBlockView & { applied: boolean }> {
       check(p);
       const vps = await getVps(db, SYSTEM_SCOPE, vpsId);
       if (vps.state === 'destroyed') throw conflict('vps.destroyed', 'This VPS is destroyed');
@@ -177,7 +177,7 @@ export function createNetMeasuresService(ctx: ServiceContext, audit: AuditServic
         `vps.net_${p.kind}`,
         { type: 'vps', id: vps.id },
         {
-          measureId: row.id,
+          blockId: row.id,
           protocol: row.protocol,
           port: row.port,
           direction: row.direction,
@@ -189,29 +189,29 @@ export function createNetMeasuresService(ctx: ServiceContext, audit: AuditServic
         applied = await applyNow(vps);
       } catch (e) {
         // Recorded: the reconcile applies it; staff see `applied: false`.
-        log.error({ err: e, vps: vps.id }, 'measure not applied on the host yet');
+        log.error({ err: e, vps: vps.id }, 'network block not applied on the host yet');
       }
-      return { ...measureOut(row), applied };
+      return { ...networkBlockOut(row), applied };
     },
 
     /**
-     * Staff: lift a measure in force (409 when it is not), applied on the host at once. A measure
+     * Staff: lift a network block in force (409 when it is not), applied on the host at once. A block
      * with an owner is lifted only by that owner (`by`), whoever asks: R5.1's refusal to restore
      * and an authority's order (R12.6) are decided on the sanction, never bypassed here.
      */
     async lift(
       actor: AuditActor,
       vpsId: string,
-      measureId: string,
-      by?: MeasureOwner,
-    ): Promise<MeasureView & { applied: boolean }> {
+      blockId: string,
+      by?: BlockOwner,
+    ): Promise<NetworkBlockView & { applied: boolean }> {
       const vps = await getVps(db, SYSTEM_SCOPE, vpsId);
       const now = clock.now();
       const row = await inTransaction(db, async (tx) => {
-        const m = await networkBlockForUpdate(tx, measureId, vps.id);
-        if (!m) throw notFound('measure.not_found', 'No such measure on this VPS');
+        const m = await networkBlockForUpdate(tx, blockId, vps.id);
+        if (!m) throw notFound('network_block.not_found', 'No such network block on this VPS');
         if (m.lifted_at)
-          throw conflict('measure.not_in_force', 'This measure was already lifted', {
+          throw conflict('network_block.not_in_force', 'This network block was already lifted', {
             liftedAt: m.lifted_at.toISOString(),
           });
         if (m.owner_type && m.owner_id && !(by?.type === m.owner_type && by.id === m.owner_id))
@@ -222,7 +222,7 @@ export function createNetMeasuresService(ctx: ServiceContext, audit: AuditServic
         actor,
         'vps.net_lift',
         { type: 'vps', id: vps.id },
-        { measureId: row.id, kind: row.kind },
+        { blockId: row.id, kind: row.kind },
       );
       let applied = false;
       try {
@@ -230,21 +230,21 @@ export function createNetMeasuresService(ctx: ServiceContext, audit: AuditServic
       } catch (e) {
         log.error({ err: e, vps: vps.id }, 'lift not applied on the host yet');
       }
-      return { ...measureOut(row), applied };
+      return { ...networkBlockOut(row), applied };
     },
 
-    /** Measures of a VPS (clients: their own VPS's; in force only unless `all`). */
-    async list(scope: Scope, vpsId: string, opts: { all?: boolean } = {}): Promise<MeasureView[]> {
+    /** Network blocks of a VPS (clients: their own VPS's; in force only unless `all`). */
+    async list(scope: Scope, vpsId: string, opts: { all?: boolean } = {}): Promise<NetworkBlockView[]> {
       const vps = await getVps(db, scope, vpsId);
-      const out = (await listNetworkBlocks(db, vps.id, opts)).map(measureOut);
-      return scope.kind === 'client' ? out.map(clientMeasureOut) : out;
+      const out = (await listNetworkBlocks(db, vps.id, opts)).map(networkBlockOut);
+      return scope.kind === 'client' ? out.map(clientNetworkBlockOut) : out;
     },
 
-    /** Staff: every measure in force, with its VPS. */
-    async inForce(): Promise<(MeasureView & { vpsId: string; hostname: string; accountId: string })[]> {
+    /** Staff: every network block in force, with its VPS. */
+    async inForce(): Promise<(NetworkBlockView & { vpsId: string; hostname: string; accountId: string })[]> {
       const rows = await networkBlocksInForce(db);
       return rows.map((r) => ({
-        ...measureOut(r),
+        ...networkBlockOut(r),
         vpsId: r.vps_id,
         hostname: r.hostname,
         accountId: r.account_id,
@@ -277,4 +277,4 @@ export function createNetMeasuresService(ctx: ServiceContext, audit: AuditServic
     },
   };
 }
-export type NetMeasuresService = ReturnType<typeof createNetMeasuresService>;
+export type NetworkBlocksService = ReturnType<typeof createNetworkBlocksService>;

@@ -1,8 +1,8 @@
 // R5.1: the measure on the client's VPS (or account) is lifted; the service is back.
 import type { MailTemplate } from '../render.ts';
 
-export const measureLifted: MailTemplate = {
-  name: 'measure.lifted',
+export const sanctionLifted: MailTemplate = {
+  name: 'sanction.lifted',
   vars: ['name', 'target', 'nature'],
   sample: {
     name: 'Camille Martin',

@@ -1,4 +1,4 @@
-// The measures in force on a VPS, with their reason and end (R5.1: nature and expected
+// The sanctions in force on a VPS, with their reason and end (R5.1: nature and expected
 // duration), shown to the client on its VPS page and to staff on theirs.
 import { api, call } from '../api/client.ts';
 import { useI18n } from '../i18n/index.tsx';
@@ -6,7 +6,7 @@ import { ErrorNote, useResource } from './ui.tsx';
 
 export type Rung = 'warning' | 'restriction' | 'limitation' | 'suspension' | 'isolation' | 'termination';
 
-export function MeasuresList({ vpsId }: { vpsId: string }) {
+export function SanctionsList({ vpsId }: { vpsId: string }) {
   const { t, formatDateTime } = useI18n();
   const list = useResource(() =>
     call(api.GET('/v1/vps/{id}/sanctions', { params: { path: { id: vpsId } } })),

@@ -1,11 +1,11 @@
-// Tables of the measures module (R3.14, R5.1, R6.4, R12.5) and authority notices (R12.6).
+// Tables of the sanctions module (R3.14, R5.1, R6.4, R12.5) and authority notices (R12.6).
 import type { Generated } from 'kysely';
 import type { Json, Timestamp } from '../column-types.ts';
 
-/** What a measure applied, so lifting undoes exactly that. */
-export interface MeasureApplied {
-  /** vps_net_measures rows it added (block, throttle, isolate). */
-  netMeasureIds?: string[];
+/** What a sanction applied, so lifting undoes exactly that. */
+export interface SanctionApplied {
+  /** network_blocks rows it added (block, throttle, isolate). */
+  networkBlockIds?: string[];
   /** VPSs it paused (lifting resumes these only). */
   pausedVpsIds?: string[];
   /** The account suspension it started (whole-account suspension). */
@@ -14,13 +14,13 @@ export interface MeasureApplied {
   terminatedContractIds?: string[];
 }
 
-export interface MeasureParams {
+export interface SanctionParams {
   protocol?: 'tcp' | 'udp' | 'icmp' | 'all';
   port?: number;
   direction?: 'in' | 'out' | 'both';
 }
 
-export interface MeasuresTable {
+export interface SanctionsTable {
   id: Generated<string>;
   account_id: string;
   vps_id: string | null;
@@ -35,15 +35,15 @@ export interface MeasuresTable {
   evidence_file_name: string | null;
   evidence_content_type: string | null;
   evidence_size: number | null;
-  /** Evidence files uploaded so far (capped per measure). */
+  /** Evidence files uploaded so far (capped per sanction). */
   evidence_uploads: Generated<number>;
-  params: Json<MeasureParams>;
+  params: Json<SanctionParams>;
   planned_end: Timestamp | null;
   lift_condition: string | null;
   withheld: boolean;
   restore_refusable: boolean;
   notice_id: string | null;
-  applied: Json<MeasureApplied>;
+  applied: Json<SanctionApplied>;
   applied_by: string;
   applied_at: Timestamp;
   lifted_at: Timestamp | null;
@@ -61,7 +61,7 @@ export interface AuthorityNoticesTable {
   reference: string;
   /** 'YYYY-MM-DD' (date). */
   received_on: string;
-  measure_ordered: 'restriction' | 'limitation' | 'suspension';
+  sanction_ordered: 'restriction' | 'limitation' | 'suspension';
   withheld: boolean;
   notes: string | null;
   scan_path: string | null;
@@ -75,7 +75,7 @@ export interface AuthorityNoticesTable {
   recorded_at: Timestamp;
 }
 
-export interface MeasuresTables {
-  measures: MeasuresTable;
+export interface SanctionsTables {
+  sanctions: SanctionsTable;
   authority_notices: AuthorityNoticesTable;
 }

@@ -1,4 +1,4 @@
-// R5.1, R6.4, R3.13: the network measures on a VPS (isolation, blocked port/protocol,
+// R5.1, R6.4, R3.13: the network blocks on a VPS (isolation, blocked port/protocol,
 // quota throttle), each with its reason; staff can add and lift them from the console, except
 // a rule owned by a sanction (or an authority notice's): that one is lifted with its sanction.
 import { useState, type FormEvent } from 'react';
@@ -8,59 +8,59 @@ import { Link } from '../router.tsx';
 import { useMe } from '../session.tsx';
 import { EmptyState, ErrorNote, Loading, useResource } from './ui.tsx';
 
-export function describeMeasure(
+export function describeNetworkBlock(
   t: ReturnType<typeof useI18n>['t'],
   m: { kind: string; protocol: string | null; port: number | null; direction: string | null },
 ): string {
-  if (m.kind === 'isolate') return t('measures.isolate');
-  if (m.kind === 'throttle') return t('measures.throttle');
-  return t('measures.blockOf', {
+  if (m.kind === 'isolate') return t('networkBlocks.isolate');
+  if (m.kind === 'throttle') return t('networkBlocks.throttle');
+  return t('networkBlocks.blockOf', {
     what: `${m.protocol ?? ''}${m.port ? `/${m.port}` : ''}`,
-    direction: t(`measures.direction.${(m.direction ?? 'both') as 'in' | 'out' | 'both'}`),
+    direction: t(`networkBlocks.direction.${(m.direction ?? 'both') as 'in' | 'out' | 'both'}`),
   });
 }
 
-export function MeasuresCard({ vpsId }: { vpsId: string }) {
+export function NetworkBlocksCard({ vpsId }: { vpsId: string }) {
   const { t, formatDateTime } = useI18n();
   const me = useMe();
   const staff = me.kind === 'staff';
-  const measures = useResource(() =>
-    call(api.GET('/v1/vps/{id}/measures', { params: { path: { id: vpsId } } })),
+  const blocks = useResource(() =>
+    call(api.GET('/v1/vps/{id}/network-blocks', { params: { path: { id: vpsId } } })),
   );
   const [error, setError] = useState<ApiError | null>(null);
   async function lift(id: string) {
     setError(null);
     const r = await call(
-      api.POST('/v1/admin/vps/{id}/measures/{measureId}/lift', {
-        params: { path: { id: vpsId, measureId: id } },
+      api.POST('/v1/admin/vps/{id}/network-blocks/{blockId}/lift', {
+        params: { path: { id: vpsId, blockId: id } },
       }),
     );
     if (!r.ok) setError(r.error);
-    measures.reload();
+    blocks.reload();
   }
   return (
-    <section className="card" aria-labelledby="measures-title" data-testid="measures-card">
-      <h2 id="measures-title">{t('measures.title')}</h2>
+    <section className="card" aria-labelledby="blocks-title" data-testid="blocks-card">
+      <h2 id="blocks-title">{t('networkBlocks.title')}</h2>
       <ErrorNote error={error} />
-      {measures.status === 'loading' ? <Loading /> : null}
-      {measures.status === 'error' ? <ErrorNote error={measures.error} /> : null}
-      {measures.status === 'ready' && measures.data.length === 0 ? (
-        <EmptyState text={t('measures.none')} />
+      {blocks.status === 'loading' ? <Loading /> : null}
+      {blocks.status === 'error' ? <ErrorNote error={blocks.error} /> : null}
+      {blocks.status === 'ready' && blocks.data.length === 0 ? (
+        <EmptyState text={t('networkBlocks.none')} />
       ) : null}
-      {measures.status === 'ready' && measures.data.length > 0 ? (
+      {blocks.status === 'ready' && blocks.data.length > 0 ? (
         <ul>
-          {measures.data.map((m) => (
+          {blocks.data.map((m) => (
             <li key={m.id}>
-              <strong>{describeMeasure(t, m)}</strong> — {m.reason}{' '}
+              <strong>{describeNetworkBlock(t, m)}</strong> — {m.reason}{' '}
               <span className="muted">
-                ({t('measures.since', { at: formatDateTime(m.createdAt) })}
-                {m.until ? `, ${t('measures.until', { at: formatDateTime(m.until) })}` : ''})
+                ({t('networkBlocks.since', { at: formatDateTime(m.createdAt) })}
+                {m.until ? `, ${t('networkBlocks.until', { at: formatDateTime(m.until) })}` : ''})
               </span>
               {staff && m.owner ? (
                 <>
                   {' '}
-                  <span className="muted" data-testid="measure-owned">
-                    {t('measures.ownedBy')} <Link to="/console/sanctions">{m.owner.id.slice(0, 8)}</Link>
+                  <span className="muted" data-testid="block-owned">
+                    {t('networkBlocks.ownedBy')} <Link to="/console/sanctions">{m.owner.id.slice(0, 8)}</Link>
                   </span>
                 </>
               ) : null}
@@ -68,7 +68,7 @@ export function MeasuresCard({ vpsId }: { vpsId: string }) {
                 <>
                   {' '}
                   <button type="button" className="button-quiet" onClick={() => void lift(m.id)}>
-                    {t('measures.lift')}
+                    {t('networkBlocks.lift')}
                   </button>
                 </>
               ) : null}
@@ -76,12 +76,12 @@ export function MeasuresCard({ vpsId }: { vpsId: string }) {
           ))}
         </ul>
       ) : null}
-      {staff ? <AddMeasure vpsId={vpsId} onDone={measures.reload} /> : null}
+      {staff ? <AddNetworkBlock vpsId={vpsId} onDone={blocks.reload} /> : null}
     </section>
   );
 }
 
-function AddMeasure({ vpsId, onDone }: { vpsId: string; onDone(): void }) {
+function AddNetworkBlock({ vpsId, onDone }: { vpsId: string; onDone(): void }) {
   const { t } = useI18n();
   const [kind, setKind] = useState<'isolate' | 'block'>('block');
   const [protocol, setProtocol] = useState<'tcp' | 'udp' | 'icmp' | 'all'>('tcp');
@@ -104,27 +104,29 @@ function AddMeasure({ vpsId, onDone }: { vpsId: string; onDone(): void }) {
             reason,
             ...(port && (protocol === 'tcp' || protocol === 'udp') ? { port: Number(port) } : {}),
           };
-    const r = await call(api.POST('/v1/admin/vps/{id}/measures', { params: { path: { id: vpsId } }, body }));
+    const r = await call(
+      api.POST('/v1/admin/vps/{id}/network-blocks', { params: { path: { id: vpsId } }, body }),
+    );
     setBusy(false);
     if (!r.ok) return setError(r.error);
     setReason('');
     onDone();
   }
   return (
-    <form onSubmit={(e) => void submit(e)} aria-label={t('measures.add')}>
-      <h3>{t('measures.add')}</h3>
+    <form onSubmit={(e) => void submit(e)} aria-label={t('networkBlocks.add')}>
+      <h3>{t('networkBlocks.add')}</h3>
       <ErrorNote error={error} />
       <label>
-        {t('measures.kind')}
+        {t('networkBlocks.kind')}
         <select value={kind} onChange={(e) => setKind(e.target.value as 'isolate' | 'block')}>
-          <option value="block">{t('measures.kind.block')}</option>
-          <option value="isolate">{t('measures.kind.isolate')}</option>
+          <option value="block">{t('networkBlocks.kind.block')}</option>
+          <option value="isolate">{t('networkBlocks.kind.isolate')}</option>
         </select>
       </label>
       {kind === 'block' ? (
         <>
           <label>
-            {t('measures.protocol')}
+            {t('networkBlocks.protocol')}
             <select
               value={protocol}
               onChange={(e) => setProtocol(e.target.value as 'tcp' | 'udp' | 'icmp' | 'all')}
@@ -132,25 +134,25 @@ function AddMeasure({ vpsId, onDone }: { vpsId: string; onDone(): void }) {
               <option value="tcp">TCP</option>
               <option value="udp">UDP</option>
               <option value="icmp">ICMP</option>
-              <option value="all">{t('measures.allProtocols')}</option>
+              <option value="all">{t('networkBlocks.allProtocols')}</option>
             </select>
           </label>
           <label>
-            {t('measures.port')}
+            {t('networkBlocks.port')}
             <input type="number" min={1} max={65535} value={port} onChange={(e) => setPort(e.target.value)} />
           </label>
           <label>
-            {t('measures.directionLabel')}
+            {t('networkBlocks.directionLabel')}
             <select value={direction} onChange={(e) => setDirection(e.target.value as 'in' | 'out' | 'both')}>
-              <option value="out">{t('measures.direction.out')}</option>
-              <option value="in">{t('measures.direction.in')}</option>
-              <option value="both">{t('measures.direction.both')}</option>
+              <option value="out">{t('networkBlocks.direction.out')}</option>
+              <option value="in">{t('networkBlocks.direction.in')}</option>
+              <option value="both">{t('networkBlocks.direction.both')}</option>
             </select>
           </label>
         </>
       ) : null}
       <label>
-        {t('measures.reason')}
+        {t('networkBlocks.reason')}
         <input
           required
           minLength={3}
@@ -160,7 +162,7 @@ function AddMeasure({ vpsId, onDone }: { vpsId: string; onDone(): void }) {
         />
       </label>
       <button type="submit" className="button-danger" disabled={busy}>
-        {t('measures.apply')}
+        {t('networkBlocks.apply')}
       </button>
     </form>
   );

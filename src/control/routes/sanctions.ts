@@ -1,17 +1,16 @@
-// The ladder of measures (R3.14, R5.1, R6.4, R6.5, R12.3, R12.5) and authority notices
-// (R12.6). Paths say "sanctions" to stay apart from the network measures of /v1/admin/measures
-// (the mechanics these apply through).
+// Sanctions: the ladder (R3.14, R5.1, R6.4, R6.5, R12.3, R12.5) and authority notices (R12.6).
+// The network blocks sanctions apply through are routes/network-blocks.ts.
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import multipart from '@fastify/multipart';
 import { Type } from 'typebox';
-import { BREACH_KINDS, RUNGS, SEVERITIES, AUTHORITY_RUNGS } from '../../domain/measures.ts';
+import { BREACH_KINDS, RUNGS, SEVERITIES, AUTHORITY_RUNGS } from '../../domain/sanctions.ts';
 import { isDomainError } from '../../domain/errors.ts';
 import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
 import { MAX_SCAN_BYTES, MAX_SCAN_UPLOADS } from '../services/authority-notices.ts';
-import { MAX_EVIDENCE_BYTES, MAX_EVIDENCE_UPLOADS } from '../services/measures.ts';
+import { MAX_EVIDENCE_BYTES, MAX_EVIDENCE_UPLOADS } from '../services/sanctions.ts';
 import type { Services } from '../services/index.ts';
 import { authErrors, ErrorSchema, IdParams, Uuid } from './schemas.ts';
 
@@ -25,14 +24,14 @@ const Severity = lit(SEVERITIES);
 const Protocol = lit(['tcp', 'udp', 'icmp', 'all'] as const);
 const Direction = lit(['in', 'out', 'both'] as const);
 const NoticeType = lit(['administrative', 'arbitral', 'judicial'] as const);
-const tags = ['measures'];
+const tags = ['sanctions'];
 
 const FileInfo = Type.Union([
   Type.Object({ name: Str(), contentType: Str(), size: Type.Integer() }),
   Type.Null(),
 ]);
 
-const Measure = Type.Object(
+const Sanction = Type.Object(
   {
     id: Str(),
     accountId: Str(),
@@ -65,7 +64,7 @@ const Measure = Type.Object(
   { $id: 'Sanction' },
 );
 
-const ClientMeasure = Type.Object(
+const ClientSanction = Type.Object(
   {
     id: Str(),
     vpsId: NullStr,
@@ -100,7 +99,7 @@ const Notice = Type.Object(
     type: NoticeType,
     reference: Str(),
     receivedOn: Str(),
-    measureOrdered: lit(AUTHORITY_RUNGS),
+    sanctionOrdered: lit(AUTHORITY_RUNGS),
     withheld: Type.Boolean(),
     notes: NullStr,
     scan: Type.Union([
@@ -121,19 +120,19 @@ const RestrictionFields = {
   liftCondition: Type.Optional(Str({ minLength: 3, maxLength: 1000 })),
 };
 
-export function measureRoutes(app: App, s: Services): void {
+export function sanctionRoutes(app: App, s: Services): void {
   app.get(
     '/v1/vps/:id/sanctions',
     {
       config: { access: 'any' },
       schema: {
         tags,
-        summary: 'Measures in force on a VPS (its own and its account’s) with their reason and end (R5.1)',
+        summary: 'Sanctions in force on a VPS (its own and its account’s) with their reason and end (R5.1)',
         params: IdParams,
-        response: { 200: Type.Array(ClientMeasure), ...authErrors },
+        response: { 200: Type.Array(ClientSanction), ...authErrors },
       },
     },
-    async (req) => s.measures.inForceOnVps(principalOf(req).scope, req.params.id),
+    async (req) => s.sanctions.inForceOnVps(principalOf(req).scope, req.params.id),
   );
 
   app.get(
@@ -156,7 +155,7 @@ export function measureRoutes(app: App, s: Services): void {
         response: { 200: Suggestion, ...authErrors },
       },
     },
-    async (req) => s.measures.suggest(req.query),
+    async (req) => s.sanctions.suggest(req.query),
   );
 
   app.get(
@@ -165,7 +164,7 @@ export function measureRoutes(app: App, s: Services): void {
       config: { access: 'staff' },
       schema: {
         tags,
-        summary: 'Measures applied (history, newest first); filters: account, VPS, in force, notice',
+        summary: 'Sanctions applied (history, newest first); filters: account, VPS, in force, notice',
         querystring: Type.Object(
           {
             accountId: Type.Optional(Uuid),
@@ -175,19 +174,19 @@ export function measureRoutes(app: App, s: Services): void {
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Array(Measure), ...authErrors },
+        response: { 200: Type.Array(Sanction), ...authErrors },
       },
     },
-    async (req) => s.measures.list(req.query),
+    async (req) => s.sanctions.list(req.query),
   );
 
   app.get(
     '/v1/admin/sanctions/:id',
     {
       config: { access: 'staff' },
-      schema: { tags, summary: 'One measure', params: IdParams, response: { 200: Measure, ...authErrors } },
+      schema: { tags, summary: 'One sanction', params: IdParams, response: { 200: Sanction, ...authErrors } },
     },
-    async (req) => s.measures.get(req.params.id),
+    async (req) => s.sanctions.get(req.params.id),
   );
 
   app.post(
@@ -197,7 +196,7 @@ export function measureRoutes(app: App, s: Services): void {
       schema: {
         tags,
         summary:
-          'Apply a measure to a VPS or a whole account: the ladder’s rung or another with a reason; applied at once, audited, the client emailed unless withheld. Termination and withheld are an admin’s (403 measure.termination_admin_only, measure.withheld_admin_only)',
+          'Apply a sanction to a VPS or a whole account: the ladder’s rung or another with a reason; applied at once, audited, the client emailed unless withheld. Termination and withheld are an admin’s (403 sanction.termination_admin_only, sanction.withheld_admin_only)',
         body: Type.Object(
           {
             vpsId: Type.Optional(Uuid),
@@ -213,12 +212,12 @@ export function measureRoutes(app: App, s: Services): void {
           },
           { additionalProperties: false },
         ),
-        response: { 201: Measure, ...authErrors },
+        response: { 201: Sanction, ...authErrors },
       },
     },
     async (req, reply) => {
       const { plannedEnd, ...b } = req.body;
-      const m = await s.measures.apply(
+      const m = await s.sanctions.apply(
         auditActorOf(req),
         { ...b, ...(plannedEnd ? { plannedEnd: new Date(plannedEnd) } : {}) },
         principalOf(req).scope,
@@ -234,17 +233,17 @@ export function measureRoutes(app: App, s: Services): void {
       schema: {
         tags,
         summary:
-          'Lift a measure in force (409 measure.not_in_force otherwise; 409 measure.restore_refused after repeated serious cases unless an admin overrides, R5.1); undoes what it applied',
+          'Lift a sanction in force (409 sanction.not_in_force otherwise; 409 sanction.restore_refused after repeated serious cases unless an admin overrides, R5.1); undoes what it applied',
         params: IdParams,
         body: Type.Object(
           { reason: Str({ minLength: 3, maxLength: 1000 }), override: Type.Optional(Type.Boolean()) },
           { additionalProperties: false },
         ),
-        response: { 200: Measure, ...authErrors },
+        response: { 200: Sanction, ...authErrors },
       },
     },
     async (req) =>
-      s.measures.lift(auditActorOf(req), principalOf(req).scope, req.params.id, {
+      s.sanctions.lift(auditActorOf(req), principalOf(req).scope, req.params.id, {
         reason: req.body.reason,
         ...(req.body.override !== undefined ? { override: req.body.override } : {}),
       }),
@@ -256,13 +255,13 @@ export function measureRoutes(app: App, s: Services): void {
       config: { access: 'staff' },
       schema: {
         tags,
-        summary: 'Download a measure’s evidence file',
+        summary: 'Download a sanction’s evidence file',
         params: IdParams,
         response: { 200: Type.String({ format: 'binary' }), ...authErrors },
       },
     },
     async (req, reply) => {
-      const f = await s.measures.evidenceFile(req.params.id);
+      const f = await s.sanctions.evidenceFile(req.params.id);
       return sendFile(reply, f);
     },
   );
@@ -273,9 +272,9 @@ export function measureRoutes(app: App, s: Services): void {
       config: { access: 'staff' },
       schema: {
         tags,
-        summary: 'Authority notices (R12.6), newest first, with their measures in force',
+        summary: 'Authority notices (R12.6), newest first, with their sanctions in force',
         response: {
-          200: Type.Array(Type.Intersect([Notice, Type.Object({ measuresInForce: Type.Integer() })])),
+          200: Type.Array(Type.Intersect([Notice, Type.Object({ sanctionsInForce: Type.Integer() })])),
           ...authErrors,
         },
       },
@@ -289,9 +288,9 @@ export function measureRoutes(app: App, s: Services): void {
       config: { access: 'staff' },
       schema: {
         tags,
-        summary: 'An authority notice with the measures it caused',
+        summary: 'An authority notice with the sanctions it caused',
         params: IdParams,
-        response: { 200: Type.Object({ notice: Notice, measures: Type.Array(Measure) }), ...authErrors },
+        response: { 200: Type.Object({ notice: Notice, sanctions: Type.Array(Sanction) }), ...authErrors },
       },
     },
     async (req) => s.authorityNotices.get(req.params.id),
@@ -304,7 +303,7 @@ export function measureRoutes(app: App, s: Services): void {
       schema: {
         tags,
         summary:
-          'Record an authority notice (R12.6) and apply the measure it orders at once (restriction, limitation or suspension); withheld: no email to the client',
+          'Record an authority notice (R12.6) and apply the sanction it orders at once (restriction, limitation or suspension); withheld: no email to the client',
         body: Type.Object(
           {
             vpsId: Type.Optional(Uuid),
@@ -313,14 +312,14 @@ export function measureRoutes(app: App, s: Services): void {
             type: NoticeType,
             reference: Str({ minLength: 2, maxLength: 300 }),
             receivedOn: Str({ format: 'date' }),
-            measureOrdered: lit(AUTHORITY_RUNGS),
+            sanctionOrdered: lit(AUTHORITY_RUNGS),
             withheld: Type.Boolean(),
             notes: Type.Optional(Str({ maxLength: 5000 })),
             ...RestrictionFields,
           },
           { additionalProperties: false },
         ),
-        response: { 201: Type.Object({ notice: Notice, measure: Measure }), ...authErrors },
+        response: { 201: Type.Object({ notice: Notice, sanction: Sanction }), ...authErrors },
       },
     },
     async (req, reply) => {
@@ -363,7 +362,7 @@ export function measureRoutes(app: App, s: Services): void {
       url: string,
       access: 'staff' | 'admin',
       summary: string,
-      response: typeof Notice | typeof Measure,
+      response: typeof Notice | typeof Sanction,
       store: (
         req: Parameters<typeof auditActorOf>[0],
         id: string,
@@ -413,9 +412,9 @@ export function measureRoutes(app: App, s: Services): void {
     upload(
       '/v1/admin/sanctions/:id/evidence',
       'staff',
-      `Upload an evidence file for a measure (multipart field "file"; PDF, JPEG or PNG by content; at most ${MAX_EVIDENCE_BYTES / 1024 / 1024} MiB, ${MAX_EVIDENCE_UPLOADS} uploads per measure: 413 beyond)`,
-      Measure,
-      (req, id, f) => s.measures.attachEvidence(auditActorOf(req), id, f),
+      `Upload an evidence file for a sanction (multipart field "file"; PDF, JPEG or PNG by content; at most ${MAX_EVIDENCE_BYTES / 1024 / 1024} MiB, ${MAX_EVIDENCE_UPLOADS} uploads per sanction: 413 beyond)`,
+      Sanction,
+      (req, id, f) => s.sanctions.attachEvidence(auditActorOf(req), id, f),
     );
   });
 }
