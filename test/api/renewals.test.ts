@@ -589,7 +589,7 @@ describe('the console: renewals due', () => {
   });
 });
 
-describe('with the real termination module (R12.2, R12.4 follow there)', () => {
+describe('with the real termination module (R11.1 the term’s end, R12.2 a registered letter)', () => {
   it('a fixed term’s end records a termination with cause term_end, effective at the expiry, and the client is told', async () => {
     mock.restoreAll();
     const c = await client();
