@@ -151,7 +151,6 @@ const noQueriesHere = [
 // and for imports what they still import.
 export const TEMPORARY_IMPORTS = {
   'src/control/routes/commerce.ts': ['repositories', 'mail'],
-  'src/control/services/traffic.ts': ['agent'],
 };
 export const TEMPORARY_QUERIES = [];
 

@@ -36,6 +36,24 @@ export interface HostNetwork {
   reconcile(policies: VpsNetPolicy[]): Promise<{ kind: string; detail: string }[]>;
 }
 
+/** A switch's SNMP agent (SNMPv2c), the second counting source (R3.13). */
+export interface SwitchTarget {
+  host: string;
+  port?: number;
+  community: string;
+  timeoutMs?: number;
+  retries?: number;
+}
+
+/** One switch port's IF-MIB 64-bit counters, decimal strings like `PortCounters`. */
+export interface SwitchPortCounters {
+  ifIndex: number;
+  inOctets: string;
+  outOctets: string;
+  /** ifCounterDiscontinuityTime (TimeTicks), 0 when the agent does not report it. */
+  discontinuity: number;
+}
+
 export interface HostAgent {
   readonly driver: HostDriver;
   readonly network: HostNetwork;

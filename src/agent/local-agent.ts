@@ -13,9 +13,10 @@ import {
 } from './net/host.ts';
 import { readLinkCounters, type LinkCounters } from './net/counters.ts';
 import { reconcileHost } from './net/reconcile.ts';
+import { readSnmpPorts } from './net/snmp.ts';
 import { DEFAULT_TABLE, type HostNetConfig } from './net/types.ts';
 import { QemuDriver, type QemuHostConfig } from './qemu/driver.ts';
-import type { HostAgent, HostNetwork, PortCounters } from './host-agent.ts';
+import type { HostAgent, HostNetwork, PortCounters, SwitchPortCounters, SwitchTarget } from './host-agent.ts';
 
 const portCounters = (c: LinkCounters): PortCounters => ({
   port: c.name,
@@ -69,6 +70,19 @@ export function localNetwork(host: HostNetConfig): HostNetwork {
       return (await reconcileHost(host, policies)).map((f) => ({ kind: f.kind, detail: JSON.stringify(f) }));
     },
   };
+}
+
+/** Switch ports' counters over SNMP (R3.13's second source), read from this machine. */
+export async function readSwitchPorts(
+  target: SwitchTarget,
+  ifIndexes: readonly number[],
+): Promise<SwitchPortCounters[]> {
+  return [...(await readSnmpPorts(target, ifIndexes)).values()].map((c) => ({
+    ifIndex: c.ifIndex,
+    inOctets: c.inOctets.toString(),
+    outOctets: c.outOctets.toString(),
+    discontinuity: c.discontinuity,
+  }));
 }
 
 /** A network namespace with only its loopback up, made when missing (a lab host: no route out). */

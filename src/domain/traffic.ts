@@ -20,6 +20,26 @@ export interface CounterReading {
   readonly bytes: bigint;
 }
 
+/** Which of a switch port's counters holds what the VPS sends (R3.13): the side the port faces. */
+export type SwitchOutbound = 'ifHCInOctets' | 'ifHCOutOctets';
+
+/**
+ * A switch port's reading as the VPS's outbound and inbound bytes: a port facing the server
+ * receives what the VPS sends (ifHCInOctets, the default). The counter's epoch is the port and
+ * its discontinuity time, so a counter reset starts a new epoch.
+ */
+export function switchPortReading(
+  c: { ifIndex: number; inOctets: bigint; outOctets: bigint; discontinuity: number },
+  vpsOutbound: SwitchOutbound | undefined,
+  at: number,
+): { outbound: CounterReading; inBytes: bigint } {
+  const facesServer = (vpsOutbound ?? 'ifHCInOctets') === 'ifHCInOctets';
+  return {
+    outbound: { at, epoch: `${c.ifIndex}:${c.discontinuity}`, bytes: facesServer ? c.inOctets : c.outOctets },
+    inBytes: facesServer ? c.outOctets : c.inOctets,
+  };
+}
+
 export type SampleKind = 'first' | 'normal' | 'reset_epoch' | 'reset_backwards';
 export type SampleFlag = 'impossible_rate' | 'time_backwards';
 

@@ -332,6 +332,9 @@ export function fakeAgents(
     peek: () => (open ? agent : undefined),
     opened: () => (opts.network ? [{ hostId: null, agent }] : []),
     onVmEvent: (l) => void agent.driver.onEvent(l),
+    readSwitchPorts: async () => {
+      throw new Error('this fake platform has no switch to read over SNMP');
+    },
     close: async () => {},
   };
 }

@@ -5,6 +5,7 @@ import {
   advance,
   isImpossibleRate,
   sumCounted,
+  switchPortReading,
   trafficDelta,
   udpWireBytes,
 } from '../../src/domain/traffic.ts';
@@ -92,4 +93,18 @@ test('traffic: a tap recreated mid-cycle neither loses nor doubles bytes (last r
 
 test('traffic: wire bytes of UDP datagrams as port counters see them', () => {
   assert.equal(udpWireBytes([1000, 0]), BigInt(1000 + 42 + 42));
+});
+
+test('traffic: a switch port facing the server receives what the VPS sends (R3.13), unless told otherwise', () => {
+  const c = { ifIndex: 12, inOctets: 2n ** 60n + 5n, outOctets: 300n, discontinuity: 77 };
+  assert.deepEqual(switchPortReading(c, undefined, 9000), {
+    outbound: { at: 9000, epoch: '12:77', bytes: 2n ** 60n + 5n },
+    inBytes: 300n,
+  });
+  assert.deepEqual(switchPortReading(c, 'ifHCOutOctets', 9000), {
+    outbound: { at: 9000, epoch: '12:77', bytes: 300n },
+    inBytes: 2n ** 60n + 5n,
+  });
+  // A counter reset changes the discontinuity time, hence the epoch: the next delta starts anew.
+  assert.equal(switchPortReading({ ...c, discontinuity: 78 }, undefined, 9000).outbound.epoch, '12:78');
 });

@@ -4,27 +4,22 @@
 // a port facing the server *receives* what the VPS sends (ifHCInOctets, the default).
 import snmp from 'net-snmp';
 import type { Varbind } from 'net-snmp';
-import type { CounterReading } from '../../domain/traffic.ts';
+import type { SwitchTarget } from '../host-agent.ts';
+import { switchPortReading, type CounterReading, type SwitchOutbound } from '../../domain/traffic.ts';
 
 export const OID_IF_HC_IN_OCTETS = '1.3.6.1.2.1.31.1.1.1.6';
 export const OID_IF_HC_OUT_OCTETS = '1.3.6.1.2.1.31.1.1.1.10';
 /** ifCounterDiscontinuityTime: changes when the port's counters were reset. */
 export const OID_IF_COUNTER_DISCONTINUITY = '1.3.6.1.2.1.31.1.1.1.19';
 
-export interface SnmpTarget {
-  host: string;
-  port?: number;
-  community: string;
-  timeoutMs?: number;
-  retries?: number;
-}
+export type SnmpTarget = SwitchTarget;
 
 export interface SnmpPortMapping {
   vpsId: string;
   target: SnmpTarget;
   ifIndex: number;
   /** The counter that holds what the VPS sends (default ifHCInOctets). */
-  vpsOutbound?: 'ifHCInOctets' | 'ifHCOutOctets';
+  vpsOutbound?: SwitchOutbound;
 }
 
 export interface SnmpPortCounters {
@@ -104,8 +99,7 @@ export async function readSnmpPorts(
 
 /** The VPS's outbound reading from its switch port (epoch: port + counter discontinuity). */
 export function snmpOutboundReading(m: SnmpPortMapping, c: SnmpPortCounters, at: Date): CounterReading {
-  const bytes = (m.vpsOutbound ?? 'ifHCInOctets') === 'ifHCInOctets' ? c.inOctets : c.outOctets;
-  return { at: at.getTime(), epoch: `${c.ifIndex}:${c.discontinuity}`, bytes };
+  return switchPortReading(c, m.vpsOutbound, at.getTime()).outbound;
 }
 
 /** Polls every mapping, one session per agent. Ports the agent does not know are absent. */

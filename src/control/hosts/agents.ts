@@ -65,6 +65,11 @@ export function localAgents(config: Config, clock: Clock, log: Logger): HostAgen
     onVmEvent(listener) {
       listeners.push(listener);
     },
+    async readSwitchPorts(target, ifIndexes) {
+      // Imported on first use, like the agent: only a platform with switch mappings loads SNMP.
+      const { readSwitchPorts } = await import('../../agent/local-agent.ts');
+      return readSwitchPorts(target, ifIndexes);
+    },
     async close() {
       if (local) await (await local).close().catch(() => {});
     },

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
-import type { HostAgent } from '../../agent/host-agent.ts';
+import type { HostAgent, SwitchPortCounters, SwitchTarget } from '../../agent/host-agent.ts';
 import type { VmEventListener } from '../../agent/driver.ts';
 import type { SecretBox } from '../security/secretbox.ts';
 
@@ -30,6 +30,11 @@ export interface HostAgents {
   /** Agents already opened (for the collectors: counters, reconcile). */
   opened(): { hostId: string | null; agent: HostAgent }[];
   onVmEvent(listener: VmEventListener): void;
+  /**
+   * The counters of a switch's ports, read over SNMP from the control plane (R3.13's second
+   * source); ports the switch does not know are absent. A switch error rejects.
+   */
+  readSwitchPorts(target: SwitchTarget, ifIndexes: readonly number[]): Promise<SwitchPortCounters[]>;
   close(): Promise<void>;
 }
 

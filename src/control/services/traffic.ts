@@ -13,12 +13,11 @@
 // The quota's numbers come from the terms of the VPS's contract (CURRENT_TERMS when it has
 //   none). `opts.terms` replaces them for one call: tests use a small quota this way, so the
 //   product has no test-only setting.
-import { readSnmpPorts, snmpOutboundReading, type SnmpPortMapping } from '../../agent/net/snmp.ts';
-import type { HostAgent, PortCounters } from '../../agent/host-agent.ts';
+import type { HostAgent, PortCounters, SwitchTarget } from '../../agent/host-agent.ts';
 import { invalidData, notFound } from '../../domain/errors.ts';
 import { quotaStatus, type QuotaStatus, type QuotaTerms } from '../../domain/quota.ts';
 import { CURRENT_TERMS, termsFor } from '../../domain/terms.ts';
-import type { DeltaOptions } from '../../domain/traffic.ts';
+import { switchPortReading, type DeltaOptions, type SwitchOutbound } from '../../domain/traffic.ts';
 import type { Db } from '../db/database.ts';
 import type { Deadline } from '../db/schema.ts';
 import type { TrafficSource } from '../db/tables/traffic.ts';
@@ -138,7 +137,15 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
     inBytes: BigInt(c.txBytes),
   });
 
-  async function snmpMappings(ids?: string[]): Promise<(SnmpPortMapping & { anchor: Date })[]> {
+  interface SwitchMapping {
+    vpsId: string;
+    target: SwitchTarget;
+    ifIndex: number;
+    vpsOutbound: SwitchOutbound;
+    anchor: Date;
+  }
+
+  async function snmpMappings(ids?: string[]): Promise<SwitchMapping[]> {
     return (await snmpMappingsOfLiveVpss(db, ids)).map((m) => ({
       vpsId: m.vps_id,
       target: { host: m.agent_host, port: m.agent_port, community: ctx.secrets.open(m.community_enc) },
@@ -163,20 +170,25 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
       const now = clock.now();
       for (const ms of byTarget.values()) {
         try {
-          const counters = await readSnmpPorts(
+          const read = await ctx.agents.readSwitchPorts(
             ms[0]!.target,
             ms.map((m) => m.ifIndex),
           );
+          const counters = new Map(read.map((c) => [c.ifIndex, c]));
           for (const m of ms) {
             const c = counters.get(m.ifIndex);
             if (!c) continue;
-            const out = snmpOutboundReading(m, c, now);
+            const { outbound, inBytes } = switchPortReading(
+              { ...c, inOctets: BigInt(c.inOctets), outOctets: BigInt(c.outOctets) },
+              m.vpsOutbound,
+              now.getTime(),
+            );
             readings.push({
               vpsId: m.vpsId,
               anchor: m.anchor,
-              counterId: out.epoch,
-              outBytes: out.bytes,
-              inBytes: out.bytes === c.inOctets ? c.outOctets : c.inOctets,
+              counterId: outbound.epoch,
+              outBytes: outbound.bytes,
+              inBytes,
             });
           }
         } catch (e) {
