@@ -24,6 +24,7 @@ import { inTransaction } from '../repositories/transactions.ts';
 import { uniqueViolation, type CommerceKit, type PaymentInput } from './commerce-kit.ts';
 import { validateInTx } from './commerce-validation.ts';
 import type { AuditActor } from './context.ts';
+import { invoiceHtml } from './invoice-print.ts';
 
 export interface Paid {
   payment: PaymentRow;
@@ -90,6 +91,9 @@ export function createCommercePayments(kit: CommerceKit) {
       page: PageRequest,
     ) => listInvoices(db, scope, filter, page),
     getInvoice: (scope: Scope, id: string) => getInvoiceWithLines(db, scope, id),
+    /** The printable HTML page of an invoice the scope may see (services/invoice-print.ts). */
+    printInvoice: async (scope: Scope, id: string, lang: 'fr' | 'en') =>
+      invoiceHtml(await getInvoiceWithLines(db, scope, id), lang),
     listPayments: (scope: Scope, filter: { accountId?: string; invoiceId?: string } = {}) =>
       listPayments(db, scope, filter),
 
