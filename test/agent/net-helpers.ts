@@ -11,7 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { run } from '../../src/agent/exec/run.ts';
 import type { RunOptions } from '../../src/agent/exec/run.ts';
-import { attachPort, setupHost } from '../../src/agent/net/host.ts';
+import { attachPort, closeNftSession, setupHost } from '../../src/agent/net/host.ts';
 import { vpsMac } from '../../src/agent/net/names.ts';
 import type { HostNetConfig } from '../../src/agent/net/types.ts';
 import {
@@ -91,6 +91,7 @@ export async function makeLab(opts: {
         }
       }
     }
+    closeNftSession(host); // its nft process would keep the host namespace alive
     for (const ns of namespaces.reverse()) await run(['ip', 'netns', 'del', ns], { okCodes: [0, 1] });
   };
   const makePort = async (i: number, v: VpsEnd) => {

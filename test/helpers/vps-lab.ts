@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { run } from '../../src/agent/exec/run.ts';
+import { closeNftSession } from '../../src/agent/net/host.ts';
 import { listInfogereQemus, signal, waitGone } from '../../src/agent/qemu/process.ts';
 import { startTestSmtp, type TestSmtp } from './smtp.ts';
 
@@ -97,6 +98,7 @@ export async function createVpsLab(): Promise<VpsLab> {
           await waitGone(q.pid, 10_000);
         }
       }
+      closeNftSession({ netns: ns }); // its nft process would keep the namespace alive
       await run(['ip', 'netns', 'del', ns]).catch(() => undefined);
       await smtp.stop().catch(() => undefined);
       await rm(dataDir, { recursive: true, force: true });

@@ -125,3 +125,18 @@ export function startDetached(argv: readonly string[], opts: DetachedOptions = {
   child.unref();
   return child;
 }
+
+/**
+ * Starts a long-lived program with piped stdin/stdout/stderr (a session we talk to line by
+ * line: `nft -i`). Unreferenced: it never keeps our process alive, and it sees EOF on its
+ * stdin when we exit.
+ */
+export function startPiped(argv: readonly string[], opts: { env?: NodeJS.ProcessEnv } = {}) {
+  const [file, ...args] = argv;
+  if (!file) throw new Error('startPiped: empty argv');
+  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+  child.unref();
+  for (const s of [child.stdin, child.stdout, child.stderr])
+    (s as unknown as { unref?: () => void } | null)?.unref?.();
+  return child;
+}

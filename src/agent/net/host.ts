@@ -10,6 +10,7 @@ import { CommandError, run } from '../exec/run.ts';
 import type { VpsNetPolicy } from '../../domain/net-policy.ts';
 import { renderBaseBatch, renderVpsBatch, renderVpsRemoval } from './nft-render.ts';
 import type { NftBatch } from './nft-render.ts';
+import { NftSession } from './nft-session.ts';
 import {
   isRootHtbStep,
   renderThrottleTc,
@@ -33,11 +34,32 @@ export function nftBase(host: Pick<HostNetConfig, 'netns'>): Argv {
   return host.netns ? ['ip', 'netns', 'exec', host.netns, 'nft'] : ['nft'];
 }
 
+/** One nft session per network namespace ('' = the host's). */
+const sessions = new Map<string, NftSession>();
+
 /**
- * Applies one nft JSON batch atomically (`nft -j -f FILE`, one transaction): all of it or
- * nothing. A file, not stdin: nft opens /dev/stdin, which fails on the socket Node gives.
+ * Applies one nft JSON batch atomically (one transaction): all of it or nothing. Through the
+ * table's long-lived `nft -j -i` (nft-session.ts): no program start per change.
  */
 export async function applyNft(host: HostNetConfig, batch: NftBatch): Promise<void> {
+  const key = host.netns ?? '';
+  let s = sessions.get(key);
+  if (!s) sessions.set(key, (s = new NftSession(nftBase(host))));
+  await s.apply(batch);
+}
+
+/** Ends the namespace's nft session (before deleting its namespace: the process would keep it alive). */
+export function closeNftSession(host: Pick<HostNetConfig, 'netns'>): void {
+  const key = host.netns ?? '';
+  sessions.get(key)?.close();
+  sessions.delete(key);
+}
+
+/**
+ * The same batch through a one-shot `nft -j -f FILE` (a file, not stdin: nft opens
+ * /dev/stdin, which fails on the socket Node gives). For comparison in bench:net.
+ */
+export async function applyNftOnce(host: HostNetConfig, batch: NftBatch): Promise<void> {
   const file = path.join(tmpdir(), `infogere-nft-${process.pid}-${randomBytes(6).toString('hex')}.json`);
   await writeFile(file, JSON.stringify(batch), { mode: 0o600 });
   try {
