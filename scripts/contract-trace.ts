@@ -307,10 +307,10 @@ export const clauses: Clause[] = [
   {
     id: 'R7.1',
     title: 'port 25 checked in parallel, mail never touched',
-    status: 'not yet',
-    sources: [],
-    note: '',
-    missing: 'the anti-spam module',
+    status: 'partly',
+    sources: ['src/agent/net/nft-port25.ts', 'src/domain/spam.ts'],
+    note: "flow statistics in the VPS's own nft chain (a SYN counter to port 25 and a timed set of destinations), counting only",
+    missing: 'the content signal (mirrored copy, rspamd) and the sampler',
   },
   {
     id: 'R7.2',
@@ -331,10 +331,10 @@ export const clauses: Clause[] = [
   {
     id: 'R7.4',
     title: 'each new identification blocks longer',
-    status: 'not yet',
-    sources: [],
-    note: '',
-    missing: 'the anti-spam module',
+    status: 'partly',
+    sources: ['src/domain/spam.ts', 'src/domain/terms.ts'],
+    note: 'ladder as data in the terms (1 h, 24 h, 7 days, then doubling) over 12 rolling months',
+    missing: 'the blocks themselves',
   },
   {
     id: 'R7.5',

@@ -27,6 +27,10 @@ export interface Terms {
   readonly connectionLogRetentionMonths: number;
   /** R7.5: from this block on, an unblock may be refused. */
   readonly smtpUnblockRefusableFromBlock: number;
+  /** R7.4: the n-th port-25 block within the window lasts the n-th duration (longer each time). */
+  readonly smtpBlockLadderMs: readonly number[];
+  /** R7.4: blocks older than this many months no longer count for the ladder. */
+  readonly smtpBlockLadderWindowMonths: number;
   /** R9.3, R9.4 */
   readonly ddosMitigationMinimumMs: number;
   /** R10: as a fraction (0.995). */
@@ -48,6 +52,8 @@ export const TERMS_2015_06_01: Terms = Object.freeze({
   identityProofDeadlineMs: 72 * HOUR,
   connectionLogRetentionMonths: 12,
   smtpUnblockRefusableFromBlock: 3,
+  smtpBlockLadderMs: Object.freeze([1 * HOUR, 24 * HOUR, 7 * DAY]),
+  smtpBlockLadderWindowMonths: 12,
   ddosMitigationMinimumMs: 26 * HOUR,
   availabilityTarget: 0.995,
   subscriptionPeriodMonths: 1,

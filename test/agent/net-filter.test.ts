@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { applyVpsPolicy, applyNft, readDropCounters, removeVps, nftBase } from '../../src/agent/net/host.ts';
 import { reconcileNft } from '../../src/agent/net/reconcile.ts';
 import { renderVpsBatch } from '../../src/agent/net/nft-render.ts';
+import { ensureSmtpSets } from '../../src/agent/net/nft-port25.ts';
 import { run } from '../../src/agent/exec/run.ts';
 import type { VpsNetPolicy } from '../../src/domain/net-policy.ts';
 import { INET_IP, MGMT_IP, addWatch, makeLab, readWatch, sleep } from './net-helpers.ts';
@@ -79,6 +80,7 @@ describe('net filter (namespaces)', { concurrency: false }, () => {
     await run([...nft, 'add', 'rule', 'bridge', t, `vps_${v2.vpsId}_in`, 'accept']);
     // stray: an element for a port nobody owns, a leftover VPS, a foreign chain
     await run([...nft, 'add', 'element', 'bridge', t, 'vps_out', `{ "vp9" : jump vps_${v1.vpsId}_out }`]);
+    await ensureSmtpSets(lab.host, ['ghost']);
     await applyNft(lab.host, renderVpsBatch(lab.host, { ...v1, vpsId: 'ghost', port: 'vp8', slot: 99 }));
     await run([...nft, 'add', 'chain', 'bridge', t, 'evil']);
     // v2's map element removed

@@ -25,6 +25,7 @@ import { readLinkCounters } from './counters.ts';
 import type { LinkCounters } from './counters.ts';
 import { counterKinds, parseVpsCounter } from './names.ts';
 import type { CounterKind } from './names.ts';
+import { ensureSmtpSets } from './nft-port25.ts';
 
 export function ipBase(host: Pick<HostNetConfig, 'netns'>): Argv {
   return host.netns ? ['ip', '-n', host.netns] : ['ip'];
@@ -172,6 +173,7 @@ export async function applyVpsPolicy(
 ): Promise<void> {
   const known = knownElementsOf(host);
   const elements = known.get(p.port) !== p.vpsId;
+  await ensureSmtpSets(host, [p.vpsId]); // R7.1
   await applyNft(host, renderVpsBatch(host, p, { elements }));
   known.set(p.port, p.vpsId);
   if (opts.tc !== false) await applyTc(host, renderVpsTc(host, p));
@@ -187,6 +189,7 @@ export async function removeVps(
   host: HostNetConfig,
   v: { vpsId: string; slot: number; port: string },
 ): Promise<void> {
+  await ensureSmtpSets(host, [v.vpsId]); // R7.1
   await applyNft(host, renderVpsRemoval(host, v.vpsId, [v.port]));
   knownElementsOf(host).delete(v.port);
   const steps = renderVpsTcRemoval(host, v.slot);

@@ -14,6 +14,7 @@ import { isIpv4Cidr, validateVpsNetPolicy } from '../../domain/net-policy.ts';
 import type { HostNetConfig } from './types.ts';
 import { chainIn, chainOut, counterKinds, counterName, slotMinor } from './names.ts';
 import type { CounterKind } from './names.ts';
+import { port25FlowRules, port25Objects, port25Removal } from './nft-port25.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type NftCommand = Record<string, any>;
@@ -140,6 +141,7 @@ export function renderOutRules(host: HostNetConfig, p: VpsNetPolicy): NftRuleSpe
       'spoof:ethertype',
     ),
   ];
+  rules.push(...port25FlowRules(ch, p.vpsId)); // R7.1: counted, never dropped here
   if (p.isolated) rules.push(...isolationRules(host, p, ch, 'daddr'));
   rules.push(...commonRules(p, ch, 'out', p.filteredPorts));
   // R3.13: the uplink's HTB puts the frame in the VPS's class (skb->priority = 1:<slot + 0x10>).
@@ -260,6 +262,7 @@ export function renderVpsBatch(
       { add: { map: mapObj(host, MAP_OUT) } },
       { add: { map: mapObj(host, MAP_IN) } },
       ...counterKinds.map((k) => ({ add: { counter: counterObj(host, counterName(p.vpsId, k)) } })),
+      ...port25Objects(host, p.vpsId),
       { add: { chain: chainObj(host, out) } },
       { add: { chain: chainObj(host, inn) } },
       { flush: { chain: chainObj(host, out) } },
@@ -303,6 +306,7 @@ export function renderVpsRemoval(host: HostNetConfig, vpsId: string, ports: read
   }
   cmds.push({ flush: { chain: chainObj(host, out) } }, { flush: { chain: chainObj(host, inn) } });
   cmds.push({ delete: { chain: chainObj(host, out) } }, { delete: { chain: chainObj(host, inn) } });
+  cmds.push(...port25Removal(host, vpsId));
   for (const k of counterKinds) {
     cmds.push(
       { add: { counter: counterObj(host, counterName(vpsId, k)) } },

@@ -18,6 +18,7 @@ import {
   renderVpsRemoval,
 } from './nft-render.ts';
 import type { NftRuleSpec } from './nft-render.ts';
+import { ensureSmtpSets } from './nft-port25.ts';
 import {
   chainIn,
   chainOut,
@@ -115,6 +116,10 @@ export async function reconcileNft(
   if (!items) {
     await applyNft(host, renderBaseBatch(host));
     fixes.push({ kind: 'table', detail: `table bridge ${host.table} was missing` });
+    await ensureSmtpSets(
+      host,
+      policies.map((p) => p.vpsId),
+    ); // R7.1
     for (const p of policies) {
       await applyNft(host, renderVpsBatch(host, p));
       fixes.push({ kind: 'vps', vpsId: p.vpsId, detail: 'created' });
@@ -181,6 +186,7 @@ export async function reconcileNft(
       if (!live.counters.has(counterName(p.vpsId, k)))
         problems.push(`counter ${counterName(p.vpsId, k)} missing`);
     if (problems.length) {
+      await ensureSmtpSets(host, [p.vpsId]); // R7.1
       await applyNft(host, renderVpsBatch(host, p));
       fixes.push({ kind: 'vps', vpsId: p.vpsId, detail: problems.join('; ') });
     }
@@ -199,6 +205,7 @@ export async function reconcileNft(
           if (target === chainOut(parsed.vpsId) || target === chainIn(parsed.vpsId)) ports.add(port);
         }
       }
+      await ensureSmtpSets(host, [parsed.vpsId]); // R7.1
       await applyNft(host, renderVpsRemoval(host, parsed.vpsId, [...ports]));
       removed.add(parsed.vpsId);
       for (const m of [MAP_OUT, MAP_IN]) for (const port of ports) live.elems.get(m)?.delete(port);
