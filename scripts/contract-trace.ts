@@ -153,10 +153,16 @@ export const clauses: Clause[] = [
   {
     id: 'R3.10',
     title: '20 minutes of admin support, tracked, balance shown',
-    status: 'not yet',
-    sources: ['src/domain/terms.ts'],
-    note: "terms only: the clause's numbers in `src/domain/terms.ts`",
-    missing: 'the tickets module (time tracked per ticket)',
+    status: 'partly',
+    sources: [
+      'src/domain/terms.ts',
+      'src/domain/tickets.ts',
+      'src/control/services/support-ledger.ts',
+      'src/control/repositories/support-ledger.ts',
+      'src/control/routes/tickets.ts',
+    ],
+    note: 'minutes mandatory on every staff reply or action on an admin request (1 to 480, editable by its author the same day, audited); the terms’ 20 minutes per billing month of the contract (its billing anchor, 28–31 days); balance shown to both sides (API, mails); beyond it a quote the client accepts, then an invoice; incident reports and provider-caused tickets never consume',
+    missing: 'the panels (client form and ticket view with the balance, console reply box)',
   },
   {
     id: 'R3.11',
@@ -232,10 +238,17 @@ export const clauses: Clause[] = [
   {
     id: 'R4.3',
     title: 'client reports incidents (tickets)',
-    status: 'not yet',
-    sources: [],
-    note: '',
-    missing: 'the tickets module',
+    status: 'partly',
+    sources: [
+      'src/domain/tickets.ts',
+      'src/control/services/tickets.ts',
+      'src/control/services/ticket-views.ts',
+      'src/control/services/ticket-mail.ts',
+      'src/control/repositories/tickets.ts',
+      'src/control/routes/tickets.ts',
+    ],
+    note: 'tickets by the panel and API (incident report, admin request, billing, abuse), a state machine, internal notes, attachments typed by content, the staff queue with filters and full-text search, timers, auto-close; every message mailed through the outbox, threaded, with a signed reply address',
+    missing: 'replies by email (inbound SMTP) and the panels',
   },
   {
     id: 'R5.1',

@@ -43,6 +43,7 @@ import { alertRoutes } from './routes/alerts.ts';
 import { sanctionRoutes } from './routes/sanctions.ts';
 import { terminationRoutes } from './routes/terminations.ts';
 import { planChangeRoutes } from './routes/plan-changes.ts';
+import { ticketRoutes } from './routes/tickets.ts';
 import type { Services } from './services/index.ts';
 
 export const REDACTED_PATHS = [
@@ -201,6 +202,7 @@ export async function buildApp(
   planChangeRoutes(app, services);
   dashboardRoutes(app, services);
   firstRunRoutes(app, services);
+  ticketRoutes(app, services);
   for (const group of extraRoutes) group(app, services);
 
   app.get('/v1/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>

@@ -117,6 +117,31 @@ const settings = {
     kind: { type: 'string', default: 'infogere <noreply@infogere.invalid>' },
     help: 'Sender of the platform’s emails.',
   },
+  supportHourlyRateCents: {
+    env: 'INFOGERE_SUPPORT_HOURLY_RATE_CENTS',
+    kind: { type: 'int', default: 6000, min: 1, max: 10_000_000 },
+    help: 'R3.10: hourly rate (cents, before VAT) of support work beyond the included minutes, quoted to the client before it is done.',
+  },
+  ticketAutoCloseDays: {
+    env: 'INFOGERE_TICKET_AUTO_CLOSE_DAYS',
+    kind: { type: 'int', default: 7, min: 1, max: 365 },
+    help: 'A ticket waiting for the client, or resolved, with no answer for this many days is closed.',
+  },
+  supportSmtpPort: {
+    env: 'INFOGERE_SUPPORT_SMTP_PORT',
+    kind: { type: 'int', default: 0, min: 0, max: 65535 },
+    help: 'Port of the inbound SMTP listener receiving replies to tickets (support+<token>@domain). 0: no listener.',
+  },
+  supportSmtpHost: {
+    env: 'INFOGERE_SUPPORT_SMTP_HOST',
+    kind: { type: 'string', default: '127.0.0.1' },
+    help: 'Address the inbound SMTP listener binds to (loopback by default: put the MX relay in front).',
+  },
+  supportMailDomain: {
+    env: 'INFOGERE_SUPPORT_MAIL_DOMAIN',
+    kind: { type: 'string', default: undefined },
+    help: 'Domain of the support reply addresses (support+<token>@DOMAIN). Default: the domain of INFOGERE_MAIL_FROM.',
+  },
   trafficIntervalSeconds: {
     env: 'INFOGERE_TRAFFIC_INTERVAL_SECONDS',
     kind: { type: 'int', default: 10, min: 1, max: 3600 },

@@ -1,7 +1,8 @@
 // Tenancy across every client-reachable module (issue 5 acceptance "Tenancy"; architecture:
 // "another account's object is 404, never 403"): a second client can neither see nor act on the
 // first one's orders, invoices (and their printable page), payments, contracts, VPS (and its
-// events, actions, contract, traffic, network blocks, sanctions), identity requests and documents, and notices.
+// events, actions, contract, traffic, network blocks, sanctions, support balance), identity requests and
+// documents, notices, and tickets (R4.3: reads, answers, files, a ticket on her VPS).
 // Each object is first shown to exist for its owner (200), so a 404 is tenancy, not a broken
 // route. No VM: the records are made through the API and services (the provisioning job is
 // only recorded).
@@ -28,6 +29,7 @@ const ids = {
   document: '',
   notice: '',
   unpaidOrder: '',
+  ticket: '',
 };
 
 const { get } = requests(() => t);
@@ -146,6 +148,18 @@ before(async () => {
   });
   ids.document = ok(doc, 'upload', 201).id!;
 
+  // Alice: a ticket on her VPS (R4.3).
+  ids.ticket = ok(
+    await send(
+      'POST',
+      '/v1/tickets',
+      { kind: 'admin_request', subject: 'Install nginx', body: 'Please install nginx', vpsId: ids.vps },
+      alice,
+    ),
+    'ticket',
+    201,
+  ).id!;
+
   // Alice: the notices of the mails sent to her (invoices, proof request).
   const notices = ok(await get('/v1/notices', alice), 'notices') as unknown as { id: string }[];
   assert.ok(notices.length > 0, 'Alice was told something');
@@ -170,6 +184,8 @@ describe('tenancy: a second client gets 404 on the first one’s objects, everyw
     `/v1/identity/requests/${ids.request}`,
     `/v1/identity/documents/${ids.document}/content`,
     `/v1/notices/${ids.notice}`,
+    `/v1/tickets/${ids.ticket}`,
+    `/v1/vps/${ids.vps}/support-balance`,
   ];
 
   it('the owner reads each of them (the routes work)', async () => {
@@ -232,6 +248,29 @@ describe('tenancy: a second client gets 404 on the first one’s objects, everyw
       headers: { ...up.headers, cookie: bob.cookie, 'x-csrf-token': bob.csrf },
     });
     assert.equal(upload.statusCode, 404, upload.body);
+    // R4.3: her ticket can neither be answered nor given a file, and her VPS takes no ticket of another.
+    const ticketsBefore = await t.database.db.selectFrom('ticket_messages').select('id').execute();
+    const answer = await send('POST', `/v1/tickets/${ids.ticket}/messages`, { body: 'hi' }, bob);
+    assert.equal(answer.statusCode, 404, answer.body);
+    const file = multipart(PDF);
+    const attach = await t.app.inject({
+      method: 'POST',
+      url: `/v1/tickets/${ids.ticket}/attachments`,
+      payload: file.payload,
+      headers: { ...file.headers, cookie: bob.cookie, 'x-csrf-token': bob.csrf },
+    });
+    assert.equal(attach.statusCode, 404, attach.body);
+    const onHerVps = await send(
+      'POST',
+      '/v1/tickets',
+      { kind: 'admin_request', subject: 'x', body: 'y', vpsId: ids.vps },
+      bob,
+    );
+    assert.equal(onHerVps.statusCode, 404, onHerVps.body);
+    assert.equal(
+      (await t.database.db.selectFrom('ticket_messages').select('id').execute()).length,
+      ticketsBefore.length,
+    );
     assert.deepEqual(
       await t.database.db.selectFrom('orders').select(['id', 'state']).orderBy('id').execute(),
       before,
@@ -259,6 +298,8 @@ describe('tenancy: a second client gets 404 on the first one’s objects, everyw
       '/v1/vps',
       '/v1/identity/requests',
       '/v1/notices',
+      '/v1/tickets',
+      `/v1/tickets?vpsId=${ids.vps}`,
     ];
     const mine = Object.values(ids);
     // The owner's lists do hold them (so an empty list below is tenancy, not an empty database).
@@ -270,6 +311,7 @@ describe('tenancy: a second client gets 404 on the first one’s objects, everyw
       ['/v1/vps', ids.vps],
       ['/v1/identity/requests', ids.request],
       ['/v1/notices', ids.notice],
+      ['/v1/tickets', ids.ticket],
     ] as const) {
       const r = await get(url, alice);
       assert.ok(idsIn(JSON.parse(r.body)).has(id), `${url} of the owner lists ${id}`);

@@ -18,6 +18,7 @@ import * as m0014holdsAndOwners from './migrations/0014_holds_and_owners.ts';
 import * as m0015vpsPower from './migrations/0015_vps_power.ts';
 import * as m0016sanctionsVocabulary from './migrations/0016_sanctions_vocabulary.ts';
 import * as m0019hostNetns from './migrations/0019_host_netns.ts';
+import * as m0100tickets from './migrations/0100_tickets.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -36,6 +37,7 @@ export const migrations: Record<string, Migration> = {
   '0015_vps_power': m0015vpsPower,
   '0016_sanctions_vocabulary': m0016sanctionsVocabulary,
   '0019_host_netns': m0019hostNetns,
+  '0100_tickets': m0100tickets,
 };
 
 // Migrations renamed after some databases applied them under the old name (two were numbered

@@ -13,6 +13,7 @@ import type { RenewalTables } from './tables/renewals.ts';
 import type { PlanChangeTables } from './tables/plan-changes.ts';
 import type { SanctionsTables } from './tables/sanctions.ts';
 import type { TerminationTables } from './tables/terminations.ts';
+import type { TicketTables } from './tables/tickets.ts';
 
 export type Language = 'fr' | 'en';
 export type UserKind = 'staff' | 'client';
@@ -140,7 +141,8 @@ export interface Database
     RenewalTables,
     TerminationTables,
     SanctionsTables,
-    PlanChangeTables {
+    PlanChangeTables,
+    TicketTables {
   accounts: AccountsTable;
   users: UsersTable;
   sessions: SessionsTable;

@@ -23,6 +23,8 @@ export function createScheduler(services: Services, log: Logger): Scheduler {
   const scheduler = new Scheduler(services.ctx.db, services.ctx.clock, log);
   // Every tick also sweeps the mail outbox (retries due, anything a mail.deliver job missed).
   scheduler.onTick('mail.sweep', (now) => services.mail.deliverDue(now));
+  // R4.3: tickets without answer for INFOGERE_TICKET_AUTO_CLOSE_DAYS are closed.
+  scheduler.onTick('tickets.close_stale', (now) => services.tickets.closeStale(now));
   // Modules register their deadline kinds here, e.g. scheduler.on('identity.proof_due', …).
   // R6.1: a proof of identity not approved in time suspends the account (services/identity-proofs.ts).
   scheduler.on(PROOF_DUE, (d, c) => services.clients.onProofDue(d, c.now));

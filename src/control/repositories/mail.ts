@@ -30,6 +30,9 @@ export interface NewOutboxRow {
   secretsSealed: string | null;
   /** When those secrets stop being usable (and are purged); null when it has none. */
   secretsExpireAt: Date | null;
+  /** Threading of ticket mails (R4.3): Reply-To and In-Reply-To/References; absent for others. */
+  replyTo?: string | null;
+  inReplyTo?: string | null;
 }
 
 export async function insertOutbox(db: Db, m: NewOutboxRow): Promise<OutboxRow> {
@@ -49,6 +52,8 @@ export async function insertOutbox(db: Db, m: NewOutboxRow): Promise<OutboxRow> 
       message_id: m.messageId,
       secrets_sealed: m.secretsSealed,
       secrets_expire_at: m.secretsExpireAt,
+      ...(m.replyTo ? { reply_to: m.replyTo } : {}),
+      ...(m.inReplyTo ? { in_reply_to: m.inReplyTo } : {}),
       status: 'pending',
       next_attempt_at: m.createdAt,
     })

@@ -1,6 +1,6 @@
 // Secrets the platform must read back (TOTP seeds, VPS root passwords) are stored encrypted
 // with AES-256-GCM under the master key (INFOGERE_MASTER_KEY, or a key file generated once).
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -28,6 +28,15 @@ export class SecretBox {
     const d = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(iv, 'base64url'));
     d.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([d.update(Buffer.from(body, 'base64url')), d.final()]).toString('utf8');
+  }
+  /**
+   * HMAC-SHA256 (hex) of `data` under a key derived from the master key for `purpose` (HKDF), so
+   * each use (e.g. tickets' signed reply addresses, R4.3) has its own key and the master key
+   * never signs anything directly.
+   */
+  mac(purpose: string, data: string): string {
+    const key = Buffer.from(hkdfSync('sha256', this.#key, Buffer.alloc(0), `infogere:${purpose}`, 32));
+    return createHmac('sha256', key).update(data).digest('hex');
   }
   // Never print the key.
   toJSON() {

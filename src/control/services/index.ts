@@ -23,6 +23,7 @@ import { createAuthorityNoticesService } from './authority-notices.ts';
 import { createPlanChangesService } from './plan-changes.ts';
 import { createProvisioningService } from './provisioning.ts';
 import { createVmEventsService } from './vm-events.ts';
+import { createTicketsService } from './tickets.ts';
 
 export function createServices(ctx: ServiceContext) {
   const audit = createAuditService(ctx);
@@ -90,6 +91,8 @@ export function createServices(ctx: ServiceContext) {
     sanctions,
     authorityNotices: createAuthorityNoticesService(ctx, audit, sanctions),
     vmEvents: createVmEventsService(ctx, audit),
+    // R4.3, R3.10: the support desk; other modules open tickets with tickets.openForPlatform.
+    tickets: createTicketsService(ctx, audit, { mail }),
   };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -110,6 +110,9 @@ export interface MailMessage {
    * secrets are erased then if the mail has not been delivered.
    */
   secretsExpireAt?: Date;
+  /** Ticket mails (R4.3): where replies go (the ticket's signed address) and the thread they belong to. */
+  replyTo?: string;
+  inReplyTo?: string;
 }
 
 export interface DeliveryReport {
@@ -156,7 +159,7 @@ export function createMailService(ctx: ServiceContext, audit: AuditService) {
     return transporter;
   }
 
-  async function enqueue(db: Db, msg: MailMessage): Promise<{ outboxId: string }> {
+  async function enqueue(db: Db, msg: MailMessage): Promise<{ outboxId: string; messageId: string }> {
     const t = registry.get(msg.template);
     if (msg.language !== 'fr' && msg.language !== 'en')
       throw invalidData('mail.language', 'Language must be fr or en');
@@ -188,6 +191,8 @@ export function createMailService(ctx: ServiceContext, audit: AuditService) {
       accountId: msg.accountId,
       reason: msg.reason,
       messageId,
+      ...(msg.replyTo ? { replyTo: msg.replyTo } : {}),
+      ...(msg.inReplyTo ? { inReplyTo: msg.inReplyTo } : {}),
     });
     await appendNotice(db, {
       at: now,
@@ -201,7 +206,7 @@ export function createMailService(ctx: ServiceContext, audit: AuditService) {
       outboxId: id,
       contentSha256: contentHash(rendered),
     });
-    return { outboxId: id };
+    return { outboxId: id, messageId };
   }
 
   /** The secrets sealed for a row, checked to be this row's (a sealed value copied onto another row is refused). */
@@ -261,6 +266,8 @@ export function createMailService(ctx: ServiceContext, audit: AuditService) {
         messageId: row.message_id!,
         date: new Date(row.created_at),
         headers: { 'Content-Language': row.language, 'X-Infogere-Template': row.template },
+        ...(row.reply_to ? { replyTo: row.reply_to } : {}),
+        ...(row.in_reply_to ? { inReplyTo: row.in_reply_to, references: row.in_reply_to } : {}),
       })) as { response?: string };
       await markSent(ctx.db, row.id, ctx.clock.now(), info.response ?? '');
       ctx.log.info(
@@ -344,7 +351,7 @@ export function createMailService(ctx: ServiceContext, audit: AuditService) {
     }
   }
 
-  async function send(db: Db, msg: MailMessage): Promise<{ outboxId: string }> {
+  async function send(db: Db, msg: MailMessage): Promise<{ outboxId: string; messageId: string }> {
     if (!db.isTransaction) return db.transaction().execute((tx) => send(tx, msg));
     const r = await enqueue(db, msg);
     // The delivery job is inserted in the same transaction: it exists iff the mail does, and

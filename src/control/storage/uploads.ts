@@ -16,7 +16,7 @@ import {
 } from '../../domain/identity.ts';
 
 /** Where an upload belongs; one directory each. */
-export type UploadArea = 'identity' | 'sanctions' | 'authority-notices';
+export type UploadArea = 'identity' | 'sanctions' | 'authority-notices' | 'tickets';
 
 /** A file as the multipart parser hands it over. */
 export interface IncomingFile {

@@ -1030,6 +1030,131 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/accounts/{id}/support-ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** R3.10: a client’s time entries, newest first (its ledger history) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The nextCursor of the previous page */
+                    cursor?: string;
+                    /** @description Rows per page (default 50, at most 200) */
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                action: string;
+                                at: string;
+                                author: string;
+                                editedAt: string | null;
+                                id: string;
+                                includedMinutes: number;
+                                messageId: string | null;
+                                minutes: number;
+                                monthStart: string | null;
+                                quotedMinutes: number;
+                                ticketId: string;
+                                ticketNumber: number;
+                                ticketSubject: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/accounts/{id}/users": {
         parameters: {
             query?: never;
@@ -2120,6 +2245,220 @@ export interface paths {
                 };
                 /** @description Every error: a stable code and a message for people. */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/canned-replies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Canned replies, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The nextCursor of the previous page */
+                    cursor?: string;
+                    /** @description Rows per page (default 50, at most 200) */
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                body: string;
+                                createdAt: string;
+                                id: string;
+                                language: string;
+                                title: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Add a canned reply */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        body: string;
+                        language: "fr" | "en";
+                        title: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            body: string;
+                            createdAt: string;
+                            id: string;
+                            language: string;
+                            title: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7349,6 +7688,1536 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The queue, newest first: filter unassigned, mine, waiting (for the provider), breaching (first response or resolution late), open (default) or all; full-text search q over subjects and messages */
+        get: {
+            parameters: {
+                query?: {
+                    accountId?: string;
+                    /** @description The nextCursor of the previous page */
+                    cursor?: string;
+                    filter?: "unassigned" | "mine" | "waiting" | "breaching" | "open" | "all";
+                    incidentId?: string;
+                    kind?: "admin_request" | "incident_report" | "billing" | "abuse";
+                    /** @description Rows per page (default 50, at most 200) */
+                    limit?: number;
+                    q?: string;
+                    status?: "new" | "open" | "waiting_client" | "waiting_provider" | "resolved" | "closed";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                accountId: string;
+                                accountName: string;
+                                assignee: string | null;
+                                closedAt: string | null;
+                                createdAt: string;
+                                firstResponseAt: string | null;
+                                firstResponseDueAt: string;
+                                hostname: string | null;
+                                id: string;
+                                incidentId: string | null;
+                                kind: string;
+                                number: number;
+                                openedBy: string;
+                                priority: string;
+                                providerCaused: boolean;
+                                resolutionDueAt: string;
+                                resolvedAt: string | null;
+                                source: string;
+                                status: string;
+                                subject: string;
+                                updatedAt: string;
+                                vpsId: string | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Open a ticket for a client (minutes already spent optional, R3.10) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        accountId: string;
+                        body: string;
+                        kind: "admin_request" | "incident_report" | "billing" | "abuse";
+                        /** @description R3.10: whole minutes, 1 to 480 */
+                        minutes?: number;
+                        priority?: "low" | "normal" | "high" | "urgent";
+                        subject: string;
+                        /** Format: uuid */
+                        vpsId?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            assignee: string | null;
+                            assigneeId: string | null;
+                            attachments: {
+                                contentType: string;
+                                createdAt: string;
+                                fileName: string;
+                                id: string;
+                                size: number;
+                                uploadedBy: string;
+                            }[];
+                            balance: {
+                                contractId: string;
+                                includedMinutes: number;
+                                leftMinutes: number;
+                                monthStart: string;
+                                resetsAt: string;
+                                text: {
+                                    en: string;
+                                    fr: string;
+                                };
+                                usedMinutes: number;
+                            } | null;
+                            closedAt: string | null;
+                            createdAt: string;
+                            firstResponseAt: string | null;
+                            firstResponseDueAt: string;
+                            id: string;
+                            incidentId: string | null;
+                            kind: string;
+                            messages: {
+                                author: string;
+                                authorEmail: string | null;
+                                body: string;
+                                createdAt: string;
+                                id: string;
+                                internal: boolean;
+                                via: string;
+                            }[];
+                            number: number;
+                            openedBy: string;
+                            priority: string;
+                            providerCaused: boolean;
+                            quotes: {
+                                decidedAt: string | null;
+                                description: string;
+                                hourlyRateCents: number;
+                                id: string;
+                                invoiceId: string | null;
+                                minutes: number;
+                                netCents: number;
+                                proposedAt: string;
+                                status: string;
+                                totalCents: number;
+                            }[];
+                            resolutionDueAt: string;
+                            resolvedAt: string | null;
+                            source: string;
+                            status: string;
+                            subject: string;
+                            timeEntries: {
+                                action: string;
+                                at: string;
+                                author: string | null;
+                                authorId: string;
+                                editedAt: string | null;
+                                id: string;
+                                includedMinutes: number;
+                                messageId: string | null;
+                                minutes: number;
+                                quotedMinutes: number;
+                            }[];
+                            updatedAt: string;
+                            vpsId: string | null;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tickets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A ticket with its internal notes, who wrote and who spent what, quotes and the balance */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            assignee: string | null;
+                            assigneeId: string | null;
+                            attachments: {
+                                contentType: string;
+                                createdAt: string;
+                                fileName: string;
+                                id: string;
+                                size: number;
+                                uploadedBy: string;
+                            }[];
+                            balance: {
+                                contractId: string;
+                                includedMinutes: number;
+                                leftMinutes: number;
+                                monthStart: string;
+                                resetsAt: string;
+                                text: {
+                                    en: string;
+                                    fr: string;
+                                };
+                                usedMinutes: number;
+                            } | null;
+                            closedAt: string | null;
+                            createdAt: string;
+                            firstResponseAt: string | null;
+                            firstResponseDueAt: string;
+                            id: string;
+                            incidentId: string | null;
+                            kind: string;
+                            messages: {
+                                author: string;
+                                authorEmail: string | null;
+                                body: string;
+                                createdAt: string;
+                                id: string;
+                                internal: boolean;
+                                via: string;
+                            }[];
+                            number: number;
+                            openedBy: string;
+                            priority: string;
+                            providerCaused: boolean;
+                            quotes: {
+                                decidedAt: string | null;
+                                description: string;
+                                hourlyRateCents: number;
+                                id: string;
+                                invoiceId: string | null;
+                                minutes: number;
+                                netCents: number;
+                                proposedAt: string;
+                                status: string;
+                                totalCents: number;
+                            }[];
+                            resolutionDueAt: string;
+                            resolvedAt: string | null;
+                            source: string;
+                            status: string;
+                            subject: string;
+                            timeEntries: {
+                                action: string;
+                                at: string;
+                                author: string | null;
+                                authorId: string;
+                                editedAt: string | null;
+                                id: string;
+                                includedMinutes: number;
+                                messageId: string | null;
+                                minutes: number;
+                                quotedMinutes: number;
+                            }[];
+                            updatedAt: string;
+                            vpsId: string | null;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tickets/{id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Assign a ticket to a staff member (or to nobody: null) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        assigneeId: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            assignee: string | null;
+                            assigneeId: string | null;
+                            attachments: {
+                                contentType: string;
+                                createdAt: string;
+                                fileName: string;
+                                id: string;
+                                size: number;
+                                uploadedBy: string;
+                            }[];
+                            balance: {
+                                contractId: string;
+                                includedMinutes: number;
+                                leftMinutes: number;
+                                monthStart: string;
+                                resetsAt: string;
+                                text: {
+                                    en: string;
+                                    fr: string;
+                                };
+                                usedMinutes: number;
+                            } | null;
+                            closedAt: string | null;
+                            createdAt: string;
+                            firstResponseAt: string | null;
+                            firstResponseDueAt: string;
+                            id: string;
+                            incidentId: string | null;
+                            kind: string;
+                            messages: {
+                                author: string;
+                                authorEmail: string | null;
+                                body: string;
+                                createdAt: string;
+                                id: string;
+                                internal: boolean;
+                                via: string;
+                            }[];
+                            number: number;
+                            openedBy: string;
+                            priority: string;
+                            providerCaused: boolean;
+                            quotes: {
+                                decidedAt: string | null;
+                                description: string;
+                                hourlyRateCents: number;
+                                id: string;
+                                invoiceId: string | null;
+                                minutes: number;
+                                netCents: number;
+                                proposedAt: string;
+                                status: string;
+                                totalCents: number;
+                            }[];
+                            resolutionDueAt: string;
+                            resolvedAt: string | null;
+                            source: string;
+                            status: string;
+                            subject: string;
+                            timeEntries: {
+                                action: string;
+                                at: string;
+                                author: string | null;
+                                authorId: string;
+                                editedAt: string | null;
+                                id: string;
+                                includedMinutes: number;
+                                messageId: string | null;
+                                minutes: number;
+                                quotedMinutes: number;
+                            }[];
+                            updatedAt: string;
+                            vpsId: string | null;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tickets/{id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Attach a file to a ticket (multipart field "file"; PDF, JPEG or PNG by content — executables and the rest refused; at most 10 MiB, 20 files per ticket: 413 beyond) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            contentType: string;
+                            createdAt: string;
+                            fileName: string;
+                            id: string;
+                            size: number;
+                            uploadedBy: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                406: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tickets/{id}/attachments/{attachmentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download a ticket’s attachment */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    attachmentId: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tickets/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Answer (mailed to the client) or write an internal note; minutes mandatory on an admin request (R3.10: 422-like 400 ticket.minutes_required), 409 ticket.overage_needs_quote beyond the included time without an accepted quote */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        body: string;
+                        internal?: boolean;
+                        /** @description R3.10: whole minutes, 1 to 480 */
+                        minutes?: number;
+                        status?: "new" | "open" | "waiting_client" | "waiting_provider" | "resolved" | "closed";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            assignee: string | null;
+                            assigneeId: string | null;
+                            attachments: {
+                                contentType: string;
+                                createdAt: string;
+                                fileName: string;
+                                id: string;
+                                size: number;
+                                uploadedBy: string;
+                            }[];
+                            balance: {
+                                contractId: string;
+                                includedMinutes: number;
+                                leftMinutes: number;
+                                monthStart: string;
+                                resetsAt: string;
+                                text: {
+                                    en: string;
+                                    fr: string;
+                                };
+                                usedMinutes: number;
+                            } | null;
+                            closedAt: string | null;
+                            createdAt: string;
+                            firstResponseAt: string | null;
+                            firstResponseDueAt: string;
+                            id: string;
+                            incidentId: string | null;
+                            kind: string;
+                            messages: {
+                                author: string;
+                                authorEmail: string | null;
+                                body: string;
+                                createdAt: string;
+                                id: string;
+                                internal: boolean;
+                                via: string;
+                            }[];
+                            number: number;
+                            openedBy: string;
+                            priority: string;
+                            providerCaused: boolean;
+                            quotes: {
+                                decidedAt: string | null;
+                                description: string;
+                                hourlyRateCents: number;
+                                id: string;
+                                invoiceId: string | null;
+                                minutes: number;
+                                netCents: number;
+                                proposedAt: string;
+                                status: string;
+                                totalCents: number;
+                            }[];
+                            resolutionDueAt: string;
+                            resolvedAt: string | null;
+                            source: string;
+                            status: string;
+                            subject: string;
+                            timeEntries: {
+                                action: string;
+                                at: string;
+                                author: string | null;
+                                authorId: string;
+                                editedAt: string | null;
+                                id: string;
+                                includedMinutes: number;
+                                messageId: string | null;
+                                minutes: number;
+                                quotedMinutes: number;
+                            }[];
+                            updatedAt: string;
+                            vpsId: string | null;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tickets/{id}/quotes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** R3.10: propose a quote for work beyond the included time (hourly-rate setting); mailed to the client */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        description: string;
+                        minutes: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            decidedAt: string | null;
+                            description: string;
+                            hourlyRateCents: number;
+                            id: string;
+                            invoiceId: string | null;
+                            minutes: number;
+                            netCents: number;
+                            proposedAt: string;
+                            status: string;
+                            totalCents: number;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tickets/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set a ticket’s status (the domain’s machine: 409 ticket.bad_transition); minutes optional */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description R3.10: whole minutes, 1 to 480 */
+                        minutes?: number;
+                        status: "new" | "open" | "waiting_client" | "waiting_provider" | "resolved" | "closed";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            assignee: string | null;
+                            assigneeId: string | null;
+                            attachments: {
+                                contentType: string;
+                                createdAt: string;
+                                fileName: string;
+                                id: string;
+                                size: number;
+                                uploadedBy: string;
+                            }[];
+                            balance: {
+                                contractId: string;
+                                includedMinutes: number;
+                                leftMinutes: number;
+                                monthStart: string;
+                                resetsAt: string;
+                                text: {
+                                    en: string;
+                                    fr: string;
+                                };
+                                usedMinutes: number;
+                            } | null;
+                            closedAt: string | null;
+                            createdAt: string;
+                            firstResponseAt: string | null;
+                            firstResponseDueAt: string;
+                            id: string;
+                            incidentId: string | null;
+                            kind: string;
+                            messages: {
+                                author: string;
+                                authorEmail: string | null;
+                                body: string;
+                                createdAt: string;
+                                id: string;
+                                internal: boolean;
+                                via: string;
+                            }[];
+                            number: number;
+                            openedBy: string;
+                            priority: string;
+                            providerCaused: boolean;
+                            quotes: {
+                                decidedAt: string | null;
+                                description: string;
+                                hourlyRateCents: number;
+                                id: string;
+                                invoiceId: string | null;
+                                minutes: number;
+                                netCents: number;
+                                proposedAt: string;
+                                status: string;
+                                totalCents: number;
+                            }[];
+                            resolutionDueAt: string;
+                            resolvedAt: string | null;
+                            source: string;
+                            status: string;
+                            subject: string;
+                            timeEntries: {
+                                action: string;
+                                at: string;
+                                author: string | null;
+                                authorId: string;
+                                editedAt: string | null;
+                                id: string;
+                                includedMinutes: number;
+                                messageId: string | null;
+                                minutes: number;
+                                quotedMinutes: number;
+                            }[];
+                            updatedAt: string;
+                            vpsId: string | null;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tickets/{id}/time/{entryId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** R3.10: correct a time entry (its author, the same day; audited) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    entryId: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description R3.10: whole minutes, 1 to 480 */
+                        minutes: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            action: string;
+                            at: string;
+                            editedAt: string | null;
+                            id: string;
+                            includedMinutes: number;
+                            messageId: string | null;
+                            minutes: number;
+                            quotedMinutes: number;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/v1/admin/traffic/flagged": {
@@ -12721,6 +14590,991 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The client’s tickets, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The nextCursor of the previous page */
+                    cursor?: string;
+                    /** @description Rows per page (default 50, at most 200) */
+                    limit?: number;
+                    status?: "new" | "open" | "waiting_client" | "waiting_provider" | "resolved" | "closed";
+                    vpsId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["def-20"][];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Open a ticket (R4.3): an admin request names its VPS (R3.10: its contract’s included time); a VPS of another account is 404 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        body: string;
+                        kind: "admin_request" | "incident_report" | "billing" | "abuse";
+                        priority?: "low" | "normal" | "high" | "urgent";
+                        subject: string;
+                        /** Format: uuid */
+                        vpsId?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            attachments: {
+                                contentType: string;
+                                createdAt: string;
+                                fileName: string;
+                                id: string;
+                                size: number;
+                                uploadedBy: string;
+                            }[];
+                            balance: {
+                                contractId: string;
+                                includedMinutes: number;
+                                leftMinutes: number;
+                                monthStart: string;
+                                resetsAt: string;
+                                text: {
+                                    en: string;
+                                    fr: string;
+                                };
+                                usedMinutes: number;
+                            } | null;
+                            closedAt: string | null;
+                            createdAt: string;
+                            firstResponseAt: string | null;
+                            firstResponseDueAt: string;
+                            id: string;
+                            incidentId: string | null;
+                            kind: string;
+                            messages: {
+                                author: string;
+                                body: string;
+                                createdAt: string;
+                                id: string;
+                                internal: boolean;
+                                via: string;
+                            }[];
+                            number: number;
+                            openedBy: string;
+                            priority: string;
+                            providerCaused: boolean;
+                            quotes: {
+                                decidedAt: string | null;
+                                description: string;
+                                hourlyRateCents: number;
+                                id: string;
+                                invoiceId: string | null;
+                                minutes: number;
+                                netCents: number;
+                                proposedAt: string;
+                                status: string;
+                                totalCents: number;
+                            }[];
+                            resolutionDueAt: string;
+                            resolvedAt: string | null;
+                            source: string;
+                            status: string;
+                            subject: string;
+                            timeEntries: {
+                                action: string;
+                                at: string;
+                                editedAt: string | null;
+                                id: string;
+                                includedMinutes: number;
+                                messageId: string | null;
+                                minutes: number;
+                                quotedMinutes: number;
+                            }[];
+                            updatedAt: string;
+                            vpsId: string | null;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A ticket: messages (no internal notes), attachments, minutes recorded, quotes and the month’s balance (R3.10) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            attachments: {
+                                contentType: string;
+                                createdAt: string;
+                                fileName: string;
+                                id: string;
+                                size: number;
+                                uploadedBy: string;
+                            }[];
+                            balance: {
+                                contractId: string;
+                                includedMinutes: number;
+                                leftMinutes: number;
+                                monthStart: string;
+                                resetsAt: string;
+                                text: {
+                                    en: string;
+                                    fr: string;
+                                };
+                                usedMinutes: number;
+                            } | null;
+                            closedAt: string | null;
+                            createdAt: string;
+                            firstResponseAt: string | null;
+                            firstResponseDueAt: string;
+                            id: string;
+                            incidentId: string | null;
+                            kind: string;
+                            messages: {
+                                author: string;
+                                body: string;
+                                createdAt: string;
+                                id: string;
+                                internal: boolean;
+                                via: string;
+                            }[];
+                            number: number;
+                            openedBy: string;
+                            priority: string;
+                            providerCaused: boolean;
+                            quotes: {
+                                decidedAt: string | null;
+                                description: string;
+                                hourlyRateCents: number;
+                                id: string;
+                                invoiceId: string | null;
+                                minutes: number;
+                                netCents: number;
+                                proposedAt: string;
+                                status: string;
+                                totalCents: number;
+                            }[];
+                            resolutionDueAt: string;
+                            resolvedAt: string | null;
+                            source: string;
+                            status: string;
+                            subject: string;
+                            timeEntries: {
+                                action: string;
+                                at: string;
+                                editedAt: string | null;
+                                id: string;
+                                includedMinutes: number;
+                                messageId: string | null;
+                                minutes: number;
+                                quotedMinutes: number;
+                            }[];
+                            updatedAt: string;
+                            vpsId: string | null;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Attach a file to a ticket (multipart field "file"; PDF, JPEG or PNG by content — executables and the rest refused; at most 10 MiB, 20 files per ticket: 413 beyond) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            contentType: string;
+                            createdAt: string;
+                            fileName: string;
+                            id: string;
+                            size: number;
+                            uploadedBy: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                406: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{id}/attachments/{attachmentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download a ticket’s attachment */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    attachmentId: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Answer a ticket; a resolved one or one waiting for you reopens (409 ticket.closed once closed for good) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        body: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            attachments: {
+                                contentType: string;
+                                createdAt: string;
+                                fileName: string;
+                                id: string;
+                                size: number;
+                                uploadedBy: string;
+                            }[];
+                            balance: {
+                                contractId: string;
+                                includedMinutes: number;
+                                leftMinutes: number;
+                                monthStart: string;
+                                resetsAt: string;
+                                text: {
+                                    en: string;
+                                    fr: string;
+                                };
+                                usedMinutes: number;
+                            } | null;
+                            closedAt: string | null;
+                            createdAt: string;
+                            firstResponseAt: string | null;
+                            firstResponseDueAt: string;
+                            id: string;
+                            incidentId: string | null;
+                            kind: string;
+                            messages: {
+                                author: string;
+                                body: string;
+                                createdAt: string;
+                                id: string;
+                                internal: boolean;
+                                via: string;
+                            }[];
+                            number: number;
+                            openedBy: string;
+                            priority: string;
+                            providerCaused: boolean;
+                            quotes: {
+                                decidedAt: string | null;
+                                description: string;
+                                hourlyRateCents: number;
+                                id: string;
+                                invoiceId: string | null;
+                                minutes: number;
+                                netCents: number;
+                                proposedAt: string;
+                                status: string;
+                                totalCents: number;
+                            }[];
+                            resolutionDueAt: string;
+                            resolvedAt: string | null;
+                            source: string;
+                            status: string;
+                            subject: string;
+                            timeEntries: {
+                                action: string;
+                                at: string;
+                                editedAt: string | null;
+                                id: string;
+                                includedMinutes: number;
+                                messageId: string | null;
+                                minutes: number;
+                                quotedMinutes: number;
+                            }[];
+                            updatedAt: string;
+                            vpsId: string | null;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{id}/quotes/{quoteId}/{decision}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** R3.10: accept (an invoice is issued) or decline a quote for work beyond the included time */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    decision: "accept" | "decline";
+                    id: string;
+                    quoteId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            decidedAt: string | null;
+                            description: string;
+                            hourlyRateCents: number;
+                            id: string;
+                            invoiceId: string | null;
+                            minutes: number;
+                            netCents: number;
+                            proposedAt: string;
+                            status: string;
+                            totalCents: number;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/users/{id}": {
         parameters: {
             query?: never;
@@ -14225,6 +17079,120 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/vps/{id}/support-balance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** R3.10: the included support time of the VPS’s contract this billing month: used, left, when it resets */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            contractId: string;
+                            includedMinutes: number;
+                            leftMinutes: number;
+                            monthStart: string;
+                            resetsAt: string;
+                            text: {
+                                en: string;
+                                fr: string;
+                            };
+                            usedMinutes: number;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/vps/{id}/termination": {
         parameters: {
             query?: never;
@@ -14979,6 +17947,28 @@ export interface components {
             toPlanId: string;
             toPlanName: string;
             vpsId: string;
+        };
+        /** TicketSummary */
+        "def-20": {
+            accountId: string;
+            closedAt: string | null;
+            createdAt: string;
+            firstResponseAt: string | null;
+            firstResponseDueAt: string;
+            id: string;
+            incidentId: string | null;
+            kind: string;
+            number: number;
+            openedBy: string;
+            priority: string;
+            providerCaused: boolean;
+            resolutionDueAt: string;
+            resolvedAt: string | null;
+            source: string;
+            status: string;
+            subject: string;
+            updatedAt: string;
+            vpsId: string | null;
         };
     };
     responses: never;

@@ -53,6 +53,11 @@ export interface MailOutboxExtraColumns {
    * mail was still to be sent; its content can no longer be rechecked against its notice).
    */
   legacy_secret: 'unchecked' | 'spent' | 'redacted' | null;
+  // 0100_tickets: ticket mails thread (R4.3): replies go to the ticket's signed address.
+  /** Reply-To header (a ticket's signed reply address), or null. */
+  reply_to: Generated<string | null>;
+  /** In-Reply-To and References header (the thread's first Message-ID), or null. */
+  in_reply_to: Generated<string | null>;
 }
 
 export interface MailTables {

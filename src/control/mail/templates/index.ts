@@ -23,6 +23,13 @@ import { contractTerminationCancelled } from './contract-termination-cancelled.t
 import { vpsPlanChangeReboot } from './vps-plan-change-reboot.ts';
 import { vpsPlanChanged } from './vps-plan-changed.ts';
 
+import { ticketOpened } from './ticket-opened.ts';
+import { ticketReply } from './ticket-reply.ts';
+import { ticketQuote } from './ticket-quote.ts';
+import { ticketQuoteInvoiced } from './ticket-quote-invoiced.ts';
+import { ticketClosed } from './ticket-closed.ts';
+import { ticketMailRefused } from './ticket-mail-refused.ts';
+import { ticketClientReplied } from './ticket-client-replied.ts';
 export const templates: MailTemplate[] = [
   accountWelcome,
   signupVerify,
@@ -46,4 +53,12 @@ export const templates: MailTemplate[] = [
   authLoginFailures,
   invoiceReissued,
   // Other modules: add your template's line here.
+  // R4.3, R3.10: the support desk.
+  ticketOpened,
+  ticketReply,
+  ticketQuote,
+  ticketQuoteInvoiced,
+  ticketClosed,
+  ticketMailRefused,
+  ticketClientReplied,
 ];
