@@ -51,12 +51,6 @@ export async function termsVersionOfVps(db: Db, vpsId: string): Promise<string |
   return c?.terms_version;
 }
 
-export function contractOfOrder(db: Db, scope: Scope, orderId: string): Promise<ContractRow | undefined> {
-  let q = db.selectFrom('contracts').selectAll().where('order_id', '=', orderId);
-  if (scope.kind === 'client') q = q.where('account_id', '=', scope.accountId);
-  return q.executeTakeFirst();
-}
-
 export function listContracts(
   db: Db,
   scope: Scope,

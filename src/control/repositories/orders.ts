@@ -27,18 +27,87 @@ export async function getOrder(
   return o;
 }
 
-/** A page of the orders the scope sees, newest first. */
-export function listOrders(
+/** What an order links to (R11.1, R11.2): its invoice and, once validated, its contract (and VPS). */
+export interface OrderWithLinks {
+  order: OrderRow;
+  invoice: { id: string; number: string; total_cents: number } | null;
+  contract: { id: string; vps_id: string } | null;
+}
+
+/**
+ * Orders with their links, in one query: an order has at most one invoice and one contract
+ * (unique indexes), of its own account, so the left joins add columns, never rows.
+ */
+function ordersWithLinks(db: Db, scope: Scope) {
+  let q = db
+    .selectFrom('orders as o')
+    .leftJoin('invoices as i', (j) =>
+      j.onRef('i.order_id', '=', 'o.id').onRef('i.account_id', '=', 'o.account_id'),
+    )
+    .leftJoin('contracts as c', (j) =>
+      j.onRef('c.order_id', '=', 'o.id').onRef('c.account_id', '=', 'o.account_id'),
+    )
+    .selectAll('o')
+    .select([
+      'i.id as link_invoice_id',
+      'i.number as link_invoice_number',
+      'i.total_cents as link_invoice_total_cents',
+      'c.id as link_contract_id',
+      'c.vps_id as link_contract_vps_id',
+    ]);
+  if (scope.kind === 'client') q = q.where('o.account_id', '=', scope.accountId);
+  return q;
+}
+
+type LinkedRow = OrderRow & {
+  link_invoice_id: string | null;
+  link_invoice_number: string | null;
+  link_invoice_total_cents: number | null;
+  link_contract_id: string | null;
+  link_contract_vps_id: string | null;
+};
+
+function splitLinks(r: LinkedRow): OrderWithLinks {
+  const {
+    link_invoice_id,
+    link_invoice_number,
+    link_invoice_total_cents,
+    link_contract_id,
+    link_contract_vps_id,
+    ...order
+  } = r;
+  return {
+    order,
+    invoice:
+      link_invoice_id !== null && link_invoice_number !== null && link_invoice_total_cents !== null
+        ? { id: link_invoice_id, number: link_invoice_number, total_cents: link_invoice_total_cents }
+        : null,
+    contract:
+      link_contract_id !== null && link_contract_vps_id !== null
+        ? { id: link_contract_id, vps_id: link_contract_vps_id }
+        : null,
+  };
+}
+
+/** An order the caller may see with its links (another account's is not found). */
+export async function getOrderWithLinks(db: Db, scope: Scope, id: string): Promise<OrderWithLinks> {
+  const r = await ordersWithLinks(db, scope).where('o.id', '=', id).executeTakeFirst();
+  if (!r) throw notFound('order.not_found', 'No such order');
+  return splitLinks(r);
+}
+
+/** A page of the orders the scope sees, newest first, each with its links: one query a page. */
+export async function listOrdersWithLinks(
   db: Db,
   scope: Scope,
   filter: { accountId?: string; states?: readonly OrderRow['state'][] },
   page: PageRequest,
-): Promise<Page<OrderRow>> {
-  let q = db.selectFrom('orders').selectAll();
-  if (scope.kind === 'client') q = q.where('account_id', '=', scope.accountId);
-  else if (filter.accountId) q = q.where('account_id', '=', filter.accountId);
-  if (filter.states?.length) q = q.where('state', 'in', filter.states);
-  return pageOf(q, byCreated('desc'), page) as Promise<Page<OrderRow>>;
+): Promise<Page<OrderWithLinks>> {
+  let q = ordersWithLinks(db, scope);
+  if (scope.kind !== 'client' && filter.accountId) q = q.where('o.account_id', '=', filter.accountId);
+  if (filter.states?.length) q = q.where('o.state', 'in', filter.states);
+  const p = await pageOf(q, byCreated('desc', 'o'), page);
+  return { items: p.items.map(splitLinks), nextCursor: p.nextCursor };
 }
 
 export async function updateOrder(db: Db, id: string, patch: Updateable<OrdersTable>): Promise<OrderRow> {

@@ -2,11 +2,9 @@
 // its orders; staff read all and validate paid ones (the contract opens, provisioning starts).
 // Client-reachable routes go through services that scope every query by account (another
 // account's order is 404).
-import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
-import type { OrderRow } from '../services/commerce.ts';
 import { contractOut, invoiceOut, orderOut } from '../services/commerce-views.ts';
 import type { Services } from '../services/index.ts';
 import {
@@ -38,15 +36,6 @@ const OrdersQuery = Type.Object(
 
 export function orderRoutes(app: App, s: Services): void {
   const c = s.commerce;
-
-  async function orderWithLinks(req: FastifyRequest, o: OrderRow) {
-    const scope = principalOf(req).scope;
-    const [invoice, contract] = await Promise.all([
-      c.invoiceOfOrder(scope, o.id).catch(() => null),
-      c.contractOfOrder(scope, o.id),
-    ]);
-    return orderOut(o, whoOf(req), { invoice, contract: contract ?? null });
-  }
 
   app.post(
     '/v1/orders',
@@ -87,10 +76,8 @@ export function orderRoutes(app: App, s: Services): void {
         { accountId: req.query.accountId, states: req.query.state ? [req.query.state] : undefined },
         { limit, cursor },
       );
-      return {
-        items: await Promise.all(page.items.map((o) => orderWithLinks(req, o))),
-        nextCursor: page.nextCursor,
-      };
+      const who = whoOf(req);
+      return { items: page.items.map((l) => orderOut(l.order, who, l)), nextCursor: page.nextCursor };
     },
   );
   app.get(
@@ -104,7 +91,10 @@ export function orderRoutes(app: App, s: Services): void {
         response: { 200: OrderSchema, ...authErrors },
       },
     },
-    async (req) => orderWithLinks(req, await c.getOrder(principalOf(req).scope, req.params.id)),
+    async (req) => {
+      const l = await c.getOrder(principalOf(req).scope, req.params.id);
+      return orderOut(l.order, whoOf(req), l);
+    },
   );
   app.post(
     '/v1/orders/:id/cancel',
@@ -144,7 +134,8 @@ export function orderRoutes(app: App, s: Services): void {
     },
     async (req) => {
       const r = await c.validateOrder(req.params.id, auditActorOf(req));
-      return { order: await orderWithLinks(req, r.order), contract: contractOut(r.contract) };
+      const l = await c.getOrder(principalOf(req).scope, r.order.id);
+      return { order: orderOut(l.order, whoOf(req), l), contract: contractOut(r.contract) };
     },
   );
 }

@@ -17,7 +17,7 @@ import {
 import { CURRENT_TERMS } from '../../domain/terms.ts';
 import type { Db } from '../db/database.ts';
 import { hasActiveSuspension, isEmailUnverified } from '../repositories/clients.ts';
-import { contractOfOrder, type ContractRow } from '../repositories/contracts.ts';
+import type { ContractRow } from '../repositories/contracts.ts';
 import { getDatacenter } from '../repositories/datacenters.ts';
 import {
   insertInvoice,
@@ -26,7 +26,14 @@ import {
   type InvoiceRow,
   type InvoiceWithLines,
 } from '../repositories/invoices.ts';
-import { getOrder, insertOrder, listOrders, updateOrder, type OrderRow } from '../repositories/orders.ts';
+import {
+  getOrder,
+  getOrderWithLinks,
+  insertOrder,
+  listOrdersWithLinks,
+  updateOrder,
+  type OrderRow,
+} from '../repositories/orders.ts';
 import type { PageRequest } from '../repositories/pagination.ts';
 import { getPlan, isSoldIn } from '../repositories/plans.ts';
 import { SYSTEM_SCOPE, type Scope } from '../repositories/scope.ts';
@@ -180,14 +187,14 @@ export function createCommerceOrders(kit: CommerceKit) {
       return result;
     },
 
-    getOrder: (scope: Scope, id: string) => getOrder(db, scope, id),
+    /** An order with its invoice and contract (one query). */
+    getOrder: (scope: Scope, id: string) => getOrderWithLinks(db, scope, id),
+    /** A page of orders, each with its invoice and contract (one query a page). */
     listOrders: (
       scope: Scope,
       filter: { accountId?: string; states?: OrderRow['state'][] },
       page: PageRequest,
-    ) => listOrders(db, scope, filter, page),
-    invoiceOfOrder: (scope: Scope, orderId: string) => invoiceOfOrder(db, scope, orderId),
-    contractOfOrder: (scope: Scope, orderId: string) => contractOfOrder(db, scope, orderId),
+    ) => listOrdersWithLinks(db, scope, filter, page),
 
     /** Staff validate a paid order: the contract opens and provisioning starts (same transaction). */
     async validateOrder(

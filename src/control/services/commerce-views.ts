@@ -39,8 +39,8 @@ export function planOut(p: PlanWithDatacenters) {
 
 /** What an order links to: its invoice, and once validated its contract (and VPS). */
 export interface OrderLinks {
-  invoice?: InvoiceRow | null;
-  contract?: ContractRow | null;
+  invoice?: Pick<InvoiceRow, 'id' | 'number' | 'total_cents'> | null;
+  contract?: Pick<ContractRow, 'id' | 'vps_id'> | null;
 }
 
 export function orderOut(o: OrderRow, who: Who, extra: OrderLinks = {}) {

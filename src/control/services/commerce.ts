@@ -32,7 +32,6 @@ import { createCommerceWebhook } from './commerce-webhook.ts';
 import type { ServiceContext } from './context.ts';
 
 export type { CommerceDeps, OrderInput, PaymentInput, PlanInput } from './commerce-kit.ts';
-export type { OrderRow } from '../repositories/orders.ts';
 export {
   CURRENCY_CODE,
   signWebhookBody,
