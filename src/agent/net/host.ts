@@ -43,10 +43,19 @@ const sessions = new Map<string, NftSession>();
  * table's long-lived `nft -j -i` (nft-session.ts): no program start per change.
  */
 export async function applyNft(host: HostNetConfig, batch: NftBatch): Promise<void> {
+  await sessionOf(host).apply(batch);
+}
+
+/** nft text commands as one transaction, through the same session. */
+export async function applyNftText(host: HostNetConfig, commands: readonly string[]): Promise<void> {
+  await sessionOf(host).applyText(commands);
+}
+
+function sessionOf(host: Pick<HostNetConfig, 'netns'>): NftSession {
   const key = host.netns ?? '';
   let s = sessions.get(key);
   if (!s) sessions.set(key, (s = new NftSession(nftBase(host))));
-  await s.apply(batch);
+  return s;
 }
 
 /** Ends the namespace's nft session (before deleting its namespace: the process would keep it alive). */

@@ -43,6 +43,18 @@ export class NftSession {
     return next;
   }
 
+  /**
+   * Runs nft text commands (no newline inside) as one transaction: joined by `;` on one line
+   * (nft reads a line that is not JSON as text).
+   */
+  applyText(commands: readonly string[]): Promise<void> {
+    const line = commands.join('; ');
+    if (line.includes('\n')) throw new Error('nft text commands must not contain a newline');
+    const next = this.queue.then(() => this.send(line));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
   /** Ends the nft process (the next batch starts another). */
   close(): void {
     if (this.idle) clearTimeout(this.idle);
