@@ -207,6 +207,44 @@ export interface OrphanReport {
   taps: string[];
 }
 
+/**
+ * Where a VPS's backups go (R3.6): a restic repository (`rest:…` or `sftp:…`, credentials
+ * included) and its own key. Both travel to the host only inside the call, reach restic through
+ * its environment (never argv), and are never logged.
+ */
+export interface BackupRepoAccess {
+  repository: string;
+  password: string;
+}
+
+export interface BackupResult {
+  id: string;
+  /** restic's snapshot id (full, 64 hex). */
+  snapshotId: string;
+  /**
+   * fsfreeze: the guest's filesystems were frozen for the point-in-time view; crash: they were
+   * not (crash-consistent); stopped: the VM was not running (nothing wrote the disk).
+   */
+  consistency: 'fsfreeze' | 'crash' | 'stopped';
+  /** Why the backup is only crash-consistent (the guest agent did not answer…), else null. */
+  crashReason: string | null;
+  /** From the freeze call sent to the thaw answered, measured on the agent calls; null without freeze. */
+  freezeMs: number | null;
+  /** Bytes read from the frozen view (the whole disk) and added to the repository. */
+  bytesRead: number;
+  bytesAdded: number;
+  durationMs: number;
+  /** sha256 of the frozen view as streamed (a restore writes back exactly these bytes). */
+  sha256: string;
+}
+
+export interface RestoreResult {
+  id: string;
+  bytes: number;
+  sha256: string;
+  durationMs: number;
+}
+
 export interface HostDriver {
   capabilities(): Promise<HostCapabilities>;
   capacity(): Promise<HostCapacity>;
@@ -237,6 +275,25 @@ export interface HostDriver {
   guestMemory(id: string): Promise<GuestMemory>;
   fsfreeze(id: string): Promise<{ id: string; frozen: number }>;
   fsthaw(id: string): Promise<{ id: string; thawed: number }>;
+
+  /**
+   * R3.6: a consistent backup of the VM's disk into `repo`: guest filesystems frozen, a QEMU
+   * point-in-time view taken, thawed at once, the view streamed into restic, merged back.
+   * Running VM; crash-consistent (recorded) when the guest agent does not answer; a stopped VM's
+   * disk is read as it is.
+   */
+  backup(id: string, repo: BackupRepoAccess, opts?: { tags?: string[] }): Promise<BackupResult>;
+  /**
+   * R3.7: the whole disk rewritten from a snapshot: the VM must be stopped; the new disk is
+   * written beside the old one, checked (`expectSha256` when given), then swapped in; the old
+   * disk stays until then (a crash mid-way leaves it intact).
+   */
+  restore(
+    id: string,
+    repo: BackupRepoAccess,
+    snapshotId: string,
+    opts?: { expectSha256?: string },
+  ): Promise<RestoreResult>;
 
   orphans(): Promise<OrphanReport>;
   cleanOrphans(): Promise<OrphanReport>;

@@ -2,7 +2,7 @@
 // side. Every argument and result is plain JSON (byte counts as decimal strings), so a remote
 // agent over HTTPS is an adapter of this interface, not a rewrite.
 import type { VpsNetPolicy } from '../domain/net-policy.ts';
-import type { HostDriver } from './driver.ts';
+import type { BackupRepoAccess, HostDriver } from './driver.ts';
 
 export interface PortCounters {
   port: string;
@@ -60,4 +60,28 @@ export interface HostAgent {
   /** Network namespace the VMs and their taps live in (tests); unset in production. */
   readonly netns?: string;
   close(): Promise<void>;
+}
+
+/** One snapshot of a VPS's repository, as restic lists it. */
+export interface RepoSnapshot {
+  id: string;
+  /** ISO 8601. */
+  time: string;
+  tags: string[];
+}
+
+/**
+ * The maintenance side of the backup repositories (R3.6, R12.4), run by the control plane with
+ * the target's full-access endpoint (hosts only get the append-only one): create a repository,
+ * list, forget and prune snapshots, check, delete a repository with everything in it.
+ */
+export interface BackupRepos {
+  init(repo: BackupRepoAccess): Promise<void>;
+  snapshots(repo: BackupRepoAccess): Promise<RepoSnapshot[]>;
+  /** Forgets these snapshots, then prunes the data no snapshot uses. */
+  forget(repo: BackupRepoAccess, snapshotIds: string[], opts?: { prune?: boolean }): Promise<void>;
+  /** `restic check --read-data-subset`; ok false with restic's message when it finds a problem. */
+  check(repo: BackupRepoAccess, subset: string): Promise<{ ok: boolean; output: string }>;
+  /** Every object of the repository deleted (keys, snapshots, data, config); how many. */
+  remove(repo: BackupRepoAccess): Promise<{ deleted: number }>;
 }

@@ -2,7 +2,12 @@
 // call is recorded, events can be pushed. It `implements HostDriver`, so a change to the
 // interface breaks the type check here instead of hiding behind a cast. Tests change one
 // behaviour by assigning a method (`driver.start = async () => { throw … }`) or a knob.
+import { Readable, Writable } from 'node:stream';
+import { createHash } from 'node:crypto';
 import type {
+  BackupRepoAccess,
+  BackupResult,
+  RestoreResult,
   ExecResult,
   GuestFilesystem,
   GuestMemory,
@@ -22,6 +27,7 @@ import type {
 } from '../../src/agent/driver.ts';
 import type { HostAgent, HostNetwork } from '../../src/agent/host-agent.ts';
 import { conflict, invalidData, notFound } from '../../src/domain/errors.ts';
+import { backupStream, dumpDisk } from '../../src/agent/backup/restic.ts';
 import type { HostAgents } from '../../src/control/hosts/agents.ts';
 
 export interface FakeDriverOptions {
@@ -55,6 +61,11 @@ export class FakeDriver implements HostDriver {
   /** What `orphans` finds (and `cleanOrphans` removes). */
   orphanReport: OrphanReport = emptyOrphans();
   consoleLines = ['Booting Linux', 'login:'];
+  /**
+   * Each VM's "disk": a small buffer that `backup` streams into a real restic repository and
+   * `restore` writes back (tests set it to know what a snapshot holds).
+   */
+  readonly disks = new Map<string, Buffer>();
   /** The host's size; what is placed is summed from the defined VMs. */
   hostSize = { cores: 8, cpuRatio: 4, memoryMiB: 16384, ramRatio: 1.5, diskFreeBytes: 100 * 2 ** 30 };
   /** Method names whose next call throws a plain Error (a host failing mid-operation). */
@@ -274,6 +285,57 @@ export class FakeDriver implements HostDriver {
     this.record('fsthaw', id);
     this.state(id);
     return { id, thawed: 1 };
+  }
+
+  async backup(id: string, repo: BackupRepoAccess, opts: { tags?: string[] } = {}): Promise<BackupResult> {
+    this.record('backup', id);
+    const state = this.state(id);
+    if (state !== 'running' && state !== 'stopped' && state !== 'failed')
+      throw conflict('vm.wrong_state', `VM ${id} is ${state}; a backup needs it running or stopped`, { id });
+    const t0 = Date.now();
+    const disk = this.disks.get(id) ?? Buffer.from(`disk of ${id}\n`);
+    const s = await backupStream(repo, Readable.from([disk]), {
+      host: `vm-${id}`,
+      ...(opts.tags ? { tags: opts.tags } : {}),
+    });
+    return {
+      id,
+      ...s,
+      consistency: state === 'running' ? 'fsfreeze' : 'stopped',
+      crashReason: null,
+      freezeMs: state === 'running' ? 5 : null,
+      durationMs: Date.now() - t0,
+    };
+  }
+
+  async restore(
+    id: string,
+    repo: BackupRepoAccess,
+    snapshotId: string,
+    opts: { expectSha256?: string } = {},
+  ): Promise<RestoreResult> {
+    this.record('restore', id);
+    const state = this.state(id);
+    if (state !== 'stopped' && state !== 'failed')
+      throw conflict('vm.wrong_state', `VM ${id} is ${state}; a restore needs it stopped`, { id });
+    const t0 = Date.now();
+    const parts: Buffer[] = [];
+    await dumpDisk(
+      repo,
+      snapshotId,
+      new Writable({
+        write(c: Buffer, _e, cb) {
+          parts.push(c);
+          cb();
+        },
+      }),
+    );
+    const disk = Buffer.concat(parts);
+    const sha256 = createHash('sha256').update(disk).digest('hex');
+    if (opts.expectSha256 && opts.expectSha256 !== sha256)
+      throw conflict('backup.restore_mismatch', `sha256 ${sha256} where ${opts.expectSha256} was recorded`);
+    this.disks.set(id, disk);
+    return { id, bytes: disk.length, sha256, durationMs: Date.now() - t0 };
   }
 
   async orphans(): Promise<OrphanReport> {

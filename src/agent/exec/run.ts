@@ -140,3 +140,52 @@ export function startPiped(argv: readonly string[], opts: { env?: NodeJS.Process
     (s as unknown as { unref?: () => void } | null)?.unref?.();
   return child;
 }
+
+export interface StreamOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Piped into the program's standard input (then closed); none: stdin closed at once. */
+  stdin?: NodeJS.ReadableStream;
+  /** The program's standard output goes here instead of being collected. */
+  stdout?: NodeJS.WritableStream;
+  timeoutMs?: number;
+}
+
+/**
+ * Runs argv with streams (restic reading a disk on stdin, writing one on stdout): argv array
+ * only; rejects with a CommandError (stderr's end in the message) unless it exits 0.
+ */
+export function runStreaming(argv: readonly string[], opts: StreamOptions = {}): Promise<RunResult> {
+  const [file, ...args] = argv;
+  if (!file) throw new Error('runStreaming: empty argv');
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGTERM');
+        }, opts.timeoutMs)
+      : null;
+    if (opts.stdout) child.stdout.pipe(opts.stdout as NodeJS.WritableStream, { end: false });
+    else child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString('utf8')).slice(-64 * 1024);
+    });
+    child.stdin.on('error', () => undefined); // the program may exit before reading everything
+    if (opts.stdin) {
+      opts.stdin.on('error', (e) => child.stdin.destroy(e));
+      opts.stdin.pipe(child.stdin);
+    } else child.stdin.end();
+    child.once('error', (e) => {
+      if (timer) clearTimeout(timer);
+      reject(new CommandError({ argv, exitCode: null, signal: null, stdout, stderr: e.message, timedOut }));
+    });
+    child.once('close', (code, sig) => {
+      if (timer) clearTimeout(timer);
+      if (code === 0) resolve({ stdout, stderr, exitCode: 0 });
+      else reject(new CommandError({ argv, exitCode: code, signal: sig, stdout, stderr, timedOut }));
+    });
+  });
+}

@@ -20,6 +20,11 @@ export interface LaunchSpec {
   disk: string;
   /** NoCloud config drive, read-only (second virtio-blk: /dev/vdb), passed open like the disk. */
   seed?: string;
+  /**
+   * The VM's backup overlay file (R3.6), handed open like the disk (QEMU_FD.scratch, fd set 3):
+   * a backup adds it as a qcow2 overlay over the disk while it reads the frozen disk.
+   */
+  scratch?: string;
   /** The tap comes open (QEMU_FD.tap), attached by the privileged side: QEMU needs no CAP_NET_ADMIN. */
   network?: { mac: string };
   /** Default `qemu-system-x86_64`. */
@@ -32,7 +37,7 @@ export interface LaunchSpec {
  * The descriptors QEMU is started with (R3.3: it opens nothing of the platform's by path).
  * The QMP, guest-agent and console sockets are listening sockets the agent created.
  */
-export const QEMU_FD = { disk: 3, seed: 4, qmp: 5, guestAgent: 6, console: 7, tap: 8 } as const;
+export const QEMU_FD = { disk: 3, seed: 4, qmp: 5, guestAgent: 6, console: 7, tap: 8, scratch: 9 } as const;
 
 /** QEMU's seccomp filter: no obsolete calls, no set*id, no fork/exec, no scheduler or priority changes. */
 export const QEMU_SANDBOX = 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny';
@@ -95,6 +100,7 @@ export function renderQemuArgv(s: LaunchSpec): string[] {
       'virtio-blk-pci,id=vdb-dev,drive=vdb',
     );
   }
+  if (s.scratch) argv.push('-add-fd', `fd=${QEMU_FD.scratch},set=3,opaque=${optValue(s.scratch)}`);
   if (s.network) {
     const mac = s.network.mac.toLowerCase();
     if (!macPattern.test(mac)) throw new Error(`invalid MAC ${s.network.mac}`);

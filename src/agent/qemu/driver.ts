@@ -11,6 +11,9 @@ import type { Clock } from '../../domain/clock.ts';
 import { systemClock } from '../../domain/clock.ts';
 import { conflict, invalidData } from '../../domain/errors.ts';
 import type {
+  BackupRepoAccess,
+  BackupResult,
+  RestoreResult,
   ExecResult,
   GuestFilesystem,
   GuestMemory,
@@ -41,6 +44,7 @@ import {
   vmStatus,
   withBusy,
 } from './context.ts';
+import * as backups from './backup.ts';
 import * as guest from './guest.ts';
 import { capacity, decideCapabilities } from './host.ts';
 import { launch } from './launch.ts';
@@ -233,6 +237,25 @@ export class QemuDriver implements HostDriver {
 
   fsthaw(id: string): Promise<{ id: string; thawed: number }> {
     return guest.fsthaw(this.#host, id);
+  }
+
+  // ------------------------------------------------------------------ backups (R3.6, R3.7)
+
+  async backup(id: string, repo: BackupRepoAccess, opts: { tags?: string[] } = {}): Promise<BackupResult> {
+    const vm = getVm(this.#host, id);
+    requireState(vm, ['running', 'stopped', 'failed'], 'backup');
+    return withBusy(vm, 'backup', () => backups.backup(this.#host, vm, repo, opts));
+  }
+
+  async restore(
+    id: string,
+    repo: BackupRepoAccess,
+    snapshotId: string,
+    opts: { expectSha256?: string } = {},
+  ): Promise<RestoreResult> {
+    const vm = getVm(this.#host, id);
+    requireState(vm, ['stopped', 'failed'], 'restore');
+    return withBusy(vm, 'restore', () => backups.restore(this.#host, vm, repo, snapshotId, opts));
   }
 
   // ------------------------------------------------------------------ orphans

@@ -22,6 +22,7 @@ import {
   tail,
   uidFor,
 } from './context.ts';
+import { backupOverlayPath, mergeLeftOverlay } from './backup.ts';
 import { attachQmp, onProcessExit, watchGuestAgent } from './monitor.ts';
 import { listInfogereQemus, signal, waitGone } from './process.ts';
 import type { QmpClient } from './qmp.ts';
@@ -46,6 +47,7 @@ export function launchSpec(host: QemuHost, rec: VmRecord): LaunchSpec {
     cmdline,
     disk: rec.paths.disk,
     seed: rec.paths.seed,
+    scratch: backupOverlayPath(rec),
   };
   if (rec.spec.network) ls.network = { mac: rec.spec.network.mac };
   if (host.config.bios) ls.bios = host.config.bios;
@@ -70,6 +72,7 @@ export async function launch(host: QemuHost, vm: Vm): Promise<void> {
   for (const f of [p.qmpSocket, p.guestAgentSocket, p.consoleSocket, p.pidFile]) await rm(f, { force: true });
   if (existsSync(p.consoleLog)) await rename(p.consoleLog, `${p.consoleLog}.1`); // previous boot kept
   r.consoleRotated = false;
+  await mergeLeftOverlay(host, vm); // R3.6: a backup's overlay left by a dead QEMU holds guest writes
   const ls = launchSpec(host, r);
   // R3.3: QEMU never runs as root: its own uid, no supplementary group (the kvm group as its
   // group when KVM is used), no capability, QEMU's seccomp sandbox (argv.ts). It reads the
@@ -101,6 +104,12 @@ export async function launch(host: QemuHost, vm: Vm): Promise<void> {
     const disk = await openFd(p.disk, fsc.O_RDWR);
     opened.push(disk);
     give(QEMU_FD.disk, disk);
+    if (ls.scratch) {
+      // R3.6: the backup overlay, empty at each start (a left-over overlay was merged before: backup.ts).
+      const scratch = await openFd(ls.scratch, fsc.O_RDWR | fsc.O_CREAT | fsc.O_TRUNC);
+      opened.push(scratch);
+      give(QEMU_FD.scratch, scratch);
+    }
     if (ls.seed) {
       const seed = await openFd(p.seed, fsc.O_RDONLY);
       opened.push(seed);

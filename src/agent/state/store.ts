@@ -41,6 +41,8 @@ export interface VmRecord {
   uid?: number;
   /** The console of the current boot outgrew its cap: its start is in console.log.1. */
   consoleRotated?: boolean;
+  /** R3.6: a backup's overlay sits over the disk (guest writes go to it) until merged back. */
+  backupOverlayActive?: boolean;
 }
 
 export function vmPaths(dataDir: string, diskDir: string, id: string): VmPaths {
