@@ -39,6 +39,7 @@ import { networkBlockRoutes } from './routes/network-blocks.ts';
 import { vpsRoutes } from './routes/vps.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { firstRunRoutes } from './routes/first-run.ts';
+import { retentionRoutes } from './routes/retention.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { sanctionRoutes } from './routes/sanctions.ts';
 import { terminationRoutes } from './routes/terminations.ts';
@@ -203,6 +204,7 @@ export async function buildApp(
   dashboardRoutes(app, services);
   firstRunRoutes(app, services);
   ticketRoutes(app, services);
+  retentionRoutes(app, services);
   for (const group of extraRoutes) group(app, services);
 
   app.get('/v1/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>

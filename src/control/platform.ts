@@ -16,6 +16,7 @@ import { prettyDestination, wantsPretty } from './pretty-log.ts';
 import { allJobs, createScheduler } from './jobs/registry.ts';
 import type { Scheduler } from './jobs/scheduler.ts';
 import { RECONCILE_CRON, trafficCollector } from './jobs/traffic.ts';
+import { RETENTION_PURGE_CRON, RETENTION_PURGE_JOB } from './jobs/retention.ts';
 import { RECONCILE_JOB } from './services/network-blocks.ts';
 import { loadMasterKey, SecretBox } from './security/secretbox.ts';
 import { createServices, type Services } from './services/index.ts';
@@ -117,6 +118,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
   const jobs = await startJobs(database.url, jobDefs, log);
   queue.bind(jobs);
   await jobs.boss.schedule('maintenance.prune', '17 * * * *', {});
+  // R12.4, R6.2: records past their legal period deleted once a day.
+  await jobs.boss.schedule(RETENTION_PURGE_JOB, RETENTION_PURGE_CRON, {});
   scheduler.start(config.schedulerTickSeconds * 1000);
   // R6.1: suspensions changed while the platform was down (listeners run only in a live process).
   void services.vps

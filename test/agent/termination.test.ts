@@ -211,7 +211,7 @@ describe('termination of a real VM (real QEMU, real pg-boss, real SMTP)', () => 
     assert.ok(rec.completedAt);
     assert.deepEqual(
       rec.deleted.map((d) => d.what),
-      ['vm', 'network', 'backups', 'credentials', 'ipv4', 'vps', 'contract'],
+      ['vm', 'network', 'backups', 'credentials', 'ipv4', 'vps', 'contract', 'retained'],
     );
     assert.equal(rec.deleted.find((d) => d.what === 'ipv4')?.details?.address, address);
     const ct = await db

@@ -442,6 +442,7 @@ describe('the deletion at the effective date (R12.4)', () => {
         'ipv4',
         'vps',
         'contract',
+        'retained',
       ]);
       assert.ok(rec.json()[0].completedAt);
       assert.equal((await get(`/v1/deletion-records`, alice)).statusCode, 403);

@@ -19,6 +19,7 @@ import * as m0015vpsPower from './migrations/0015_vps_power.ts';
 import * as m0016sanctionsVocabulary from './migrations/0016_sanctions_vocabulary.ts';
 import * as m0019hostNetns from './migrations/0019_host_netns.ts';
 import * as m0100tickets from './migrations/0100_tickets.ts';
+import * as m0150legalRecords from './migrations/0150_legal_records.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -38,6 +39,7 @@ export const migrations: Record<string, Migration> = {
   '0016_sanctions_vocabulary': m0016sanctionsVocabulary,
   '0019_host_netns': m0019hostNetns,
   '0100_tickets': m0100tickets,
+  '0150_legal_records': m0150legalRecords,
 };
 
 // Migrations renamed after some databases applied them under the old name (two were numbered

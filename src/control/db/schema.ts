@@ -14,6 +14,7 @@ import type { PlanChangeTables } from './tables/plan-changes.ts';
 import type { SanctionsTables } from './tables/sanctions.ts';
 import type { TerminationTables } from './tables/terminations.ts';
 import type { TicketTables } from './tables/tickets.ts';
+import type { LegalRecordTables } from './tables/legal-records.ts';
 
 export type Language = 'fr' | 'en';
 export type UserKind = 'staff' | 'client';
@@ -142,7 +143,8 @@ export interface Database
     TerminationTables,
     SanctionsTables,
     PlanChangeTables,
-    TicketTables {
+    TicketTables,
+    LegalRecordTables {
   accounts: AccountsTable;
   users: UsersTable;
   sessions: SessionsTable;

@@ -38,6 +38,7 @@ export function accessHook(auth: AuthService) {
       }
     }
     req.principal = principal;
+    await auth.noteConnection(principal, { socket: req.socket, ...sourceOf(req) });
     if (access === 'staff') auth.requireStaff(principal);
     else if (access === 'admin') auth.requireStaff(principal, 'admin');
     else if (access === 'client' && principal.scope.kind !== 'client')
@@ -49,6 +50,15 @@ export function accessHook(auth: AuthService) {
     )
       throw notAllowed('auth.forbidden', 'Clients (their own) and administrators only');
   };
+}
+
+/**
+ * The client's address and TCP source port; the port only when the client connected directly
+ * (through a trusted proxy the socket's port is the proxy's, so none is claimed).
+ */
+export function sourceOf(req: FastifyRequest): { ip: string; port: number | null } {
+  const direct = req.ip === req.socket.remoteAddress;
+  return { ip: req.ip, port: direct ? (req.socket.remotePort ?? null) : null };
 }
 
 /** The principal of a route whose access is not public. */

@@ -17,6 +17,7 @@ import { SANCTION_END } from '../services/sanctions.ts';
 import { TERMINATION_DUE } from '../services/terminations.ts';
 import { terminationJob } from './terminations.ts';
 import { planChangeJob } from './plan-changes.ts';
+import { retentionPurgeJob } from './retention.ts';
 import { PLAN_CHANGE_DUE, PLAN_CHANGE_REBOOT, PLAN_CHANGE_RETRY } from '../services/plan-changes.ts';
 
 export function createScheduler(services: Services, log: Logger): Scheduler {
@@ -55,5 +56,6 @@ export function allJobs(services: Services): JobDefinition<never>[] {
     vpsPowerJob(services) as JobDefinition<never>,
     terminationJob(services) as JobDefinition<never>,
     planChangeJob(services) as JobDefinition<never>,
+    retentionPurgeJob(services) as JobDefinition<never>,
   ];
 }

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { TOKEN_DEFAULT_DAYS, TOKEN_MAX_DAYS, TOKEN_MIN_DAYS } from '../../domain/auth.ts';
-import { principalOf } from '../http/access.ts';
+import { principalOf, sourceOf } from '../http/access.ts';
 import { SESSION_COOKIE, type App } from '../http/types.ts';
 import { roleOf } from '../services/auth.ts';
 import type { Services } from '../services/index.ts';
@@ -32,7 +32,7 @@ export function authRoutes(app: App, s: Services, cookie: { secure: boolean }): 
         email: req.body.email,
         password: req.body.password,
         totp: req.body.totp,
-        ip: req.ip,
+        ...sourceOf(req),
         userAgent: req.headers['user-agent'],
       });
       void reply.setCookie(SESSION_COOKIE, r.token, {

@@ -39,6 +39,7 @@ import {
 } from '../repositories/login-attempts.ts';
 import type { Scope } from '../repositories/scope.ts';
 import { deleteSession, findSession, insertSession, touchSession } from '../repositories/sessions.ts';
+import { insertConnectionRecord } from '../repositories/retention.ts';
 import {
   claimLoginAlert,
   consumeTotpStep,
@@ -189,12 +190,16 @@ export function createAuthService(ctx: ServiceContext, audit: AuditService, mail
     await decideLoginAttempt(ctx.db, r.id, true);
   }
 
+  const seenSockets = new WeakSet<object>();
+
   return {
     async login(p: {
       email: string;
       password: string;
       totp?: string | undefined;
       ip: string;
+      /** The TCP source port (décret 2021-1362 connection records); null behind a proxy. */
+      port?: number | null;
       userAgent?: string | undefined;
     }) {
       const email = p.email.trim().toLowerCase();
@@ -232,11 +237,36 @@ export function createAuthService(ctx: ServiceContext, audit: AuditService, mail
         ip: p.ip,
         user_agent: p.userAgent?.slice(0, 300) ?? null,
       });
+      await insertConnectionRecord(ctx.db, {
+        at: now,
+        userId: user.id,
+        accountId: user.account_id,
+        kind: 'login',
+        ip: p.ip,
+        port: p.port ?? null,
+      });
       await audit.record({ userId: user.id, label: user.email, ip: p.ip }, 'auth.login', {
         type: 'user',
         id: user.id,
       });
       return { token, csrfToken: csrf, user };
+    },
+
+    /**
+     * Décret 2021-1362 (R12.4 schedule, 1 year): each TCP connection a session or a token is used
+     * on is recorded once, with its source address and port (keep-alive requests add nothing).
+     */
+    async noteConnection(p: Principal, source: { socket: object; ip: string; port: number | null }) {
+      if (seenSockets.has(source.socket)) return;
+      seenSockets.add(source.socket);
+      await insertConnectionRecord(ctx.db, {
+        at: ctx.clock.now(),
+        userId: p.user.id,
+        accountId: p.user.account_id,
+        kind: p.via === 'token' ? 'api_token' : 'session',
+        ip: source.ip,
+        port: source.port,
+      });
     },
 
     /** The principal behind a session cookie, or an error saying why not. */

@@ -24,6 +24,7 @@ import { createPlanChangesService } from './plan-changes.ts';
 import { createProvisioningService } from './provisioning.ts';
 import { createVmEventsService } from './vm-events.ts';
 import { createTicketsService } from './tickets.ts';
+import { createRetentionService } from './retention.ts';
 
 export function createServices(ctx: ServiceContext) {
   const audit = createAuditService(ctx);
@@ -93,6 +94,8 @@ export function createServices(ctx: ServiceContext) {
     vmEvents: createVmEventsService(ctx, audit),
     // R4.3, R3.10: the support desk; other modules open tickets with tickets.openForPlatform.
     tickets: createTicketsService(ctx, audit, { mail }),
+    // R12.4: the retention schedule's daily purge and what is held per client.
+    retention: createRetentionService(ctx, audit),
   };
 }
 export type Services = ReturnType<typeof createServices>;

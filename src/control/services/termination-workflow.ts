@@ -6,6 +6,7 @@
 // pg-boss adapter of `contract.terminate` that calls `run`.
 import { isDomainError } from '../../domain/errors.ts';
 import { remainingDeletionSteps, type DeletionStep } from '../../domain/terminations.ts';
+import { retainedAfterEnd } from '../../domain/retention.ts';
 import type { ContractState } from '../../domain/contracts.ts';
 import { canTransition, isVpsState } from '../../domain/vps-state.ts';
 import type { HostAgent } from '../../agent/host-agent.ts';
@@ -134,6 +135,8 @@ export function createTerminationWorkflow(
       await appendDeleted(tx, term.id, [
         item('vps', { state: 'destroyed' }),
         item('contract', { state: to }),
+        // R12.4: what the law makes the provider keep, and until when at the earliest.
+        item('retained', { records: retainedAfterEnd(now) }),
       ]);
       await completeTermination(tx, term.id, now);
       const vps = await getVps(tx, SYSTEM_SCOPE, term.vps_id);
