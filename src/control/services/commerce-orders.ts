@@ -222,9 +222,13 @@ export function createCommerceOrders(kit: CommerceKit) {
       actor: AuditActor,
     ): Promise<{ order: OrderRow; invoice: InvoiceRow }> {
       const r = await inTransaction(db, async (tx) => {
+        // Invoice, then order, as paying takes them (services/commerce.ts, Locks): the other
+        // order would let a payment and a cancellation of one order deadlock. The first read
+        // only checks the caller may see the order; the states are checked once both are held.
+        await getOrder(tx, scope, orderId);
+        const inv = await invoiceOfOrder(tx, SYSTEM_SCOPE, orderId, { forUpdate: true });
         const order = await getOrder(tx, scope, orderId, { forUpdate: true });
         transitionOrder(order.state, 'cancelled');
-        const inv = await invoiceOfOrder(tx, SYSTEM_SCOPE, order.id, { forUpdate: true });
         transitionInvoice(inv.status, 'void');
         const at = now();
         const why = reason?.trim() || 'order cancelled';

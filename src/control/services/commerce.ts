@@ -8,9 +8,9 @@
 //   validateOrder   order validated + contract opened + VPS requested (provisioning job queued)
 //   cancelOrder     order cancelled + its invoice voided (the number stays used)
 //
-// Locks. Paying holds the invoice, then (its listeners: plan changes, renewals) their rows and
-// the contract, then the order. Validating holds the order. Cancelling holds the order, then
-// its invoice.
+// Locks: invoice → order, everywhere. Paying holds the invoice, then (its listeners: plan
+// changes, renewals) their rows and the contract, then the order. Cancelling holds the invoice,
+// then the order. Validating holds the order only: no cycle, so no deadlock.
 //
 // Audit rows are appended after the commit (the audit chain takes its own transaction).
 //
