@@ -91,7 +91,7 @@ const ENDPOINTS: Endpoint[] = [
     as: 'client',
     path: (c, pick) => `/v1/invoices/${pick(c.invoiceIds)}`,
   },
-  // Staff lists: their first page (50 rows; lists are paged by cursor), the clients' whole list.
+  // Staff lists: their first page (50 rows; every list is paged by cursor).
   { name: 'staff GET /v1/admin/vps', weight: 5, as: 'support', path: () => '/v1/admin/vps' },
   { name: 'staff GET /v1/invoices', weight: 5, as: 'support', path: () => '/v1/invoices' },
   { name: 'staff GET /v1/orders', weight: 5, as: 'admin', path: () => '/v1/orders' },

@@ -23,7 +23,13 @@ describe('audit log', () => {
       headers: { cookie: s.cookie },
     });
     assert.equal(r.statusCode, 200);
-    const entries = r.json() as { action: string; actor: string; ip: string; at: string; target: string }[];
+    const entries = r.json().items as {
+      action: string;
+      actor: string;
+      ip: string;
+      at: string;
+      target: string;
+    }[];
     const clientLogin = entries.find((e) => e.action === 'auth.login' && e.actor === c.email);
     assert.ok(clientLogin);
     assert.equal(clientLogin.ip, '192.0.2.44');

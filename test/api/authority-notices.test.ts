@@ -98,7 +98,7 @@ describe('authority notices (R12.6)', () => {
       [sanction.id],
     );
     const list = await get('/v1/admin/authority-notices');
-    assert.equal(list.json()[0].sanctionsInForce, 1);
+    assert.equal(list.json().items[0].sanctionsInForce, 1);
     // The scan: a PDF by content is stored; a text file is refused.
     const bad = multipart('scan.pdf', new TextEncoder().encode('not a pdf'));
     let up = await t.app.inject({

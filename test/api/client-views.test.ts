@@ -98,7 +98,7 @@ describe('clients read a role and a plain message; staff keep the detail', () =>
     const r = await get(`/v1/vps/${vpsId}/events`, alice);
     assert.equal(r.statusCode, 200);
     for (const leak of LEAKS()) assert.ok(!r.body.includes(leak), `events leak ${leak}: ${r.body}`);
-    const events = r.json() as { kind: string; details: Record<string, unknown> }[];
+    const events = r.json().items as { kind: string; details: Record<string, unknown> }[];
     const power = events.filter((e) => e.kind === 'power');
     const requested = power.filter((e) => e.details.phase === 'requested').map((e) => e.details.by);
     assert.deepEqual(requested.sort(), [aliceEmail, 'provider'].sort());

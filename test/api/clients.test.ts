@@ -321,9 +321,9 @@ describe('R6.1 identity data', () => {
     );
     const list = await get('/v1/admin/clients', ss);
     assert.equal(list.statusCode, 200, list.body);
-    const ids = list.json().clients.map((x: { id: string }) => x.id);
+    const ids = list.json().items.map((x: { id: string }) => x.id);
     assert.ok(ids.indexOf(c1.account.id) < ids.indexOf(c2.account.id));
-    const row = list.json().clients.find((x: { id: string }) => x.id === c1.account.id);
+    const row = list.json().items.find((x: { id: string }) => x.id === c1.account.id);
     assert.equal(row.identityStatus, 'requested');
     assert.equal(row.openRequests, 1);
     assert.ok(row.nextDueAt);

@@ -212,7 +212,7 @@ describe('one-time links in mail: never stored usable, sealed until delivery (R3
     assert.equal(one.oneTimeLinks.held, true);
 
     const client = await login(t, email, { ip: freshIp() });
-    const notices = (await get('/v1/notices', client)).json() as { id: string }[];
+    const notices = (await get('/v1/notices', client)).json().items as { id: string }[];
     assert.ok(notices.length >= 2);
     for (const n of notices)
       assertNoToken((await get(`/v1/notices/${n.id}`, client)).body, [verifyToken, accessToken], 'a notice');

@@ -70,9 +70,10 @@ describe('delivery through a real SMTP server', () => {
     // The notice shows the delivery next to the chained facts.
     const notices = await t.services.mail.notices(
       { kind: 'client', userId: client.user.id, accountId: client.account.id },
+      {},
       { limit: 10 },
     );
-    const n = notices.find((x) => x.outbox_id === outboxId)!;
+    const n = notices.items.find((x) => x.outbox_id === outboxId)!;
     assert.equal(n.message_id, m.messageId);
     assert.equal(n.delivery_status, 'sent');
     // Nothing left to do: a second run sends nothing.

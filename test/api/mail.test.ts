@@ -267,7 +267,7 @@ describe('notices chain (every email to a client, as proof)', () => {
       headers: { cookie: support.cookie },
     });
     assert.equal(all.statusCode, 200, all.body);
-    const items = all.json() as {
+    const items = all.json().items as {
       accountId: string;
       recipient: string;
       messageId: string;
@@ -282,7 +282,7 @@ describe('notices chain (every email to a client, as proof)', () => {
       url: `/v1/admin/notices?from=${encodeURIComponent(later)}`,
       headers: { cookie: support.cookie },
     });
-    assert.deepEqual(none.json(), []);
+    assert.deepEqual(none.json(), { items: [], nextCursor: null });
     const csv = await t.app.inject({
       method: 'GET',
       url: `/v1/admin/notices/export.csv?accountId=${clientA.account.id}`,
@@ -314,7 +314,7 @@ describe('notices chain (every email to a client, as proof)', () => {
       headers: { cookie: sessionA.cookie },
     });
     assert.equal(mine.statusCode, 200);
-    const list = mine.json() as { id: string; accountId: string }[];
+    const list = mine.json().items as { id: string; accountId: string }[];
     assert.ok(list.length >= 3);
     assert.ok(list.every((n) => n.accountId === clientA.account.id));
     const one = await t.app.inject({
@@ -340,7 +340,7 @@ describe('notices chain (every email to a client, as proof)', () => {
     assert.equal(filtered.statusCode, 400, 'accountId is not a client filter');
     const bList = (
       await t.app.inject({ method: 'GET', url: '/v1/notices', headers: { cookie: sessionB.cookie } })
-    ).json() as { accountId: string }[];
+    ).json().items as { accountId: string }[];
     assert.ok(bList.length > 0 && bList.every((n) => n.accountId === clientB.account.id));
     const staffOnClientRoute = await t.app.inject({
       method: 'GET',

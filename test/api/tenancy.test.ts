@@ -161,7 +161,8 @@ before(async () => {
   ).id!;
 
   // Alice: the notices of the mails sent to her (invoices, proof request).
-  const notices = ok(await get('/v1/notices', alice), 'notices') as unknown as { id: string }[];
+  const notices = (ok(await get('/v1/notices', alice), 'notices') as unknown as { items: { id: string }[] })
+    .items;
   assert.ok(notices.length > 0, 'Alice was told something');
   ids.notice = notices[0]!.id;
 });

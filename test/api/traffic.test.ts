@@ -146,7 +146,7 @@ describe('the traffic collector (R3.13)', () => {
     assert.equal(u.flagged, 1);
     const list = await get(`/v1/admin/traffic/flagged?vpsId=${v.id}`, admin);
     assert.equal(list.statusCode, 200, list.body);
-    const rows = list.json() as { flag: string; rawDelta: string; direction: string }[];
+    const rows = list.json().items as { flag: string; rawDelta: string; direction: string }[];
     assert.deepEqual(
       rows.map((x) => [x.flag, x.rawDelta, x.direction]),
       [['impossible_rate', (10n ** 12n).toString(), 'out']],

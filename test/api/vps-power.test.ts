@@ -117,7 +117,7 @@ describe('power actions: state machine first, then the driver through the vps.po
     const actions = (await get(`/v1/vps/${id}/actions`, admin)).json();
     assert.equal(actions[0].state, 'done');
     assert.equal(actions[0].result.endedBy, 'acpi');
-    const events = (await get(`/v1/vps/${id}/events`, admin)).json() as {
+    const events = (await get(`/v1/vps/${id}/events`, admin)).json().items as {
       kind: string;
       details: Record<string, unknown>;
     }[];

@@ -35,6 +35,7 @@ export function pageAlerts(
 }
 
 const BY_AT: Keyset<{ at: Date; id: string }> = {
+  list: 'alerts',
   columns: ['at', 'id'],
   kinds: ['timestamp', 'uuid'],
   direction: 'desc',

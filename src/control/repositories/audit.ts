@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import { canonicalJson } from '../../domain/canonical-json.ts';
 import type { Db } from '../db/database.ts';
 import type { AuditEntry } from '../db/schema.ts';
+import { bySerial, pageOf, type Page, type PageRequest } from './pagination.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
 const CHAIN_LOCK = 0x1a0d17; // advisory lock key: one writer appends at a time
@@ -74,10 +75,9 @@ export async function appendAudit(db: Db, f: AuditFacts): Promise<AuditEntry> {
   });
 }
 
-export async function listAudit(db: Db, opts: { limit: number; beforeId?: string }): Promise<AuditEntry[]> {
-  let q = db.selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(opts.limit);
-  if (opts.beforeId) q = q.where('id', '<', opts.beforeId);
-  return q.execute();
+/** The log, newest first (by id: the order of the chain), one page at a time. */
+export async function listAudit(db: Db, page: PageRequest): Promise<Page<AuditEntry>> {
+  return pageOf(db.selectFrom('audit_log').selectAll(), bySerial('audit', 'desc'), page);
 }
 
 export interface ChainReport {

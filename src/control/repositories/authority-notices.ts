@@ -3,6 +3,7 @@ import type { Insertable, Selectable } from 'kysely';
 import { notFound } from '../../domain/errors.ts';
 import type { Db } from '../db/database.ts';
 import type { AuthorityNoticesTable } from '../db/tables/sanctions.ts';
+import { pageOf, type Keyset, type Page, type PageRequest } from './pagination.ts';
 
 /** A notice's row; `received_on` is a date column, which the driver reads as a local-midnight Date. */
 export type AuthorityNoticeRow = Omit<Selectable<AuthorityNoticesTable>, 'received_on'> & {
@@ -36,12 +37,12 @@ export async function deleteAuthorityNotice(db: Db, id: string): Promise<void> {
   await db.deleteFrom('authority_notices').where('id', '=', id).execute();
 }
 
-/** The latest notices with how many sanctions each has in force, newest first. */
+/** The notices with how many sanctions each has in force, newest first, a page at a time. */
 export async function listAuthorityNotices(
   db: Db,
-  limit = 500,
-): Promise<(AuthorityNoticeRow & { sanctions_in_force: number })[]> {
-  const rows = await db
+  page: PageRequest,
+): Promise<Page<AuthorityNoticeRow & { sanctions_in_force: number }>> {
+  const q = db
     .selectFrom('authority_notices as n')
     .selectAll('n')
     .select((eb) =>
@@ -51,13 +52,21 @@ export async function listAuthorityNotices(
         .whereRef('m.notice_id', '=', 'n.id')
         .where('m.lifted_at', 'is', null)
         .as('sanctions_in_force'),
-    )
-    .orderBy('n.recorded_at', 'desc')
-    .orderBy('n.id')
-    .limit(limit)
-    .execute();
-  return rows.map((r) => ({ ...r, sanctions_in_force: Number(r.sanctions_in_force ?? 0) }));
+    );
+  const p = await pageOf(q, BY_RECORDED, page);
+  return {
+    ...p,
+    items: p.items.map((r) => ({ ...r, sanctions_in_force: Number(r.sanctions_in_force ?? 0) })),
+  };
 }
+
+const BY_RECORDED: Keyset<{ recorded_at: Date; id: string }> = {
+  list: 'authority-notices',
+  columns: ['n.recorded_at', 'n.id'],
+  kinds: ['timestamp', 'uuid'],
+  direction: 'desc',
+  of: (r) => [r.recorded_at, r.id],
+};
 
 /**
  * Takes one of the notice's scan slots (at most `max` uploads: a replaced scan stays on disk as

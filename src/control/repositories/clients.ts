@@ -1,7 +1,7 @@
 // Client accounts: identity data (R6.1), self-service sign-ups and their email verification
 // links, sign-up attempts (rate limit), account suspensions. Client-reachable reads take a
 // Scope and filter by account here.
-import { sql, type Selectable } from 'kysely';
+import { sql, type Selectable, type SqlBool } from 'kysely';
 import { notFound } from '../../domain/errors.ts';
 import type { IdentityData } from '../../domain/identity.ts';
 import type { Db } from '../db/database.ts';
@@ -11,6 +11,7 @@ import type {
   ClientSignupsTable,
   EmailVerificationsTable,
 } from '../db/tables/clients.ts';
+import { decodeCursor, encodeCursor, pageFrom, pageSize, type Page, type PageRequest } from './pagination.ts';
 import type { Scope } from './scope.ts';
 
 export type IdentityRow = Selectable<ClientIdentitiesTable>;
@@ -263,8 +264,93 @@ export interface ClientListRow {
   active_suspensions: number;
 }
 
-/** Staff only: every client account with its identity summary, soonest open deadline first. */
-export async function listClients(db: Db): Promise<ClientListRow[]> {
+/**
+ * Staff only: the client accounts with their identity summary, a page at a time, soonest open
+ * proof deadline first (R6.1: who must be chased), then the others newest first.
+ *
+ * The order is a computed key (the minimum `due_at` of the account's open requests), so it is
+ * paged as two keyset streams rather than by a stored column to keep up to date: first the
+ * accounts with an open request (few: read from the partial index on open requests, ordered by
+ * (deadline, created_at DESC, id DESC)), then the accounts without one, by (created_at DESC, id
+ * DESC) over the accounts index with an anti-join on the same partial index. Each page costs the
+ * open requests plus its own rows, never the whole table. The cursor holds the last row's
+ * deadline (null in the second stream), creation time and id.
+ */
+export async function listClients(db: Db, page: PageRequest): Promise<Page<ClientListRow>> {
+  const limit = pageSize(page);
+  const after = page.cursor === undefined ? null : decodeCursor(CLIENTS, CLIENT_KEY, page.cursor);
+  const [dueAfter, createdAfter, idAfter] = after ?? [null, null, null];
+  const openDue = db
+    .selectFrom('identity_requests')
+    .select(['account_id', (eb) => eb.fn.min<Date>('due_at').as('due')])
+    .where('state', '=', 'open')
+    .groupBy('account_id');
+  type Key = { id: string; created_at: Date; due: Date | null };
+  let keys: Key[] = [];
+  if (after === null || dueAfter !== null) {
+    let q = db
+      .selectFrom(openDue.as('o'))
+      .innerJoin('accounts as a', 'a.id', 'o.account_id')
+      .select(['a.id', 'a.created_at', 'o.due']);
+    if (after !== null)
+      q = q.where((eb) =>
+        eb.or([
+          eb('o.due', '>', new Date(dueAfter!)),
+          eb.and([
+            eb('o.due', '=', new Date(dueAfter!)),
+            sql<SqlBool>`(a.created_at, a.id) < (${createdAfter}, ${idAfter})`,
+          ]),
+        ]),
+      );
+    keys = await q
+      .orderBy('o.due', 'asc')
+      .orderBy('a.created_at', 'desc')
+      .orderBy('a.id', 'desc')
+      .limit(limit + 1)
+      .execute();
+  }
+  if (keys.length <= limit) {
+    let q = db
+      .selectFrom('accounts as a')
+      .select(['a.id', 'a.created_at', sql<Date | null>`NULL::timestamptz`.as('due')])
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('identity_requests as r')
+              .select('r.id')
+              .whereRef('r.account_id', '=', 'a.id')
+              .where('r.state', '=', 'open'),
+          ),
+        ),
+      );
+    if (after !== null && dueAfter === null)
+      q = q.where(sql<SqlBool>`(a.created_at, a.id) < (${createdAfter}, ${idAfter})`);
+    keys = keys.concat(
+      await q
+        .orderBy('a.created_at', 'desc')
+        .orderBy('a.id', 'desc')
+        .limit(limit + 1 - keys.length)
+        .execute(),
+    );
+  }
+  const p = pageFrom(keys, limit, (k) => encodeCursor(CLIENTS, CLIENT_KEY, [k.due, k.created_at, k.id]));
+  const details = new Map(
+    (
+      await clientSummaries(
+        db,
+        p.items.map((k) => k.id),
+      )
+    ).map((r) => [r.id, r]),
+  );
+  return { items: p.items.map((k) => details.get(k.id)!), nextCursor: p.nextCursor };
+}
+
+const CLIENTS = 'clients';
+const CLIENT_KEY = ['timestamp?', 'timestamp', 'uuid'] as const;
+
+/** The identity summary of the given accounts (at most a page of them). */
+async function clientSummaries(db: Db, ids: string[]): Promise<ClientListRow[]> {
+  if (!ids.length) return [];
   const rows = await db
     .selectFrom('accounts')
     .leftJoin('client_identities as ci', 'ci.account_id', 'accounts.id')
@@ -307,10 +393,7 @@ export async function listClients(db: Db): Promise<ClientListRow[]> {
         .where('s.lifted_at', 'is', null)
         .as('active_suspensions'),
     ])
-    .orderBy(
-      sql`(SELECT min(due_at) FROM identity_requests r WHERE r.account_id = accounts.id AND r.state = 'open') ASC NULLS LAST`,
-    )
-    .orderBy('accounts.created_at', 'desc')
+    .where('accounts.id', 'in', ids)
     .execute();
   return rows.map((r) => ({
     ...r,

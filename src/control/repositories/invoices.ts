@@ -151,6 +151,7 @@ export function listInvoices(
 }
 
 const BY_NUMBER: Keyset<{ year: number; seq: number }> = {
+  list: 'invoices',
   columns: ['year', 'seq'],
   kinds: ['int', 'int'],
   direction: 'desc',

@@ -5,6 +5,7 @@ import { notFound } from '../../domain/errors.ts';
 import type { Db } from '../db/database.ts';
 import type { Database, MailOutboxTable } from '../db/schema.ts';
 import type { MailOutboxExtraColumns } from '../db/tables/mail.ts';
+import { byCreated, pageOf, type Page, type PageRequest } from './pagination.ts';
 
 /** The outbox as the mail module sees it: the foundation's columns and those 0003_mail adds. */
 type MailDb = Kysely<Database & { mail_outbox: MailOutboxTable & MailOutboxExtraColumns }>;
@@ -67,19 +68,16 @@ export async function getOutbox(db: Db, id: string): Promise<OutboxRow> {
   return r;
 }
 
+/** The outbox, newest first, one page at a time. */
 export function listOutbox(
   db: Db,
-  opts: { status?: OutboxStatus; limit: number; accountId?: string },
-): Promise<OutboxRow[]> {
-  let q = mailDb(db)
-    .selectFrom('mail_outbox')
-    .selectAll()
-    .orderBy('created_at', 'desc')
-    .orderBy('id')
-    .limit(opts.limit);
-  if (opts.status) q = q.where('status', '=', opts.status);
-  if (opts.accountId) q = q.where('account_id', '=', opts.accountId);
-  return q.execute();
+  filter: { status?: OutboxStatus; accountId?: string },
+  page: PageRequest,
+): Promise<Page<OutboxRow>> {
+  let q = mailDb(db).selectFrom('mail_outbox').selectAll();
+  if (filter.status) q = q.where('status', '=', filter.status);
+  if (filter.accountId) q = q.where('account_id', '=', filter.accountId);
+  return pageOf(q, byCreated('outbox', 'desc'), page);
 }
 
 /**

@@ -34,6 +34,7 @@ import type { Db } from '../db/database.ts';
 import type { Database, MailOutboxTable } from '../db/schema.ts';
 import type { MailNoticesTable } from '../db/tables/mail.ts';
 import type { Scope } from './scope.ts';
+import { bySerial, pageOf, type Page, type PageRequest } from './pagination.ts';
 
 export const NOTICE_GENESIS_HASH = '0'.repeat(64);
 const CHAIN_LOCK = 0x6d61696c; // advisory lock key ("mail"): one transaction appends at a time
@@ -130,9 +131,6 @@ export interface NoticeFilter {
   accountId?: string;
   from?: Date;
   to?: Date;
-  limit: number;
-  /** Older than this notice id (paging, newest first). */
-  beforeId?: string;
 }
 
 function withDelivery(db: Db) {
@@ -143,15 +141,44 @@ function withDelivery(db: Db) {
     .select(['o.status as delivery_status', 'o.attempts as delivery_attempts', 'o.sent_at as sent_at']);
 }
 
-/** Notices newest first. A client scope sees its own account's only, whatever it asks for. */
-export async function listNotices(db: Db, scope: Scope, f: NoticeFilter): Promise<NoticeWithDelivery[]> {
-  let q = withDelivery(db).orderBy('n.id', 'desc').limit(f.limit);
+function noticesOf(db: Db, scope: Scope, f: NoticeFilter) {
+  let q = withDelivery(db);
   if (scope.kind === 'client') q = q.where('n.account_id', '=', scope.accountId);
   if (f.accountId) q = q.where('n.account_id', '=', f.accountId);
   if (f.from) q = q.where('n.at', '>=', f.from);
   if (f.to) q = q.where('n.at', '<', f.to);
-  if (f.beforeId) q = q.where('n.id', '<', f.beforeId);
-  return q.execute();
+  return q;
+}
+
+/** Notices newest first, a page at a time. A client scope sees its own account's only, whatever it asks for. */
+export async function listNotices(
+  db: Db,
+  scope: Scope,
+  f: NoticeFilter,
+  page: PageRequest,
+): Promise<Page<NoticeWithDelivery>> {
+  return pageOf(noticesOf(db, scope, f), bySerial('notices', 'desc', 'n.id'), page);
+}
+
+/**
+ * Every notice of the filter, newest first (the CSV export: a file asked for with a period, not
+ * a list on a page), read in chunks of `chunk` rows.
+ */
+export async function* exportNotices(
+  db: Db,
+  scope: Scope,
+  f: NoticeFilter,
+  chunk = 1000,
+): AsyncGenerator<NoticeWithDelivery[]> {
+  let before: string | undefined;
+  for (;;) {
+    let q = noticesOf(db, scope, f).orderBy('n.id', 'desc').limit(chunk);
+    if (before !== undefined) q = q.where('n.id', '<', before);
+    const rows = await q.execute();
+    if (rows.length) yield rows;
+    if (rows.length < chunk) return;
+    before = rows.at(-1)!.id;
+  }
 }
 
 /** One notice; another account's is "not found" for a client. */

@@ -106,7 +106,7 @@ export async function listOrdersWithLinks(
   let q = ordersWithLinks(db, scope);
   if (scope.kind !== 'client' && filter.accountId) q = q.where('o.account_id', '=', filter.accountId);
   if (filter.states?.length) q = q.where('o.state', 'in', filter.states);
-  const p = await pageOf(q, byCreated('desc', 'o'), page);
+  const p = await pageOf(q, byCreated('orders', 'desc', 'o'), page);
   return { items: p.items.map(splitLinks), nextCursor: p.nextCursor };
 }
 

@@ -1,11 +1,12 @@
 // Cursor pagination of every list the API serves (no list is unbounded: a provider with 10,000
 // VPSs and 100,000 invoices must not send them in one answer). Keyset, not offset: each list
-// names two columns that order it totally (a time or a number, then the id), and a page starts
+// names columns that order it totally (a time or a number, then the id), and a page starts
 // strictly after the last row of the previous one, so rows written meanwhile neither repeat nor
 // vanish from the pages already read, and a page costs the same deep in the list as at its start.
-// The cursor is opaque to callers (base64url of the last row's key); it only positions the
-// caller inside the same scoped query, so a forged one reads nothing more than the first page
-// would. Times come from the injected clock (millisecond precision, as JavaScript keeps them).
+// The cursor is opaque to callers (base64url of the list's name and the last row's key): the
+// cursor of another list is refused (400), and it only positions the caller inside the same
+// scoped query, so a forged one reads nothing more than the first page would. Times come from
+// the injected clock (millisecond precision, as JavaScript keeps them).
 import { sql, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import { invalidData } from '../../domain/errors.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../domain/pagination.ts';
@@ -22,66 +23,88 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-type KeyKind = 'timestamp' | 'uuid' | 'int';
-type KeyValue = string | number;
+/** `timestamp?`: a time or null (a computed key that some rows lack: the list pages them apart). */
+type KeyKind = 'timestamp' | 'timestamp?' | 'uuid' | 'int' | 'bigint';
+type KeyValue = string | number | null;
+type KeyInput = Date | string | number | null;
 
-/** How a list is ordered: two columns (the second unique: the id), both in one direction. */
+/**
+ * How a list is ordered: its name (a cursor carries it, so the cursor of another list is refused
+ * rather than read as a position in this one), one or more columns of which the last is unique
+ * (the id), all in one direction.
+ */
 export interface Keyset<R> {
-  columns: readonly [string, string];
-  kinds: readonly [KeyKind, KeyKind];
+  list: string;
+  columns: readonly string[];
+  kinds: readonly KeyKind[];
   direction: 'asc' | 'desc';
   /** The row's key, in the columns' order. */
-  of(row: R): readonly [Date | string | number, string | number];
+  of(row: R): readonly KeyInput[];
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const BIGINT = /^[0-9]{1,19}$/;
 
 const badCursor = () =>
   invalidData('validation.cursor', 'This cursor was not given by this list: start again without it', {
     field: 'cursor',
   });
 
-function keyValue(kind: KeyKind, v: Date | string | number): KeyValue {
-  if (kind === 'timestamp') return (v instanceof Date ? v : new Date(v)).toISOString();
-  return typeof v === 'number' ? v : String(v);
+function keyValue(kind: KeyKind, v: KeyInput): KeyValue {
+  if (v === null) return null;
+  if (kind === 'timestamp' || kind === 'timestamp?')
+    return (v instanceof Date ? v : new Date(v)).toISOString();
+  if (kind === 'int') return Number(v);
+  return String(v);
 }
 
-export function encodeCursor(kinds: readonly [KeyKind, KeyKind], key: readonly [unknown, unknown]): string {
-  const values = key.map((v, i) => keyValue(kinds[i]!, v as Date | string | number));
-  return Buffer.from(JSON.stringify(values)).toString('base64url');
+export function encodeCursor(list: string, kinds: readonly KeyKind[], key: readonly KeyInput[]): string {
+  const values = key.map((v, i) => keyValue(kinds[i]!, v));
+  return Buffer.from(JSON.stringify([list, ...values])).toString('base64url');
 }
 
-/** The key a cursor holds, checked against the list's kinds; a clear 400 otherwise. */
-export function decodeCursor(kinds: readonly [KeyKind, KeyKind], cursor: string): [KeyValue, KeyValue] {
+function validKey(kind: KeyKind, v: unknown): boolean {
+  if (kind === 'timestamp?' && v === null) return true;
+  if (kind === 'timestamp' || kind === 'timestamp?')
+    return typeof v === 'string' && v.length <= 40 && !Number.isNaN(Date.parse(v));
+  if (kind === 'uuid') return typeof v === 'string' && UUID.test(v);
+  if (kind === 'bigint') return typeof v === 'string' && BIGINT.test(v);
+  return typeof v === 'number' && Number.isSafeInteger(v);
+}
+
+/** The key a cursor holds, checked against the list's name and kinds; a clear 400 otherwise. */
+export function decodeCursor(list: string, kinds: readonly KeyKind[], cursor: string): KeyValue[] {
   let values: unknown;
   try {
     values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     throw badCursor();
   }
-  if (!Array.isArray(values) || values.length !== 2) throw badCursor();
-  const ok = values.every((v: unknown, i) => {
-    const kind = kinds[i];
-    if (kind === 'timestamp') return typeof v === 'string' && !Number.isNaN(Date.parse(v)) && v.length <= 40;
-    if (kind === 'uuid') return typeof v === 'string' && UUID.test(v);
-    return typeof v === 'number' && Number.isSafeInteger(v);
-  });
-  if (!ok) throw badCursor();
-  return values as [KeyValue, KeyValue];
+  if (!Array.isArray(values) || values.length !== kinds.length + 1 || values[0] !== list) throw badCursor();
+  const key = values.slice(1) as unknown[];
+  if (!key.every((v, i) => validKey(kinds[i]!, v))) throw badCursor();
+  return key as KeyValue[];
 }
 
 /** The usual order: by creation time, then id (`alias.` prefixes both columns when given). */
 export function byCreated(
+  list: string,
   direction: 'asc' | 'desc',
   alias?: string,
 ): Keyset<{ created_at: Date; id: string }> {
   const col = (c: string) => (alias ? `${alias}.${c}` : c);
   return {
+    list,
     columns: [col('created_at'), col('id')],
     kinds: ['timestamp', 'uuid'],
     direction,
     of: (r) => [r.created_at, r.id],
   };
+}
+
+/** A list ordered by a bigserial id alone (append-only logs: the id is the order of writing). */
+export function bySerial(list: string, direction: 'asc' | 'desc', column = 'id'): Keyset<{ id: string }> {
+  return { list, columns: [column], kinds: ['bigint'], direction, of: (r) => [r.id] };
 }
 
 /** The page size asked for, within bounds (the route's schema refuses what is outside them). */
@@ -98,21 +121,20 @@ export async function pageOf<DB, TB extends keyof DB, O>(
   page: PageRequest,
 ): Promise<Page<O>> {
   const limit = pageSize(page);
-  const [a, b] = keyset.columns;
+  const refs = keyset.columns.map((c) => sql.ref(c));
   if (page.cursor !== undefined) {
-    const [va, vb] = decodeCursor(keyset.kinds, page.cursor);
+    const key = decodeCursor(keyset.list, keyset.kinds, page.cursor);
     const op = sql.raw(keyset.direction === 'desc' ? '<' : '>');
-    q = q.where(sql<SqlBool>`(${sql.ref(a)}, ${sql.ref(b)}) ${op} (${va}, ${vb})`);
+    q = q.where(sql<SqlBool>`(${sql.join(refs)}) ${op} (${sql.join(key)})`);
   }
-  const rows = await q
-    .orderBy(sql.ref(a), keyset.direction)
-    .orderBy(sql.ref(b), keyset.direction)
-    .limit(limit + 1)
-    .execute();
+  for (const r of refs) q = q.orderBy(r, keyset.direction);
+  const rows = await q.limit(limit + 1).execute();
+  return pageFrom(rows, limit, (last) => encodeCursor(keyset.list, keyset.kinds, keyset.of(last)));
+}
+
+/** The page of `rows` (read with one row more than `limit`), its next cursor made by `cursorOf`. */
+export function pageFrom<T>(rows: T[], limit: number, cursorOf: (last: T) => string): Page<T> {
   const items = rows.slice(0, limit);
   const last = items.at(-1);
-  return {
-    items,
-    nextCursor: rows.length > limit && last ? encodeCursor(keyset.kinds, keyset.of(last)) : null,
-  };
+  return { items, nextCursor: rows.length > limit && last ? cursorOf(last) : null };
 }

@@ -88,7 +88,7 @@ export function accountLedger(
     .selectAll('e')
     .select(['t.number as ticket_number', 't.subject as ticket_subject', 'u.email as author_email'])
     .where('e.account_id', '=', accountId);
-  return pageOf(q, byCreated('desc', 'e'), page);
+  return pageOf(q, byCreated('support-ledger', 'desc', 'e'), page);
 }
 
 export function insertQuote(db: Db, q: Insertable<TicketQuotesTable>): Promise<QuoteRow> {

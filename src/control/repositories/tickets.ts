@@ -55,7 +55,7 @@ export function listAccountTickets(
   let q = db.selectFrom('tickets').selectAll().where('account_id', '=', accountId);
   if (f.status) q = q.where('status', '=', f.status);
   if (f.vpsId) q = q.where('vps_id', '=', f.vpsId);
-  return pageOf(q, byCreated('desc'), page);
+  return pageOf(q, byCreated('tickets', 'desc'), page);
 }
 
 export type QueueFilter = 'unassigned' | 'mine' | 'waiting' | 'breaching' | 'open' | 'all';
@@ -126,7 +126,7 @@ export function staffQueue(db: Db, f: QueueQuery, page: PageRequest): Promise<Pa
         UNION SELECT ticket_id FROM ticket_messages WHERE search @@ ${tsq})`,
     );
   }
-  return pageOf(q, byCreated('desc', 't'), page) as Promise<Page<QueueRow>>;
+  return pageOf(q, byCreated('ticket-queue', 'desc', 't'), page) as Promise<Page<QueueRow>>;
 }
 
 export function insertMessage(db: Db, m: Insertable<TicketMessagesTable>): Promise<TicketMessageRow> {
@@ -256,7 +256,7 @@ export function activeStaff(db: Db, id: string): Promise<{ id: string; email: st
 }
 
 export function listCannedReplies(db: Db, page: PageRequest): Promise<Page<CannedReplyRow>> {
-  return pageOf(db.selectFrom('canned_replies').selectAll(), byCreated('desc'), page);
+  return pageOf(db.selectFrom('canned_replies').selectAll(), byCreated('canned-replies', 'desc'), page);
 }
 
 export function insertCannedReply(db: Db, c: Insertable<CannedRepliesTable>): Promise<CannedReplyRow> {

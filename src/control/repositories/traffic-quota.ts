@@ -4,6 +4,7 @@
 import type { Insertable, Selectable } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { SnmpPortMappingsTable, TrafficFlaggedTable, TrafficSource } from '../db/tables/traffic.ts';
+import { bySerial, pageOf, type Page, type PageRequest } from './pagination.ts';
 
 /** VPS states whose port exists on a host (counted, reconciled). */
 export const NETWORKED_STATES = [
@@ -189,17 +190,15 @@ export async function lastReadAt(db: Db, vpsId: string, source: TrafficSource): 
 }
 
 /** Staff: samples not counted, newest first. */
+/** Samples not counted, newest first, a page at a time. */
 export function listFlagged(
   db: Db,
-  filter: { vpsId?: string; limit?: number } = {},
-): Promise<Selectable<TrafficFlaggedTable>[]> {
-  let q = db
-    .selectFrom('traffic_flagged')
-    .selectAll()
-    .orderBy('id', 'desc')
-    .limit(filter.limit ?? 200);
+  filter: { vpsId?: string },
+  page: PageRequest,
+): Promise<Page<Selectable<TrafficFlaggedTable>>> {
+  let q = db.selectFrom('traffic_flagged').selectAll();
   if (filter.vpsId) q = q.where('vps_id', '=', filter.vpsId);
-  return q.execute();
+  return pageOf(q, bySerial('traffic-flagged', 'desc'), page);
 }
 
 /** The network blocks in force on a VPS (blocks, throttle, isolation): what its policy applies. */

@@ -73,7 +73,7 @@ export async function listAccountsWithUserCount(
     .select(['accounts.id', 'accounts.name', 'accounts.language', 'accounts.created_at'])
     .select((eb) => eb.fn.count<string>('users.id').as('users'))
     .groupBy('accounts.id');
-  const p = await pageOf(q, byCreated('asc', 'accounts'), page);
+  const p = await pageOf(q, byCreated('accounts', 'asc', 'accounts'), page);
   return { items: p.items.map((r) => ({ ...r, users: Number(r.users) })), nextCursor: p.nextCursor };
 }
 

@@ -95,5 +95,5 @@ export async function listVpsForStaff(
   else q = q.where('v.state', '!=', 'destroyed');
   if (f.hostId) q = q.where('v.host_id', '=', f.hostId);
   if (f.accountId) q = q.where('v.account_id', '=', f.accountId);
-  return pageOf(q, byCreated('desc', 'v'), page);
+  return pageOf(q, byCreated('staff-vps', 'desc', 'v'), page);
 }

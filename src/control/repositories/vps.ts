@@ -3,7 +3,7 @@ import { isVpsState, transition, type VpsState } from '../../domain/vps-state.ts
 import type { Selectable } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { VpsTable } from '../db/tables/infra.ts';
-import { byCreated, pageOf, type Page, type PageRequest } from './pagination.ts';
+import { byCreated, bySerial, pageOf, type Page, type PageRequest } from './pagination.ts';
 import type { Scope } from './scope.ts';
 
 export type VpsRow = Selectable<VpsTable>;
@@ -103,7 +103,7 @@ export async function listVps(
   else if (filter.accountId) q = q.where('account_id', '=', filter.accountId);
   if (filter.hostId) q = q.where('host_id', '=', filter.hostId);
   if (!filter.includeDestroyed) q = q.where('state', '!=', 'destroyed');
-  return (await pageOf(q, byCreated('asc'), page)) as Page<VpsRow>;
+  return (await pageOf(q, byCreated('vps', 'asc'), page)) as Page<VpsRow>;
 }
 
 /**
@@ -177,14 +177,10 @@ export async function recordVpsEvent(
     .execute();
 }
 
-export function vpsEvents(db: Db, vpsId: string, limit = 100) {
-  return db
-    .selectFrom('vps_events')
-    .selectAll()
-    .where('vps_id', '=', vpsId)
-    .orderBy('id', 'desc')
-    .limit(limit)
-    .execute();
+/** What happened to a VPS, newest first, a page at a time (the caller checked the VPS's scope). */
+export function vpsEvents(db: Db, vpsId: string, page: PageRequest) {
+  const q = db.selectFrom('vps_events').selectAll().where('vps_id', '=', vpsId);
+  return pageOf(q, bySerial('vps-events', 'desc'), page);
 }
 
 /** The account's VPSs not destroyed (ids only). */

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { App } from '../http/types.ts';
 import type { Services } from '../services/index.ts';
-import { authErrors } from './schemas.ts';
+import { authErrors, Page, PageQuery } from './schemas.ts';
 
 const Entry = Type.Object({
   id: Type.String(),
@@ -21,31 +21,25 @@ export function auditRoutes(app: App, s: Services): void {
       schema: {
         tags: ['admin'],
         summary: 'The audit log, newest first',
-        querystring: Type.Object(
-          {
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
-            before: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: Type.Array(Entry), ...authErrors },
+        querystring: Type.Object({ ...PageQuery }, { additionalProperties: false }),
+        response: { 200: Page(Entry), ...authErrors },
       },
     },
-    async (req) =>
-      (
-        await s.audit.list({
-          limit: req.query.limit ?? 100,
-          ...(req.query.before ? { beforeId: req.query.before } : {}),
-        })
-      ).map((e) => ({
-        id: e.id,
-        at: new Date(e.at).toISOString(),
-        actor: e.actor,
-        action: e.action,
-        target: e.target_type ? `${e.target_type}:${e.target_id}` : null,
-        ip: e.ip,
-        details: e.details,
-      })),
+    async (req) => {
+      const page = await s.audit.list({ limit: req.query.limit, cursor: req.query.cursor });
+      return {
+        items: page.items.map((e) => ({
+          id: e.id,
+          at: new Date(e.at).toISOString(),
+          actor: e.actor,
+          action: e.action,
+          target: e.target_type ? `${e.target_type}:${e.target_id}` : null,
+          ip: e.ip,
+          details: e.details,
+        })),
+        nextCursor: page.nextCursor,
+      };
+    },
   );
   app.get(
     '/v1/admin/audit/verify',

@@ -9,7 +9,7 @@ import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
 import { MAX_DOCUMENT_BYTES, MAX_DOCUMENTS_PER_REQUEST } from '../services/identity-proofs.ts';
 import type { Services } from '../services/index.ts';
-import { authErrors, ErrorSchema, IdParams, Language } from './schemas.ts';
+import { authErrors, ErrorSchema, IdParams, Language, PageQuery } from './schemas.ts';
 
 const Str = (max: number, min = 0) => Type.String({ minLength: min, maxLength: max });
 const DateTime = Type.String({ format: 'date-time' });
@@ -375,11 +375,14 @@ export function clientRoutes(app: App, s: Services): void {
       config: { access: 'staff' },
       schema: {
         tags: ['admin'],
-        summary: 'Client accounts with identity status and open proof requests, soonest deadline first',
+        summary:
+          'Client accounts with identity status and open proof requests, soonest deadline first, then the others newest first, a page at a time',
+        querystring: Type.Object({ ...PageQuery }, { additionalProperties: false }),
         response: {
           200: Type.Object({
             now: DateTime,
-            clients: Type.Array(
+            nextCursor: Nullable(Type.String()),
+            items: Type.Array(
               Type.Object({
                 id: Type.String(),
                 name: Type.String(),
@@ -406,7 +409,7 @@ export function clientRoutes(app: App, s: Services): void {
         },
       },
     },
-    async () => s.clients.listClients(),
+    async (req) => s.clients.listClients({ limit: req.query.limit, cursor: req.query.cursor }),
   );
 
   app.get(

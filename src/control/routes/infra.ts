@@ -170,8 +170,9 @@ export function infraRoutes(app: App, s: Services): void {
         summary:
           'What happened to a VPS, newest first. Staff read every detail; a client reads who as a role ("provider", or a user of its account) and a problem code instead of an error',
         params: IdParams,
+        querystring: Type.Object({ ...PageQuery }, { additionalProperties: false }),
         response: {
-          200: Type.Array(
+          200: Page(
             Type.Object({
               at: Type.String(),
               kind: Type.String(),
@@ -184,14 +185,20 @@ export function infraRoutes(app: App, s: Services): void {
     },
     async (req) => {
       const scope = principalOf(req).scope;
-      const events = await s.vps.events(scope, req.params.id);
+      const page = await s.vps.events(scope, req.params.id, {
+        limit: req.query.limit,
+        cursor: req.query.cursor,
+      });
       // Clients read roles and problem codes, never staff emails or raw errors (argv, host paths).
       const own = await ownEmailsOf(s, scope);
-      return events.map((e) => ({
-        at: e.at.toISOString(),
-        kind: e.kind,
-        details: own ? clientEventDetails(e.kind, e.details, own) : e.details,
-      }));
+      return {
+        items: page.items.map((e) => ({
+          at: e.at.toISOString(),
+          kind: e.kind,
+          details: own ? clientEventDetails(e.kind, e.details, own) : e.details,
+        })),
+        nextCursor: page.nextCursor,
+      };
     },
   );
 }

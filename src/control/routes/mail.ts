@@ -8,7 +8,8 @@ import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
 import type { Services } from '../services/index.ts';
 import type { NoticeWithDelivery, OutboxRow } from '../services/mail.ts';
-import { authErrors, IdParams, Language, Uuid } from './schemas.ts';
+import type { Scope } from '../services/context.ts';
+import { authErrors, IdParams, Language, Page, PageQuery, Uuid } from './schemas.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const Status = Type.Union([Type.Literal('pending'), Type.Literal('sent'), Type.Literal('failed')]);
@@ -80,14 +81,10 @@ const period = {
   from: Type.Optional(Type.String({ format: 'date-time', description: 'notices at or after' })),
   to: Type.Optional(Type.String({ format: 'date-time', description: 'notices before' })),
 };
-const paging = {
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 200 })),
-  before: Type.Optional(Type.String({ pattern: '^[0-9]+$', description: 'older than this notice id' })),
-};
 const closed = { additionalProperties: false } as const;
-const NoticeQuery = Type.Object({ accountId: Type.Optional(Uuid), ...period, ...paging }, closed);
+const NoticeQuery = Type.Object({ accountId: Type.Optional(Uuid), ...period, ...PageQuery }, closed);
 const ExportQuery = Type.Object({ accountId: Type.Optional(Uuid), ...period }, closed);
-const ClientNoticeQuery = Type.Object({ ...period, ...paging }, closed);
+const ClientNoticeQuery = Type.Object({ ...period, ...PageQuery }, closed);
 const NoticeIdParams = Type.Object(
   { id: Type.String({ pattern: '^[0-9]+$' }) },
   { additionalProperties: false },
@@ -142,17 +139,22 @@ function notice(n: NoticeWithDelivery) {
   };
 }
 
-function noticeFilter(
-  q: { accountId?: string; from?: string; to?: string; limit?: number; before?: string },
-  limit: number,
-) {
+function noticeFilter(q: { accountId?: string; from?: string; to?: string }) {
   return {
-    limit,
     ...(q.accountId ? { accountId: q.accountId } : {}),
     ...(q.from ? { from: new Date(q.from) } : {}),
     ...(q.to ? { to: new Date(q.to) } : {}),
-    ...(q.before ? { beforeId: q.before } : {}),
   };
+}
+
+/** A page of notices as the API serves it. */
+async function noticesPage(
+  s: Services,
+  scope: Scope,
+  q: { accountId?: string; from?: string; to?: string; limit?: number; cursor?: string },
+) {
+  const page = await s.mail.notices(scope, noticeFilter(q), { limit: q.limit, cursor: q.cursor });
+  return { items: page.items.map(notice), nextCursor: page.nextCursor };
 }
 
 const CSV_COLUMNS = [
@@ -218,7 +220,7 @@ export function mailRoutes(app: App, s: Services): void {
           {
             status: Type.Optional(Status),
             accountId: Type.Optional(Uuid),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+            ...PageQuery,
           },
           { additionalProperties: false },
         ),
@@ -227,21 +229,23 @@ export function mailRoutes(app: App, s: Services): void {
             relayConfigured: Type.Boolean(),
             counts: Type.Object({ pending: Type.Integer(), sent: Type.Integer(), failed: Type.Integer() }),
             items: Type.Array(OutboxItem),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
           }),
           ...authErrors,
         },
       },
     },
     async (req) => {
-      const rows = await s.mail.outbox({
-        limit: req.query.limit ?? 100,
-        ...(req.query.status ? { status: req.query.status } : {}),
-        ...(req.query.accountId ? { accountId: req.query.accountId } : {}),
-      });
+      const { status, accountId, limit, cursor } = req.query;
+      const page = await s.mail.outbox(
+        { ...(status ? { status } : {}), ...(accountId ? { accountId } : {}) },
+        { limit, cursor },
+      );
       return {
         relayConfigured: s.mail.relayConfigured(),
         counts: await s.mail.outboxCounts(),
-        items: rows.map(outboxItem),
+        items: page.items.map(outboxItem),
+        nextCursor: page.nextCursor,
       };
     },
   );
@@ -284,13 +288,10 @@ export function mailRoutes(app: App, s: Services): void {
         tags: ['admin'],
         summary: 'Every email sent to clients (the notices chain), newest first',
         querystring: NoticeQuery,
-        response: { 200: Type.Array(Notice), ...authErrors },
+        response: { 200: Page(Notice), ...authErrors },
       },
     },
-    async (req) =>
-      (await s.mail.notices(principalOf(req).scope, noticeFilter(req.query, req.query.limit ?? 200))).map(
-        notice,
-      ),
+    async (req) => noticesPage(s, principalOf(req).scope, req.query),
   );
   app.get(
     '/v1/admin/notices/export.csv',
@@ -310,7 +311,9 @@ export function mailRoutes(app: App, s: Services): void {
       },
     },
     async (req, reply) => {
-      const rows = await s.mail.notices(principalOf(req).scope, noticeFilter(req.query, 1_000_000));
+      const rows: NoticeWithDelivery[] = [];
+      for await (const chunk of s.mail.exportNotices(principalOf(req).scope, noticeFilter(req.query)))
+        rows.push(...chunk);
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', 'attachment; filename="notices.csv"')
@@ -339,13 +342,10 @@ export function mailRoutes(app: App, s: Services): void {
         tags: ['notices'],
         summary: 'The emails sent to my account, newest first',
         querystring: ClientNoticeQuery,
-        response: { 200: Type.Array(Notice), ...authErrors },
+        response: { 200: Page(Notice), ...authErrors },
       },
     },
-    async (req) =>
-      (await s.mail.notices(principalOf(req).scope, noticeFilter(req.query, req.query.limit ?? 200))).map(
-        notice,
-      ),
+    async (req) => noticesPage(s, principalOf(req).scope, req.query),
   );
   app.get(
     '/v1/notices/:id',

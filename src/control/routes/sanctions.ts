@@ -12,7 +12,7 @@ import type { App } from '../http/types.ts';
 import { MAX_SCAN_BYTES, MAX_SCAN_UPLOADS } from '../services/authority-notices.ts';
 import { MAX_EVIDENCE_BYTES, MAX_EVIDENCE_UPLOADS } from '../services/sanctions.ts';
 import type { Services } from '../services/index.ts';
-import { authErrors, ErrorSchema, IdParams, Uuid } from './schemas.ts';
+import { authErrors, ErrorSchema, IdParams, Page, PageQuery, Uuid } from './schemas.ts';
 
 const Str = Type.String;
 const NullStr = Type.Union([Type.String(), Type.Null()]);
@@ -273,13 +273,14 @@ export function sanctionRoutes(app: App, s: Services): void {
       schema: {
         tags,
         summary: 'Authority notices (R12.6), newest first, with their sanctions in force',
+        querystring: Type.Object({ ...PageQuery }, { additionalProperties: false }),
         response: {
-          200: Type.Array(Type.Intersect([Notice, Type.Object({ sanctionsInForce: Type.Integer() })])),
+          200: Page(Type.Intersect([Notice, Type.Object({ sanctionsInForce: Type.Integer() })])),
           ...authErrors,
         },
       },
     },
-    async () => s.authorityNotices.list(),
+    async (req) => s.authorityNotices.list({ limit: req.query.limit, cursor: req.query.cursor }),
   );
 
   app.get(

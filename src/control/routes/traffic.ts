@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { auditActorOf, principalOf } from '../http/access.ts';
 import type { App } from '../http/types.ts';
 import type { Services } from '../services/index.ts';
-import { authErrors, IdParams, Uuid } from './schemas.ts';
+import { authErrors, IdParams, Page, PageQuery, Uuid } from './schemas.ts';
 
 const Str = Type.String;
 const NullStr = Type.Union([Type.String(), Type.Null()]);
@@ -79,30 +79,31 @@ export function trafficRoutes(app: App, s: Services): void {
         summary:
           'Counter samples not counted (impossible rate, time going backwards), newest first, for review',
         querystring: Type.Object(
-          { vpsId: Type.Optional(Uuid), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) },
+          { vpsId: Type.Optional(Uuid), ...PageQuery },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Array(Flagged), ...authErrors },
+        response: { 200: Page(Flagged), ...authErrors },
       },
     },
-    async (req) =>
-      (
-        await s.traffic.flagged({
-          ...(req.query.vpsId ? { vpsId: req.query.vpsId } : {}),
-          ...(req.query.limit ? { limit: req.query.limit } : {}),
-        })
-      ).map((f) => ({
-        id: f.id,
-        vpsId: f.vps_id,
-        source: f.source,
-        direction: f.direction,
-        sampleKind: f.sample_kind,
-        flag: f.flag,
-        fromAt: f.from_at?.toISOString() ?? null,
-        toAt: f.to_at.toISOString(),
-        rawDelta: f.raw_delta,
-        counterId: f.counter_id,
-      })),
+    async (req) => {
+      const { vpsId, limit, cursor } = req.query;
+      const page = await s.traffic.flagged(vpsId ? { vpsId } : {}, { limit, cursor });
+      return {
+        items: page.items.map((f) => ({
+          id: f.id,
+          vpsId: f.vps_id,
+          source: f.source,
+          direction: f.direction,
+          sampleKind: f.sample_kind,
+          flag: f.flag,
+          fromAt: f.from_at?.toISOString() ?? null,
+          toAt: f.to_at.toISOString(),
+          rawDelta: f.raw_delta,
+          counterId: f.counter_id,
+        })),
+        nextCursor: page.nextCursor,
+      };
+    },
   );
 
   app.get(

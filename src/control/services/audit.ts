@@ -1,4 +1,5 @@
 import { appendAudit, listAudit, verifyAuditChain, type ChainReport } from '../repositories/audit.ts';
+import type { PageRequest } from '../repositories/pagination.ts';
 import type { AuditActor, ServiceContext } from './context.ts';
 
 export function createAuditService(ctx: ServiceContext) {
@@ -20,9 +21,9 @@ export function createAuditService(ctx: ServiceContext) {
         details: details ?? {},
       });
     },
-    /** The log, newest first: `limit` entries before the entry `beforeId` (a page). */
-    list(opts: { limit: number; beforeId?: string }) {
-      return listAudit(ctx.db, opts);
+    /** The log, newest first, one page at a time. */
+    list(page: PageRequest) {
+      return listAudit(ctx.db, page);
     },
     verify(): Promise<ChainReport> {
       return verifyAuditChain(ctx.db);

@@ -23,6 +23,7 @@ import { createUploadsStore } from '../storage/uploads.ts';
 import type { AuditService } from './audit.ts';
 import type { AuditActor, ServiceContext } from './context.ts';
 import { tooManyUploads, type SanctionView, type SanctionsService } from './sanctions.ts';
+import type { Page, PageRequest } from '../repositories/pagination.ts';
 
 export const MAX_SCAN_BYTES = 10 * 1024 * 1024;
 /** Scans per notice: a replaced scan stays on disk as proof, so their number is capped. */
@@ -201,11 +202,12 @@ export function createAuthorityNoticesService(
       return { notice: noticeView(notice), sanction };
     },
 
-    async list(): Promise<(NoticeView & { sanctionsInForce: number })[]> {
-      return (await listAuthorityNotices(db)).map((r) => ({
-        ...noticeView(r),
-        sanctionsInForce: r.sanctions_in_force,
-      }));
+    async list(page: PageRequest): Promise<Page<NoticeView & { sanctionsInForce: number }>> {
+      const p = await listAuthorityNotices(db, page);
+      return {
+        items: p.items.map((r) => ({ ...noticeView(r), sanctionsInForce: r.sanctions_in_force })),
+        nextCursor: p.nextCursor,
+      };
     },
 
     async get(id: string): Promise<{ notice: NoticeView; sanctions: SanctionView[] }> {

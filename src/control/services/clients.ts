@@ -26,6 +26,7 @@ import type { ServiceContext } from './context.ts';
 import { createIdentityProofs, identityView } from './identity-proofs.ts';
 import type { MailService } from './mail.ts';
 import { createSuspensions, suspensionView } from './suspensions.ts';
+import type { PageRequest } from '../repositories/pagination.ts';
 
 export type { SuspensionChange, SuspensionListener, SuspensionView } from './suspensions.ts';
 
@@ -77,12 +78,14 @@ export function createClientsService(ctx: ServiceContext, audit: AuditService, m
 
     // ----- the provider console ----------------------------------------------------------
 
-    async listClients() {
+    /** A page of client accounts, soonest open proof deadline first (R6.1). */
+    async listClients(page: PageRequest) {
       const now = ctx.clock.now();
-      const rows = await listClients(ctx.db);
+      const { items: rows, nextCursor } = await listClients(ctx.db, page);
       return {
         now: now.toISOString(),
-        clients: rows.map((r) => ({
+        nextCursor,
+        items: rows.map((r) => ({
           id: r.id,
           name: r.name,
           language: r.language,

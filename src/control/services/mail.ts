@@ -54,6 +54,7 @@ import {
   contentHash,
   getNotice,
   listNotices,
+  exportNotices,
   verifyNoticeChain,
   type NoticeFilter,
   type NoticeWithDelivery,
@@ -74,6 +75,7 @@ import {
   type RenderedMail,
 } from '../mail/render.ts';
 import { templates } from '../mail/templates/index.ts';
+import type { PageRequest } from '../repositories/pagination.ts';
 
 /** An outbox row and a notice with its delivery, as routes show them. */
 export type { NoticeWithDelivery, OutboxRow };
@@ -421,8 +423,8 @@ export function createMailService(ctx: ServiceContext, audit: AuditService) {
       await ctx.queue.send(MAIL_DELIVER_JOB, { outboxId: id });
       return row;
     },
-    outbox(opts: { status?: OutboxStatus; limit: number; accountId?: string }) {
-      return listOutbox(ctx.db, opts);
+    outbox(filter: { status?: OutboxStatus; accountId?: string }, page: PageRequest) {
+      return listOutbox(ctx.db, filter, page);
     },
     /** One mail (code and tests; a staff read goes through readOutboxItem). */
     outboxItem(id: string) {
@@ -442,8 +444,12 @@ export function createMailService(ctx: ServiceContext, audit: AuditService) {
     outboxCounts() {
       return countOutbox(ctx.db);
     },
-    notices(scope: Scope, filter: NoticeFilter) {
-      return listNotices(ctx.db, scope, filter);
+    notices(scope: Scope, filter: NoticeFilter, page: PageRequest) {
+      return listNotices(ctx.db, scope, filter, page);
+    },
+    /** Every notice of the filter, in chunks (the CSV export). */
+    exportNotices(scope: Scope, filter: NoticeFilter) {
+      return exportNotices(ctx.db, scope, filter);
     },
     notice(scope: Scope, id: string) {
       return getNotice(ctx.db, scope, id);

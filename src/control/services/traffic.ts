@@ -53,6 +53,7 @@ import {
   upsertSnmpMapping,
   type LiveVps,
 } from '../repositories/traffic-quota.ts';
+import type { PageRequest } from '../repositories/pagination.ts';
 import { inTransaction, tryXactLock, xactLock } from '../repositories/transactions.ts';
 import { getVps, lockVps, type VpsRow } from '../repositories/vps.ts';
 import type { AuditService } from './audit.ts';
@@ -426,8 +427,8 @@ export function createTrafficService(ctx: ServiceContext, audit: AuditService, m
     },
 
     /** Staff: samples not counted, for review. */
-    flagged(filter: { vpsId?: string; limit?: number } = {}) {
-      return listFlagged(db, filter);
+    flagged(filter: { vpsId?: string }, page: PageRequest) {
+      return listFlagged(db, filter, page);
     },
 
     async setSnmpMapping(

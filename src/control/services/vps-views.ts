@@ -50,9 +50,9 @@ export function createVpsViews(db: Db) {
     },
 
     /** A VPS's history, newest first (what a client may read of it is services/client-views.ts's). */
-    async events(scope: Scope, vpsId: string) {
+    async events(scope: Scope, vpsId: string, page: PageRequest) {
       await getVps(db, scope, vpsId);
-      return vpsEvents(db, vpsId);
+      return vpsEvents(db, vpsId, page);
     },
 
     /** A VPS's latest power actions, newest first. */

@@ -1500,7 +1500,9 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    before?: string;
+                    /** @description The nextCursor of the previous page */
+                    cursor?: string;
+                    /** @description Rows per page (default 50, at most 200) */
                     limit?: number;
                 };
                 header?: never;
@@ -1516,16 +1518,19 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            action: string;
-                            actor: string;
-                            at: string;
-                            details: {
-                                [key: string]: unknown;
-                            };
-                            id: string;
-                            ip: string | null;
-                            target: string | null;
-                        }[];
+                            items: {
+                                action: string;
+                                actor: string;
+                                at: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                id: string;
+                                ip: string | null;
+                                target: string | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -1719,7 +1724,12 @@ export interface paths {
         /** Authority notices (R12.6), newest first, with their sanctions in force */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description The nextCursor of the previous page */
+                    cursor?: string;
+                    /** @description Rows per page (default 50, at most 200) */
+                    limit?: number;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -1732,9 +1742,12 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": (components["schemas"]["def-16"] & {
-                            sanctionsInForce: number;
-                        })[];
+                        "application/json": {
+                            items: (components["schemas"]["def-16"] & {
+                                sanctionsInForce: number;
+                            })[];
+                            nextCursor: string | null;
+                        };
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -2485,10 +2498,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Client accounts with identity status and open proof requests, soonest deadline first */
+        /** Client accounts with identity status and open proof requests, soonest deadline first, then the others newest first, a page at a time */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description The nextCursor of the previous page */
+                    cursor?: string;
+                    /** @description Rows per page (default 50, at most 200) */
+                    limit?: number;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -2502,7 +2520,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            clients: {
+                            items: {
                                 contact: {
                                     country: string;
                                     email: string;
@@ -2521,6 +2539,7 @@ export interface paths {
                                 openRequests: number;
                                 suspended: boolean;
                             }[];
+                            nextCursor: string | null;
                             /** Format: date-time */
                             now: string;
                         };
@@ -4838,10 +4857,11 @@ export interface paths {
             parameters: {
                 query?: {
                     accountId?: string;
-                    /** @description older than this notice id */
-                    before?: string;
+                    /** @description The nextCursor of the previous page */
+                    cursor?: string;
                     /** @description notices at or after */
                     from?: string;
+                    /** @description Rows per page (default 50, at most 200) */
                     limit?: number;
                     /** @description notices before */
                     to?: string;
@@ -4859,25 +4879,28 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            accountId: string | null;
-                            at: string;
-                            contentSha256: string;
-                            delivery: {
-                                attempts: number | null;
-                                sentAt: string | null;
-                                status: ("pending" | "sent" | "failed") | null;
-                            };
-                            hash: string;
-                            id: string;
-                            language: "fr" | "en";
-                            messageId: string;
-                            outboxId: string;
-                            prevHash: string;
-                            reason: string;
-                            recipient: string;
-                            subject: string;
-                            template: string;
-                        }[];
+                            items: {
+                                accountId: string | null;
+                                at: string;
+                                contentSha256: string;
+                                delivery: {
+                                    attempts: number | null;
+                                    sentAt: string | null;
+                                    status: ("pending" | "sent" | "failed") | null;
+                                };
+                                hash: string;
+                                id: string;
+                                language: "fr" | "en";
+                                messageId: string;
+                                outboxId: string;
+                                prevHash: string;
+                                reason: string;
+                                recipient: string;
+                                subject: string;
+                                template: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -5288,6 +5311,9 @@ export interface paths {
             parameters: {
                 query?: {
                     accountId?: string;
+                    /** @description The nextCursor of the previous page */
+                    cursor?: string;
+                    /** @description Rows per page (default 50, at most 200) */
                     limit?: number;
                     status?: "pending" | "sent" | "failed";
                 };
@@ -5331,6 +5357,7 @@ export interface paths {
                                 template: string;
                                 to: string;
                             }[];
+                            nextCursor: string | null;
                             relayConfigured: boolean;
                         };
                     };
@@ -9231,6 +9258,9 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    /** @description The nextCursor of the previous page */
+                    cursor?: string;
+                    /** @description Rows per page (default 50, at most 200) */
                     limit?: number;
                     vpsId?: string;
                 };
@@ -9247,17 +9277,20 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            counterId: string;
-                            direction: string;
-                            flag: string;
-                            fromAt: string | null;
-                            id: string;
-                            rawDelta: string;
-                            sampleKind: string;
-                            source: string;
-                            toAt: string;
-                            vpsId: string;
-                        }[];
+                            items: {
+                                counterId: string;
+                                direction: string;
+                                flag: string;
+                                fromAt: string | null;
+                                id: string;
+                                rawDelta: string;
+                                sampleKind: string;
+                                source: string;
+                                toAt: string;
+                                vpsId: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -13363,10 +13396,11 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description older than this notice id */
-                    before?: string;
+                    /** @description The nextCursor of the previous page */
+                    cursor?: string;
                     /** @description notices at or after */
                     from?: string;
+                    /** @description Rows per page (default 50, at most 200) */
                     limit?: number;
                     /** @description notices before */
                     to?: string;
@@ -13384,25 +13418,28 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            accountId: string | null;
-                            at: string;
-                            contentSha256: string;
-                            delivery: {
-                                attempts: number | null;
-                                sentAt: string | null;
-                                status: ("pending" | "sent" | "failed") | null;
-                            };
-                            hash: string;
-                            id: string;
-                            language: "fr" | "en";
-                            messageId: string;
-                            outboxId: string;
-                            prevHash: string;
-                            reason: string;
-                            recipient: string;
-                            subject: string;
-                            template: string;
-                        }[];
+                            items: {
+                                accountId: string | null;
+                                at: string;
+                                contentSha256: string;
+                                delivery: {
+                                    attempts: number | null;
+                                    sentAt: string | null;
+                                    status: ("pending" | "sent" | "failed") | null;
+                                };
+                                hash: string;
+                                id: string;
+                                language: "fr" | "en";
+                                messageId: string;
+                                outboxId: string;
+                                prevHash: string;
+                                reason: string;
+                                recipient: string;
+                                subject: string;
+                                template: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -16260,7 +16297,12 @@ export interface paths {
         /** What happened to a VPS, newest first. Staff read every detail; a client reads who as a role ("provider", or a user of its account) and a problem code instead of an error */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description The nextCursor of the previous page */
+                    cursor?: string;
+                    /** @description Rows per page (default 50, at most 200) */
+                    limit?: number;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -16276,12 +16318,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            at: string;
-                            details: {
-                                [key: string]: unknown;
-                            };
-                            kind: string;
-                        }[];
+                            items: {
+                                at: string;
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                                kind: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */

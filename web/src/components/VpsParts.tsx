@@ -6,7 +6,7 @@ import { useEffect, useState } from 'react';
 import { api, call, type ApiError, type ResponseBody } from '../api/client.ts';
 import { eventText, HIDDEN_DETAIL_KEYS } from '../i18n/events.ts';
 import { useI18n, type MessageKey } from '../i18n/index.tsx';
-import { ErrorNote, Loading, useResource } from './ui.tsx';
+import { ErrorNote, LoadMore, Loading, usePagedResource, useResource } from './ui.tsx';
 
 export type Vps = ResponseBody<'/v1/vps/{id}', 'get'>;
 type PowerAction = 'start' | 'stop' | 'reboot' | 'poweroff';
@@ -166,7 +166,9 @@ export function ProvisionProgress({ vps }: { vps: Vps }) {
 
 export function EventsList({ id, generation }: { id: string; generation: number }) {
   const { t, formatDateTime } = useI18n();
-  const events = useResource(() => call(api.GET('/v1/vps/{id}/events', { params: { path: { id } } })));
+  const events = usePagedResource((cursor) =>
+    call(api.GET('/v1/vps/{id}/events', { params: { path: { id }, query: cursor ? { cursor } : {} } })),
+  );
   const { reload } = events;
   useEffect(() => {
     if (generation > 0) reload();
@@ -187,7 +189,7 @@ export function EventsList({ id, generation }: { id: string; generation: number 
               </tr>
             </thead>
             <tbody>
-              {events.data.slice(0, 50).map((e, i) => (
+              {events.data.map((e, i) => (
                 <tr key={`${e.at}-${i}`}>
                   <td className="nowrap">{formatDateTime(e.at)}</td>
                   <EventCells t={t} kind={e.kind} details={e.details} formatDateTime={formatDateTime} />
@@ -197,6 +199,7 @@ export function EventsList({ id, generation }: { id: string; generation: number 
           </table>
         </div>
       ) : null}
+      <LoadMore list={events} />
     </section>
   );
 }

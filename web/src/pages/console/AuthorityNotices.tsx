@@ -4,7 +4,15 @@
 // support reads them.
 import { useState, type FormEvent } from 'react';
 import { api, call, type ApiError } from '../../api/client.ts';
-import { EmptyState, ErrorNote, Loading, Page, useResource } from '../../components/ui.tsx';
+import {
+  EmptyState,
+  ErrorNote,
+  Loading,
+  LoadMore,
+  Page,
+  usePagedResource,
+  useResource,
+} from '../../components/ui.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { Link } from '../../router.tsx';
 import { useMe } from '../../session.tsx';
@@ -170,7 +178,9 @@ function RecordForm({ onDone }: { onDone: () => void }) {
 
 export function AuthorityNoticesPage() {
   const { t, formatDateTime } = useI18n();
-  const list = useResource(() => call(api.GET('/v1/admin/authority-notices')));
+  const list = usePagedResource((cursor) =>
+    call(api.GET('/v1/admin/authority-notices', { params: { query: cursor ? { cursor } : {} } })),
+  );
   const admin = useMe().role === 'admin';
   return (
     <Page title={t('nav.console.authorityNotices')}>
@@ -219,6 +229,7 @@ export function AuthorityNoticesPage() {
           </table>
         </div>
       ) : null}
+      <LoadMore list={list} />
     </Page>
   );
 }

@@ -3,7 +3,15 @@
 // suspensions.
 import { useState, type FormEvent } from 'react';
 import { api, call, type ApiError } from '../../api/client.ts';
-import { EmptyState, ErrorNote, Loading, Page, useResource } from '../../components/ui.tsx';
+import {
+  EmptyState,
+  ErrorNote,
+  Loading,
+  LoadMore,
+  Page,
+  usePagedResource,
+  useResource,
+} from '../../components/ui.tsx';
 import { hasKey, useI18n, type MessageKey } from '../../i18n/index.tsx';
 import { Link } from '../../router.tsx';
 import { NotFound } from '../Status.tsx';
@@ -21,15 +29,19 @@ const statusKey = (s: string) => `identity.status.${s}` as MessageKey;
 
 export function ClientsPage() {
   const { t, formatDateTime } = useI18n();
-  const list = useResource(() => call(api.GET('/v1/admin/clients')));
+  // The server's time of the latest page: the countdowns run on it, not on this machine's clock.
+  const [now, setNow] = useState<string | null>(null);
+  const list = usePagedResource(async (cursor) => {
+    const r = await call(api.GET('/v1/admin/clients', { params: { query: cursor ? { cursor } : {} } }));
+    if (r.ok) setNow(r.data.now);
+    return r;
+  });
   return (
     <Page title={t('nav.console.clients')}>
       {list.status === 'loading' ? <Loading /> : null}
       {list.status === 'error' ? <ErrorNote error={list.error} /> : null}
-      {list.status === 'ready' && list.data.clients.length === 0 ? (
-        <EmptyState text={t('common.none')} />
-      ) : null}
-      {list.status === 'ready' && list.data.clients.length > 0 ? (
+      {list.status === 'ready' && list.data.length === 0 ? <EmptyState text={t('common.none')} /> : null}
+      {list.status === 'ready' && list.data.length > 0 ? (
         <div className="table-wrap">
           <table data-testid="clients">
             <thead>
@@ -43,7 +55,7 @@ export function ClientsPage() {
               </tr>
             </thead>
             <tbody>
-              {list.data.clients.map((c) => {
+              {list.data.map((c) => {
                 const overdue = c.identityStatus === 'overdue';
                 return (
                   <tr
@@ -66,7 +78,10 @@ export function ClientsPage() {
                         <>
                           {formatDateTime(c.nextDueAt)}
                           <br />
-                          <Countdown dueAt={c.nextDueAt} offset={clockOffset(list.data.now)} />
+                          <Countdown
+                            dueAt={c.nextDueAt}
+                            offset={clockOffset(now ?? new Date().toISOString())}
+                          />
                         </>
                       ) : (
                         '—'
@@ -87,6 +102,7 @@ export function ClientsPage() {
           </table>
         </div>
       ) : null}
+      <LoadMore list={list} />
     </Page>
   );
 }

@@ -1,6 +1,14 @@
 // The provider console (/console/...): staff only.
 import { api, call } from '../../api/client.ts';
-import { EmptyState, ErrorNote, Loading, Page, useResource } from '../../components/ui.tsx';
+import {
+  EmptyState,
+  ErrorNote,
+  Loading,
+  LoadMore,
+  Page,
+  usePagedResource,
+  useResource,
+} from '../../components/ui.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { useMe } from '../../session.tsx';
 import { AccountPage } from '../Account.tsx';
@@ -30,7 +38,9 @@ import { AuthorityNoticeDetailPage, AuthorityNoticesPage } from './AuthorityNoti
 function Audit() {
   const { t, formatDateTime } = useI18n();
   const verify = useResource(() => call(api.GET('/v1/admin/audit/verify')));
-  const entries = useResource(() => call(api.GET('/v1/admin/audit', { params: { query: { limit: 100 } } })));
+  const entries = usePagedResource((cursor) =>
+    call(api.GET('/v1/admin/audit', { params: { query: cursor ? { cursor } : {} } })),
+  );
   return (
     <Page title={t('nav.console.audit')}>
       <section className="card" aria-labelledby="verify-title">
@@ -98,6 +108,7 @@ function Audit() {
             </table>
           </div>
         ) : null}
+        <LoadMore list={entries} />
       </section>
     </Page>
   );

@@ -2,7 +2,15 @@
 // with its Message-ID), hash-chained. The chain check, filters and the CSV export.
 import { useState } from 'react';
 import { api, call } from '../../api/client.ts';
-import { EmptyState, ErrorNote, Loading, Page, useResource } from '../../components/ui.tsx';
+import {
+  EmptyState,
+  ErrorNote,
+  Loading,
+  LoadMore,
+  Page,
+  usePagedResource,
+  useResource,
+} from '../../components/ui.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 
 interface Filter {
@@ -24,8 +32,12 @@ export function NoticesPage() {
   const [draft, setDraft] = useState<Filter>({ accountId: '', from: '', to: '' });
   const [filter, setFilter] = useState<Filter>(draft);
   const verify = useResource(() => call(api.GET('/v1/admin/notices/verify')));
-  const list = useResource(() =>
-    call(api.GET('/v1/admin/notices', { params: { query: { ...toQuery(filter), limit: 500 } } })),
+  const list = usePagedResource((cursor) =>
+    call(
+      api.GET('/v1/admin/notices', {
+        params: { query: { ...toQuery(filter), ...(cursor ? { cursor } : {}) } },
+      }),
+    ),
   );
   const csvUrl = `/v1/admin/notices/export.csv?${new URLSearchParams(toQuery(filter)).toString()}`;
   return (
@@ -139,6 +151,7 @@ export function NoticesPage() {
           </table>
         </div>
       ) : null}
+      <LoadMore list={list} />
     </Page>
   );
 }

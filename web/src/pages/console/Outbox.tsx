@@ -5,7 +5,15 @@
 // read is audited.
 import { useState } from 'react';
 import { api, call, type ApiError, type ResponseBody } from '../../api/client.ts';
-import { EmptyState, ErrorNote, Loading, Page, useResource } from '../../components/ui.tsx';
+import {
+  EmptyState,
+  ErrorNote,
+  Loading,
+  LoadMore,
+  Page,
+  usePagedResource,
+  useResource,
+} from '../../components/ui.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { useMe } from '../../session.tsx';
 
@@ -110,15 +118,23 @@ export function OutboxPage() {
   const { t, formatDateTime } = useI18n();
   const [status, setStatus] = useState<Status | ''>('');
   const [open, setOpen] = useState<string | null>(null);
-  const list = useResource(() =>
-    call(
-      api.GET('/v1/admin/outbox', { params: { query: status ? { status, limit: 200 } : { limit: 200 } } }),
-    ),
+  // The relay's state and the counts by status come with each page: the latest shown.
+  const [summary, setSummary] = useState<{ relayConfigured: boolean; counts: Record<Status, number> } | null>(
+    null,
   );
-  const items: Item[] = list.status === 'ready' ? list.data.items : [];
+  const list = usePagedResource(async (cursor) => {
+    const r = await call(
+      api.GET('/v1/admin/outbox', {
+        params: { query: { ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) } },
+      }),
+    );
+    if (r.ok) setSummary({ relayConfigured: r.data.relayConfigured, counts: r.data.counts });
+    return r;
+  });
+  const items: Item[] = list.status === 'ready' ? list.data : [];
   return (
     <Page title={t('nav.console.outbox')}>
-      {list.status === 'ready' && !list.data.relayConfigured ? (
+      {summary && !summary.relayConfigured ? (
         <p className="note" role="status" data-testid="outbox-no-relay">
           {t('outbox.noRelay')}
         </p>
@@ -137,7 +153,7 @@ export function OutboxPage() {
             {statuses.map((s) => (
               <option key={s} value={s}>
                 {t(`outbox.status.${s}`)}
-                {list.status === 'ready' ? ` (${list.data.counts[s]})` : ''}
+                {summary ? ` (${summary.counts[s]})` : ''}
               </option>
             ))}
           </select>
@@ -195,6 +211,7 @@ export function OutboxPage() {
           </table>
         </div>
       ) : null}
+      <LoadMore list={list} />
       {open ? <MailText key={open} id={open} onChanged={list.reload} /> : null}
     </Page>
   );
