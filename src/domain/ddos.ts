@@ -251,3 +251,48 @@ export function threatensInfrastructure(h: HostThreat, t: InfrastructureThreshol
 export function tier2Holds(lastThreatAt: Date | null, now: Date, t: InfrastructureThresholds): boolean {
   return lastThreatAt !== null && now.getTime() - lastThreatAt.getTime() < t.holdMs;
 }
+
+// ---- the per-second detector (state kept by its owner; no timers here) ----
+
+export interface AddressState {
+  readonly rates: DdosRates;
+  /** The averaged rates' signature when they are an attack, else null. */
+  readonly attack: AttackSignature | null;
+}
+
+/**
+ * Feeds cumulative readings of every address, one call per sampling; keeps the last reading
+ * and a short window of rates per address. Addresses absent from a reading are forgotten.
+ */
+export class DdosDetector {
+  private readonly last = new Map<string, { at: number; c: DdosCounters }>();
+  private readonly windows = new Map<string, DdosRates[]>();
+  private thresholds: DdosThresholds;
+  constructor(thresholds: DdosThresholds = DEFAULT_DDOS_THRESHOLDS) {
+    this.thresholds = validateDdosThresholds(thresholds);
+  }
+
+  feed(at: Date, readings: ReadonlyMap<string, DdosCounters>): Map<string, AddressState> {
+    const out = new Map<string, AddressState>();
+    const t = at.getTime();
+    for (const addr of [...this.last.keys()])
+      if (!readings.has(addr)) {
+        this.last.delete(addr);
+        this.windows.delete(addr);
+      }
+    for (const [addr, c] of readings) {
+      const prev = this.last.get(addr);
+      this.last.set(addr, { at: t, c });
+      // a first reading gives no rate: the counter may be older than this detector
+      if (!prev) continue;
+      const r = ratesBetween(prev.c, c, (t - prev.at) / 1000);
+      if (!r) continue;
+      const w = this.windows.get(addr) ?? [];
+      w.push(r);
+      while (w.length > this.thresholds.averageSeconds) w.shift();
+      this.windows.set(addr, w);
+      out.set(addr, { rates: r, attack: detect(w, this.thresholds) });
+    }
+    return out;
+  }
+}

@@ -163,3 +163,29 @@ describe('DDoS tier 2 (R9.6)', () => {
     assert.equal(tier2Holds(t0, new Date(t0.getTime() + I.holdMs), I), false);
   });
 });
+
+describe('DDoS detector (R9.1)', () => {
+  it('R9.1: fed cumulative readings each second, it flags a flood within its window and clears after it', async () => {
+    const { DdosDetector } = await import('../../src/domain/ddos.ts');
+    const d = new DdosDetector();
+    const at = (s: number) => new Date(Date.UTC(2030, 0, 1, 0, 0, s));
+    const reading = (amp: number, all: number) =>
+      new Map([
+        [
+          '203.0.113.11',
+          { packets: { all, tcp: all - amp, syn: 0, udp: amp, icmp: 0, frag: 0, amp }, bytes: all * 100 },
+        ],
+      ]);
+    assert.equal(d.feed(at(0), reading(0, 0)).size, 0, 'first reading: no rate yet');
+    assert.equal(d.feed(at(1), reading(0, 500)).get('203.0.113.11')?.attack, null);
+    // 10,000 amplification packets/s: the 3 s average passes 2,000 at the first flood second
+    const s2 = d.feed(at(2), reading(10_000, 10_500)).get('203.0.113.11');
+    assert.deepEqual(s2?.attack?.types, ['udp_amplification']);
+    assert.equal(s2?.rates.packets.amp, 10_000);
+    d.feed(at(3), reading(20_000, 20_500));
+    // flood over: after a window of quiet seconds the address is no longer attacked
+    for (const s of [4, 5, 6]) d.feed(at(s), reading(20_000, 20_600 + s));
+    assert.equal(d.feed(at(7), reading(20_000, 20_700)).get('203.0.113.11')?.attack, null);
+    assert.equal(d.feed(at(8), new Map()).size, 0, 'a vanished address is forgotten');
+  });
+});
