@@ -1030,6 +1030,117 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/accounts/{id}/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the provider holds of a client, by kind, and until when (R12.4) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            contractEndedAt: string | null;
+                            held: {
+                                count: number;
+                                kind: string;
+                                until: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/accounts/{id}/support-ledger": {
         parameters: {
             query?: never;
@@ -6530,6 +6641,122 @@ export interface paths {
                             contracts: components["schemas"]["def-11"][];
                             now: string;
                             timeZone: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/retention/schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The retention schedule of the provider’s records (R12.4) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                basis: {
+                                    en: string;
+                                    fr: string;
+                                };
+                                holds: {
+                                    en: string;
+                                    fr: string;
+                                };
+                                kind: string;
+                                months: number;
+                                purge: "purged" | "kept";
+                                start: string;
+                            }[];
                         };
                     };
                 };
