@@ -246,9 +246,12 @@ export const clauses: Clause[] = [
       'src/control/services/ticket-mail.ts',
       'src/control/repositories/tickets.ts',
       'src/control/routes/tickets.ts',
+      'src/control/services/ticket-inbound.ts',
+      'src/control/support-smtp.ts',
     ],
-    note: 'tickets by the panel and API (incident report, admin request, billing, abuse), a state machine, internal notes, attachments typed by content, the staff queue with filters and full-text search, timers, auto-close; every message mailed through the outbox, threaded, with a signed reply address',
-    missing: 'replies by email (inbound SMTP) and the panels',
+    note: 'tickets by the panel and API (incident report, admin request, billing, abuse), a state machine, internal notes, attachments typed by content, the staff queue with filters and full-text search, timers, auto-close; every message mailed through the outbox, threaded, with a signed reply address; replies by email through the inbound SMTP listener (signed address, known senders only, quoted history stripped, auto-replies ignored, strangers politely refused)',
+    missing:
+      'the panels; a new ticket by mail to the bare support address (refused today: clients open them in the panel or API)',
   },
   {
     id: 'R5.1',

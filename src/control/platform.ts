@@ -20,6 +20,7 @@ import { RETENTION_PURGE_CRON, RETENTION_PURGE_JOB } from './jobs/retention.ts';
 import { RECONCILE_JOB } from './services/network-blocks.ts';
 import { loadMasterKey, SecretBox } from './security/secretbox.ts';
 import { createServices, type Services } from './services/index.ts';
+import { startSupportSmtp, type SupportSmtp } from './support-smtp.ts';
 
 export const DATABASE_NAME = 'infogere';
 
@@ -142,6 +143,9 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     url = await app.listen({ host: config.httpHost, port: config.httpPort });
     log.info({ url, panel: config.publicUrl }, 'infogere is up');
   }
+  // R4.3: replies to tickets by email (INFOGERE_SUPPORT_SMTP_PORT; 0: none).
+  const supportSmtp: SupportSmtp | null =
+    config.supportSmtpPort > 0 ? await startSupportSmtp(config, services.ticketInbound, log) : null;
   let stopped = false;
   return {
     config,
@@ -156,6 +160,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       if (stopped) return;
       stopped = true;
       await app.close();
+      await supportSmtp?.close();
       await traffic.stop();
       await scheduler.stop();
       await jobs.stop();

@@ -231,3 +231,55 @@ export function parseReplyToken(token: string): { ticketId: string; mac: string 
     mac: t.slice(32),
   };
 }
+
+// ---- mail in (R4.3) -----------------------------------------------------------------------
+
+/**
+ * A mail we must not answer nor store: an auto-reply or a loop (RFC 3834 `Auto-Submitted` other
+ * than "no", `Precedence: bulk|junk|list|auto_reply`, Microsoft's `X-Auto-Response-Suppress`
+ * with `X-Autoreply`/`X-Autorespond`, a mailing list, an empty envelope sender — a bounce).
+ */
+export function isAutomatic(h: {
+  autoSubmitted?: string | undefined;
+  precedence?: string | undefined;
+  autoReply?: boolean | undefined;
+  listId?: string | undefined;
+  envelopeFrom?: string | null | undefined;
+}): boolean {
+  const auto = (h.autoSubmitted ?? '').trim().toLowerCase();
+  if (auto && auto !== 'no') return true;
+  if (/^(bulk|junk|list|auto_reply)$/i.test((h.precedence ?? '').trim())) return true;
+  if (h.autoReply) return true;
+  if (h.listId) return true;
+  return h.envelopeFrom === '' || h.envelopeFrom === null;
+}
+
+const QUOTE_HEADERS = [
+  /^On .{1,200} wrote:\s*$/i,
+  /^Le .{1,200} a écrit\s*:\s*$/i,
+  /^-{2,}\s*Original Message\s*-{2,}\s*$/i,
+  /^-{2,}\s*Message d'origine\s*-{2,}\s*$/i,
+  /^_{10,}\s*$/,
+  /^From:\s.*[@<].*$/i,
+  /^De\s?:\s.*[@<].*$/i,
+];
+
+/**
+ * The new part of a reply: everything before the quoted history ("On … wrote:", "Le … a
+ * écrit :", an "Original Message" separator, a forwarded header block) and the signature
+ * ("-- "); lines starting with ">" dropped. Trimmed.
+ */
+export function stripQuoted(text: string): string {
+  const out: string[] = [];
+  const lines = text.replace(/\r\n?/g, '\n').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === '-- ' || line === '--') break;
+    // "On Mon, 1 Dec 2026 at 10:00, X <x@y>" and "wrote:" are often split over two lines.
+    const joined = i + 1 < lines.length ? `${line} ${lines[i + 1]!.trim()}` : line;
+    if (QUOTE_HEADERS.some((re) => re.test(line.trim()) || re.test(joined.trim()))) break;
+    if (/^\s*>/.test(line)) continue;
+    out.push(line);
+  }
+  return out.join('\n').trim();
+}

@@ -11,6 +11,7 @@ import {
   checkMinutes,
   consumesIncludedTime,
   editableBy,
+  isAutomatic,
   isStale,
   minutesRequired,
   parseReplyToken,
@@ -20,6 +21,7 @@ import {
   splitMinutes,
   staffSetStatus,
   statusAfterMessage,
+  stripQuoted,
   supportBalance,
   supportMonth,
 } from '../../src/domain/tickets.ts';
@@ -123,5 +125,27 @@ describe('R4.3 reply tokens', () => {
     assert.deepEqual(parseReplyToken(token.toUpperCase()), { ticketId: id, mac: 'ab'.repeat(12) });
     assert.equal(parseReplyToken('zz'), null);
     assert.equal(parseReplyToken(`${token}00`), null);
+  });
+});
+
+describe('R4.3 mail in', () => {
+  it('auto-replies, lists and bounces are recognised', () => {
+    assert.equal(isAutomatic({ autoSubmitted: 'auto-replied' }), true);
+    assert.equal(isAutomatic({ autoSubmitted: 'no', envelopeFrom: 'a@b.test' }), false);
+    assert.equal(isAutomatic({ precedence: 'bulk', envelopeFrom: 'a@b.test' }), true);
+    assert.equal(isAutomatic({ listId: '<x.lists.test>', envelopeFrom: 'a@b.test' }), true);
+    assert.equal(isAutomatic({ envelopeFrom: '' }), true, 'a bounce');
+    assert.equal(isAutomatic({ envelopeFrom: 'a@b.test' }), false);
+  });
+  it('quoted history and signatures are stripped (EN, FR, Outlook)', () => {
+    assert.equal(stripQuoted('Thanks!\n\nOn Mon, 2 Mar 2026, X <x@y.test> wrote:\n> old'), 'Thanks!');
+    assert.equal(
+      stripQuoted('Merci\r\nLe lun. 2 mars 2026 à 10:00, X <x@y.test> a écrit :\r\n> vieux'),
+      'Merci',
+    );
+    assert.equal(stripQuoted('Ok\n-----Original Message-----\nFrom: x@y.test\nold'), 'Ok');
+    assert.equal(stripQuoted('Fine\n-- \nAlice, CTO'), 'Fine');
+    assert.equal(stripQuoted('A\n> quoted\nB'), 'A\nB');
+    assert.equal(stripQuoted('De : 9h à 10h, le serveur tombe'), 'De : 9h à 10h, le serveur tombe');
   });
 });

@@ -25,6 +25,7 @@ import { createProvisioningService } from './provisioning.ts';
 import { createVmEventsService } from './vm-events.ts';
 import { createTicketsService } from './tickets.ts';
 import { createRetentionService } from './retention.ts';
+import { createTicketInbound } from './ticket-inbound.ts';
 
 export function createServices(ctx: ServiceContext) {
   const audit = createAuditService(ctx);
@@ -67,6 +68,7 @@ export function createServices(ctx: ServiceContext) {
   const provisioning = createProvisioningService(ctx, audit, { infra, accessCodes, mail, traffic });
   // R12.4: the deletion the `contract.terminate` job runs at a termination's effective date.
   const terminationWorkflow = createTerminationWorkflow(ctx, audit, { terminations, traffic, infra, mail });
+  const tickets = createTicketsService(ctx, audit, { mail });
   return {
     ctx,
     audit,
@@ -93,7 +95,9 @@ export function createServices(ctx: ServiceContext) {
     authorityNotices: createAuthorityNoticesService(ctx, audit, sanctions),
     vmEvents: createVmEventsService(ctx, audit),
     // R4.3, R3.10: the support desk; other modules open tickets with tickets.openForPlatform.
-    tickets: createTicketsService(ctx, audit, { mail }),
+    tickets,
+    // R4.3: replies by email, from the inbound SMTP listener (support-smtp.ts).
+    ticketInbound: createTicketInbound(ctx, tickets),
     // R12.4: the retention schedule's daily purge and what is held per client.
     retention: createRetentionService(ctx, audit),
   };

@@ -114,15 +114,34 @@ export function createTicketMail(ctx: ServiceContext, mail: MailService) {
       await toClient(tx, t, 'ticket.closed', { days }, 'R4.3 ticket closed without answer');
     },
 
-    /** A polite refusal to a sender we do not attach (unknown, or a bad reply address); nothing else is stored. */
-    async refused(to: string, subject: string) {
+    /** A polite refusal (a stranger, a bad reply address, a ticket closed for good); nothing else is stored. */
+    async refused(to: string, subject: string, why: 'unknown_address' | 'unknown_sender' | 'closed') {
+      const reasons = {
+        unknown_address: {
+          fr: "l'adresse de réponse n'est pas valable (elle ne désigne aucun ticket)",
+          en: 'the reply address is not valid (it names no ticket)',
+        },
+        unknown_sender: {
+          fr: "l'adresse d'envoi n'est pas celle d'un utilisateur du client de ce ticket",
+          en: "the sending address is not one of this ticket's client users",
+        },
+        closed: {
+          fr: 'ce ticket est fermé définitivement : ouvrez-en un nouveau depuis votre espace',
+          en: 'this ticket is closed for good: open a new one from your panel',
+        },
+      }[why];
       await mail.send(ctx.db, {
         to,
         template: 'ticket.mail_refused',
         language: 'fr',
-        vars: { subject: subject.slice(0, 150) || '(sans objet)', panelUrl: ctx.config.publicUrl ?? '' },
+        vars: {
+          subject: subject.slice(0, 150) || '(sans objet)',
+          reasonFr: reasons.fr,
+          reasonEn: reasons.en,
+          panelUrl: ctx.config.publicUrl ?? '',
+        },
         accountId: null,
-        reason: 'R4.3 mail from an unknown sender refused',
+        reason: `R4.3 inbound mail refused (${why})`,
       });
     },
   };

@@ -165,6 +165,8 @@ export function createTicketsService(ctx: ServiceContext, audit: AuditService, d
 
   const service = {
     ledger,
+    /** Ticket mails: reply addresses (signed), their check, refusals (services/ticket-mail.ts). */
+    mail: mails,
     replyAddress: mails.replyAddress,
 
     /** A client opens a ticket (panel or API). */

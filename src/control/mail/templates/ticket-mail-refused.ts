@@ -1,12 +1,18 @@
-// R4.3: a mail to the support address from an address we do not know, or to a reply address
-// that is not valid: a polite answer, and nothing stored (never a ticket for a stranger). The
-// French text carries the English one too: we do not know the sender's language.
+// R4.3: a mail to the support address that we do not attach (a sender we do not know, a reply
+// address that is not valid, a ticket closed for good): a polite answer, and nothing stored
+// (never a ticket for a stranger). The French text carries the English one too: we do not know
+// a stranger's language.
 import type { MailTemplate } from '../render.ts';
 
 export const ticketMailRefused: MailTemplate = {
   name: 'ticket.mail_refused',
-  vars: ['subject', 'panelUrl'],
-  sample: { subject: 'Re: [#1042] Installer PostgreSQL 16', panelUrl: 'https://panel.example.test' },
+  vars: ['subject', 'reasonFr', 'reasonEn', 'panelUrl'],
+  sample: {
+    subject: 'Re: [#1042] Installer PostgreSQL 16',
+    reasonFr: "l'adresse d'envoi n'est pas celle d'un utilisateur du client de ce ticket",
+    reasonEn: "the sending address is not one of this ticket's client users",
+    panelUrl: 'https://panel.example.test',
+  },
   subject: {
     fr: 'Message non distribué : {{subject}}',
     en: 'Message not delivered: {{subject}}',
@@ -14,23 +20,20 @@ export const ticketMailRefused: MailTemplate = {
   text: {
     fr: `Bonjour,
 
-Nous n'avons pas pu rattacher votre message « {{subject}} » à un ticket : l'adresse d'envoi
-n'est pas celle d'un client de ce ticket, ou l'adresse de réponse n'est pas valable.
+Nous n'avons pas rattaché votre message « {{subject}} » à un ticket : {{reasonFr}}.
 Votre message n'a pas été conservé. Les clients peuvent écrire depuis leur espace :
 {{panelUrl}}
 
 --
-We could not attach your message "{{subject}}" to a ticket: the sending address is not one
-of this ticket's client, or the reply address is not valid. Your message was not kept.
-Clients can write from their panel: {{panelUrl}}
+We did not attach your message "{{subject}}" to a ticket: {{reasonEn}}.
+Your message was not kept. Clients can write from their panel: {{panelUrl}}
 
 L'équipe infogere
 `,
     en: `Hello,
 
-We could not attach your message "{{subject}}" to a ticket: the sending address is not one
-of this ticket's client, or the reply address is not valid. Your message was not kept.
-Clients can write from their panel:
+We did not attach your message "{{subject}}" to a ticket: {{reasonEn}}.
+Your message was not kept. Clients can write from their panel:
 {{panelUrl}}
 
 The infogere team
