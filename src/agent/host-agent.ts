@@ -12,6 +12,25 @@ export interface PortCounters {
   txBytes: string;
 }
 
+/** R7.1: what the analyzer counted for one VPS since the previous read; never any content. */
+export interface SmtpContentCounts {
+  messages: number;
+  recipients: number;
+  /** Messages rspamd scored as spam (its action is not "no action" or "greylist"). */
+  spam: number;
+  scoreSum: number;
+  maxScore: number;
+  /** Sessions that switched to TLS (left to the flow signal). */
+  encryptedSessions: number;
+}
+
+export interface SmtpHostStats {
+  flows: Record<string, { syn: string; destinations: number }>;
+  content: Record<string, SmtpContentCounts>;
+  /** The analyzer's own counters (skipped malformed sessions, dropped on overload, restarts). */
+  analyzer?: { malformed: number; dropped: number; restarts: number; running: boolean };
+}
+
 export interface HostNetwork {
   /** Bridge, nft table and base chains, uplink shaping (idempotent). */
   setup(): Promise<void>;
@@ -32,6 +51,11 @@ export interface HostNetwork {
   readPortCounters(ports?: string[]): Promise<PortCounters[]>;
   /** Per VPS: dropped packets/bytes by kind (spoof, filtered, ratelimit, blocked, isolated). */
   readDrops(): Promise<Record<string, Record<string, { packets: string; bytes: string }>>>;
+  /**
+   * R7.1: per VPS, its port-25 flow reading (cumulative new connections, distinct destinations
+   * in the last hour) and the content scores gathered since the previous call (numbers only).
+   */
+  readSmtpStats(): Promise<SmtpHostStats>;
   /** Compares the live rules with the policies and repairs drift; what was fixed. */
   reconcile(policies: VpsNetPolicy[]): Promise<{ kind: string; detail: string }[]>;
 }

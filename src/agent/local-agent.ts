@@ -13,6 +13,7 @@ import {
 } from './net/host.ts';
 import { readLinkCounters, type LinkCounters } from './net/counters.ts';
 import { reconcileHost } from './net/reconcile.ts';
+import { readSmtpFlows } from './net/nft-port25.ts';
 import { readSnmpPorts } from './net/snmp.ts';
 import { DEFAULT_TABLE, type HostNetConfig } from './net/types.ts';
 import { QemuDriver, type QemuHostConfig } from './qemu/driver.ts';
@@ -53,6 +54,9 @@ export function localNetwork(host: HostNetConfig): HostNetwork {
     },
     async readPortCounters(ports) {
       return [...(await readLinkCounters(host, ports)).values()].map(portCounters);
+    },
+    async readSmtpStats() {
+      return { flows: await readSmtpFlows(host), content: {} };
     },
     async readDrops() {
       const out: Record<string, Record<string, { packets: string; bytes: string }>> = {};

@@ -45,6 +45,7 @@ import { sanctionRoutes } from './routes/sanctions.ts';
 import { terminationRoutes } from './routes/terminations.ts';
 import { planChangeRoutes } from './routes/plan-changes.ts';
 import { ticketRoutes } from './routes/tickets.ts';
+import { spamRoutes } from './routes/spam.ts';
 import type { Services } from './services/index.ts';
 
 export const REDACTED_PATHS = [
@@ -196,6 +197,7 @@ export async function buildApp(
   renewalRoutes(app, services);
   trafficRoutes(app, services);
   networkBlockRoutes(app, services);
+  spamRoutes(app, services);
   vpsRoutes(app, services);
   alertRoutes(app, services);
   sanctionRoutes(app, services);

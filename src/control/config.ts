@@ -147,6 +147,11 @@ const settings = {
     kind: { type: 'int', default: 10, min: 1, max: 3600 },
     help: 'How often the VPS ports’ traffic counters are read and stored (R3.13).',
   },
+  spamSampleSeconds: {
+    env: 'INFOGERE_SPAM_SAMPLE_SECONDS',
+    kind: { type: 'int', default: 3, min: 1, max: 60 },
+    help: 'How often the hosts’ port-25 statistics are read and the anti-spam rules checked (R7.1: a few seconds behind the traffic).',
+  },
   schedulerTickSeconds: {
     env: 'INFOGERE_SCHEDULER_TICK_SECONDS',
     kind: { type: 'int', default: 30, min: 1, max: 3600 },

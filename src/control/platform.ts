@@ -17,6 +17,7 @@ import { allJobs, createScheduler } from './jobs/registry.ts';
 import type { Scheduler } from './jobs/scheduler.ts';
 import { RECONCILE_CRON, trafficCollector } from './jobs/traffic.ts';
 import { RETENTION_PURGE_CRON, RETENTION_PURGE_JOB } from './jobs/retention.ts';
+import { spamSampler } from './jobs/spam.ts';
 import { RECONCILE_JOB } from './services/network-blocks.ts';
 import { loadMasterKey, SecretBox } from './security/secretbox.ts';
 import { createServices, type Services } from './services/index.ts';
@@ -136,6 +137,9 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
   await jobs.boss.schedule(RECONCILE_JOB, RECONCILE_CRON, {});
   const traffic = trafficCollector(services, log);
   traffic.start(config.trafficIntervalSeconds * 1000);
+  // R7.1: port-25 statistics read every few seconds, the anti-spam rules checked.
+  const spam = spamSampler(services, log);
+  spam.start(config.spamSampleSeconds * 1000);
 
   const app = await buildApp(services, { logger: log });
   let url = `http://${config.httpHost}:${config.httpPort}`;
@@ -162,6 +166,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       await app.close();
       await supportSmtp?.close();
       await traffic.stop();
+      await spam.stop();
       await scheduler.stop();
       await jobs.stop();
       services.mail.close();

@@ -51,6 +51,7 @@ describe('traffic collector on a real port (R3.13)', { concurrency: false }, () 
       removeVps: (v) => ref.network!.removeVps(v),
       readPortCounters: (ports) => ref.network!.readPortCounters(ports),
       readDrops: () => ref.network!.readDrops(),
+      readSmtpStats: () => ref.network!.readSmtpStats(),
       reconcile: (ps) => ref.network!.reconcile(ps),
     } satisfies HostNetwork;
     const agents = fakeAgents({ network: viaLab });

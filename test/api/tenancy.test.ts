@@ -182,6 +182,8 @@ describe('tenancy: a second client gets 404 on the first one’s objects, everyw
     `/v1/vps/${ids.vps}/contract`,
     `/v1/vps/${ids.vps}/traffic`,
     `/v1/vps/${ids.vps}/network-blocks`,
+    `/v1/vps/${ids.vps}/spam`,
+    `/v1/vps/${ids.vps}/spam/blocks`,
     `/v1/identity/requests/${ids.request}`,
     `/v1/identity/documents/${ids.document}/content`,
     `/v1/notices/${ids.notice}`,

@@ -369,6 +369,7 @@ export function noNetwork(): HostNetwork {
     removeVps: refuse,
     readPortCounters: refuse,
     readDrops: refuse,
+    readSmtpStats: refuse,
     reconcile: refuse,
   };
 }

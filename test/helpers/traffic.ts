@@ -1,7 +1,7 @@
 // Test doubles for the traffic and network-block tests: a HostNetwork whose port counters the test
 // sets (and which records what the control plane asked of it), and a VPS placed on a host
 // with an address, MAC and slot (what provisioning leaves), without any real VM.
-import type { HostNetwork, PortCounters } from '../../src/agent/host-agent.ts';
+import type { HostNetwork, PortCounters, SmtpHostStats } from '../../src/agent/host-agent.ts';
 import { tapName, vpsMac } from '../../src/agent/net/names.ts';
 import type { VpsNetPolicy } from '../../src/domain/net-policy.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
@@ -17,6 +17,8 @@ export interface FakeNetwork extends HostNetwork {
   removed: string[];
   /** Set to make every call fail (an unreachable host). */
   down: boolean;
+  /** What the next readSmtpStats returns (R7.1); content is drained by the read. */
+  smtp: SmtpHostStats;
   set(vpsId: string, c: { ifindex?: number; rx: bigint; tx?: bigint }): void;
 }
 
@@ -34,6 +36,7 @@ export function fakeNetwork(): FakeNetwork {
     reconciled: [],
     removed: [],
     down: false,
+    smtp: { flows: {}, content: {} },
     set(vpsId, c) {
       const port = tapName(vpsId);
       const prev = n.ports.get(port);
@@ -64,6 +67,12 @@ export function fakeNetwork(): FakeNetwork {
     },
     async readDrops() {
       return {};
+    },
+    async readSmtpStats() {
+      if (n.down) throw new Error('host down');
+      const out = structuredClone(n.smtp);
+      n.smtp.content = {};
+      return out;
     },
     async reconcile(policies) {
       n.reconciled.push(policies);

@@ -15,6 +15,7 @@ import type { SanctionsTables } from './tables/sanctions.ts';
 import type { TerminationTables } from './tables/terminations.ts';
 import type { TicketTables } from './tables/tickets.ts';
 import type { LegalRecordTables } from './tables/legal-records.ts';
+import type { SpamTables } from './tables/spam.ts';
 
 export type Language = 'fr' | 'en';
 export type UserKind = 'staff' | 'client';
@@ -144,7 +145,8 @@ export interface Database
     SanctionsTables,
     PlanChangeTables,
     TicketTables,
-    LegalRecordTables {
+    LegalRecordTables,
+    SpamTables {
   accounts: AccountsTable;
   users: UsersTable;
   sessions: SessionsTable;

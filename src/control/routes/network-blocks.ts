@@ -25,7 +25,10 @@ const NetworkBlock = Type.Object(
     liftedBy: NullStr,
     /** Staff only: the sanction it belongs to; lifted only through that sanction (409 network_block.owned here). */
     owner: Type.Optional(
-      Type.Union([Type.Object({ type: Type.Literal('sanction'), id: Str() }), Type.Null()]),
+      Type.Union([
+        Type.Object({ type: Type.Union([Type.Literal('sanction'), Type.Literal('spam_block')]), id: Str() }),
+        Type.Null(),
+      ]),
     ),
   },
   { $id: 'NetworkBlock' },

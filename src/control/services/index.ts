@@ -26,6 +26,7 @@ import { createVmEventsService } from './vm-events.ts';
 import { createTicketsService } from './tickets.ts';
 import { createRetentionService } from './retention.ts';
 import { createTicketInbound } from './ticket-inbound.ts';
+import { createSpamService } from './spam.ts';
 
 export function createServices(ctx: ServiceContext) {
   const audit = createAuditService(ctx);
@@ -100,6 +101,8 @@ export function createServices(ctx: ServiceContext) {
     ticketInbound: createTicketInbound(ctx, tickets),
     // R12.4: the retention schedule's daily purge and what is held per client.
     retention: createRetentionService(ctx, audit),
+    // R7.1–R7.6: port-25 statistics, identifications and blocks (owned network blocks).
+    spam: createSpamService(ctx, audit, { mail, networkBlocks }),
   };
 }
 export type Services = ReturnType<typeof createServices>;

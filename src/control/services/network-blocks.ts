@@ -39,7 +39,7 @@ export interface NewNetworkBlock {
 
 /** Who a network block belongs to: only that owner lifts it (a sanction, perhaps ordered by an authority notice). */
 export interface BlockOwner {
-  type: 'sanction';
+  type: 'sanction' | 'spam_block';
   id: string;
 }
 
@@ -215,7 +215,13 @@ export function createNetworkBlocksService(ctx: ServiceContext, audit: AuditServ
             liftedAt: m.lifted_at.toISOString(),
           });
         if (m.owner_type && m.owner_id && !(by?.type === m.owner_type && by.id === m.owner_id))
-          throw await ownedError(tx, m.kind, m.owner_id);
+          throw m.owner_type === 'spam_block'
+            ? conflict(
+                'network_block.owned',
+                `This port-25 block belongs to the spam block ${m.owner_id} (R7.2): lift it through the anti-spam queue (POST /v1/admin/spam/blocks/${m.owner_id}/lift)`,
+                { ownerType: 'spam_block', ownerId: m.owner_id },
+              )
+            : await ownedError(tx, m.kind, m.owner_id);
         return markNetworkBlockLifted(tx, m.id, actor.label, now);
       });
       await audit.record(
@@ -231,6 +237,20 @@ export function createNetworkBlocksService(ctx: ServiceContext, audit: AuditServ
         log.error({ err: e, vps: vps.id }, 'lift not applied on the host yet');
       }
       return { ...networkBlockOut(row), applied };
+    },
+
+    /**
+     * Applies the VPS's whole policy on its host now (after another module changed its blocks
+     * in its own transaction, e.g. a port-25 block, R7.2); false when not applied (logged: the
+     * reconcile applies it).
+     */
+    async reapply(vpsId: string): Promise<boolean> {
+      try {
+        return await applyNow(await getVps(db, SYSTEM_SCOPE, vpsId));
+      } catch (e) {
+        log.error({ err: e, vps: vpsId }, 'network policy not applied on the host yet');
+        return false;
+      }
     },
 
     /** Network blocks of a VPS (clients: their own VPS's; in force only unless `all`). */

@@ -1854,7 +1854,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items: (components["schemas"]["def-16"] & {
+                            items: (components["schemas"]["def-18"] & {
                                 sanctionsInForce: number;
                             })[];
                             nextCursor: string | null;
@@ -1969,8 +1969,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            notice: components["schemas"]["def-16"];
-                            sanction: components["schemas"]["def-15"];
+                            notice: components["schemas"]["def-18"];
+                            sanction: components["schemas"]["def-17"];
                         };
                     };
                 };
@@ -2073,8 +2073,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            notice: components["schemas"]["def-16"];
-                            sanctions: components["schemas"]["def-15"][];
+                            notice: components["schemas"]["def-18"];
+                            sanctions: components["schemas"]["def-17"][];
                         };
                     };
                 };
@@ -5823,7 +5823,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": (components["schemas"]["def-19"] & {
+                        "application/json": (components["schemas"]["def-21"] & {
                             accountName: string;
                             hostname: string;
                         })[];
@@ -6863,7 +6863,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-15"][];
+                        "application/json": components["schemas"]["def-17"][];
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -7823,6 +7823,578 @@ export interface paths {
             };
         };
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/spam/blocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Port-25 blocks by state: open (in force, waiting, refused), requested (the unblock queue, R7.5), or all; newest first (paged) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The nextCursor of the previous page */
+                    cursor?: string;
+                    /** @description Rows per page (default 50, at most 200) */
+                    limit?: number;
+                    state?: "open" | "requested" | "all";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["def-13"][];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/spam/blocks/{blockId}/decide": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lift a port-25 block, or refuse a waiting unblock request with a reason (R7.5); the client is emailed; audited */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    blockId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        decision: "lift" | "refuse";
+                        reason?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            createdAt: string;
+                            decidedAt: string | null;
+                            hostname: string;
+                            id: string;
+                            identification: {
+                                observed: number;
+                                ruleId: string;
+                                signal: string;
+                                stats: {
+                                    encryptedSessions10min: number;
+                                    maxScore10min: number;
+                                    meanScore10min: number;
+                                    messages10min: number;
+                                    recipients10min: number;
+                                    smtpConnectionsPerMinute: number;
+                                    smtpDestinationsPerHour: number;
+                                    spamMessages10min: number;
+                                };
+                                threshold: number;
+                            };
+                            liftedAt: string | null;
+                            minUntil: string;
+                            refusalReason: string | null;
+                            requestedAt: string | null;
+                            rung: number;
+                            staffDecides: boolean;
+                            state: "in_force" | "unblock_requested" | "lifted" | "refused";
+                            vpsId: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/spam/identifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Spam identifications with their statistics (numbers only, R7.6), of one VPS or all (paged) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The nextCursor of the previous page */
+                    cursor?: string;
+                    /** @description Rows per page (default 50, at most 200) */
+                    limit?: number;
+                    vpsId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["def-14"][];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/spam/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The identification rules in force (the documented defaults until changed) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            minMessages?: number;
+                            reason: string;
+                            /** @description One of smtp_connections_per_minute, smtp_destinations_per_hour, spam_messages_10min, spam_ratio_10min */
+                            signal: string;
+                            threshold: number;
+                        }[];
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        /** Replace the identification rules (400 spam.rule_signal for an unknown signal); audited */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        rules: {
+                            id: string;
+                            minMessages?: number;
+                            reason: string;
+                            /** @description One of smtp_connections_per_minute, smtp_destinations_per_hour, spam_messages_10min, spam_ratio_10min */
+                            signal: string;
+                            threshold: number;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            minMessages?: number;
+                            reason: string;
+                            /** @description One of smtp_connections_per_minute, smtp_destinations_per_hour, spam_messages_10min, spam_ratio_10min */
+                            signal: string;
+                            threshold: number;
+                        }[];
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
         post?: never;
         delete?: never;
         options?: never;
@@ -11695,7 +12267,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            termination: components["schemas"]["def-17"] | null;
+                            termination: components["schemas"]["def-19"] | null;
                         };
                     };
                 };
@@ -11812,7 +12384,7 @@ export interface paths {
                                 isolated: boolean;
                                 paused: boolean;
                             };
-                            termination: components["schemas"]["def-17"];
+                            termination: components["schemas"]["def-19"];
                         };
                     };
                 };
@@ -12399,7 +12971,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-18"][];
+                        "application/json": components["schemas"]["def-20"][];
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -14647,7 +15219,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-17"][];
+                        "application/json": components["schemas"]["def-19"][];
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -14885,7 +15457,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items: components["schemas"]["def-20"][];
+                            items: components["schemas"]["def-22"][];
                             nextCursor: string | null;
                         };
                     };
@@ -16207,7 +16779,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-13"][];
+                        "application/json": components["schemas"]["def-15"][];
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -16314,7 +16886,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            action: components["schemas"]["def-13"];
+                            action: components["schemas"]["def-15"];
                             vps: components["schemas"]["def-5"];
                         };
                     };
@@ -17170,7 +17742,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-19"][];
+                        "application/json": components["schemas"]["def-21"][];
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -17273,7 +17845,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-14"][];
+                        "application/json": components["schemas"]["def-16"][];
                     };
                 };
                 /** @description Every error: a stable code and a message for people. */
@@ -17345,6 +17917,343 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/vps/{id}/spam": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A VPS's port-25 status (R7.2), its open block with its statistics, and the ladder of durations (R7.4) shown before any request */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            block: components["schemas"]["def-13"] | null;
+                            blocksInWindow: number;
+                            ladder: {
+                                durationsMs: number[];
+                                staffDecideFromBlock: number;
+                                windowMonths: number;
+                            };
+                            nextBlockDurationMs: number;
+                            port25: "open" | "blocked";
+                            vpsId: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/vps/{id}/spam/blocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A VPS's port-25 blocks with dates and statistics, newest first (paged) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The nextCursor of the previous page */
+                    cursor?: string;
+                    /** @description Rows per page (default 50, at most 200) */
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["def-13"][];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/vps/{id}/spam/blocks/{blockId}/unblock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask to lift a port-25 block, confirming the cause is fixed (R7.3): after its minimum duration (409 spam.too_early), blocks 1–2 lift at once, from the 3rd the request waits for staff (R7.5) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    blockId: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        confirmFixed: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-13"] & {
+                            outcome: "lifted" | "to_staff";
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -17491,7 +18400,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            termination: components["schemas"]["def-17"] | null;
+                            termination: components["schemas"]["def-19"] | null;
                         };
                     };
                 };
@@ -18055,16 +18964,67 @@ export interface components {
             liftedBy: string | null;
             owner?: {
                 id: string;
-                /** @enum {string} */
-                type: "sanction";
+                type: "sanction" | "spam_block";
             } | null;
             port: number | null;
             protocol: string | null;
             reason: string;
             until: string | null;
         };
-        /** VpsAction */
+        /** SpamBlock */
         "def-13": {
+            createdAt: string;
+            decidedAt: string | null;
+            hostname: string;
+            id: string;
+            identification: {
+                observed: number;
+                ruleId: string;
+                signal: string;
+                stats: {
+                    encryptedSessions10min: number;
+                    maxScore10min: number;
+                    meanScore10min: number;
+                    messages10min: number;
+                    recipients10min: number;
+                    smtpConnectionsPerMinute: number;
+                    smtpDestinationsPerHour: number;
+                    spamMessages10min: number;
+                };
+                threshold: number;
+            };
+            liftedAt: string | null;
+            minUntil: string;
+            refusalReason: string | null;
+            requestedAt: string | null;
+            rung: number;
+            staffDecides: boolean;
+            state: "in_force" | "unblock_requested" | "lifted" | "refused";
+            vpsId: string;
+        };
+        /** SpamIdentification */
+        "def-14": {
+            createdAt: string;
+            hostname: string;
+            id: string;
+            observed: number;
+            ruleId: string;
+            signal: string;
+            stats: {
+                encryptedSessions10min: number;
+                maxScore10min: number;
+                meanScore10min: number;
+                messages10min: number;
+                recipients10min: number;
+                smtpConnectionsPerMinute: number;
+                smtpDestinationsPerHour: number;
+                spamMessages10min: number;
+            };
+            threshold: number;
+            vpsId: string;
+        };
+        /** VpsAction */
+        "def-15": {
             action: "start" | "stop" | "reboot" | "poweroff";
             error: string | null;
             finishedAt: string | null;
@@ -18079,7 +19039,7 @@ export interface components {
             vpsId: string;
         };
         /** SanctionInForce */
-        "def-14": {
+        "def-16": {
             appliedAt: string;
             id: string;
             liftCondition: string | null;
@@ -18089,7 +19049,7 @@ export interface components {
             vpsId: string | null;
         };
         /** Sanction */
-        "def-15": {
+        "def-17": {
             accountId: string;
             appliedAt: string;
             appliedBy: string;
@@ -18123,7 +19083,7 @@ export interface components {
             withheld: boolean;
         };
         /** AuthorityNotice */
-        "def-16": {
+        "def-18": {
             accountId: string;
             authority: string;
             id: string;
@@ -18144,7 +19104,7 @@ export interface components {
             withheld: boolean;
         };
         /** Termination */
-        "def-17": {
+        "def-19": {
             accountId: string;
             cancelledAt: string | null;
             cancelledBy: string | null;
@@ -18166,7 +19126,7 @@ export interface components {
             vpsId: string;
         };
         /** DeletionRecord */
-        "def-18": {
+        "def-20": {
             cause: string;
             completedAt: string | null;
             contractId: string;
@@ -18184,7 +19144,7 @@ export interface components {
             vpsId: string;
         };
         /** PlanChange */
-        "def-19": {
+        "def-21": {
             accountId: string;
             amountCents: number;
             appliedAt: string | null;
@@ -18221,7 +19181,7 @@ export interface components {
             vpsId: string;
         };
         /** TicketSummary */
-        "def-20": {
+        "def-22": {
             accountId: string;
             closedAt: string | null;
             createdAt: string;

@@ -132,8 +132,8 @@ export interface NetworkBlocksTable {
   until: Timestamp | null;
   lifted_at: Timestamp | null;
   lifted_by: string | null;
-  /** Set when the block belongs to another module's object (a sanction): only that owner lifts it. */
-  owner_type: 'sanction' | null;
+  /** Set when the block belongs to another module's object (a sanction, a port-25 spam block, R7.2): only that owner lifts it. */
+  owner_type: 'sanction' | 'spam_block' | null;
   owner_id: string | null;
 }
 

@@ -22,6 +22,8 @@ import { contractTerminationScheduled } from './contract-termination-scheduled.t
 import { contractTerminationCancelled } from './contract-termination-cancelled.ts';
 import { vpsPlanChangeReboot } from './vps-plan-change-reboot.ts';
 import { vpsPlanChanged } from './vps-plan-changed.ts';
+import { spamBlocked } from './spam-blocked.ts';
+import { spamUnblocked, spamUnblockRefused } from './spam-unblock-decided.ts';
 
 import { ticketOpened } from './ticket-opened.ts';
 import { ticketReply } from './ticket-reply.ts';
@@ -52,6 +54,9 @@ export const templates: MailTemplate[] = [
   vpsPlanChanged,
   authLoginFailures,
   invoiceReissued,
+  spamBlocked,
+  spamUnblocked,
+  spamUnblockRefused,
   // Other modules: add your template's line here.
   // R4.3, R3.10: the support desk.
   ticketOpened,
