@@ -111,7 +111,7 @@ export function pageSpamBlocks(
   if (filter.scope.kind === 'client') q = q.where('b.account_id', '=', filter.scope.accountId);
   if (filter.vpsId) q = q.where('b.vps_id', '=', filter.vpsId);
   if (filter.states) q = q.where('b.state', 'in', filter.states);
-  return pageOf(q, byCreated('desc', 'b'), page) as Promise<Page<SpamBlockWithStats>>;
+  return pageOf(q, byCreated('spam_blocks', 'desc', 'b'), page) as Promise<Page<SpamBlockWithStats>>;
 }
 
 export function getSpamBlockWithStats(db: Db, id: string): Promise<SpamBlockWithStats | undefined> {
@@ -130,7 +130,7 @@ export function pageIdentifications(
     .selectAll('i')
     .select('v.hostname');
   if (filter.vpsId) q = q.where('i.vps_id', '=', filter.vpsId);
-  return pageOf(q, byCreated('desc', 'i'), page) as Promise<
+  return pageOf(q, byCreated('spam_identifications', 'desc', 'i'), page) as Promise<
     Page<SpamIdentificationRow & { hostname: string }>
   >;
 }
