@@ -18,6 +18,8 @@ import { readSnmpPorts } from './net/snmp.ts';
 import { DEFAULT_TABLE, type HostNetConfig } from './net/types.ts';
 import { QemuDriver, type QemuHostConfig } from './qemu/driver.ts';
 import type { HostAgent, HostNetwork, PortCounters, SwitchPortCounters, SwitchTarget } from './host-agent.ts';
+// R3.6, R12.4: the backup repositories' maintenance runs on this machine (the control plane's).
+export { resticRepos } from './backup/restic.ts';
 
 const portCounters = (c: LinkCounters): PortCounters => ({
   port: c.name,

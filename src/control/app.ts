@@ -41,6 +41,7 @@ import { dashboardRoutes } from './routes/dashboard.ts';
 import { firstRunRoutes } from './routes/first-run.ts';
 import { retentionRoutes } from './routes/retention.ts';
 import { alertRoutes } from './routes/alerts.ts';
+import { backupRoutes } from './routes/backups.ts';
 import { sanctionRoutes } from './routes/sanctions.ts';
 import { terminationRoutes } from './routes/terminations.ts';
 import { planChangeRoutes } from './routes/plan-changes.ts';
@@ -200,6 +201,7 @@ export async function buildApp(
   spamRoutes(app, services);
   vpsRoutes(app, services);
   alertRoutes(app, services);
+  backupRoutes(app, services);
   sanctionRoutes(app, services);
   terminationRoutes(app, services);
   planChangeRoutes(app, services);

@@ -10,6 +10,7 @@ import { createDb, ensureDatabase, withDatabaseName, type Db } from './db/databa
 import { claimPlatformLock, startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import type { App } from './http/types.ts';
+import { resticRepos } from '../agent/local-agent.ts';
 import { localAgents, type HostAgents } from './hosts/agents.ts';
 import { deferredQueue, startJobs, type JobDefinition, type Jobs } from './jobs/boss.ts';
 import { prettyDestination, wantsPretty } from './pretty-log.ts';
@@ -103,7 +104,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
   const secrets = new SecretBox(await loadMasterKey(config.masterKey, config.dataDir));
   const queue = deferredQueue();
   const agents = opts.agents ?? localAgents(config, clock, log);
-  const ctx = { db: database.db, queue, agents, clock, config, secrets, log };
+  const ctx = { db: database.db, queue, agents, clock, config, secrets, log, backupRepos: resticRepos() };
   const services = createServices(ctx);
   agents.onVmEvent(
     (e) =>

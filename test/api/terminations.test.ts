@@ -434,9 +434,11 @@ describe('the deletion at the effective date (R12.4)', () => {
       const rec = await get(`/v1/deletion-records?contractId=${contractId}`, support);
       assert.equal(rec.statusCode, 200, rec.body);
       const what = (rec.json()[0].deleted as { what: string }[]).map((d) => d.what);
+      // hook:backups: the backups module's (R12.4; this VPS has no repository: services/backups.ts).
       assert.deepEqual(what, [
         'vm',
         'network',
+        'hook:backups',
         'hook:test-backups',
         'credentials',
         'ipv4',

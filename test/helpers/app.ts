@@ -15,6 +15,7 @@ import { createScheduler } from '../../src/control/jobs/registry.ts';
 import type { Scheduler } from '../../src/control/jobs/scheduler.ts';
 import { recordingQueue, type RecordingQueue } from './queue.ts';
 import { localAgents, type HostAgents } from '../../src/control/hosts/agents.ts';
+import { resticRepos } from '../../src/agent/backup/restic.ts';
 import { freshDatabase, type TestDatabase } from './db.ts';
 import { randomBytes } from 'node:crypto';
 
@@ -52,6 +53,7 @@ export async function testApp(
     config,
     secrets: new SecretBox(randomBytes(32)),
     log: pino({ level: 'silent' }),
+    backupRepos: resticRepos(),
   });
   const app = await buildApp(services, { webDir: path.join(dataDir, 'no-panel') });
   await app.ready();

@@ -21,6 +21,7 @@ import * as m0019hostNetns from './migrations/0019_host_netns.ts';
 import * as m0100tickets from './migrations/0100_tickets.ts';
 import * as m0150legalRecords from './migrations/0150_legal_records.ts';
 import * as m0170spam from './migrations/0170_spam.ts';
+import * as m0120backups from './migrations/0120_backups.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -42,6 +43,7 @@ export const migrations: Record<string, Migration> = {
   '0100_tickets': m0100tickets,
   '0150_legal_records': m0150legalRecords,
   '0170_spam': m0170spam,
+  '0120_backups': m0120backups,
 };
 
 // Migrations renamed after some databases applied them under the old name (two were numbered

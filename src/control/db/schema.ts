@@ -3,6 +3,7 @@
 // and `Database` joins them all.
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { Json, Timestamp } from './column-types.ts';
+import type { BackupTables } from './tables/backups.ts';
 import type { ClientTables } from './tables/clients.ts';
 import type { CommerceTables } from './tables/commerce.ts';
 import type { InfraTables } from './tables/infra.ts';
@@ -146,7 +147,8 @@ export interface Database
     PlanChangeTables,
     TicketTables,
     LegalRecordTables,
-    SpamTables {
+    SpamTables,
+    BackupTables {
   accounts: AccountsTable;
   users: UsersTable;
   sessions: SessionsTable;

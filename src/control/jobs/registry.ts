@@ -16,6 +16,7 @@ import { CONTRACT_EXPIRY, RENEWAL_GRACE_END, RENEWAL_INVOICE, TERM_WARNING } fro
 import { SANCTION_END } from '../services/sanctions.ts';
 import { TERMINATION_DUE } from '../services/terminations.ts';
 import { terminationJob } from './terminations.ts';
+import { backupJobs } from './backups.ts';
 import { planChangeJob } from './plan-changes.ts';
 import { retentionPurgeJob } from './retention.ts';
 import { PLAN_CHANGE_DUE, PLAN_CHANGE_REBOOT, PLAN_CHANGE_RETRY } from '../services/plan-changes.ts';
@@ -44,6 +45,8 @@ export function createScheduler(services: Services, log: Logger): Scheduler {
   scheduler.on(PLAN_CHANGE_DUE, (d, c) => services.planChanges.onDue(d, c));
   scheduler.on(PLAN_CHANGE_REBOOT, (d, c) => services.planChanges.onRebootDue(d, c));
   scheduler.on(PLAN_CHANGE_RETRY, (d, c) => services.planChanges.onRetryDue(d, c));
+  // R3.6: due backups queued (spread over the day, per-host and per-target limits), weekly checks.
+  scheduler.onTick('backups.sweep', (now) => services.backups.sweepThrottled(now));
   return scheduler;
 }
 
@@ -57,5 +60,6 @@ export function allJobs(services: Services): JobDefinition<never>[] {
     terminationJob(services) as JobDefinition<never>,
     planChangeJob(services) as JobDefinition<never>,
     retentionPurgeJob(services) as JobDefinition<never>,
+    ...backupJobs(services),
   ];
 }

@@ -25,7 +25,8 @@ export type AlertKind =
   | 'plan_change_failed'
   | 'plan_change_late'
   | 'termination_failing'
-  | 'sanction.planned_end';
+  | 'sanction.planned_end'
+  | 'backup_failed';
 
 export interface NewAlert extends NewStaffAlert {
   kind: AlertKind;

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
-import type { HostAgent, SwitchPortCounters, SwitchTarget } from '../../agent/host-agent.ts';
+import type { BackupRepos, HostAgent, SwitchPortCounters, SwitchTarget } from '../../agent/host-agent.ts';
 import type { VmEventListener } from '../../agent/driver.ts';
 import type { SecretBox } from '../security/secretbox.ts';
 
@@ -47,6 +47,11 @@ export interface ServiceContext {
   readonly config: Config;
   readonly secrets: SecretBox;
   readonly log: Logger;
+  /**
+   * R3.6, R12.4: the backup repositories' maintenance (init, forget and prune, check, delete),
+   * run by the control plane on the targets' full-access endpoints. Unset: backups are off.
+   */
+  readonly backupRepos?: BackupRepos;
 }
 
 /** Who did something, for the audit log. */

@@ -1,5 +1,6 @@
 // The service container: built once per platform (or per test), passed to routes and jobs.
 import { createAlertsService } from './alerts.ts';
+import { createBackupsService } from './backups.ts';
 import { createAuditService } from './audit.ts';
 import { createDashboardService } from './dashboard.ts';
 import { createFirstRunService } from './first-run.ts';
@@ -70,9 +71,13 @@ export function createServices(ctx: ServiceContext) {
   // R12.4: the deletion the `contract.terminate` job runs at a termination's effective date.
   const terminationWorkflow = createTerminationWorkflow(ctx, audit, { terminations, traffic, infra, mail });
   const tickets = createTicketsService(ctx, audit, { mail });
+  // R3.6, R3.7, R12.4: backups; the termination's deletion removes the VPS's repository and key.
+  const backups = createBackupsService(ctx, audit);
+  backups.registerTerminationHook(backups);
   return {
     ctx,
     audit,
+    backups,
     alerts: createAlertsService(ctx, audit),
     dashboard: createDashboardService(ctx),
     auth: createAuthService(ctx, audit, mail),
