@@ -37,6 +37,7 @@ export async function getTarget(db: Db, id: string): Promise<BackupTargetRow> {
 }
 
 const BY_CREATED: Keyset<{ created_at: Date; id: string }> = {
+  list: 'backup_targets',
   columns: ['created_at', 'id'],
   kinds: ['timestamp', 'uuid'],
   direction: 'asc',
@@ -190,6 +191,7 @@ export async function getBackup(db: Db, id: string): Promise<BackupRow | undefin
 }
 
 const BY_STARTED: Keyset<{ started_at: Date; id: string }> = {
+  list: 'backups',
   columns: ['started_at', 'id'],
   kinds: ['timestamp', 'uuid'],
   direction: 'desc',
@@ -348,6 +350,7 @@ export async function updateRestore(
 }
 
 const BY_REQUESTED: Keyset<{ requested_at: Date; id: string }> = {
+  list: 'backup_restores',
   columns: ['requested_at', 'id'],
   kinds: ['timestamp', 'uuid'],
   direction: 'desc',
