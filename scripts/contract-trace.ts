@@ -108,7 +108,7 @@ export const clauses: Clause[] = [
       'src/agent/qemu/guest.ts',
       'src/control/routes/vps.ts',
     ],
-    note: "the client's account name is a valid Unix name, never root or a system account (`src/domain/orders.ts`); the config drive's user-data gives it no `sudo` and no groups, root only a hash of a random password (`src/agent/image/config-drive.ts`; guest image `scripts/guest-image/build.sh`: no sudo, root login over SSH refused); root's password sealed, the provider's alone, and the provisioning checks the client's uid is not 0 (`src/control/services/provisioning.ts`); root in the guest only through the guest agent's socket (`src/agent/qemu/guest.ts`); the serial console is staff only (`src/control/routes/vps.ts`); the client's VPS page says the provider administers it",
+    note: "the client's account name is a valid Unix name, never root or a system account (`src/domain/orders.ts`); the config drive's user-data gives it no `sudo` and no groups, root only a hash of a random password (`src/agent/image/config-drive.ts`; guest image `scripts/guest-image/build.sh`: no sudo, root login over SSH refused; the Debian image `scripts/guest-image/debian/`: no sudo package, `su` root-only by `dpkg-statoverride`, `PermitRootLogin no`, checked over SSH by `test/agent/debian-image.test.ts`); root's password sealed, the provider's alone, and the provisioning checks the client's uid is not 0 (`src/control/services/provisioning.ts`); root in the guest only through the guest agent's socket (`src/agent/qemu/guest.ts`); the serial console is staff only (`src/control/routes/vps.ts`); the client's VPS page says the provider administers it",
   },
   {
     id: 'R3.5',

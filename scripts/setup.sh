@@ -50,5 +50,8 @@ if [ ! -f web/dist/index.html ] || [ -n "$(find web/src web/index.html web/vite.
 fi
 # The small guest image VPSs boot (built from Debian packages, cached under var/).
 scripts/guest-image/build.sh >&2
+# The Debian VPS image (scripts/guest-image/debian/build.sh): for the tests that boot a real OS.
+# Cached by its inputs; a cold build takes 5–11 min on 2 busy cores (docs/guest-image.md).
+if [ "$mode" = test ]; then scripts/guest-image/debian/build.sh >&2; fi
 
 echo "$nodebin"

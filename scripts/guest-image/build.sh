@@ -103,7 +103,7 @@ for p in "${PKGS[@]}"; do [[ -n "${VER[$p]:-}" ]] || die "no candidate version f
 # Inputs key: package versions + this directory's files. Unchanged key => nothing to do.
 KEY="$( { for p in "${PKGS[@]}"; do echo "$p=${VER[$p]}"; done
           echo "modules=${MODULES[*]}"; echo "cmdline=$CMDLINE"; echo "size=$DISK_SIZE_MIB"
-          (cd "$HERE" && find . -type f -print0 | sort -z | xargs -0 sha256sum); } | sha256sum | cut -d' ' -f1)"
+          (cd "$HERE" && find . -path ./debian -prune -o -type f -print0 | sort -z | xargs -0 sha256sum); } | sha256sum | cut -d' ' -f1)"
 if [[ -z "${FORCE:-}" && -f "$OUT/manifest.json" ]] && grep -q "\"inputsKey\": \"$KEY\"" "$OUT/manifest.json" &&
    [[ -f "$OUT/vmlinuz" && -f "$OUT/initrd.img" && -f "$OUT/rootfs.ext4" ]]; then
   log "$NAME is up to date ($OUT)"

@@ -105,3 +105,15 @@ test('qemu argv: bad values refused', () => {
   assert.throws(() => renderQemuArgv({ ...spec, disk: '/x\n,y' }));
   assert.equal(optValue('/a,b'), '/a,,b');
 });
+
+test('qemu argv: a full OS image boots its own disk (firmware + its bootloader), the small image its kernel', () => {
+  const disk = JSON.parse(readFileSync(path.join(dir, 'disk-boot.spec.json'), 'utf8')) as LaunchSpec;
+  const a = renderQemuArgv(disk);
+  for (const o of ['-kernel', '-initrd', '-append', '-bios']) assert.ok(!a.includes(o), o);
+  assert.ok(a.includes('virtio-blk-pci,id=vda-dev,drive=vda,bootindex=1'));
+  const basic = JSON.parse(readFileSync(path.join(dir, 'tcg-basic.spec.json'), 'utf8')) as LaunchSpec;
+  const k = renderQemuArgv(basic);
+  assert.equal(k[k.indexOf('-kernel') + 1], basic.kernel);
+  assert.ok(k.includes('virtio-blk-pci,id=vda-dev,drive=vda'));
+  assert.throws(() => renderQemuArgv({ ...basic, initrd: undefined }), /needs initrd and cmdline/);
+});

@@ -7,10 +7,14 @@ export interface LaunchSpec {
   accel: 'kvm' | 'tcg';
   vcpus: number;
   memoryMiB: number;
-  /** Direct kernel boot (the image's kernel, initramfs and command line): read by QEMU, world-readable. */
-  kernel: string;
-  initrd: string;
-  cmdline: string;
+  /**
+   * Direct kernel boot (the small image's kernel, initramfs and command line): read by QEMU,
+   * world-readable. Absent: the firmware (SeaBIOS) boots the root disk's own bootloader, which
+   * boots the kernel installed in the VPS (a full OS image, `boot: disk` in its manifest).
+   */
+  kernel?: string;
+  initrd?: string;
+  cmdline?: string;
   /** Optional firmware (e.g. /usr/share/qemu/qboot.rom, faster than SeaBIOS for -kernel). */
   bios?: string;
   /**
@@ -73,7 +77,11 @@ export function renderQemuArgv(s: LaunchSpec): string[] {
   argv.push('-rtc', 'base=utc');
   argv.push('-sandbox', QEMU_SANDBOX);
   if (s.bios) argv.push('-bios', s.bios);
-  argv.push('-kernel', s.kernel, '-initrd', s.initrd, '-append', s.cmdline);
+  if (s.kernel !== undefined) {
+    if (s.initrd === undefined || s.cmdline === undefined)
+      throw new Error('direct kernel boot needs initrd and cmdline');
+    argv.push('-kernel', s.kernel, '-initrd', s.initrd, '-append', s.cmdline);
+  }
 
   // R2.1: the disk file is fully allocated at define; discard=ignore so a guest TRIM never
   // punches holes in it (the reservation stays whole), detect-zeroes off for the same reason.
@@ -86,7 +94,9 @@ export function renderQemuArgv(s: LaunchSpec): string[] {
     '-blockdev',
     'driver=raw,node-name=vda,file=vda-file,discard=ignore',
     '-device',
-    'virtio-blk-pci,id=vda-dev,drive=vda',
+    s.kernel !== undefined
+      ? 'virtio-blk-pci,id=vda-dev,drive=vda'
+      : 'virtio-blk-pci,id=vda-dev,drive=vda,bootindex=1',
   );
   if (s.seed) {
     argv.push(

@@ -3,7 +3,7 @@
 // they share. The modules beside this one (launch, monitor, stop-ladder, power, resize, guest,
 // orphans, lifecycle, host) are functions over these objects; driver.ts is the facade.
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../../domain/clock.ts';
@@ -225,19 +225,42 @@ export async function consoleTail(rec: VmRecord, n: number): Promise<string[]> {
   return [...(await tail(`${rec.paths.consoleLog}.1`, n - lines.length)), ...lines];
 }
 
-export function image(
-  host: QemuHost,
-  name: string,
-): { kernel: string; initrd: string; rootfs: string; cmdlineFile: string; dir: string } {
+/**
+ * An image's files and how it boots (its manifest's `boot`): `kernel` (the small image: QEMU
+ * loads vmlinuz + initrd.img, root disk = rootfs.ext4) or `disk` (a full OS such as debian-12:
+ * the firmware runs the bootloader on disk.raw, which boots the VPS's own kernel).
+ */
+export interface ImageFiles {
+  dir: string;
+  boot: 'kernel' | 'disk';
+  kernel: string;
+  initrd: string;
+  /** The file a VPS disk is copied from. */
+  rootfs: string;
+  cmdlineFile: string;
+  /** The guest command growing the root filesystem after a live disk grow. */
+  growCommand: string[];
+}
+
+export function image(host: QemuHost, name: string): ImageFiles {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
     throw invalidData('vm.image_invalid', `Invalid image name ${name}`);
   const dir = path.join(host.config.imagesDir, name);
+  let boot: ImageFiles['boot'] = 'kernel';
+  try {
+    const m = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { boot?: unknown };
+    if (m.boot === 'disk') boot = 'disk';
+  } catch {
+    /* no manifest: the small image's layout */
+  }
   return {
     dir,
+    boot,
     kernel: path.join(dir, 'vmlinuz'),
     initrd: path.join(dir, 'initrd.img'),
-    rootfs: path.join(dir, 'rootfs.ext4'),
+    rootfs: path.join(dir, boot === 'disk' ? 'disk.raw' : 'rootfs.ext4'),
     cmdlineFile: path.join(dir, 'cmdline'),
+    growCommand: boot === 'disk' ? ['/usr/lib/infogere/grow-root'] : ['resize2fs', '/dev/vda'],
   };
 }
 

@@ -42,15 +42,14 @@ export function launchSpec(host: QemuHost, rec: VmRecord): LaunchSpec {
     accel: host.caps.accel,
     vcpus: rec.spec.vcpus,
     memoryMiB: rec.spec.memoryMiB,
-    kernel: img.kernel,
-    initrd: img.initrd,
-    cmdline,
+    ...(img.boot === 'kernel' ? { kernel: img.kernel, initrd: img.initrd, cmdline } : {}),
     disk: rec.paths.disk,
     seed: rec.paths.seed,
     scratch: backupOverlayPath(rec),
   };
   if (rec.spec.network) ls.network = { mac: rec.spec.network.mac };
-  if (host.config.bios) ls.bios = host.config.bios;
+  // The configured firmware (e.g. qboot) is for direct kernel boot; a disk boots with SeaBIOS.
+  if (host.config.bios && img.boot === 'kernel') ls.bios = host.config.bios;
   if (host.config.qemuBinary) ls.qemuBinary = host.config.qemuBinary;
   if (host.config.startPaused) ls.startPaused = true;
   return ls;
@@ -84,7 +83,7 @@ export async function launch(host: QemuHost, vm: Vm): Promise<void> {
     { uid, gid, ...(net ? { tap: net.tap, ...(net.netns ? { netns: net.netns } : {}) } : {}) },
     renderQemuArgv(ls),
   );
-  for (const f of [ls.kernel, ls.initrd, ...(ls.bios ? [ls.bios] : [])])
+  for (const f of [ls.kernel, ls.initrd, ls.bios].filter((f) => f !== undefined))
     if (!(await readableByOthers(f)))
       throw unexpectedState(
         'vm.image_unreadable',

@@ -25,7 +25,7 @@ export async function define(host: QemuHost, spec: VmSpec): Promise<VmStatus> {
       `Socket paths under ${paths.dir} exceed the 107-byte unix socket limit`,
     );
   const img = image(host, spec.image);
-  for (const f of [img.kernel, img.initrd, img.rootfs])
+  for (const f of img.boot === 'kernel' ? [img.kernel, img.initrd, img.rootfs] : [img.rootfs])
     if (!existsSync(f))
       throw notFound('image.not_found', `Image ${spec.image} is missing ${path.basename(f)} (${img.dir})`, {
         image: spec.image,

@@ -4,7 +4,7 @@ import { invalidData } from '../../domain/errors.ts';
 import type { ResizeApplied, ResizeRequest, ResizeResult, VmSpec } from '../driver.ts';
 import { GiB, growDisk } from '../disks/disks.ts';
 import type { QemuHost, Vm } from './context.ts';
-import { save } from './context.ts';
+import { image, save } from './context.ts';
 import { q } from './guest.ts';
 import { checkPlacement, serialPlacement } from './host.ts';
 
@@ -66,7 +66,9 @@ export function applyResize(
           // The guest grows its filesystem at every boot; now too when its agent is there.
           let grown = false;
           if (vm.gaUp && vm.ga && vm.rec.state === 'running') {
-            const r = await vm.ga.exec(['resize2fs', '/dev/vda'], { timeoutMs: 60_000 }).catch(() => null);
+            const r = await vm.ga
+              .exec(image(host, vm.rec.spec.image).growCommand, { timeoutMs: 60_000 })
+              .catch(() => null);
             grown = r !== null && r.exitCode === 0;
           }
           vm.rec.growFilesystemPending = !grown;
