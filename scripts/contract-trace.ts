@@ -298,10 +298,17 @@ export const clauses: Clause[] = [
   {
     id: 'R6.2',
     title: 'connection logs kept 12 months',
-    status: 'not yet',
-    sources: ['src/domain/terms.ts'],
-    note: "terms only: the clause's numbers in `src/domain/terms.ts`",
-    missing: 'the reminder and the optional 12-month log store',
+    status: 'partly',
+    sources: [
+      'src/control/syslog-receiver.ts',
+      'src/control/services/log-store.ts',
+      'src/control/storage/log-segments.ts',
+      'src/domain/syslog.ts',
+      'src/control/routes/log-store.ts',
+    ],
+    note: 'the optional log store: a syslog receiver (`src/control/syslog-receiver.ts`; RFC 5424 over TLS with RFC 5425 octet counting, plain TCP and UDP optional per setting: `INFOGERE_SYSLOG_TLS_PORT`, `INFOGERE_SYSLOG_TCP_PORT`, `INFOGERE_SYSLOG_UDP_PORT`) takes a VPS by its source IPv4 (sound because of R6.3 anti-spoofing) when its client enabled the store (off by default, `PUT /v1/vps/:id/log-store`); unknown senders refused and counted, malformed frames counted; lines buffered per VPS and appended as zstd frames to one file per VPS and UTC day (`src/control/storage/log-segments.ts`, append-only), counters in `log_segments`; a day over is sealed (file sha256 chained to the VPS previous segment); kept 12 months after the day ends and deleted whole the day after by the retention purge (the row keeps its hashes); quota per VPS (`INFOGERE_LOG_STORE_QUOTA_MIB`: 80 % warned and audited, 100 % new lines dropped and counted); the client reads volume per day and downloads any day range within the 12 months, streamed (`GET /v1/vps/:id/log-store/download`)',
+    missing:
+      'the reminder at sign-up, on the VPS page and yearly by email; the panel page; the guest images sending their logs; a real VM test through a real syslog daemon',
   },
   {
     id: 'R6.3',

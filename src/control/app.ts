@@ -40,6 +40,7 @@ import { vpsRoutes } from './routes/vps.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { firstRunRoutes } from './routes/first-run.ts';
 import { retentionRoutes } from './routes/retention.ts';
+import { logStoreRoutes } from './routes/log-store.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { backupRoutes } from './routes/backups.ts';
 import { sanctionRoutes } from './routes/sanctions.ts';
@@ -209,6 +210,7 @@ export async function buildApp(
   firstRunRoutes(app, services);
   ticketRoutes(app, services);
   retentionRoutes(app, services);
+  logStoreRoutes(app, services);
   for (const group of extraRoutes) group(app, services);
 
   app.get('/v1/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>

@@ -252,6 +252,46 @@ const settings = {
     kind: { type: 'int', default: 7, min: 0, max: 60 },
     help: 'Days an unpaid renewal keeps the service running after the expiry; still unpaid then, the invoice is voided and the contract ends (docs/renewals.md).',
   },
+  syslogHost: {
+    env: 'INFOGERE_SYSLOG_HOST',
+    kind: { type: 'string', default: '0.0.0.0' },
+    help: 'R6.2 log store: address the syslog receiver listens on (the provider network the VPSs reach).',
+  },
+  syslogPublicHost: {
+    env: 'INFOGERE_SYSLOG_PUBLIC_HOST',
+    kind: { type: 'string', default: undefined },
+    help: 'R6.2 log store: the address clients put in their syslog configuration. Unset: INFOGERE_SYSLOG_HOST.',
+  },
+  syslogTlsPort: {
+    env: 'INFOGERE_SYSLOG_TLS_PORT',
+    kind: { type: 'int', default: 0, min: 0, max: 65535 },
+    help: 'R6.2 log store: port of the syslog receiver over TLS (RFC 5425, usually 6514); 0: the receiver is off.',
+  },
+  syslogTcpPort: {
+    env: 'INFOGERE_SYSLOG_TCP_PORT',
+    kind: { type: 'int', default: 0, min: 0, max: 65535 },
+    help: 'R6.2 log store: optional plain TCP port (octet counting, as over TLS); 0: off.',
+  },
+  syslogUdpPort: {
+    env: 'INFOGERE_SYSLOG_UDP_PORT',
+    kind: { type: 'int', default: 0, min: 0, max: 65535 },
+    help: 'R6.2 log store: optional UDP port (one message per datagram; busybox syslogd -R); 0: off.',
+  },
+  syslogTlsCert: {
+    env: 'INFOGERE_SYSLOG_TLS_CERT',
+    kind: { type: 'string', default: undefined },
+    help: 'PEM certificate of the syslog receiver. Unset: a self-signed one is made under the data directory (syslog-tls/).',
+  },
+  syslogTlsKey: {
+    env: 'INFOGERE_SYSLOG_TLS_KEY',
+    kind: { type: 'string', default: undefined },
+    help: 'PEM private key of INFOGERE_SYSLOG_TLS_CERT.',
+  },
+  logStoreQuotaMib: {
+    env: 'INFOGERE_LOG_STORE_QUOTA_MIB',
+    kind: { type: 'int', default: 1024, min: 1, max: 10485760 },
+    help: 'R6.2 log store: stored (compressed) MiB per VPS over its 12 months; the client is warned at 80 %, lines beyond 100 % are dropped and counted.',
+  },
 } satisfies Record<string, Setting>;
 
 type Settings = typeof settings;

@@ -19,6 +19,7 @@ import type { Scheduler } from './jobs/scheduler.ts';
 import { RECONCILE_CRON, trafficCollector } from './jobs/traffic.ts';
 import { RETENTION_PURGE_CRON, RETENTION_PURGE_JOB } from './jobs/retention.ts';
 import { spamSampler } from './jobs/spam.ts';
+import { receiverCertificate, startSyslogReceiver, type SyslogReceiver } from './syslog-receiver.ts';
 import { RECONCILE_JOB } from './services/network-blocks.ts';
 import { loadMasterKey, SecretBox } from './security/secretbox.ts';
 import { createServices, type Services } from './services/index.ts';
@@ -48,6 +49,8 @@ export interface Platform {
   readonly app: App;
   readonly url: string;
   readonly log: Logger;
+  /** R6.2: the syslog receiver, when a syslog port is set. */
+  readonly syslog: SyslogReceiver | null;
   stop(): Promise<void>;
 }
 
@@ -142,6 +145,18 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
   const spam = spamSampler(services, log);
   spam.start(config.spamSampleSeconds * 1000);
 
+  // R6.2: the log store's syslog receiver, when a port is set.
+  let syslog: SyslogReceiver | null = null;
+  if (config.syslogTlsPort || config.syslogTcpPort || config.syslogUdpPort)
+    syslog = await startSyslogReceiver(services.logStore, log, {
+      host: config.syslogHost,
+      ...(config.syslogTlsPort
+        ? { tls: { port: config.syslogTlsPort, ...(await receiverCertificate(config)) } }
+        : {}),
+      ...(config.syslogTcpPort ? { tcpPort: config.syslogTcpPort } : {}),
+      ...(config.syslogUdpPort ? { udpPort: config.syslogUdpPort } : {}),
+    });
+
   const app = await buildApp(services, { logger: log });
   let url = `http://${config.httpHost}:${config.httpPort}`;
   if (opts.listen !== false) {
@@ -156,6 +171,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     config,
     db: database.db,
     services,
+    syslog,
     scheduler,
     jobs,
     app,
@@ -166,6 +182,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       stopped = true;
       await app.close();
       await supportSmtp?.close();
+      await syslog?.stop();
       await traffic.stop();
       await spam.stop();
       await scheduler.stop();

@@ -28,6 +28,7 @@ import { createTicketsService } from './tickets.ts';
 import { createRetentionService } from './retention.ts';
 import { createTicketInbound } from './ticket-inbound.ts';
 import { createSpamService } from './spam.ts';
+import { createLogStoreService } from './log-store.ts';
 
 export function createServices(ctx: ServiceContext) {
   const audit = createAuditService(ctx);
@@ -74,6 +75,10 @@ export function createServices(ctx: ServiceContext) {
   // R3.6, R3.7, R12.4: backups; the termination's deletion removes the VPS's repository and key.
   const backups = createBackupsService(ctx, audit);
   backups.registerTerminationHook(backups);
+  // R6.2: the log store; its segments leave with the retention schedule's daily purge.
+  const retention = createRetentionService(ctx, audit);
+  const logStore = createLogStoreService(ctx, audit);
+  retention.addPurger('logStore', (now) => logStore.purgeDue(now));
   return {
     ctx,
     audit,
@@ -105,9 +110,10 @@ export function createServices(ctx: ServiceContext) {
     // R4.3: replies by email, from the inbound SMTP listener (support-smtp.ts).
     ticketInbound: createTicketInbound(ctx, tickets),
     // R12.4: the retention schedule's daily purge and what is held per client.
-    retention: createRetentionService(ctx, audit),
     // R7.1–R7.6: port-25 statistics, identifications and blocks (owned network blocks).
     spam: createSpamService(ctx, audit, { mail, networkBlocks }),
+    retention,
+    logStore,
   };
 }
 export type Services = ReturnType<typeof createServices>;
