@@ -179,11 +179,12 @@ describe('/v1/orders: each order with its links, read with the page (R11.1, R11.
     for (let i = 0; i < 5; i++) await order(c.s, `count${i}`);
     let queries = 0;
     const counting: KyselyPlugin = {
-      transformQuery: (args) => {
+      // Counted when a result comes back: a subquery's builder is transformed too, not run apart.
+      transformQuery: (args) => args.node,
+      transformResult: async (args) => {
         queries++;
-        return args.node;
+        return args.result;
       },
-      transformResult: async (args) => args.result,
     };
     const db = t.database.db.withPlugin(counting);
     const scope = { kind: 'client' as const, userId: c.user.id, accountId: c.account.id };

@@ -1,9 +1,18 @@
 // Orders. Client-reachable reads take a Scope and filter by account here.
-import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { Insertable, Selectable, SelectQueryBuilder, Updateable } from 'kysely';
 import { notFound } from '../../domain/errors.ts';
 import type { Db } from '../db/database.ts';
+import type { Database } from '../db/schema.ts';
 import type { OrdersTable } from '../db/tables/commerce.ts';
-import { byCreated, pageOf, type Page, type PageRequest } from './pagination.ts';
+import {
+  byCreated,
+  encodeCursor,
+  pageFrom,
+  pageQuery,
+  pageSize,
+  type Page,
+  type PageRequest,
+} from './pagination.ts';
 import type { Scope } from './scope.ts';
 
 export type OrderRow = Selectable<OrdersTable>;
@@ -34,13 +43,10 @@ export interface OrderWithLinks {
   contract: { id: string; vps_id: string } | null;
 }
 
-/**
- * Orders with their links, in one query: an order has at most one invoice and one contract
- * (unique indexes), of its own account, so the left joins add columns, never rows.
- */
-function ordersWithLinks(db: Db, scope: Scope) {
-  let q = db
-    .selectFrom('orders as o')
+/** Each order of `orders` with its links: its one invoice and one contract (unique indexes), of its account. */
+function withLinks(db: Db, orders: SelectQueryBuilder<Database, 'orders', OrderRow>) {
+  return db
+    .selectFrom(orders.as('o'))
     .leftJoin('invoices as i', (j) =>
       j.onRef('i.order_id', '=', 'o.id').onRef('i.account_id', '=', 'o.account_id'),
     )
@@ -55,7 +61,12 @@ function ordersWithLinks(db: Db, scope: Scope) {
       'c.id as link_contract_id',
       'c.vps_id as link_contract_vps_id',
     ]);
-  if (scope.kind === 'client') q = q.where('o.account_id', '=', scope.accountId);
+}
+
+/** The orders the scope sees. */
+function scoped(db: Db, scope: Scope) {
+  let q = db.selectFrom('orders').selectAll();
+  if (scope.kind === 'client') q = q.where('account_id', '=', scope.accountId);
   return q;
 }
 
@@ -91,22 +102,34 @@ function splitLinks(r: LinkedRow): OrderWithLinks {
 
 /** An order the caller may see with its links (another account's is not found). */
 export async function getOrderWithLinks(db: Db, scope: Scope, id: string): Promise<OrderWithLinks> {
-  const r = await ordersWithLinks(db, scope).where('o.id', '=', id).executeTakeFirst();
+  const r = await withLinks(db, scoped(db, scope).where('id', '=', id)).executeTakeFirst();
   if (!r) throw notFound('order.not_found', 'No such order');
   return splitLinks(r);
 }
 
-/** A page of the orders the scope sees, newest first, each with its links: one query a page. */
+const NEWEST_FIRST = byCreated('orders', 'desc');
+
+/**
+ * A page of the orders the scope sees, newest first, each with its links, in one query: the
+ * page is a subquery and only its rows are joined (joining first would join every order, then
+ * sort them all, for 50 kept).
+ */
 export async function listOrdersWithLinks(
   db: Db,
   scope: Scope,
   filter: { accountId?: string; states?: readonly OrderRow['state'][] },
   page: PageRequest,
 ): Promise<Page<OrderWithLinks>> {
-  let q = ordersWithLinks(db, scope);
-  if (scope.kind !== 'client' && filter.accountId) q = q.where('o.account_id', '=', filter.accountId);
-  if (filter.states?.length) q = q.where('o.state', 'in', filter.states);
-  const p = await pageOf(q, byCreated('orders', 'desc', 'o'), page);
+  let q = scoped(db, scope);
+  if (scope.kind !== 'client' && filter.accountId) q = q.where('account_id', '=', filter.accountId);
+  if (filter.states?.length) q = q.where('state', 'in', filter.states);
+  const rows = await withLinks(db, pageQuery(q, NEWEST_FIRST, page))
+    .orderBy('o.created_at', 'desc')
+    .orderBy('o.id', 'desc')
+    .execute();
+  const p = pageFrom(rows, pageSize(page), (last) =>
+    encodeCursor(NEWEST_FIRST.list, NEWEST_FIRST.kinds, NEWEST_FIRST.of(last)),
+  );
   return { items: p.items.map(splitLinks), nextCursor: p.nextCursor };
 }
 

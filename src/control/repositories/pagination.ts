@@ -120,7 +120,19 @@ export async function pageOf<DB, TB extends keyof DB, O>(
   keyset: Keyset<NoInfer<O>>,
   page: PageRequest,
 ): Promise<Page<O>> {
-  const limit = pageSize(page);
+  const rows = await pageQuery(q, keyset, page).execute();
+  return pageFrom(rows, pageSize(page), (last) => encodeCursor(keyset.list, keyset.kinds, keyset.of(last)));
+}
+
+/**
+ * The query `pageOf` runs, not run: a list that joins more to each row of its page makes it a
+ * subquery, so the joins see the page's rows only, not the whole list before its sort.
+ */
+export function pageQuery<DB, TB extends keyof DB, O>(
+  q: SelectQueryBuilder<DB, TB, O>,
+  keyset: Keyset<NoInfer<O>>,
+  page: PageRequest,
+): SelectQueryBuilder<DB, TB, O> {
   const refs = keyset.columns.map((c) => sql.ref(c));
   if (page.cursor !== undefined) {
     const key = decodeCursor(keyset.list, keyset.kinds, page.cursor);
@@ -128,8 +140,7 @@ export async function pageOf<DB, TB extends keyof DB, O>(
     q = q.where(sql<SqlBool>`(${sql.join(refs)}) ${op} (${sql.join(key)})`);
   }
   for (const r of refs) q = q.orderBy(r, keyset.direction);
-  const rows = await q.limit(limit + 1).execute();
-  return pageFrom(rows, limit, (last) => encodeCursor(keyset.list, keyset.kinds, keyset.of(last)));
+  return q.limit(pageSize(page) + 1);
 }
 
 /** The page of `rows` (read with one row more than `limit`), its next cursor made by `cursorOf`. */
