@@ -58,6 +58,38 @@ export interface HostNetwork {
   readSmtpStats(): Promise<SmtpHostStats>;
   /** Compares the live rules with the policies and repairs drift; what was fixed. */
   reconcile(policies: VpsNetPolicy[]): Promise<{ kind: string; detail: string }[]>;
+  /** R9.1: per-address counters of what arrives from outside (before any drop), and tier 1's drops. */
+  readDdos(): Promise<DdosReading>;
+  /**
+   * R9.1, R9.5: the host's whole tier-1 state: `active` in force, the chains of `ended` removed
+   * (with `reconcile: true`, also every chain nobody asked for: after a restart).
+   */
+  applyMitigations(active: DdosMitigation[], ended: string[], opts?: { reconcile?: boolean }): Promise<void>;
+}
+
+/** Cumulative counters per kind (all, tcp, syn, udp, icmp, frag, amp) and bytes. */
+export interface DdosAddressCounters {
+  packets: Record<'all' | 'tcp' | 'syn' | 'udp' | 'icmp' | 'frag' | 'amp', number>;
+  bytes: number;
+}
+
+export interface DdosReading {
+  /** By destination address. */
+  addresses: Record<string, DdosAddressCounters>;
+  /** By VPS id: what its tier-1 rules dropped, its top sources. */
+  mitigations: Record<
+    string,
+    { dropped: { packets: number; bytes: number }; topSources: { address: string; packets: number }[] }
+  >;
+}
+
+/** A VPS address in tier-1 mitigation (limits: docs/ddos.md). */
+export interface DdosMitigation {
+  vpsId: string;
+  ipv4: string;
+  synPerSecond: number;
+  perSourceSynPerSecond: number;
+  perSourcePacketsPerSecond: number;
 }
 
 /** A switch's SNMP agent (SNMPv2c), the second counting source (R3.13). */

@@ -14,6 +14,7 @@ import {
 import { readLinkCounters, type LinkCounters } from './net/counters.ts';
 import { reconcileHost } from './net/reconcile.ts';
 import { readSmtpFlows } from './net/nft-port25.ts';
+import { applyMitigations, readDdos, reconcileMitigations, setupDdos } from './net/ddos.ts';
 import { readSnmpPorts } from './net/snmp.ts';
 import { DEFAULT_TABLE, type HostNetConfig } from './net/types.ts';
 import { QemuDriver, type QemuHostConfig } from './qemu/driver.ts';
@@ -31,10 +32,12 @@ const portCounters = (c: LinkCounters): PortCounters => ({
 export function localNetwork(host: HostNetConfig): HostNetwork {
   let ready: Promise<void> | undefined;
   const setup = () =>
-    (ready ??= setupHost(host).catch((e: unknown) => {
-      ready = undefined;
-      throw e;
-    }));
+    (ready ??= setupHost(host)
+      .then(() => setupDdos(host))
+      .catch((e: unknown) => {
+        ready = undefined;
+        throw e;
+      }));
   return {
     setup,
     portName: tapName,
@@ -74,6 +77,20 @@ export function localNetwork(host: HostNetConfig): HostNetwork {
     async reconcile(policies) {
       await setup();
       return (await reconcileHost(host, policies)).map((f) => ({ kind: f.kind, detail: JSON.stringify(f) }));
+    },
+    async readDdos() {
+      const r = await readDdos(host);
+      return {
+        addresses: Object.fromEntries(
+          [...r.addresses].map(([a, c]) => [a, { packets: { ...c.packets }, bytes: c.bytes }]),
+        ),
+        mitigations: Object.fromEntries(r.mitigations),
+      };
+    },
+    async applyMitigations(active, ended, opts = {}) {
+      await setup();
+      if (opts.reconcile) await reconcileMitigations(host, active);
+      else await applyMitigations(host, active, ended);
     },
   };
 }

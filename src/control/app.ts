@@ -41,6 +41,7 @@ import { dashboardRoutes } from './routes/dashboard.ts';
 import { firstRunRoutes } from './routes/first-run.ts';
 import { retentionRoutes } from './routes/retention.ts';
 import { logStoreRoutes } from './routes/log-store.ts';
+import { ddosRoutes } from './routes/ddos.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { backupRoutes } from './routes/backups.ts';
 import { sanctionRoutes } from './routes/sanctions.ts';
@@ -211,6 +212,7 @@ export async function buildApp(
   ticketRoutes(app, services);
   retentionRoutes(app, services);
   logStoreRoutes(app, services);
+  ddosRoutes(app, services);
   for (const group of extraRoutes) group(app, services);
 
   app.get('/v1/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>

@@ -152,6 +152,11 @@ const settings = {
     kind: { type: 'int', default: 3, min: 1, max: 60 },
     help: 'How often the hosts’ port-25 statistics are read and the anti-spam rules checked (R7.1: a few seconds behind the traffic).',
   },
+  ddosIntervalMs: {
+    env: 'INFOGERE_DDOS_INTERVAL_MS',
+    kind: { type: 'int', default: 1000, min: 0, max: 60000 },
+    help: 'How often each host’s per-address counters are read for DDoS detection (R9.1); 0 turns the sampler off.',
+  },
   schedulerTickSeconds: {
     env: 'INFOGERE_SCHEDULER_TICK_SECONDS',
     kind: { type: 'int', default: 30, min: 1, max: 3600 },

@@ -17,6 +17,7 @@ import { prettyDestination, wantsPretty } from './pretty-log.ts';
 import { allJobs, createScheduler } from './jobs/registry.ts';
 import type { Scheduler } from './jobs/scheduler.ts';
 import { RECONCILE_CRON, trafficCollector } from './jobs/traffic.ts';
+import { ddosSampler } from './jobs/ddos.ts';
 import { RETENTION_PURGE_CRON, RETENTION_PURGE_JOB } from './jobs/retention.ts';
 import { spamSampler } from './jobs/spam.ts';
 import { receiverCertificate, startSyslogReceiver, type SyslogReceiver } from './syslog-receiver.ts';
@@ -144,6 +145,9 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
   // R7.1: port-25 statistics read every few seconds, the anti-spam rules checked.
   const spam = spamSampler(services, log);
   spam.start(config.spamSampleSeconds * 1000);
+  // R9.1: DDoS detection every second (mitigations in force are re-applied on the first round).
+  const ddos = ddosSampler(services, log);
+  if (config.ddosIntervalMs > 0) ddos.start(config.ddosIntervalMs);
 
   // R6.2: the log store's syslog receiver, when a port is set.
   let syslog: SyslogReceiver | null = null;
@@ -185,6 +189,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       await syslog?.stop();
       await traffic.stop();
       await spam.stop();
+      await ddos.stop();
       await scheduler.stop();
       await jobs.stop();
       services.mail.close();

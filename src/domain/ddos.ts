@@ -204,9 +204,10 @@ export function mitigationMayEnd(m: MitigationTimes, now: Date): boolean {
  * R9.4: nobody (API, console, staff of any role) ends an automatic mitigation before its end
  * date: 409 naming it.
  */
-export function assertMayEnd(m: MitigationTimes, now: Date): void {
-  if (mitigationMayEnd(m, now)) return;
-  const endsAt = mitigationEnd(m).toISOString();
+export function assertMayEnd(m: MitigationTimes & { storedEnd?: Date }, now: Date): void {
+  const end = Math.max(mitigationEnd(m).getTime(), m.storedEnd?.getTime() ?? 0);
+  if (now.getTime() >= end) return;
+  const endsAt = new Date(end).toISOString();
   throw conflict(
     'ddos.mitigation_minimum',
     `an automatic mitigation cannot be ended before ${endsAt} (26 h minimum, R9.4)`,
@@ -287,7 +288,9 @@ export class DdosDetector {
       if (!prev) continue;
       const r = ratesBetween(prev.c, c, (t - prev.at) / 1000);
       if (!r) continue;
-      const w = this.windows.get(addr) ?? [];
+      // after a gap (the sampler stopped), older seconds no longer describe the present
+      const stale = t - prev.at > this.thresholds.averageSeconds * 2_000;
+      const w = stale ? [] : (this.windows.get(addr) ?? []);
       w.push(r);
       while (w.length > this.thresholds.averageSeconds) w.shift();
       this.windows.set(addr, w);

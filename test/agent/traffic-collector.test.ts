@@ -53,6 +53,8 @@ describe('traffic collector on a real port (R3.13)', { concurrency: false }, () 
       readDrops: () => ref.network!.readDrops(),
       readSmtpStats: () => ref.network!.readSmtpStats(),
       reconcile: (ps) => ref.network!.reconcile(ps),
+      readDdos: () => ref.network!.readDdos(),
+      applyMitigations: (a, e, o) => ref.network!.applyMitigations(a, e, o),
     } satisfies HostNetwork;
     const agents = fakeAgents({ network: viaLab });
     t = await testApp({}, { agents });

@@ -184,6 +184,7 @@ describe('tenancy: a second client gets 404 on the first one’s objects, everyw
     `/v1/vps/${ids.vps}/network-blocks`,
     `/v1/vps/${ids.vps}/spam`,
     `/v1/vps/${ids.vps}/spam/blocks`,
+    `/v1/vps/${ids.vps}/ddos-mitigations`,
     `/v1/identity/requests/${ids.request}`,
     `/v1/identity/documents/${ids.document}/content`,
     `/v1/notices/${ids.notice}`,

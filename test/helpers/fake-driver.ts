@@ -371,6 +371,8 @@ export function noNetwork(): HostNetwork {
     readDrops: refuse,
     readSmtpStats: refuse,
     reconcile: refuse,
+    readDdos: refuse,
+    applyMitigations: refuse,
   };
 }
 

@@ -1,7 +1,13 @@
 // Test doubles for the traffic and network-block tests: a HostNetwork whose port counters the test
 // sets (and which records what the control plane asked of it), and a VPS placed on a host
 // with an address, MAC and slot (what provisioning leaves), without any real VM.
-import type { HostNetwork, PortCounters, SmtpHostStats } from '../../src/agent/host-agent.ts';
+import type {
+  DdosMitigation,
+  DdosReading,
+  HostNetwork,
+  PortCounters,
+  SmtpHostStats,
+} from '../../src/agent/host-agent.ts';
 import { tapName, vpsMac } from '../../src/agent/net/names.ts';
 import type { VpsNetPolicy } from '../../src/domain/net-policy.ts';
 import { SYSTEM_ACTOR } from '../../src/control/services/context.ts';
@@ -19,6 +25,10 @@ export interface FakeNetwork extends HostNetwork {
   down: boolean;
   /** What the next readSmtpStats returns (R7.1); content is drained by the read. */
   smtp: SmtpHostStats;
+  /** R9.1: what readDdos returns (the test moves the counters). */
+  ddos: DdosReading;
+  /** Each applyMitigations call: the active VPS ids, the ended ones, reconcile or not. */
+  mitigationCalls: { active: DdosMitigation[]; ended: string[]; reconcile: boolean }[];
   set(vpsId: string, c: { ifindex?: number; rx: bigint; tx?: bigint }): void;
 }
 
@@ -37,6 +47,8 @@ export function fakeNetwork(): FakeNetwork {
     removed: [],
     down: false,
     smtp: { flows: {}, content: {} },
+    ddos: { addresses: {}, mitigations: {} },
+    mitigationCalls: [],
     set(vpsId, c) {
       const port = tapName(vpsId);
       const prev = n.ports.get(port);
@@ -77,6 +89,14 @@ export function fakeNetwork(): FakeNetwork {
     async reconcile(policies) {
       n.reconciled.push(policies);
       return [];
+    },
+    async readDdos() {
+      if (n.down) throw new Error('host down');
+      return structuredClone(n.ddos);
+    },
+    async applyMitigations(active, ended, opts = {}) {
+      if (n.down) throw new Error('host down');
+      n.mitigationCalls.push({ active, ended, reconcile: opts.reconcile === true });
     },
   };
   return n;

@@ -23,6 +23,7 @@ import * as m0150legalRecords from './migrations/0150_legal_records.ts';
 import * as m0170spam from './migrations/0170_spam.ts';
 import * as m0120backups from './migrations/0120_backups.ts';
 import * as m0151logStore from './migrations/0151_log_store.ts';
+import * as m0140ddos from './migrations/0140_ddos.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -46,6 +47,7 @@ export const migrations: Record<string, Migration> = {
   '0170_spam': m0170spam,
   '0120_backups': m0120backups,
   '0151_log_store': m0151logStore,
+  '0140_ddos': m0140ddos,
 };
 
 // Migrations renamed after some databases applied them under the old name (two were numbered

@@ -17,6 +17,7 @@ import type { TerminationTables } from './tables/terminations.ts';
 import type { TicketTables } from './tables/tickets.ts';
 import type { LegalRecordTables } from './tables/legal-records.ts';
 import type { SpamTables } from './tables/spam.ts';
+import type { DdosTables } from './tables/ddos.ts';
 
 export type Language = 'fr' | 'en';
 export type UserKind = 'staff' | 'client';
@@ -148,7 +149,8 @@ export interface Database
     TicketTables,
     LegalRecordTables,
     SpamTables,
-    BackupTables {
+    BackupTables,
+    DdosTables {
   accounts: AccountsTable;
   users: UsersTable;
   sessions: SessionsTable;

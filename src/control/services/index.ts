@@ -29,6 +29,7 @@ import { createRetentionService } from './retention.ts';
 import { createTicketInbound } from './ticket-inbound.ts';
 import { createSpamService } from './spam.ts';
 import { createLogStoreService } from './log-store.ts';
+import { createDdosService } from './ddos.ts';
 
 export function createServices(ctx: ServiceContext) {
   const audit = createAuditService(ctx);
@@ -114,6 +115,8 @@ export function createServices(ctx: ServiceContext) {
     spam: createSpamService(ctx, audit, { mail, networkBlocks }),
     retention,
     logStore,
+    // R9.1, R9.3, R9.4: DDoS detection each second, tier-1 mitigations with a stored end date.
+    ddos: createDdosService(ctx, audit),
   };
 }
 export type Services = ReturnType<typeof createServices>;
