@@ -166,16 +166,17 @@ export const clauses: Clause[] = [
   {
     id: 'R3.10',
     title: '20 minutes of admin support, tracked, balance shown',
-    status: 'partly',
+    status: 'built',
     sources: [
       'src/domain/terms.ts',
       'src/domain/tickets.ts',
       'src/control/services/support-ledger.ts',
       'src/control/repositories/support-ledger.ts',
       'src/control/routes/tickets.ts',
+      'web/src/pages/client/Tickets.tsx',
+      'web/src/pages/console/Tickets.tsx',
     ],
-    note: 'minutes mandatory on every staff reply or action on an admin request (1 to 480, editable by its author the same day, audited); the terms’ 20 minutes per billing month of the contract (its billing anchor, 28–31 days); balance shown to both sides (API, mails); beyond it a quote the client accepts, then an invoice; incident reports and provider-caused tickets never consume',
-    missing: 'the panels (client form and ticket view with the balance, console reply box)',
+    note: 'minutes mandatory on every staff reply or action on an admin request (1 to 480, editable by its author the same day, audited); the terms’ 20 minutes per billing month of the contract (its billing anchor, 28–31 days); balance shown to both sides (API, mails, the client’s form and ticket, the console’s reply box); beyond it a quote the client accepts, then an invoice; incident reports and provider-caused tickets never consume',
   },
   {
     id: 'R3.11',
@@ -261,6 +262,8 @@ export const clauses: Clause[] = [
       'src/control/routes/tickets.ts',
       'src/control/services/ticket-inbound.ts',
       'src/control/support-smtp.ts',
+      'web/src/pages/client/Tickets.tsx',
+      'web/src/pages/console/Tickets.tsx',
     ],
     note: 'tickets by the panel and API (incident report, admin request, billing, abuse), a state machine, internal notes, attachments typed by content, the staff queue with filters and full-text search, timers, auto-close; every message mailed through the outbox, threaded, with a signed reply address; replies by email through the inbound SMTP listener (signed address, known senders only, quoted history stripped, auto-replies ignored, strangers politely refused)',
     missing:

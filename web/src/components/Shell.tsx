@@ -32,6 +32,7 @@ export const clientNav: readonly NavItem[] = [
 export const consoleNav: readonly NavItem[] = [
   { path: '/console', label: 'nav.console.dashboard' },
   { path: '/console/clients', label: 'nav.console.clients' },
+  { path: '/console/tickets', label: 'nav.console.tickets' },
   { path: '/console/identity', label: 'nav.console.identity' },
   { path: '/console/hosts', label: 'nav.console.hosts' },
   { path: '/console/vps', label: 'nav.console.vps' },

@@ -1,6 +1,6 @@
 // The client area (/client/...): the client's own VPS, invoices, tickets and account.
 import { Link } from '../../router.tsx';
-import { EmptyPage, Page } from '../../components/ui.tsx';
+import { Page } from '../../components/ui.tsx';
 import { navFor } from '../../components/Shell.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { useMe } from '../../session.tsx';
@@ -15,6 +15,7 @@ import { ClientVpsDetailPage } from './VpsDetail.tsx';
 import { ClientContractPage } from './Contract.tsx';
 import { ClientVpsListPage } from './VpsList.tsx';
 import { PlanChangePage } from './PlanChange.tsx';
+import { TicketDetailPage, TicketsPage } from './Tickets.tsx';
 
 function Dashboard() {
   const { t } = useI18n();
@@ -43,6 +44,8 @@ function Dashboard() {
 export function ClientArea({ path }: { path: string }) {
   const invoice = /^\/client\/invoices\/([0-9a-f-]{36})$/.exec(path);
   if (invoice) return <InvoiceDetailPage id={invoice[1]!} />;
+  const ticket = /^\/client\/tickets\/([0-9a-f-]{36})$/.exec(path);
+  if (ticket) return <TicketDetailPage id={ticket[1]!} />;
   const contract = /^\/client\/contracts\/([0-9a-f-]{36})$/.exec(path);
   if (contract) return <ClientContractPage id={contract[1]!} />;
   const vpsNetwork = /^\/client\/vps\/([0-9a-f-]{36})\/network$/.exec(path);
@@ -63,7 +66,7 @@ export function ClientArea({ path }: { path: string }) {
     case '/client/orders':
       return <OrdersPage />;
     case '/client/tickets':
-      return <EmptyPage titleKey="nav.client.tickets" />;
+      return <TicketsPage />;
     case '/client/identity':
       return <IdentityPage />;
     case '/client/account':

@@ -1,4 +1,5 @@
 // The provider console (/console/...): staff only.
+import { ConsoleTicketPage, LedgerHistoryPage, TicketQueuePage } from './Tickets.tsx';
 import { api, call } from '../../api/client.ts';
 import {
   EmptyState,
@@ -116,6 +117,10 @@ function Audit() {
 
 export function Console({ path }: { path: string }) {
   const me = useMe();
+  const ticket = /^\/console\/tickets\/([0-9a-f-]{36})$/.exec(path);
+  if (ticket) return <ConsoleTicketPage id={ticket[1]!} />;
+  const ledger = /^\/console\/tickets\/ledger\/([0-9a-f-]{36})$/.exec(path);
+  if (ledger) return <LedgerHistoryPage accountId={ledger[1]!} />;
   const invoice = /^\/console\/invoices\/([0-9a-f-]{36})$/.exec(path);
   if (invoice) return <InvoiceDetailPage id={invoice[1]!} />;
   const client = /^\/console\/clients\/([0-9a-f-]{36})$/.exec(path);
@@ -129,6 +134,8 @@ export function Console({ path }: { path: string }) {
   switch (path) {
     case '/console':
       return <ConsoleHome />;
+    case '/console/tickets':
+      return <TicketQueuePage />;
     case '/console/clients':
       return <ClientsPage />;
     case '/console/identity':
