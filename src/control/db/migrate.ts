@@ -18,6 +18,7 @@ import * as m0014holdsAndOwners from './migrations/0014_holds_and_owners.ts';
 import * as m0015vpsPower from './migrations/0015_vps_power.ts';
 import * as m0016sanctionsVocabulary from './migrations/0016_sanctions_vocabulary.ts';
 import * as m0019hostNetns from './migrations/0019_host_netns.ts';
+import * as m0021listIndexes from './migrations/0021_list_indexes.ts';
 import * as m0100tickets from './migrations/0100_tickets.ts';
 import * as m0150legalRecords from './migrations/0150_legal_records.ts';
 import * as m0170spam from './migrations/0170_spam.ts';
@@ -42,6 +43,7 @@ export const migrations: Record<string, Migration> = {
   '0015_vps_power': m0015vpsPower,
   '0016_sanctions_vocabulary': m0016sanctionsVocabulary,
   '0019_host_netns': m0019hostNetns,
+  '0021_list_indexes': m0021listIndexes,
   '0100_tickets': m0100tickets,
   '0150_legal_records': m0150legalRecords,
   '0170_spam': m0170spam,

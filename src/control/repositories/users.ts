@@ -67,14 +67,20 @@ export async function listAccountsWithUserCount(
   db: Db,
   page: PageRequest,
 ): Promise<Page<Account & { users: number }>> {
+  // The count is a subquery per row of the page (users_account index), not a join grouped over
+  // every account: the page is read from the accounts_created index and stops after 51 rows.
   const q = db
     .selectFrom('accounts')
-    .leftJoin('users', 'users.account_id', 'accounts.id')
     .select(['accounts.id', 'accounts.name', 'accounts.language', 'accounts.created_at'])
-    .select((eb) => eb.fn.count<string>('users.id').as('users'))
-    .groupBy('accounts.id');
+    .select((eb) =>
+      eb
+        .selectFrom('users')
+        .select((e) => e.fn.countAll<string>().as('n'))
+        .whereRef('users.account_id', '=', 'accounts.id')
+        .as('users'),
+    );
   const p = await pageOf(q, byCreated('accounts', 'asc', 'accounts'), page);
-  return { items: p.items.map((r) => ({ ...r, users: Number(r.users) })), nextCursor: p.nextCursor };
+  return { items: p.items.map((r) => ({ ...r, users: Number(r.users ?? 0) })), nextCursor: p.nextCursor };
 }
 
 /**
