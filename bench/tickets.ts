@@ -173,7 +173,10 @@ async function main() {
         kind: `queue ${filter}`,
         run: () => services.tickets.queue(scope, { filter }, {}),
       })),
-      { kind: 'search 1 word', run: () => services.tickets.queue(scope, { filter: 'all', q: 'kernel' }, {}) },
+      {
+        kind: 'search reference',
+        run: () => services.tickets.queue(scope, { filter: 'all', q: 'ref4242' }, {}),
+      },
       {
         kind: 'search 2 words',
         run: () => services.tickets.queue(scope, { filter: 'all', q: 'nginx certificate' }, {}),
