@@ -139,13 +139,14 @@ export const clauses: Clause[] = [
     title: 'restores, 2 requests a month',
     status: 'partly',
     sources: [
+      'src/control/services/backup-restores.ts',
       'src/control/services/backups.ts',
       'src/domain/backups.ts',
       'src/agent/qemu/backup.ts',
       'src/control/routes/backups.ts',
     ],
-    note: "`POST /v1/vps/:id/restores` (client: own VPS, own backups; 404 otherwise): 2 client requests per calendar month in Europe/Paris counted under a per-VPS lock in the transaction that records them, the third refused (409 `restore.monthly_limit`) with the date it becomes possible; staff's not counted; one restore in flight per VPS; the `vps.restore` job stops the VM, writes the snapshot beside the old disk, checks its size and the backup's sha256, swaps it in, boots and waits for the guest agent; a failure keeps the old disk, restarts the VM and alerts staff",
-    missing: 'the emails before and after (FR/EN), the panels, restoring one directory',
+    note: "`POST /v1/vps/:id/restores` (client: own VPS, own backups; 404 otherwise): 2 client requests per calendar month in Europe/Paris counted under a per-VPS lock in the transaction that records them, the third refused (409 `restore.monthly_limit`) with the date it becomes possible; staff's not counted; one restore in flight per VPS; the `vps.restore` job stops the VM, writes the snapshot beside the old disk, checks its size and the backup's sha256, swaps it in, boots and waits for the guest agent; a failure keeps the old disk, restarts the VM and alerts staff; the client told before and after (`vps.restore_started`, `vps.restore_done` or `vps.restore_failed`, FR/EN; `src/control/services/backup-restores.ts`)",
+    missing: 'the panels, restoring one directory',
   },
   {
     id: 'R3.8',

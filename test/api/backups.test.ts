@@ -215,6 +215,18 @@ describe('restores (R3.7)', () => {
       assert.equal(done.state, 'done', done.error ?? '');
     }
     assert.deepEqual(host.disks.get(vpsId), before, 'the latest snapshot’s disk written back');
+    // Told before and after (R3.7), in the client's language.
+    const mails = await t.database.db
+      .selectFrom('mail_outbox')
+      .select(['template'])
+      .where('template', 'like', 'vps.restore_%')
+      .execute();
+    assert.deepEqual(mails.map((m) => m.template).sort(), [
+      'vps.restore_done',
+      'vps.restore_done',
+      'vps.restore_started',
+      'vps.restore_started',
+    ]);
     const third = await ask(alice);
     assert.equal(third.statusCode, 409, third.body);
     assert.equal(third.json().code, 'restore.monthly_limit');

@@ -10,7 +10,6 @@ import {
   backupDue,
   CLIENT_RESTORES_PER_MONTH,
   HOST_BACKUP_CONCURRENCY,
-  nextParisMonthStart,
   parisMonth,
   retentionCutoff,
   MAX_DAILY_FAILURES,
@@ -25,25 +24,20 @@ import {
   finishBackup,
   getBackup,
   getRepo,
-  getRestore,
   getTarget,
   insertRepo,
-  insertRestore,
   insertRunningBackup,
   insertTarget,
   markForgotten,
   pageBackups,
-  pageRestores,
   pageTargets,
   reposToCheck,
   runningCounts,
   targetFigures,
   targetsOutside,
   updateRepo,
-  updateRestore,
   vpsWithoutValidTarget,
   type BackupRepoRow,
-  type BackupRestoreRow,
   type BackupRow,
   type BackupTargetRow,
 } from '../repositories/backups.ts';
@@ -51,15 +45,18 @@ import { getDatacenter } from '../repositories/datacenters.ts';
 import { getHost } from '../repositories/hosts.ts';
 import type { PageRequest } from '../repositories/pagination.ts';
 import { SYSTEM_SCOPE, type Scope } from '../repositories/scope.ts';
-import { inTransaction, xactLock } from '../repositories/transactions.ts';
+import { inTransaction } from '../repositories/transactions.ts';
 import { getVps } from '../repositories/vps.ts';
 import { raiseAlert } from './alerts.ts';
 import type { AuditService } from './audit.ts';
 import { SYSTEM_ACTOR, type AuditActor, type ServiceContext } from './context.ts';
 import { registerTerminationHook, unregisterTerminationHook } from './terminations.ts';
+import { createBackupRestores } from './backup-restores.ts';
+import type { MailService } from './mail.ts';
+export type { RestoreView } from './backup-restores.ts';
 
 export const BACKUP_JOB = 'vps.backup';
-export const RESTORE_JOB = 'vps.restore';
+export { RESTORE_JOB } from './backup-restores.ts';
 export const CHECK_JOB = 'backup.check';
 
 const DAY_MS = 86_400_000;
@@ -93,16 +90,6 @@ export interface BackupView {
   available: boolean;
 }
 
-export interface RestoreView {
-  id: string;
-  backupId: string;
-  state: BackupRestoreRow['state'];
-  counted: boolean;
-  requestedAt: string;
-  finishedAt: string | null;
-  error: string | null;
-}
-
 const targetView = (t: BackupTargetRow): TargetView => ({
   id: t.id,
   name: t.name,
@@ -127,17 +114,7 @@ const backupView = (b: BackupRow): BackupView => ({
   available: b.state === 'succeeded' && b.forgotten_at === null,
 });
 
-const restoreView = (r: BackupRestoreRow): RestoreView => ({
-  id: r.id,
-  backupId: r.backup_id,
-  state: r.state,
-  counted: r.counted,
-  requestedAt: r.requested_at.toISOString(),
-  finishedAt: iso(r.finished_at),
-  error: r.error,
-});
-
-export function createBackupsService(ctx: ServiceContext, audit: AuditService) {
+export function createBackupsService(ctx: ServiceContext, audit: AuditService, deps: { mail: MailService }) {
   const { db, clock, secrets, agents, queue, log } = ctx;
 
   let lastSweep = 0;
@@ -447,121 +424,8 @@ export function createBackupsService(ctx: ServiceContext, audit: AuditService) {
       };
     },
 
-    // ---- restores (R3.7)
-    /**
-     * A whole-disk restore asked for. A client's request is counted (2 per calendar month,
-     * Europe/Paris) under a per-VPS lock, in the transaction that records it and queues the job;
-     * the third is refused with the date it becomes possible. Staff's are not counted.
-     */
-    async requestRestore(
-      scope: Scope,
-      actor: AuditActor,
-      vpsId: string,
-      backupId: string,
-    ): Promise<RestoreView> {
-      await getVps(db, scope, vpsId);
-      const b = await getBackup(db, backupId);
-      if (!b || b.vps_id !== vpsId) throw notFound('backup.not_found', 'No such backup of this VPS');
-      if (b.state !== 'succeeded' || b.forgotten_at !== null)
-        throw conflict(
-          'backup.unavailable',
-          'This backup cannot be restored (failed, or past the 15-day retention)',
-        );
-      const counted = scope.kind === 'client';
-      const now = clock.now();
-      const month = parisMonth(now);
-      const row = await inTransaction(db, async (tx) => {
-        await xactLock(tx, `backup.restore:${vpsId}`);
-        if (counted && (await countCountedRestores(tx, vpsId, month)) >= CLIENT_RESTORES_PER_MONTH)
-          throw conflict(
-            'restore.monthly_limit',
-            `${CLIENT_RESTORES_PER_MONTH} restores were already asked for this month; the next is possible from ${nextParisMonthStart(now)} (Europe/Paris)`,
-            { possibleFrom: nextParisMonthStart(now) },
-          );
-        const r = await insertRestore(tx, {
-          vps_id: vpsId,
-          backup_id: backupId,
-          requested_by: actor.label,
-          counted,
-          paris_month: month,
-          state: 'queued',
-          requested_at: now,
-        });
-        await queue.send(RESTORE_JOB, { restoreId: r.id }, { db: tx, singletonKey: r.id });
-        return r;
-      });
-      await audit.record(
-        actor,
-        'backup.restore_requested',
-        { type: 'vps', id: vpsId },
-        { backupId, counted },
-      );
-      return restoreView(row);
-    },
-
-    async listRestores(scope: Scope, vpsId: string, page: PageRequest) {
-      await getVps(db, scope, vpsId);
-      const p = await pageRestores(db, vpsId, page);
-      return { items: p.items.map(restoreView), nextCursor: p.nextCursor };
-    },
-
-    /**
-     * The `vps.restore` job: the VM stopped, the disk rewritten from the snapshot beside the old
-     * one and checked against the backup's sha256 (driver.restore), the VM started, the guest
-     * agent answering. A failure keeps the old disk, restarts the VM if it ran, alerts staff.
-     */
-    async runRestore(restoreId: string): Promise<RestoreView> {
-      const r = await getRestore(db, restoreId);
-      if (!r) throw notFound('restore.not_found', 'No such restore');
-      if (r.state === 'done' || r.state === 'failed') return restoreView(r);
-      const b = (await getBackup(db, r.backup_id))!;
-      const repo = await getRepo(db, r.vps_id);
-      if (!repo) throw conflict('backup.no_repository', 'No repository for this VPS');
-      const target = await getTarget(db, repo.target_id);
-      const { agent } = await agentOfVps(r.vps_id);
-      await updateRestore(db, r.id, { state: 'running', started_at: clock.now() });
-      const driver = agent.driver;
-      const before = (await driver.status(r.vps_id)).state;
-      try {
-        if (before === 'running' || before === 'paused') await driver.shutdown(r.vps_id);
-        const res = await driver.restore(r.vps_id, access(repo, target, 'append'), b.snapshot_id!, {
-          ...(b.sha256 ? { expectSha256: b.sha256 } : {}),
-        });
-        await driver.start(r.vps_id);
-        const deadline = Date.now() + 5 * 60_000;
-        while (!(await driver.status(r.vps_id)).guestAgentUp) {
-          if (Date.now() > deadline)
-            throw unexpectedState(
-              'restore.no_guest_agent',
-              'The restored VM booted but its guest agent did not answer in 5 min',
-            );
-          await new Promise((res) => setTimeout(res, 500));
-        }
-        await updateRestore(db, r.id, {
-          state: 'done',
-          finished_at: clock.now(),
-          result: { bytes: res.bytes, sha256: res.sha256, durationMs: res.durationMs },
-        });
-      } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
-        await updateRestore(db, r.id, {
-          state: 'failed',
-          finished_at: clock.now(),
-          error: msg.slice(0, 2000),
-        });
-        const st = await driver.status(r.vps_id).catch(() => null);
-        if (st && (st.state === 'stopped' || st.state === 'failed') && before === 'running')
-          await driver.start(r.vps_id).catch(() => undefined);
-        await raiseAlert(db, {
-          kind: 'backup_failed',
-          subject_type: 'vps',
-          subject_id: r.vps_id,
-          message: `The restore of VPS ${r.vps_id} failed (its previous disk is kept): ${msg.slice(0, 300)}`,
-          at: clock.now(),
-        });
-      }
-      return restoreView((await getRestore(db, r.id))!);
-    },
+    // ---- restores (R3.7): services/backup-restores.ts
+    ...createBackupRestores(ctx, audit, { mail: deps.mail, access, agentOfVps }),
 
     /** R12.4: the termination's deletion: every object of the repository, then its key. Idempotent. */
     async deleteRepo(vpsId: string): Promise<Record<string, unknown>> {

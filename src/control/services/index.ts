@@ -74,7 +74,7 @@ export function createServices(ctx: ServiceContext) {
   const terminationWorkflow = createTerminationWorkflow(ctx, audit, { terminations, traffic, infra, mail });
   const tickets = createTicketsService(ctx, audit, { mail });
   // R3.6, R3.7, R12.4: backups; the termination's deletion removes the VPS's repository and key.
-  const backups = createBackupsService(ctx, audit);
+  const backups = createBackupsService(ctx, audit, { mail });
   backups.registerTerminationHook(backups);
   // R6.2: the log store; its segments leave with the retention schedule's daily purge.
   const retention = createRetentionService(ctx, audit);

@@ -22,6 +22,7 @@ import { contractTerminationScheduled } from './contract-termination-scheduled.t
 import { contractTerminationCancelled } from './contract-termination-cancelled.ts';
 import { vpsPlanChangeReboot } from './vps-plan-change-reboot.ts';
 import { vpsPlanChanged } from './vps-plan-changed.ts';
+import { vpsRestoreDone, vpsRestoreFailed, vpsRestoreStarted } from './vps-restore.ts';
 import { spamBlocked } from './spam-blocked.ts';
 import { spamUnblocked, spamUnblockRefused } from './spam-unblock-decided.ts';
 
@@ -58,6 +59,10 @@ export const templates: MailTemplate[] = [
   spamUnblocked,
   spamUnblockRefused,
   // Other modules: add your template's line here.
+  // R3.7: restores, told before and after.
+  vpsRestoreStarted,
+  vpsRestoreDone,
+  vpsRestoreFailed,
   // R4.3, R3.10: the support desk.
   ticketOpened,
   ticketReply,
