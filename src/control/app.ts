@@ -25,6 +25,7 @@ import { authRoutes } from './routes/auth.ts';
 import { clientRoutes } from './routes/clients.ts';
 import { catalogueRoutes } from './routes/catalogue.ts';
 import { orderRoutes } from './routes/orders.ts';
+import { osTemplateRoutes } from './routes/os-templates.ts';
 import { invoiceRoutes } from './routes/invoices.ts';
 import { contractRoutes } from './routes/contracts.ts';
 import { paymentWebhookRoutes } from './routes/payment-webhook.ts';
@@ -194,6 +195,7 @@ export async function buildApp(
   mailRoutes(app, services);
   catalogueRoutes(app, services);
   orderRoutes(app, services);
+  osTemplateRoutes(app, services);
   invoiceRoutes(app, services);
   contractRoutes(app, services);
   paymentWebhookRoutes(app, services);

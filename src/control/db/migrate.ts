@@ -20,6 +20,7 @@ import * as m0016sanctionsVocabulary from './migrations/0016_sanctions_vocabular
 import * as m0019hostNetns from './migrations/0019_host_netns.ts';
 import * as m0021listIndexes from './migrations/0021_list_indexes.ts';
 import * as m0100tickets from './migrations/0100_tickets.ts';
+import * as m0130osTemplates from './migrations/0130_os_templates.ts';
 import * as m0150legalRecords from './migrations/0150_legal_records.ts';
 import * as m0170spam from './migrations/0170_spam.ts';
 import * as m0120backups from './migrations/0120_backups.ts';
@@ -45,6 +46,7 @@ export const migrations: Record<string, Migration> = {
   '0019_host_netns': m0019hostNetns,
   '0021_list_indexes': m0021listIndexes,
   '0100_tickets': m0100tickets,
+  '0130_os_templates': m0130osTemplates,
   '0150_legal_records': m0150legalRecords,
   '0170_spam': m0170spam,
   '0120_backups': m0120backups,

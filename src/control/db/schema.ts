@@ -18,6 +18,7 @@ import type { TicketTables } from './tables/tickets.ts';
 import type { LegalRecordTables } from './tables/legal-records.ts';
 import type { SpamTables } from './tables/spam.ts';
 import type { DdosTables } from './tables/ddos.ts';
+import type { OsTemplateTables } from './tables/os-templates.ts';
 
 export type Language = 'fr' | 'en';
 export type UserKind = 'staff' | 'client';
@@ -150,7 +151,8 @@ export interface Database
     LegalRecordTables,
     SpamTables,
     BackupTables,
-    DdosTables {
+    DdosTables,
+    OsTemplateTables {
   accounts: AccountsTable;
   users: UsersTable;
   sessions: SessionsTable;

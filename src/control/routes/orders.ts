@@ -26,6 +26,7 @@ const OrderBody = Type.Object(
     termMonths: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 36 }))),
     hostname: Type.String({ minLength: 1, maxLength: 63 }),
     username: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 32 }))),
+    osTemplateId: Type.Optional(Nullable(Uuid)),
   },
   { additionalProperties: false },
 );

@@ -8,11 +8,14 @@ import type { InvoiceRow } from '../repositories/invoices.ts';
 import type { AuditService } from './audit.ts';
 import type { AuditActor, ServiceContext } from './context.ts';
 import type { InfraService } from './infra.ts';
+import type { OsTemplatesService } from './os-templates.ts';
 import type { MailService } from './mail.ts';
 
 export interface CommerceDeps {
   infra: InfraService;
   mail: MailService;
+  /** The order form's OS template check (services/os-templates.ts). */
+  osTemplates: OsTemplatesService;
 }
 
 export interface PlanInput {
@@ -35,6 +38,8 @@ export interface OrderInput {
   hostname: string;
   /** The client's account on the VPS (R3.4); default: derived from the orderer's email. */
   username?: string | null;
+  /** The OS template chosen; the plan must allow it (default: the platform's default image). */
+  osTemplateId?: string | null;
 }
 
 export interface PaymentInput {

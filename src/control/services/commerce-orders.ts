@@ -86,6 +86,9 @@ export function createCommerceOrders(kit: CommerceKit) {
             `The plan ${plan.code} is not sold in this datacenter`,
             { field: 'datacenterId' },
           );
+        const template = p.osTemplateId
+          ? await deps.osTemplates.checkAllowed(tx, plan.id, p.osTemplateId)
+          : null;
         const account = await getAccount(tx, scope, accountId);
         const at = now();
         const order = await insertOrder(tx, {
@@ -97,6 +100,8 @@ export function createCommerceOrders(kit: CommerceKit) {
           term_months: term.kind === 'fixed' ? term.months : null,
           hostname,
           client_username: username,
+          os_template_id: template?.id ?? null,
+          os_image: template?.image ?? null,
           plan_code: plan.code,
           plan_name: plan.name,
           vcpus: plan.vcpus,

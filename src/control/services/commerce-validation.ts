@@ -35,6 +35,7 @@ export async function validateInTx(
     diskGiB: order.disk_gib,
     billingAnchor: times.billingAnchor,
     clientUsername: order.client_username,
+    ...(order.os_image ? { image: order.os_image } : {}),
   });
   const contract = await insertContract(tx, {
     account_id: order.account_id,

@@ -7,6 +7,7 @@ import { createFirstRunService } from './first-run.ts';
 import { createAuthService } from './auth.ts';
 import { createClientsService } from './clients.ts';
 import { createCommerceService } from './commerce.ts';
+import { createOsTemplatesService } from './os-templates.ts';
 import { createMailService } from './mail.ts';
 import type { ServiceContext } from './context.ts';
 import { createHealthService } from './health.ts';
@@ -49,7 +50,8 @@ export function createServices(ctx: ServiceContext) {
     clients,
     terminations: () => terminations,
   });
-  const commerce = createCommerceService(ctx, audit, { infra, mail });
+  const osTemplates = createOsTemplatesService(ctx, audit);
+  const commerce = createCommerceService(ctx, audit, { infra, mail, osTemplates });
   const identity = createIdentityService(ctx, audit);
   // R3.12: a plan change's invoice paid starts its 48 h deadline (services/plan-changes.ts).
   // Paid, the contract bills the new plan: its unpaid renewal invoices are issued again at that price.
@@ -98,6 +100,7 @@ export function createServices(ctx: ServiceContext) {
     networkBlocks,
     clients,
     commerce,
+    osTemplates,
     planChanges,
     renewals,
     vps,

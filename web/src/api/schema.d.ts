@@ -6087,6 +6087,344 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/os-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every OS template, enabled or not */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            enabled: boolean;
+                            /** Format: uuid */
+                            id: string;
+                            image: string;
+                            imageVersion: string;
+                            name: string;
+                            sha256: string;
+                        }[];
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Register an OS template (an image every host has: its name, version and sha256 from its manifest) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        code: string;
+                        enabled?: boolean;
+                        image: string;
+                        imageVersion: string;
+                        name: string;
+                        sha256: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            enabled: boolean;
+                            /** Format: uuid */
+                            id: string;
+                            image: string;
+                            imageVersion: string;
+                            name: string;
+                            sha256: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/os-templates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change an OS template (new image version, enable, disable); placed orders keep their image */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        code?: string;
+                        enabled?: boolean;
+                        image?: string;
+                        imageVersion?: string;
+                        name?: string;
+                        sha256?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            enabled: boolean;
+                            /** Format: uuid */
+                            id: string;
+                            image: string;
+                            imageVersion: string;
+                            name: string;
+                            sha256: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/v1/admin/outbox": {
         parameters: {
             query?: never;
@@ -7074,6 +7412,124 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/v1/admin/plans/{id}/os-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set the OS templates a plan allows */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        templateIds: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            enabled: boolean;
+                            /** Format: uuid */
+                            id: string;
+                            image: string;
+                            imageVersion: string;
+                            name: string;
+                            sha256: string;
+                        }[];
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/admin/pools": {
@@ -12325,6 +12781,118 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/catalogue/plans/{id}/os-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The OS templates a plan offers (the order form’s choices) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            enabled: boolean;
+                            /** Format: uuid */
+                            id: string;
+                            image: string;
+                            imageVersion: string;
+                            name: string;
+                            sha256: string;
+                        }[];
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Every error: a stable code and a message for people. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            field?: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/contracts": {
         parameters: {
             query?: never;
@@ -15463,6 +16031,7 @@ export interface paths {
                         datacenterId: string;
                         hostname: string;
                         kind: "fixed" | "subscription";
+                        osTemplateId?: string | null;
                         /** Format: uuid */
                         planId: string;
                         termMonths?: number | null;

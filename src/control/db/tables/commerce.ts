@@ -38,6 +38,9 @@ export interface OrdersTable {
   hostname: string;
   /** The client's non-root account on the VPS (R3.4). */
   client_username: string;
+  /** The OS template chosen (null: the platform's default image); its image copied at order time. */
+  os_template_id: Generated<string | null>;
+  os_image: Generated<string | null>;
   plan_code: string;
   plan_name: string;
   vcpus: number;
