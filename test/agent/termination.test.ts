@@ -211,7 +211,8 @@ describe('termination of a real VM (real QEMU, real pg-boss, real SMTP)', () => 
     assert.ok(rec.completedAt);
     assert.deepEqual(
       rec.deleted.map((d) => d.what),
-      ['vm', 'network', 'backups', 'credentials', 'ipv4', 'vps', 'contract', 'retained'],
+      // hook:backups: the backups module's deletion of this VPS's repository (R12.4).
+      ['vm', 'network', 'hook:backups', 'credentials', 'ipv4', 'vps', 'contract', 'retained'],
     );
     assert.equal(rec.deleted.find((d) => d.what === 'ipv4')?.details?.address, address);
     const ct = await db

@@ -82,6 +82,12 @@ const mails = async (template: string) =>
     .where('account_id', '=', aliceAccount)
     .orderBy('created_at')
     .execute();
+// The clock is fixed, so created_at ties: pick the mail that names the VPS, never "the last one".
+const mailAbout = async (template: string, hostname: string) => {
+  const found = (await mails(template)).filter((m) => new RegExp(`\\b${hostname}\\b`).test(m.body_text));
+  assert.equal(found.length, 1, `one ${template} mail about ${hostname}`);
+  return found[0]!;
+};
 const notices = async () => t.database.db.selectFrom('mail_notices').selectAll().orderBy('id').execute();
 const liveNet = async (vpsId: string) =>
   t.database.db
@@ -143,7 +149,7 @@ describe('applying the ladder (R12.5)', () => {
     assert.deepEqual([m.protocol, m.port, m.direction], ['tcp', 25, 'out']);
     const blocks = lastPolicy(v.id).blocks;
     assert.ok(blocks.some((b) => b.protocol === 'tcp' && b.port === 25 && b.direction === 'out'));
-    const mail = (await mails('sanction.applied')).at(-1)!;
+    const mail = await mailAbout('sanction.applied', v.hostname);
     assert.match(mail.body_text, /TCP port 25 sortant/);
     assert.match(mail.body_text, /Durée prévue : jusqu'au/);
     // The client sees it on its VPS, with reason and end.
@@ -351,7 +357,7 @@ describe('applying the ladder (R12.5)', () => {
     assert.equal(r.json().rung, 'isolation');
     assert.match(r.json().liftCondition, /reinstall/);
     assert.equal(lastPolicy(v.id).isolated, true);
-    const mail = (await mails('sanction.applied')).at(-1)!;
+    const mail = await mailAbout('sanction.applied', v.hostname);
     assert.match(mail.body_text, /réinstallation de votre VPS est nécessaire/);
   });
 
